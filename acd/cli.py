@@ -1,0 +1,37 @@
+"""The ``hotline`` command: a table of subcommands, each imported only when used.
+
+Each entry maps a subcommand to ``"module:function"``; the function takes the
+remaining arguments and returns an exit code. Adding a command is one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "config": ("acd.cli_config:main", "check a config file and summarise it"),
+    "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print("usage: hotline <command> [options]\n\ncommands:")
+        for name, (_, summary) in sorted(COMMANDS.items()):
+            print(f"  {name:<12} {summary}")
+        print("\n'hotline <command> --help' tells more.")
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        print(f"hotline: unknown command {name!r}; try 'hotline --help'", file=sys.stderr)
+        return 2
+    module, _, func = COMMANDS[name][0].partition(":")
+    target: Callable[[list[str]], int] = getattr(importlib.import_module(module), func)
+    return target(rest)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

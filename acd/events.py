@@ -1,0 +1,137 @@
+"""Events: what happened, told to the engine by a shell. Past tense, frozen, slotted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from acd.types import AgentId, CallId, OfferFailure, QueueName
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived:
+    """A caller joined a queue (after the IVR).
+
+    ``arrived_at`` is for adopting a call that was already waiting (a restart of
+    the shell): it keeps the caller's original place. ``case_owner`` is the agent
+    who owns the caller's open case, for sticky routing.
+    """
+
+    call: CallId
+    queue: QueueName
+    priority: str = "normal"
+    caller: str = ""
+    language: str | None = None
+    case_owner: AgentId | None = None
+    arrived_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerAbandoned:
+    """The caller hung up while waiting (or while an agent was being rung)."""
+
+    call: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """The caller left the line but keeps its place; dial ``number`` when its turn comes."""
+
+    call: CallId
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackFailed:
+    """The agent was connected but the resident did not answer the callback."""
+
+    call: CallId
+    reason: str = "no-answer"
+
+
+@dataclass(frozen=True, slots=True)
+class CallLost:
+    """The telephony side lost the call (it no longer exists there)."""
+
+    call: CallId
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAnswered:
+    call: CallId
+    agent: AgentId
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFailed:
+    call: CallId
+    agent: AgentId
+    reason: OfferFailure = OfferFailure.NO_ANSWER
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """A connected call ended; ``by`` is "caller" or "agent"."""
+
+    call: CallId
+    by: str = "caller"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    agent: AgentId
+    paused_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    """Logs out now, or after the current call if the agent is on one."""
+
+    agent: AgentId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReady:
+    """Ready now; on a call it means "ready after this call" (no wrap-up)."""
+
+    agent: AgentId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPaused:
+    """Paused now; on a call it means "pause after this call"."""
+
+    agent: AgentId
+    reason: str = "break"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReachable:
+    """The agent's softphone registered (True) or went away (False)."""
+
+    agent: AgentId
+    reachable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSkillsChanged:
+    agent: AgentId
+    skills: dict[str, int] = field(default_factory=dict)
+
+
+Event = (
+    CallArrived
+    | CallerAbandoned
+    | CallbackRequested
+    | CallbackFailed
+    | CallLost
+    | AgentAnswered
+    | OfferFailed
+    | CallEnded
+    | AgentLoggedIn
+    | AgentLoggedOut
+    | AgentReady
+    | AgentPaused
+    | AgentReachable
+    | AgentSkillsChanged
+)

@@ -1,0 +1,126 @@
+"""Pools: one per distinct requirement (skills with minimum levels) and strategy.
+
+A pool knows which agents meet its requirement, keeps its ready agents in
+strategy order and its waiting calls in queue order (priority, then arrival).
+Both are heaps with lazy deletion: an entry carries the version its agent or
+call had when pushed, and is skipped once that version has moved on. That keeps
+every routing decision O(log n) instead of a scan over all agents and calls.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from typing import TYPE_CHECKING
+
+from acd.strategies import KEYS, Requirement
+from agents.agent import Agent
+
+if TYPE_CHECKING:
+    from acd.calls import Call
+
+AgentEntry = tuple[tuple[float, ...], int, int, Agent]
+CallEntry = tuple[int, float, int, int, "Call"]
+
+
+class Pool:
+    __slots__ = (
+        "_agents",
+        "_calls",
+        "_key",
+        "_rr",
+        "_rr_agents",
+        "live_agents",
+        "live_calls",
+        "members",
+        "requirement",
+        "rr_last",
+        "strategy",
+    )
+
+    def __init__(self, requirement: Requirement, strategy: str) -> None:
+        self.requirement = requirement
+        self.strategy = strategy
+        self._key = KEYS.get(strategy)
+        self.members: set[str] = set()
+        self._agents: list[AgentEntry] = []
+        self._calls: list[CallEntry] = []
+        self._rr: list[int] = []  # round-robin: sorted roster positions of ready members
+        self._rr_agents: dict[int, Agent] = {}
+        self.rr_last = -1
+        self.live_agents = 0
+        self.live_calls = 0
+
+    def __repr__(self) -> str:
+        return f"Pool({self.requirement!r}, {self.strategy!r})"
+
+    def eligible(self, agent: Agent) -> bool:
+        skills = agent.skills
+        return all(skills.get(skill, 0) >= level for skill, level in self.requirement)
+
+    # ready agents
+
+    def add_ready(self, agent: Agent) -> None:
+        self.live_agents += 1
+        if self._key is None:
+            bisect.insort(self._rr, agent.position)
+            self._rr_agents[agent.position] = agent
+            return
+        key = self._key(agent, self.requirement)
+        heapq.heappush(self._agents, (key, agent.position, agent.avail_version, agent))
+        if len(self._agents) > 2 * self.live_agents + 64:
+            self._compact_agents()
+
+    def remove_ready(self, agent: Agent) -> None:
+        """The agent is no longer available (its version has already moved on)."""
+        self.live_agents -= 1
+        if self._key is None:
+            i = bisect.bisect_left(self._rr, agent.position)
+            if i < len(self._rr) and self._rr[i] == agent.position:
+                del self._rr[i]
+                del self._rr_agents[agent.position]
+
+    def best_agent(self) -> Agent | None:
+        if self._key is None:
+            if not self._rr:
+                return None
+            i = bisect.bisect_right(self._rr, self.rr_last)
+            return self._rr_agents[self._rr[i if i < len(self._rr) else 0]]
+        heap = self._agents
+        while heap:
+            _, _, version, agent = heap[0]
+            if version == agent.avail_version and agent.available:
+                return agent
+            heapq.heappop(heap)
+        return None
+
+    def _compact_agents(self) -> None:
+        self._agents = [
+            e for e in self._agents if e[2] == e[3].avail_version and e[3].available
+        ]
+        heapq.heapify(self._agents)
+
+    # waiting calls
+
+    def push_call(self, call: Call) -> None:
+        self.live_calls += 1
+        heapq.heappush(self._calls, (-call.rank, call.arrived_at, call.seq, call.version, call))
+        if len(self._calls) > 2 * self.live_calls + 64:
+            self._calls = [e for e in self._calls if e[3] == e[4].version and e[4].in_pool]
+            heapq.heapify(self._calls)
+
+    def best_call(self) -> Call | None:
+        heap = self._calls
+        while heap:
+            entry = heap[0]
+            call = entry[4]
+            if entry[3] == call.version and call.in_pool:
+                return call
+            heapq.heappop(heap)
+        return None
+
+    def waiting_calls(self) -> list[Call]:
+        """The live waiting calls, in queue order (for positions and snapshots)."""
+        live = [e for e in self._calls if e[3] == e[4].version and e[4].in_pool]
+        live.sort(key=lambda e: e[:3])
+        return [e[4] for e in live]

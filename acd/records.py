@@ -1,0 +1,59 @@
+"""The call record: one per call visit, with every timestamp. Metrics read only these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acd.types import AgentId, CallId, ExitReason, Outcome, QueueName
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """What happened to one call, written when the call leaves the engine.
+
+    ``queue`` is where the call entered; ``final_queue`` where it was answered or
+    left (they differ after an overflow or an escalation to another queue).
+    ``wrapup_ended_at`` is when the agent finished the call's after-call work.
+    """
+
+    call: CallId
+    queue: QueueName
+    final_queue: QueueName
+    priority: str
+    caller: str
+    arrived_at: float
+    outcome: Outcome
+    first_offered_at: float | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    wrapup_ended_at: float | None = None
+    left_at: float | None = None  # abandoned, overflowed or lost
+    agent: AgentId | None = None
+    offers: int = 0
+    exit_reason: ExitReason | None = None
+    destination: str | None = None
+    ended_by: str | None = None
+    callback: bool = False
+    sticky: bool = False
+
+    @property
+    def wait_s(self) -> float:
+        """Time from arrival until answered or gone."""
+        end = self.answered_at if self.answered_at is not None else self.left_at
+        return (end if end is not None else self.arrived_at) - self.arrived_at
+
+    @property
+    def talk_s(self) -> float:
+        if self.answered_at is None or self.ended_at is None:
+            return 0.0
+        return self.ended_at - self.answered_at
+
+    @property
+    def wrapup_s(self) -> float:
+        if self.ended_at is None or self.wrapup_ended_at is None:
+            return 0.0
+        return self.wrapup_ended_at - self.ended_at
+
+    @property
+    def handle_s(self) -> float:
+        return self.talk_s + self.wrapup_s

@@ -1,0 +1,65 @@
+"""Names for the protocol types every part of Hotline shares."""
+
+from __future__ import annotations
+
+import enum
+from typing import NewType, Protocol
+
+CallId = NewType("CallId", str)
+AgentId = NewType("AgentId", str)
+QueueName = NewType("QueueName", str)
+Skill = NewType("Skill", str)
+
+
+class Clock(Protocol):
+    """Where the core gets the time: seconds as a float, never the wall clock directly."""
+
+    def now(self) -> float: ...
+
+
+class FakeClock:
+    """A clock that only moves when told to: for tests and replay."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.t = start
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f'"seconds" must be >= 0, got {seconds}')
+        self.t += seconds
+
+    def set(self, t: float) -> None:
+        self.t = t
+
+
+class Outcome(enum.StrEnum):
+    """How a call's visit to the centre ended."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+    OVERFLOWED = "overflowed"  # left for a destination outside Hotline's queues
+    LOST = "lost"  # the telephony side lost it (Asterisk restart, ...)
+
+
+class ExitReason(enum.StrEnum):
+    """Why a call left the queues without being answered or abandoned."""
+
+    TIMEOUT = "timeout"  # max wait reached
+    FULL = "full"  # max queue length reached on arrival
+    JOIN_EMPTY = "joinempty"  # no agent could serve it on arrival
+    LEAVE_EMPTY = "leaveempty"  # the last agent who could serve it left
+    CALLBACK_UNREACHED = "callback-unreached"  # every callback attempt failed
+    LOST = "lost"
+
+
+class OfferFailure(enum.StrEnum):
+    """Why an offer to an agent did not become a call."""
+
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    UNREACHABLE = "unreachable"
+    REJECTED = "rejected"
+    FAILED = "failed"
