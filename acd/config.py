@@ -28,6 +28,10 @@ __all__ = [
     "parse_config",
 ]
 
+# Top-level sections that belong to other parts of Hotline: kept raw here and
+# validated by their owners (with :class:`acd.config_reader.Table`, same errors).
+EXTENSION_SECTIONS = ("asterisk", "serve", "web", "mqtt", "crm", "ivr", "simulator")
+
 STRATEGIES = ("longest-idle", "least-occupied", "round-robin", "best-skill")
 EMPTY_MODES = ("allow", "no-agents", "no-available")
 _RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
@@ -97,7 +101,14 @@ class AcdConfig:
     autopause_reason: str = "no-answer"
     timezone_offset_s: float = 8 * 3600.0
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<memory>"
+
+    def section(self, name: str) -> Table:
+        """An extension section (e.g. ``asterisk``) for its owner to read strictly."""
+        if name not in EXTENSION_SECTIONS:
+            raise ValueError(f"{name!r} is not an extension section {EXTENSION_SECTIONS}")
+        return Table(self.sections.get(name, {}), name)
 
 
 def load_config(path: str | Path) -> AcdConfig:
@@ -133,6 +144,10 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> AcdConfig:
     rules = _rule_sets(root.table("rules"))
     queues = _queues(root.table("queues", required=True), defaults, rules)
     agents = _agents(root.list_of_tables("agents"))
+    sections = {}
+    for name in EXTENSION_SECTIONS:
+        if root.has(name):
+            sections[name] = root.table(name).data
     root.done()
 
     for q in queues.values():
@@ -160,6 +175,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> AcdConfig:
         autopause_reason=autopause_reason,
         timezone_offset_s=tz,
         metrics=metrics,
+        sections=sections,
         source=source,
     )
 
