@@ -145,6 +145,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> AcdConfig:
     queues = _queues(root.table("queues", required=True), defaults, rules)
     agents = _agents(root.list_of_tables("agents"))
     sections = {}
+    root.used.update(EXTENSION_SECTIONS)
     for name in EXTENSION_SECTIONS:
         if root.has(name):
             sections[name] = root.table(name).data
