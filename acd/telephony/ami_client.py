@@ -1,0 +1,266 @@
+"""The AMI connection: login, actions with timeouts, one event callback, reconnect.
+
+A thin asyncio protocol of our own on :class:`acd.telephony.ami_frames.FrameParser`
+(panoramisk 1.4's protocol drops split UTF-8 characters and has actions that
+never resolve). The read path never awaits: each frame is either the answer
+to a pending action or handed to ``on_event`` synchronously, so the socket is
+drained as fast as Asterisk writes (it drops a manager client that does not
+read within its write timeout, 100 ms by default).
+
+Every action has a timeout; a lost connection fails the pending ones at once.
+:meth:`AmiClient.run` keeps the connection up, reconnecting with backoff, and
+awaits ``on_connected`` after each login (the shell resynchronises there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from acd.telephony.ami_frames import AmiMessage, FrameParser, encode_action
+
+__all__ = ["AmiActionError", "AmiClient", "AmiDisconnectedError", "AmiTimeoutError"]
+
+log = logging.getLogger(__name__)
+
+Fields = list[tuple[str, str]]
+
+
+class AmiActionError(Exception):
+    """Asterisk answered an action with ``Response: Error``."""
+
+    def __init__(self, action: str, message: AmiMessage) -> None:
+        self.response = message
+        super().__init__(f"AMI {action}: {message.get('Message', 'error')}")
+
+
+class AmiTimeoutError(AmiActionError):
+    def __init__(self, action: str, timeout_s: float) -> None:
+        Exception.__init__(self, f"AMI {action}: no response within {timeout_s:g} s")
+
+
+class AmiDisconnectedError(ConnectionError):
+    pass
+
+
+@dataclass
+class _Pending:
+    action: str
+    future: asyncio.Future[list[AmiMessage]]
+    listing: bool
+    items: list[AmiMessage] = field(default_factory=list)
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, client: AmiClient) -> None:
+        self.client = client
+        self.parser = FrameParser(client.stats)
+        self.transport: asyncio.Transport | None = None
+        self.greeted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        messages = self.parser.feed(data)
+        if not self.greeted.done() and self.parser.version is not None:
+            self.greeted.set_result(None)
+        on_message = self.client._on_message
+        for msg in messages:
+            on_message(msg)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client._connection_lost(self, exc)
+
+
+class AmiClient:
+    """One manager connection to one Asterisk."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str,
+        secret: str,
+        on_event: Callable[[AmiMessage], None],
+        on_connected: Callable[[], Awaitable[None]] | None = None,
+        *,
+        events: str = "call,system,user,agent",
+        action_timeout_s: float = 5.0,
+        backoff_s: tuple[float, float] = (0.2, 5.0),
+        stats: Counter[str] | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.username, self.secret, self.events = username, secret, events
+        self.on_event = on_event
+        self.on_connected = on_connected
+        self.action_timeout_s = action_timeout_s
+        self.backoff_s = backoff_s
+        self.stats: Counter[str] = stats if stats is not None else Counter()
+        self.connected = asyncio.Event()
+        self._proto: _Protocol | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._ids = itertools.count(1)
+        self._closing = False
+        self._lost: asyncio.Event = asyncio.Event()
+
+    # the read path (synchronous, never blocks)
+
+    def _on_message(self, msg: AmiMessage) -> None:
+        aid = msg.action_id
+        p = self._pending.get(aid) if aid is not None else None
+        if p is None:
+            if msg.is_event:
+                self.stats["events"] += 1
+                self.on_event(msg)
+            else:
+                self.stats["stray_responses"] += 1
+                log.info("AMI: response to no pending action: %r", msg)
+            return
+        if p.listing:
+            if msg.is_event:
+                if msg.get("EventList") == "Complete":
+                    self._resolve(aid, p, p.items)
+                else:
+                    p.items.append(msg)
+                return
+            if msg.name == "Error":
+                self._fail(aid, p, AmiActionError(p.action, msg))
+            elif msg.get("EventList") != "start":
+                self._resolve(aid, p, [])  # a listing with nothing to list
+            return
+        if msg.is_event:  # e.g. OriginateResponse after its action resolved
+            self.stats["events"] += 1
+            self.on_event(msg)
+            return
+        if msg.name == "Error":
+            self._fail(aid, p, AmiActionError(p.action, msg))
+        else:
+            self._resolve(aid, p, [msg])
+
+    def _resolve(self, aid: str | None, p: _Pending, items: list[AmiMessage]) -> None:
+        self._pending.pop(aid or "", None)
+        if not p.future.done():
+            p.future.set_result(items)
+
+    def _fail(self, aid: str | None, p: _Pending, exc: Exception) -> None:
+        self._pending.pop(aid or "", None)
+        if not p.future.done():
+            p.future.set_exception(exc)
+
+    def _connection_lost(self, proto: _Protocol, exc: Exception | None) -> None:
+        if proto is not self._proto:
+            return
+        self._proto = None
+        self.connected.clear()
+        self._lost.set()
+        pending, self._pending = self._pending, {}
+        for p in pending.values():
+            if not p.future.done():
+                p.future.set_exception(AmiDisconnectedError(f"AMI {p.action}: connection lost"))
+        if not self._closing:
+            self.stats["disconnects"] += 1
+            log.warning("AMI: connection lost (%s)", exc or "closed by Asterisk")
+
+    # actions
+
+    def send(
+        self, action: str, fields: Fields | None = None, *, listing: bool = False
+    ) -> asyncio.Future[list[AmiMessage]]:
+        """Write an action now; the future resolves with the response (or the
+        listing's events). Use :meth:`action` to await it with a timeout."""
+        fut: asyncio.Future[list[AmiMessage]] = asyncio.get_running_loop().create_future()
+        proto = self._proto
+        if proto is None or proto.transport is None or proto.transport.is_closing():
+            fut.set_exception(AmiDisconnectedError(f"AMI {action}: not connected"))
+            return fut
+        aid = f"hl-{next(self._ids)}"
+        data = encode_action([("Action", action), ("ActionID", aid), *(fields or [])])
+        self._pending[aid] = _Pending(action, fut, listing)
+        proto.transport.write(data)
+        return fut
+
+    async def action(
+        self,
+        action: str,
+        fields: Fields | None = None,
+        *,
+        listing: bool = False,
+        timeout_s: float | None = None,
+    ) -> list[AmiMessage]:
+        """Send and await; raises :class:`AmiTimeoutError` when Asterisk stays silent."""
+        t = self.action_timeout_s if timeout_s is None else timeout_s
+        fut = self.send(action, fields, listing=listing)
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), t)
+        except TimeoutError:
+            self.stats["action_timeouts"] += 1
+            for aid, p in list(self._pending.items()):
+                if p.future is fut:
+                    del self._pending[aid]
+            fut.cancel()
+            raise AmiTimeoutError(action, t) from None
+
+    # the connection
+
+    async def connect(self) -> None:
+        """Open the socket and log in (once); raises on failure."""
+        loop = asyncio.get_running_loop()
+        transport, proto = await loop.create_connection(
+            lambda: _Protocol(self), self.host, self.port
+        )
+        self._proto = proto
+        self._lost.clear()
+        try:
+            await asyncio.wait_for(proto.greeted, self.action_timeout_s)
+            await self.action(
+                "Login",
+                [("Username", self.username), ("Secret", self.secret), ("Events", self.events)],
+            )
+        except BaseException:
+            transport.close()
+            raise
+        self.connected.set()
+        log.info("AMI: logged in to %s:%d (%s)", self.host, self.port, proto.parser.version)
+
+    async def run(self) -> None:
+        """Stay connected until :meth:`close`: reconnect with backoff after a loss."""
+        delay = self.backoff_s[0]
+        while not self._closing:
+            try:
+                await self.connect()
+            except (OSError, AmiActionError, TimeoutError) as e:
+                self.stats["connect_failures"] += 1
+                log.warning("AMI: cannot connect to %s:%d: %s", self.host, self.port, e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.backoff_s[1])
+                continue
+            delay = self.backoff_s[0]
+            self.stats["connects"] += 1
+            if self.on_connected is not None:
+                try:
+                    await self.on_connected()
+                except Exception:
+                    self.stats["resync_failures"] += 1
+                    log.exception("AMI: resynchronisation failed")
+            await self._lost.wait()
+
+    def drop(self) -> None:
+        """Close the current connection (run() reconnects): for tests and resets."""
+        if self._proto is not None and self._proto.transport is not None:
+            self._proto.transport.abort()
+
+    async def close(self) -> None:
+        self._closing = True
+        proto = self._proto
+        if proto is not None and proto.transport is not None:
+            with contextlib.suppress(Exception):
+                await self.action("Logoff", timeout_s=1.0)
+            proto.transport.close()
+        self._lost.set()
