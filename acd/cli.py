@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("acd.cli_config:main", "check a config file and summarise it"),
+    "serve": ("acd.telephony.serve:main", "run the call centre on Asterisk (AMI + FastAGI shell)"),
+    "agent": ("acd.telephony.control:main", "log an agent in/out, ready, pause (talks to serve)"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),
 }
 

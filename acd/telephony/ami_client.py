@@ -171,7 +171,12 @@ class AmiClient:
     # actions
 
     def send(
-        self, action: str, fields: Fields | None = None, *, listing: bool = False
+        self,
+        action: str,
+        fields: Fields | None = None,
+        *,
+        listing: bool = False,
+        action_id: str | None = None,
     ) -> asyncio.Future[list[AmiMessage]]:
         """Write an action now; the future resolves with the response (or the
         listing's events). Use :meth:`action` to await it with a timeout."""
@@ -180,7 +185,7 @@ class AmiClient:
         if proto is None or proto.transport is None or proto.transport.is_closing():
             fut.set_exception(AmiDisconnectedError(f"AMI {action}: not connected"))
             return fut
-        aid = f"hl-{next(self._ids)}"
+        aid = action_id or f"hl-{next(self._ids)}"
         data = encode_action([("Action", action), ("ActionID", aid), *(fields or [])])
         self._pending[aid] = _Pending(action, fut, listing)
         proto.transport.write(data)
@@ -193,10 +198,11 @@ class AmiClient:
         *,
         listing: bool = False,
         timeout_s: float | None = None,
+        action_id: str | None = None,
     ) -> list[AmiMessage]:
         """Send and await; raises :class:`AmiTimeoutError` when Asterisk stays silent."""
         t = self.action_timeout_s if timeout_s is None else timeout_s
-        fut = self.send(action, fields, listing=listing)
+        fut = self.send(action, fields, listing=listing, action_id=action_id)
         try:
             return await asyncio.wait_for(asyncio.shield(fut), t)
         except TimeoutError:

@@ -1,0 +1,163 @@
+"""A small FastAGI server and Hotline's one AGI script: the queue hand-off.
+
+Asterisk's ``AGI(agi://127.0.0.1:4573/enqueue,<queue>,<priority>,<language>)``
+connects here, sends its ``agi_*`` environment, then takes commands one line at
+a time (``200 result=1 (value)``). Lines are read whole, then decoded, so UTF-8
+caller names are never split.
+
+The hand-off reads the queue, priority and language from the AGI arguments,
+else from the channel variables ``HOTLINE_QUEUE`` / ``HOTLINE_PRIORITY`` /
+``HOTLINE_LANGUAGE`` (set by the IVR), else the defaults; it writes the call's
+id and arrival time into channel variables (so a restarted shell can adopt the
+caller with its place kept), enqueues the call and returns: the dialplan then
+holds the caller with music until an agent leg bridges it. Bad values are
+logged with the field's name and replaced by defaults, never dropping the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from acd.telephony.shell import CallShell
+from acd.types import CallId, QueueName
+
+__all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
+
+log = logging.getLogger(__name__)
+
+_RESULT = re.compile(r"^(\d{3}) result=(-?\d*)(?: \((.*)\))?")
+
+
+class AgiError(Exception):
+    pass
+
+
+class AgiSession:
+    def __init__(
+        self, env: dict[str, str], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.env = env
+        self._reader = reader
+        self._writer = writer
+
+    @property
+    def args(self) -> list[str]:
+        out, i = [], 1
+        while f"agi_arg_{i}" in self.env:
+            out.append(self.env[f"agi_arg_{i}"])
+            i += 1
+        return out
+
+    async def command(self, line: str) -> tuple[str, str]:
+        """Send one AGI command; returns (result, data in parentheses)."""
+        if "\n" in line or "\r" in line:
+            raise AgiError(f"AGI command contains a line break: {line!r}")
+        self._writer.write(line.encode("utf-8") + b"\n")
+        await self._writer.drain()
+        raw = await asyncio.wait_for(self._reader.readline(), 10.0)
+        if not raw:
+            raise AgiError(f"AGI {line!r}: channel hung up")
+        reply = raw.decode("utf-8", "replace").strip()
+        m = _RESULT.match(reply)
+        if m is None or m.group(1) != "200":
+            raise AgiError(f"AGI {line!r}: {reply}")
+        return m.group(2), m.group(3) or ""
+
+    async def get_variable(self, name: str) -> str:
+        result, data = await self.command(f"GET VARIABLE {name}")
+        return data if result == "1" else ""
+
+    async def set_variable(self, name: str, value: str) -> None:
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        await self.command(f'SET VARIABLE {name} "{escaped}"')
+
+
+Handler = Callable[[AgiSession], Awaitable[None]]
+
+
+class FastAgiServer:
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.server: asyncio.Server | None = None
+        self.sessions = 0
+        self.failures = 0
+
+    async def start(self, host: str, port: int) -> int:
+        self.server = await asyncio.start_server(self._serve, host, port)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.sessions += 1
+        try:
+            env: dict[str, str] = {}
+            while True:
+                raw = await asyncio.wait_for(reader.readline(), 10.0)
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if not line:
+                    break
+                key, _, value = line.partition(": ")
+                env[key] = value
+            await self.handler(AgiSession(env, reader, writer))
+        except Exception as e:
+            self.failures += 1
+            log.warning("FastAGI session failed: %s", e)
+        finally:
+            writer.close()
+
+
+def enqueue_handler(shell: CallShell) -> Handler:
+    """The hand-off from the dialplan to the engine."""
+    config = shell.config
+
+    async def handle(agi: AgiSession) -> None:
+        env, args = agi.env, agi.args
+        channel, uid = env.get("agi_channel", ""), env.get("agi_uniqueid", "")
+        if not channel or not uid:
+            raise AgiError("AGI environment lacks agi_channel / agi_uniqueid")
+        queue = (args[0] if args else "") or await agi.get_variable("HOTLINE_QUEUE")
+        priority = (args[1] if len(args) > 1 else "") or await agi.get_variable("HOTLINE_PRIORITY")
+        language = (args[2] if len(args) > 2 else "") or await agi.get_variable("HOTLINE_LANGUAGE")
+        if queue not in config.queues:
+            if queue:
+                log.warning("AGI queue %r unknown: caller %s goes to the default", queue, channel)
+            queue = config.default_queue or next(iter(config.queues))
+        if priority not in config.priorities:
+            if priority:
+                log.warning("AGI priority %r unknown: caller %s is normal", priority, channel)
+            priority = "normal"
+        if language and config.languages and language not in config.languages:
+            log.warning("AGI language %r unknown: ignored for caller %s", language, channel)
+            language = ""
+        caller = env.get("agi_callerid", "")
+        if caller in ("unknown", "<unknown>"):
+            caller = ""
+        now = shell.clock.now()
+        for name, value in (
+            ("HOTLINE_CALL", uid),
+            ("HOTLINE_QUEUE", queue),
+            ("HOTLINE_PRIORITY", priority),
+            ("HOTLINE_LANGUAGE", language),
+            ("HOTLINE_CALLER", caller),
+            ("HOTLINE_ARRIVED_AT", f"{now:.3f}"),
+        ):
+            await agi.set_variable(name, value)
+        shell.enqueue(
+            CallId(uid),
+            channel,
+            uid,
+            QueueName(queue),
+            priority=priority,
+            caller=caller,
+            language=language or None,
+            arrived_at=now,
+        )
+
+    return handle

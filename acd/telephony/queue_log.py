@@ -1,0 +1,136 @@
+"""Asterisk's ``queue_log`` format, written from what the engine says happened.
+
+One line per event: ``epoch|callid|queue|agent|EVENT|data1|data2|...``, the
+format app_queue writes, so existing queue reporting tools read our history.
+Agent events that concern no call use callid ``NONE`` and queue ``NONE`` as
+app_queue does. Lines are appended and flushed one by one (small writes; a
+reader tailing the file sees each event as it happens).
+
+Events written and their data fields (as app_queue):
+
+=================  ===========================================
+ENTERQUEUE         url, caller id
+CONNECT            hold time, agent channel uniqueid, ring time
+RINGNOANSWER       ring time in ms
+COMPLETECALLER     hold time, talk time, original position
+COMPLETEAGENT      hold time, talk time, original position
+ABANDON            position, original position, wait time
+EXITWITHTIMEOUT    position, original position, wait time
+EXITEMPTY          position, original position, wait time
+FULL               (nothing)
+CALLLOST           reason, wait time  (Hotline's own: Asterisk lost the call)
+PAUSE / UNPAUSE    reason
+AGENTLOGIN         agent channel
+AGENTLOGOFF        agent channel, logged-in time
+=================  ===========================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TextIO
+
+from acd import effects as fx
+from acd.types import ExitReason
+
+__all__ = ["QueueLog"]
+
+_EXITS = {
+    ExitReason.TIMEOUT: "EXITWITHTIMEOUT",
+    ExitReason.JOIN_EMPTY: "EXITEMPTY",
+    ExitReason.LEAVE_EMPTY: "EXITEMPTY",
+    ExitReason.FULL: "FULL",
+    ExitReason.CALLBACK_UNREACHED: "EXITWITHTIMEOUT",
+}
+
+
+def _clean(field: object) -> str:
+    return str(field).replace("|", "/").replace("\n", " ").replace("\r", " ")
+
+
+class QueueLog:
+    """Appends to ``path``; with ``path=None`` keeps lines in memory (tests)."""
+
+    def __init__(self, path: Path | None, endpoint_format: str = "PJSIP/{agent}") -> None:
+        self.path = path
+        self.endpoint_format = endpoint_format
+        self.lines: list[str] = []
+        self._file: TextIO | None = None
+        self._login_at: dict[str, float] = {}
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", encoding="utf-8")
+
+    def write(
+        self, at: float, call: str, queue: str, agent: str, event: str, *data: object
+    ) -> None:
+        fields = [str(int(at)), _clean(call), _clean(queue), _clean(agent), event]
+        fields.extend(_clean(d) for d in data)
+        line = "|".join(fields)
+        if self._file is None:
+            self.lines.append(line)
+        else:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    # calls (the shell knows these moments; they are not all engine effects)
+
+    def enter(self, at: float, call: str, queue: str, caller: str) -> None:
+        self.write(at, call, queue, "NONE", "ENTERQUEUE", "", caller)
+
+    def connect(
+        self, at: float, call: str, queue: str, agent: str, hold_s: float, leg: str, ring_s: float
+    ) -> None:
+        self.write(at, call, queue, agent, "CONNECT", round(hold_s), leg, round(ring_s))
+
+    def ring_no_answer(self, at: float, call: str, queue: str, agent: str, ring_s: float) -> None:
+        self.write(at, call, queue, agent, "RINGNOANSWER", round(ring_s * 1000))
+
+    def complete(
+        self,
+        at: float,
+        call: str,
+        queue: str,
+        agent: str,
+        by: str,
+        hold_s: float,
+        talk_s: float,
+        position: int,
+    ) -> None:
+        event = "COMPLETEAGENT" if by == "agent" else "COMPLETECALLER"
+        self.write(at, call, queue, agent, event, round(hold_s), round(talk_s), position)
+
+    def finished(self, at: float, effect: fx.CallFinished, position: int) -> None:
+        """A call that left unanswered: abandon, exit or loss."""
+        r = effect.record
+        wait = round(r.wait_s)
+        queue = r.final_queue
+        if r.outcome == "abandoned" and r.exit_reason is None:
+            self.write(at, r.call, queue, "NONE", "ABANDON", position, position, wait)
+        elif r.outcome == "lost":
+            self.write(at, r.call, queue, "NONE", "CALLLOST", r.ended_by or "lost", wait)
+        elif r.exit_reason is not None and r.exit_reason in _EXITS:
+            event = _EXITS[r.exit_reason]
+            data: tuple[object, ...] = () if event == "FULL" else (position, position, wait)
+            self.write(at, r.call, queue, "NONE", event, *data)
+
+    # agents
+
+    def agent_state(self, e: fx.AgentStateChanged) -> None:
+        channel = self.endpoint_format.format(agent=e.agent)
+        if e.old == "logged-out":
+            self._login_at[e.agent] = e.at
+            self.write(e.at, "NONE", "NONE", e.agent, "AGENTLOGIN", channel)
+        if e.new == "logged-out":
+            since = self._login_at.pop(e.agent, e.at)
+            self.write(e.at, "NONE", "NONE", e.agent, "AGENTLOGOFF", channel, round(e.at - since))
+            return
+        if e.new == "paused" and (e.old != "paused" or e.reason):
+            self.write(e.at, "NONE", "NONE", e.agent, "PAUSE", e.reason or "")
+        elif e.old == "paused" and e.new != "paused":
+            self.write(e.at, "NONE", "NONE", e.agent, "UNPAUSE", "")

@@ -1,0 +1,158 @@
+"""After a (re)connection: make the engine agree with what Asterisk has.
+
+- Presence: ``PJSIPShowContacts``; every configured agent whose endpoint has no
+  usable contact is unreachable (never offered a call).
+- Channels: ``CoreShowChannels``. A caller we hold that Asterisk no longer has
+  is ``CallLost`` (recorded, never silent); an agent leg that vanished fails
+  its offer or ends its call. A caller holding in the hold context that we do
+  not know (our restart, or events missed while disconnected) is adopted with
+  its original arrival time, read from the channel variables the FastAGI
+  hand-off set (``HOTLINE_ARRIVED_AT`` etc.; failing those, now − Duration).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+
+from acd import events as ev
+from acd.telephony.ami_frames import AmiMessage
+from acd.telephony.legs import CallerPhase, OfferPhase
+from acd.telephony.shell import AmiPort, CallShell
+from acd.types import CallId, OfferFailure, QueueName
+
+__all__ = ["CHANNEL_VARIABLES", "Resyncer"]
+
+log = logging.getLogger(__name__)
+
+CHANNEL_VARIABLES = (
+    "HOTLINE_CALL",
+    "HOTLINE_QUEUE",
+    "HOTLINE_PRIORITY",
+    "HOTLINE_LANGUAGE",
+    "HOTLINE_CALLER",
+    "HOTLINE_ARRIVED_AT",
+)
+_USABLE = ("Reachable", "NonQualified", "Unknown", "Created")
+
+
+class Resyncer:
+    def __init__(self, shell: CallShell, ami: AmiPort) -> None:
+        self.shell = shell
+        self.ami = ami
+        self._lock = asyncio.Lock()
+        shell.on_resync = self.resync
+        shell.on_adopt = self.adopt
+
+    async def resync(self, why: str = "connected") -> None:
+        async with self._lock:
+            log.info("resync from Asterisk (%s)", why)
+            self.shell.stats["resyncs"] += 1
+            await self._presence()
+            await self._channels()
+
+    async def _presence(self) -> None:
+        contacts = await self.ami.action("PJSIPShowContacts", listing=True)
+        usable: set[str] = set()
+        for c in contacts:
+            endpoint = c.get("Endpoint") or c.get("Aor") or c.get("AOR") or ""
+            if c.get("Status", "Unknown") in _USABLE:
+                usable.add(endpoint)
+        for agent in self.shell.config.agents:
+            reachable = self.shell.settings.endpoint(agent) in usable
+            self.shell.feed(ev.AgentReachable(agent, reachable))
+
+    async def _channels(self) -> None:
+        listing = await self.ami.action("CoreShowChannels", listing=True)
+        present = {m.get("Uniqueid", ""): m for m in listing}
+        shell, legs = self.shell, self.shell.legs
+        for leg in list(legs.calls.values()):
+            offer = leg.agent_leg
+            if leg.uniqueid not in present:
+                if leg.phase is not CallerPhase.ENDED:
+                    leg.phase = CallerPhase.ENDED
+                    shell.feed(ev.CallLost(leg.call, "asterisk no longer has the caller's channel"))
+                elif leg.call not in shell.engine.calls:
+                    legs.drop_call(leg.call)
+                continue
+            if offer is None or offer.uniqueid in present:
+                continue
+            if offer.phase is OfferPhase.RINGING:
+                legs.finish_offer(offer)
+                shell.feed(ev.OfferFailed(leg.call, offer.agent, OfferFailure.FAILED))
+            elif offer.phase is OfferPhase.UP and leg.phase is CallerPhase.CONNECTED:
+                legs.finish_offer(offer)
+                leg.phase = CallerPhase.ENDED
+                shell.feed(ev.CallEnded(leg.call, by="agent"))
+        hold = shell.settings.hold_context
+        for uid, ch in present.items():
+            if uid in legs.by_caller_uid or uid in legs.by_agent_uid or uid in shell.adopting:
+                continue
+            if ch.get("Context") != hold or ch.get("BridgeId"):
+                continue
+            await self.adopt(ch.get("Channel", uid), uid, _duration(ch))
+
+    async def adopt(self, channel: str, uniqueid: str, duration_s: float | None) -> None:
+        """Enqueue a holding caller from its channel variables."""
+        shell = self.shell
+        if uniqueid in shell.adopting or uniqueid in shell.legs.by_caller_uid:
+            return
+        shell.adopting.add(uniqueid)
+        try:
+            values = await asyncio.gather(*(self._getvar(uniqueid, v) for v in CHANNEL_VARIABLES))
+            var = dict(zip(CHANNEL_VARIABLES, values, strict=True))
+            now = shell.clock.now()
+            arrived = _float(var["HOTLINE_ARRIVED_AT"])
+            if arrived is None:
+                arrived = now - duration_s if duration_s is not None else now
+            queue = var["HOTLINE_QUEUE"] or shell.config.default_queue or ""
+            if queue not in shell.config.queues:
+                queue = shell.config.default_queue or next(iter(shell.config.queues))
+            priority = var["HOTLINE_PRIORITY"] or "normal"
+            if priority not in shell.config.priorities:
+                priority = "normal"
+            ok = shell.enqueue(
+                CallId(var["HOTLINE_CALL"] or uniqueid),
+                channel,
+                uniqueid,
+                QueueName(queue),
+                priority=priority,
+                caller=var["HOTLINE_CALLER"],
+                language=var["HOTLINE_LANGUAGE"] or None,
+                arrived_at=arrived,
+            )
+            if ok:
+                shell.stats["adopted_calls"] += 1
+                log.info("adopted holding caller %s (arrived %.1f s ago)", channel, now - arrived)
+        except Exception as e:
+            shell.stats["adopt_failures"] += 1
+            log.error("cannot adopt holding caller %s: %s", channel, e)
+        finally:
+            shell.adopting.discard(uniqueid)
+
+    async def _getvar(self, channel: str, name: str) -> str:
+        (resp,) = await self.ami.action("Getvar", [("Channel", channel), ("Variable", name)])
+        return _value(resp)
+
+
+def _value(resp: AmiMessage) -> str:
+    v = resp.get("Value", "")
+    return "" if v in ("(null)", "<null>") else v
+
+
+def _float(text: str) -> float | None:
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) and x > 0 else None
+
+
+def _duration(ch: AmiMessage) -> float | None:
+    text = ch.get("Duration", "")
+    parts = text.split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    h, m, s = (int(p) for p in parts)
+    return float(h * 3600 + m * 60 + s)

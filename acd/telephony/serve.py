@@ -1,0 +1,163 @@
+"""``hotline serve``: the production shell, one asyncio process (the composition root).
+
+AMI client + FastAGI hand-off + the routing engine + its timer + the control
+API, wired by hand here. Start-up order matters: agents' presence is restored
+from the state directory, then AMI logs in and resynchronises (adopting
+callers still holding), and only then is the FastAGI port opened, so no call
+is routed before the shell knows which agents can be reached.
+
+SIGTERM / SIGINT stop it cleanly; after a SIGKILL, starting it again adopts the
+callers still holding in Asterisk with their original arrival times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from acd import events as ev
+from acd.config import ConfigError, load_config
+from acd.engine import Engine
+from acd.telephony.agi import FastAgiServer, enqueue_handler
+from acd.telephony.ami_client import AmiClient
+from acd.telephony.ami_frames import AmiMessage
+from acd.telephony.control import ControlServer
+from acd.telephony.queue_log import QueueLog
+from acd.telephony.resync import Resyncer
+from acd.telephony.serve_settings import ServeSettings, read_settings
+from acd.telephony.serve_store import AgentStore, CallHistory
+from acd.telephony.shell import CallShell
+from acd.types import AgentId
+
+__all__ = ["WallClock", "main", "serve"]
+
+log = logging.getLogger("hotline.serve")
+
+
+class WallClock:
+    """Epoch seconds: arrival times survive a restart of the process."""
+
+    def now(self) -> float:
+        return time.time()
+
+
+async def serve(config_path: Path, settings: ServeSettings, stop: asyncio.Event) -> int:
+    config = load_config(config_path)
+    clock = WallClock()
+    engine = Engine(config, clock)
+    stats: Counter[str] = Counter()
+    shell_ref: list[CallShell] = []
+
+    def on_event(msg: AmiMessage) -> None:
+        shell_ref[0].on_ami_event(msg)
+
+    ami = AmiClient(
+        settings.ami_host,
+        settings.ami_port,
+        settings.ami_username,
+        settings.ami_secret,
+        on_event,
+        events=settings.ami_events,
+        action_timeout_s=settings.action_timeout_s,
+        stats=stats,
+    )
+    store = AgentStore(settings.agents_file)
+    shell = CallShell(
+        engine,
+        settings,
+        clock,
+        ami,
+        queue_log=QueueLog(settings.queue_log),
+        history=CallHistory(settings.history),
+        agents=store,
+        stats=stats,
+    )
+    shell_ref.append(shell)
+    resyncer = Resyncer(shell, ami)
+    first_sync = asyncio.Event()
+
+    async def on_connected() -> None:
+        try:
+            await resyncer.resync("connected")
+        finally:
+            first_sync.set()
+
+    ami.on_connected = on_connected
+    for agent, reason in store.load().items():
+        if agent in config.agents:
+            shell.feed(ev.AgentLoggedIn(AgentId(agent), paused_reason=reason))
+
+    ami_task = asyncio.create_task(ami.run())
+    control = ControlServer(shell, settings.control_socket)
+    control_task = asyncio.create_task(control.serve())
+    agi = FastAgiServer(enqueue_handler(shell))
+    try:
+        waiter = asyncio.create_task(first_sync.wait())
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if not stop.is_set():
+            port = await agi.start(settings.agi_host, settings.agi_port)
+            print(
+                f"hotline serve: ready (AMI {settings.ami_host}:{settings.ami_port},"
+                f" FastAGI {settings.agi_host}:{port}, control {settings.control_socket})",
+                flush=True,
+            )
+            await stopper
+    finally:
+        await agi.close()
+        control.stop()
+        await ami.close()
+        ami_task.cancel()
+        for t in (control_task, ami_task):
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(t, 3.0)
+        for t in list(shell.tasks):
+            t.cancel()
+        shell.queue_log.close()
+        log.info("stopped; counters: %s", dict(stats))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="hotline serve", description=__doc__)
+    p.add_argument("--config", default="examples/hotline.toml", type=Path)
+    p.add_argument("--ami-host")
+    p.add_argument("--ami-port", type=int)
+    p.add_argument("--ami-username")
+    p.add_argument("--ami-secret")
+    p.add_argument("--agi-port", type=int)
+    p.add_argument("--state-dir", type=Path)
+    p.add_argument("--log-level", default="INFO")
+    a = p.parse_args(argv)
+    logging.basicConfig(
+        level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = read_settings(load_config(a.config)).override(
+            ami_host=a.ami_host,
+            ami_port=a.ami_port,
+            ami_username=a.ami_username,
+            ami_secret=a.ami_secret,
+            agi_port=a.agi_port,
+            state_dir=a.state_dir,
+        )
+    except ConfigError as e:
+        print(f"hotline serve: {e}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        return await serve(a.config, settings, stop)
+
+    return asyncio.run(run())

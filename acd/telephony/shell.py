@@ -1,0 +1,331 @@
+"""The asyncio shell around the engine: AMI events in, engine effects out as AMI actions.
+
+Everything reaches the engine through :meth:`CallShell.feed`, synchronously,
+from the AMI read path, the FastAGI hand-off, the control API or the timer. An
+event that does not fit the engine's state is logged and counted
+(``engine_errors``), never raised. Effects become AMI actions sent at once;
+their answers are awaited in background tasks (with timeouts), and a failure
+comes back to the engine as an event (an ``Originate`` refused → ``OfferFailed``).
+A call is never dropped silently: each one ends as a line in the call history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Coroutine
+from typing import Any, Protocol
+
+from acd import effects as fx
+from acd import events as ev
+from acd.engine import Engine, EngineError
+from acd.telephony.ami_frames import AmiMessage
+from acd.telephony.legs import CallerPhase, CallLeg, Legs, OfferPhase
+from acd.telephony.queue_log import QueueLog
+from acd.telephony.serve_settings import ServeSettings
+from acd.telephony.serve_store import AgentStore, CallHistory
+from acd.telephony.translate import Adopt, HangupChannel, Instruction, Resync, Translator
+from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
+
+__all__ = ["AmiPort", "CallShell"]
+
+log = logging.getLogger(__name__)
+
+
+class AmiPort(Protocol):
+    """What the shell needs of an AMI connection (:class:`AmiClient` has it)."""
+
+    async def action(
+        self,
+        action: str,
+        fields: list[tuple[str, str]] | None = None,
+        *,
+        listing: bool = False,
+        timeout_s: float | None = None,
+        action_id: str | None = None,
+    ) -> list[AmiMessage]: ...
+
+
+class CallShell:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ServeSettings,
+        clock: Clock,
+        ami: AmiPort,
+        *,
+        queue_log: QueueLog | None = None,
+        history: CallHistory | None = None,
+        agents: AgentStore | None = None,
+        stats: Counter[str] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = engine.config
+        self.settings = settings
+        self.clock = clock
+        self.ami = ami
+        self.stats: Counter[str] = stats if stats is not None else Counter()
+        self.queue_log = queue_log or QueueLog(None)
+        self.history = history or CallHistory(None)
+        self.agents = agents or AgentStore(None)
+        self.legs = Legs()
+        endpoints = settings.agent_lookup(engine.config)
+        self.translator = Translator(
+            self.legs, endpoints.get, waiting_event=settings.waiting_event, stats=self.stats
+        )
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.adopting: set[str] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self.on_resync: Any = None  # set by the resync module: async (why) -> None
+        self.on_adopt: Any = None  # async (channel, uniqueid) -> None
+
+    # inputs
+
+    def on_ami_event(self, msg: AmiMessage) -> None:
+        """The AMI read path: synchronous, never awaits."""
+        for item in self.translator.translate(msg):
+            self._apply(item)
+
+    def _apply(self, item: Instruction) -> None:
+        if isinstance(item, HangupChannel):
+            self.spawn(self._hangup(item.channel, item.why))
+        elif isinstance(item, Adopt):
+            if self.on_adopt is not None and item.uniqueid not in self.adopting:
+                self.spawn(self.on_adopt(item.channel, item.uniqueid, None))
+        elif isinstance(item, Resync):
+            if self.on_resync is not None:
+                self.spawn(self.on_resync(item.why))
+        else:
+            self.feed(item)
+
+    def enqueue(
+        self,
+        call: CallId,
+        channel: str,
+        uniqueid: str,
+        queue: QueueName,
+        *,
+        priority: str = "normal",
+        caller: str = "",
+        language: str | None = None,
+        arrived_at: float | None = None,
+    ) -> bool:
+        """A caller handed over (FastAGI) or adopted (resync): into the engine."""
+        if call in self.legs.calls or uniqueid in self.legs.by_caller_uid:
+            self.stats["duplicate_enqueues"] += 1
+            return False
+        at = self.clock.now() if arrived_at is None else min(arrived_at, self.clock.now())
+        leg = CallLeg(call, channel, uniqueid, queue, at, caller=caller, priority=priority)
+        self.legs.add_call(leg)
+        event = ev.CallArrived(call, queue, priority, caller, language, arrived_at=at)
+        if not self.feed(event):
+            self.legs.drop_call(call)
+            return False
+        leg.position = self.engine.position(call) or 0
+        return True
+
+    def feed(self, event: ev.Event) -> bool:
+        """Tell the engine; carry out its effects. False if the engine refused."""
+        try:
+            effects = self.engine.handle(event)
+        except EngineError as e:
+            self.stats["engine_errors"] += 1
+            log.warning("engine refused %s: %s", type(event).__name__, e)
+            self._refused(event)
+            return False
+        self.stats["engine_events"] += 1
+        self._before_effects(event)
+        self.run_effects(effects)
+        return True
+
+    def _refused(self, event: ev.Event) -> None:
+        if isinstance(event, ev.AgentAnswered):
+            offer = self.legs.current_offer(event.call, event.agent)
+            if offer is not None and offer.phase is OfferPhase.UP:
+                self.legs.finish_offer(offer, OfferPhase.CANCELLED)
+                self.spawn(self._hangup(offer.uniqueid, "answered too late"))
+        elif isinstance(event, ev.CallArrived | ev.CallerAbandoned):
+            self.legs.drop_call(event.call)
+
+    def _before_effects(self, event: ev.Event) -> None:
+        now = self.clock.now()
+        if isinstance(event, ev.CallArrived):
+            self.queue_log.enter(now, event.call, event.queue, event.caller)
+            return
+        leg = self.legs.calls.get(getattr(event, "call", CallId("")))
+        if leg is None:
+            return
+        if isinstance(event, ev.AgentAnswered):
+            leg.answered_at = now
+            offer = leg.agent_leg
+            ring_s = now - offer.offered_at if offer else 0.0
+            uid = offer.uniqueid if offer else ""
+            hold = now - leg.arrived_at
+            self.queue_log.connect(now, leg.call, leg.queue, event.agent, hold, uid, ring_s)
+            if self.config.queues[leg.queue].record_calls:
+                self._record(leg)
+        elif isinstance(event, ev.OfferFailed):
+            offer = leg.agent_leg
+            ring_s = now - offer.offered_at if offer else 0.0
+            self.queue_log.ring_no_answer(now, leg.call, leg.queue, event.agent, ring_s)
+        elif isinstance(event, ev.CallEnded) and leg.answered_at is not None:
+            agent = leg.agent_leg.agent if leg.agent_leg else "NONE"
+            hold, talk = leg.answered_at - leg.arrived_at, now - leg.answered_at
+            self.queue_log.complete(
+                now, leg.call, leg.queue, agent, event.by, hold, talk, leg.position
+            )
+
+    # effects
+
+    def run_effects(self, effects: list[fx.Effect]) -> None:
+        for e in effects:
+            if isinstance(e, fx.OfferCall):
+                self._offer(e)
+            elif isinstance(e, fx.CancelOffer):
+                self._cancel(e)
+            elif isinstance(e, fx.ExitQueue):
+                self._exit(e)
+            elif isinstance(e, fx.MoveCall):
+                leg = self.legs.calls.get(e.call)
+                if leg is not None:
+                    leg.queue = e.to_queue
+                    self.spawn(self._setvar(leg.channel, "HOTLINE_QUEUE", e.to_queue))
+            elif isinstance(e, fx.AgentStateChanged):
+                self.queue_log.agent_state(e)
+                self.agents.changed(e.agent, e.new, e.reason)
+            else:
+                self._finished(e)
+        self.arm_timer()
+
+    def _offer(self, e: fx.OfferCall) -> None:
+        leg = self.legs.calls.get(e.call)
+        if leg is None:  # the engine holds a call Asterisk never gave us: impossible
+            self.stats["offers_without_leg"] += 1
+            log.error("offer of call %s, which has no channel: reported lost", e.call)
+            self.feed(ev.CallLost(e.call, "no channel"))
+            return
+        offer = self.legs.new_offer(e.call, e.agent, self.clock.now())
+        timeout_ms = int((e.ring_timeout_s + self.settings.ring_margin_s) * 1000)
+        caller_id = f'"{leg.caller}" <{leg.caller}>' if leg.caller else ""
+        fields = [
+            ("Channel", f"PJSIP/{self.settings.endpoint(e.agent)}"),
+            ("Context", self.settings.connect_context),
+            ("Exten", "s"),
+            ("Priority", "1"),
+            ("Timeout", str(timeout_ms)),
+            ("Async", "true"),
+            ("ChannelId", offer.uniqueid),
+            ("Variable", f"CALLER={leg.channel}"),
+            ("Variable", f"HOTLINE_CALL={e.call}"),
+            ("Variable", f"HOTLINE_AGENT={e.agent}"),
+            ("Variable", f"HOTLINE_QUEUE={e.queue}"),
+        ]
+        if caller_id:
+            fields.append(("CallerID", caller_id))
+        self.spawn(self._originate(offer.call, e.agent, fields))
+
+    async def _originate(self, call: CallId, agent: AgentId, fields: list[tuple[str, str]]) -> None:
+        offer = self.legs.current_offer(call, agent)
+        if offer is None:
+            return
+        aid = f"o-{offer.uniqueid}"
+        self.legs.bind_action(offer, aid)  # before any OriginateResponse can arrive
+        try:
+            await self.ami.action("Originate", fields, action_id=aid)
+        except Exception as err:
+            self.stats["originate_failures"] += 1
+            log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
+            if offer.phase is OfferPhase.RINGING:
+                self.legs.finish_offer(offer)
+                self.feed(ev.OfferFailed(call, agent, OfferFailure.FAILED))
+
+    def _cancel(self, e: fx.CancelOffer) -> None:
+        offer = self.legs.current_offer(e.call, e.agent)
+        if offer is None or offer.phase not in (OfferPhase.RINGING, OfferPhase.UP):
+            return
+        if e.reason == "ring-timeout":
+            leg = self.legs.calls[e.call]
+            ring_s = self.clock.now() - offer.offered_at
+            self.queue_log.ring_no_answer(self.clock.now(), e.call, leg.queue, e.agent, ring_s)
+        self.legs.finish_offer(offer, OfferPhase.CANCELLED)
+        self.spawn(self._hangup(offer.uniqueid, e.reason))
+
+    def _exit(self, e: fx.ExitQueue) -> None:
+        leg = self.legs.calls.get(e.call)
+        if leg is None or e.reason is ExitReason.LOST:
+            return
+        leg.phase = CallerPhase.ENDED
+        fields = [
+            ("Channel", leg.channel),
+            ("Context", self.settings.exit_context),
+            ("Exten", e.destination),
+            ("Priority", "1"),
+        ]
+        self.spawn(self._quiet("Redirect", fields))
+
+    def _finished(self, e: fx.CallFinished) -> None:
+        r = e.record
+        leg = self.legs.drop_call(r.call)
+        now = self.clock.now()
+        if r.outcome != "answered":
+            self.queue_log.finished(now, e, leg.position if leg else 0)
+        self.history.add(
+            r,
+            channel=leg.channel if leg else None,
+            recording=leg.recording if leg else None,
+        )
+        if r.outcome == "lost":
+            log.error("call %s lost: %s", r.call, r.ended_by)
+
+    def _record(self, leg: CallLeg) -> None:
+        path = f"{self.settings.recordings_dir}/{leg.call}.wav"
+        leg.recording = path
+        self.spawn(self._quiet("MixMonitor", [("Channel", leg.channel), ("File", path)]))
+
+    # AMI helpers (background; failures are logged and counted)
+
+    async def _hangup(self, channel: str, why: str) -> None:
+        await self._quiet("Hangup", [("Channel", channel), ("Cause", "16")])
+
+    async def _setvar(self, channel: str, name: str, value: str) -> None:
+        await self._quiet("Setvar", [("Channel", channel), ("Variable", name), ("Value", value)])
+
+    async def _quiet(self, action: str, fields: list[tuple[str, str]]) -> None:
+        try:
+            await self.ami.action(action, fields)
+        except Exception as e:
+            self.stats["action_failures"] += 1
+            log.info("AMI %s %s failed: %s", action, fields[0][1] if fields else "", e)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # the engine's clock
+
+    def arm_timer(self) -> None:
+        at = self.engine.next_deadline()
+        if at == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = at
+        if at is not None:
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, at - self.clock.now())
+            self._timer = loop.call_at(loop.time() + delay, self._expire)
+
+    def _expire(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        try:
+            effects = self.engine.expire()
+        except EngineError as e:  # pragma: no cover - the engine's own timers
+            self.stats["engine_errors"] += 1
+            log.error("engine expire failed: %s", e)
+            effects = []
+        self.run_effects(effects)

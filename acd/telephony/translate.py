@@ -1,0 +1,190 @@
+"""AMI events → engine events (and a few shell instructions). No I/O.
+
+One handler per event name in a dict: an event Hotline does not use costs one
+dict lookup. A handled event missing a field it needs is logged and counted
+(``missing_fields``) and otherwise ignored; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from acd import events as ev
+from acd.telephony.ami_frames import AmiMessage
+from acd.telephony.legs import CallerPhase, Legs, OfferPhase
+from acd.types import AgentId, OfferFailure
+
+__all__ = ["Adopt", "HangupChannel", "Instruction", "Resync", "Translator"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class HangupChannel:
+    """Hang up a channel we no longer want (an agent who answered a cancelled offer)."""
+
+    channel: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Adopt:
+    """A holding caller the shell does not know: read its variables and enqueue it."""
+
+    channel: str
+    uniqueid: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """Asterisk (re)started or reloaded: compare its channels with ours."""
+
+    why: str
+
+
+Instruction = ev.Event | HangupChannel | Adopt | Resync
+
+# Hangup causes (Q.850) of an agent leg that never answered.
+_CAUSES = {
+    "17": OfferFailure.BUSY,
+    "18": OfferFailure.NO_ANSWER,
+    "19": OfferFailure.NO_ANSWER,
+    "21": OfferFailure.REJECTED,
+    "1": OfferFailure.UNREACHABLE,
+    "3": OfferFailure.UNREACHABLE,
+    "20": OfferFailure.UNREACHABLE,
+}
+# OriginateResponse "Reason" (the control frame that ended dialing).
+_REASONS = {
+    "0": OfferFailure.UNREACHABLE,  # no channel: no contact registered, unknown endpoint
+    "1": OfferFailure.REJECTED,  # the far end hung up while ringing
+    "3": OfferFailure.NO_ANSWER,
+    "5": OfferFailure.BUSY,
+    "8": OfferFailure.FAILED,  # congestion
+}
+_REACHABLE = {"Reachable": True, "Created": True, "NonQualified": True, "Unknown": True}
+_UNREACHABLE = {"Unreachable": False, "Removed": False}
+
+
+class Translator:
+    def __init__(
+        self,
+        legs: Legs,
+        agent_of_endpoint: Callable[[str], AgentId | None],
+        *,
+        waiting_event: str = "HotlineWaiting",
+        stats: Counter[str] | None = None,
+    ) -> None:
+        self.legs = legs
+        self.agent_of_endpoint = agent_of_endpoint
+        self.waiting_event = waiting_event
+        self.stats: Counter[str] = stats if stats is not None else Counter()
+        self.handlers: dict[str, Callable[[AmiMessage], list[Instruction]]] = {
+            "Hangup": self._hangup,
+            "OriginateResponse": self._originate_response,
+            "ContactStatus": self._contact_status,
+            "PeerStatus": self._peer_status,
+            "UserEvent": self._user_event,
+            "FullyBooted": self._fully_booted,
+            "Reload": self._fully_booted,
+        }
+
+    def translate(self, msg: AmiMessage) -> list[Instruction]:
+        handler = self.handlers.get(msg.name)
+        if handler is None:
+            self.stats["ignored_events"] += 1
+            return []
+        try:
+            return handler(msg)
+        except KeyError as e:
+            self.stats["missing_fields"] += 1
+            log.warning("AMI %s without field %s: ignored (%r)", msg.name, e, msg)
+            return []
+
+    # calls
+
+    def _hangup(self, msg: AmiMessage) -> list[Instruction]:
+        uid = msg["Uniqueid"]
+        leg = self.legs.by_caller_uid.get(uid)
+        if leg is not None:
+            phase, leg.phase = leg.phase, CallerPhase.ENDED
+            if phase is CallerPhase.WAITING:
+                return [ev.CallerAbandoned(leg.call)]
+            if phase is CallerPhase.CONNECTED:
+                return [ev.CallEnded(leg.call, by="caller")]
+            return []
+        offer = self.legs.by_agent_uid.get(uid)
+        if offer is None:
+            return []
+        was = offer.phase
+        self.legs.finish_offer(offer)
+        if was is OfferPhase.RINGING:
+            reason = _CAUSES.get(msg.get("Cause", ""), OfferFailure.FAILED)
+            return [ev.OfferFailed(offer.call, offer.agent, reason)]
+        if was is OfferPhase.UP:
+            call = self.legs.calls.get(offer.call)
+            if call is not None and call.phase is CallerPhase.CONNECTED:
+                call.phase = CallerPhase.ENDED
+                return [ev.CallEnded(offer.call, by="agent")]
+        return []
+
+    def _originate_response(self, msg: AmiMessage) -> list[Instruction]:
+        aid = msg["ActionID"]
+        response = msg["Response"]
+        offer = self.legs.by_action.get(aid)
+        if offer is None:
+            self.stats["stale_originate_responses"] += 1
+            return []
+        if response == "Success":
+            if offer.phase is OfferPhase.RINGING:
+                offer.phase = OfferPhase.UP
+                call = self.legs.calls.get(offer.call)
+                if call is not None and call.phase is CallerPhase.WAITING:
+                    call.phase = CallerPhase.CONNECTED
+                return [ev.AgentAnswered(offer.call, offer.agent)]
+            if offer.phase is OfferPhase.CANCELLED:
+                return [HangupChannel(offer.uniqueid, "answered a cancelled offer")]
+            return []
+        if offer.phase is OfferPhase.RINGING:
+            self.legs.finish_offer(offer)
+            reason = _REASONS.get(msg.get("Reason", ""), OfferFailure.FAILED)
+            return [ev.OfferFailed(offer.call, offer.agent, reason)]
+        if offer.phase is OfferPhase.CANCELLED:
+            self.legs.finish_offer(offer)
+        return []
+
+    def _user_event(self, msg: AmiMessage) -> list[Instruction]:
+        if msg.get("UserEvent") != self.waiting_event:
+            return []
+        uid = msg["Uniqueid"]
+        if uid in self.legs.by_caller_uid:
+            return []
+        return [Adopt(msg["Channel"], uid)]
+
+    def _fully_booted(self, msg: AmiMessage) -> list[Instruction]:
+        return [Resync(msg.name)]
+
+    # presence
+
+    def _contact_status(self, msg: AmiMessage) -> list[Instruction]:
+        endpoint = msg.get("EndpointName") or msg["AOR"]
+        status = msg["ContactStatus"]
+        reachable = _REACHABLE.get(status, _UNREACHABLE.get(status))
+        return self._presence(endpoint, reachable)
+
+    def _peer_status(self, msg: AmiMessage) -> list[Instruction]:
+        if msg.get("ChannelType", "PJSIP") != "PJSIP":
+            return []
+        peer = msg["Peer"].removeprefix("PJSIP/")
+        status = msg["PeerStatus"]
+        reachable = {"Reachable": True, "Unreachable": False}.get(status)
+        return self._presence(peer, reachable)
+
+    def _presence(self, endpoint: str, reachable: bool | None) -> list[Instruction]:
+        agent = self.agent_of_endpoint(endpoint)
+        if agent is None or reachable is None:
+            return []
+        return [ev.AgentReachable(agent, reachable)]

@@ -1,0 +1,206 @@
+"""The shell's translation both ways, with a recording fake AMI (no sockets).
+
+The same flows run against real Asterisk in tests/integration/test_serve.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from acd import Engine, load_config
+from acd import events as ev
+from acd.telephony.ami_frames import AmiMessage, FrameParser
+from acd.telephony.legs import OfferPhase
+from acd.telephony.resync import Resyncer
+from acd.telephony.serve_settings import ServeSettings
+from acd.telephony.shell import CallShell
+from acd.types import AgentId, CallId, FakeClock, QueueName
+
+CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "ami"
+
+
+class FakeAmi:
+    """Answers every action with Success; listings from ``listings``."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, list[tuple[str, str]], str | None]] = []
+        self.listings: dict[str, list[dict[str, str]]] = {}
+        self.vars: dict[tuple[str, str], str] = {}
+
+    async def action(
+        self,
+        action: str,
+        fields: list[tuple[str, str]] | None = None,
+        *,
+        listing: bool = False,
+        timeout_s: float | None = None,
+        action_id: str | None = None,
+    ) -> list[AmiMessage]:
+        f = fields or []
+        self.sent.append((action, f, action_id))
+        if listing:
+            return [AmiMessage(h) for h in self.listings.get(action, [])]
+        if action == "Getvar":
+            d = dict(f)
+            return [
+                AmiMessage(
+                    {
+                        "Response": "Success",
+                        "Value": self.vars.get((d["Channel"], d["Variable"]), ""),
+                    }
+                )
+            ]
+        return [AmiMessage({"Response": "Success"})]
+
+    def names(self) -> list[str]:
+        return [a for a, _, _ in self.sent]
+
+
+def event(**headers: str) -> AmiMessage:
+    return AmiMessage(headers)
+
+
+@pytest.fixture
+def rig() -> tuple[CallShell, FakeAmi, FakeClock]:
+    clock = FakeClock(1_763_820_000.0)
+    ami = FakeAmi()
+    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, ami)
+    return shell, ami, clock
+
+
+async def settle(shell: CallShell) -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+    if shell.tasks:
+        await asyncio.gather(*list(shell.tasks))
+
+
+async def test_answered_call_end_to_end(rig: tuple[CallShell, FakeAmi, FakeClock]) -> None:
+    shell, ami, clock = rig
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    assert shell.enqueue(CallId("c1"), "PJSIP/trunk-1", "c1", QueueName("general"), caller="138")
+    await settle(shell)
+    action, fields, aid = ami.sent[-1]
+    assert action == "Originate" and ("Channel", "PJSIP/2171") in fields
+    assert ("Variable", "CALLER=PJSIP/trunk-1") in fields
+    clock.advance(3)
+    shell.on_ami_event(event(Event="OriginateResponse", ActionID=aid or "", Response="Success"))
+    await settle(shell)
+    assert "MixMonitor" in ami.names()
+    clock.advance(60)
+    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))
+    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1", Cause="16"))  # ignored: ended
+    clock.advance(30)
+    shell.run_effects(shell.engine.expire())
+    (row,) = shell.history.rows
+    assert row["outcome"] == "answered" and row["ended_by"] == "agent"
+    assert row["recording"].endswith("/c1.wav") and row["wait_s"] == 3
+    kinds = [line.split("|")[4] for line in shell.queue_log.lines]
+    assert kinds == ["AGENTLOGIN", "ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]
+    assert shell.stats["engine_errors"] == 0
+
+
+async def test_abandon_while_ringing_cancels_agent_leg(
+    rig: tuple[CallShell, FakeAmi, FakeClock],
+) -> None:
+    shell, ami, clock = rig
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    shell.enqueue(CallId("c2"), "PJSIP/trunk-2", "c2", QueueName("general"))
+    await settle(shell)
+    clock.advance(7)
+    shell.on_ami_event(event(Event="Hangup", Uniqueid="c2", Cause="16"))
+    await settle(shell)
+    assert ami.sent[-1][0] == "Hangup" and ("Channel", "c2-o1") in ami.sent[-1][1]
+    (row,) = shell.history.rows
+    assert row["outcome"] == "abandoned" and row["wait_s"] == 7
+    assert shell.queue_log.lines[-1].split("|")[4:] == ["ABANDON", "1", "1", "7"]
+
+
+async def test_ring_timeout_reoffers_and_autopauses(
+    rig: tuple[CallShell, FakeAmi, FakeClock],
+) -> None:
+    shell, ami, clock = rig
+    for a in ("2171", "2172"):
+        shell.feed(ev.AgentLoggedIn(AgentId(a)))
+        clock.advance(1)
+    shell.enqueue(CallId("c3"), "PJSIP/trunk-3", "c3", QueueName("general"))
+    await settle(shell)
+    first = dict(ami.sent[-1][1])["Channel"]
+    clock.advance(15)
+    shell.run_effects(shell.engine.expire())
+    await settle(shell)
+    channels = [dict(f).get("Channel") for a, f, _ in ami.sent if a in ("Originate", "Hangup")]
+    assert channels[-2:] == ["c3-o1", "PJSIP/2172"] and first == "PJSIP/2171"
+    assert shell.engine.agents["2171"].state.value == "paused"
+    assert any("|RINGNOANSWER|" in line for line in shell.queue_log.lines)
+    assert any(line.endswith("|PAUSE|no-answer") for line in shell.queue_log.lines)
+    # the late answer of the cancelled leg is hung up, not connected
+    shell.on_ami_event(event(Event="OriginateResponse", ActionID="o-c3-o1", Response="Success"))
+    await settle(shell)
+    assert ami.sent[-1][0] == "Hangup" and ("Channel", "c3-o1") in ami.sent[-1][1]
+
+
+async def test_unregistered_agent_never_offered(rig: tuple[CallShell, FakeAmi, FakeClock]) -> None:
+    shell, ami, _ = rig
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    shell.on_ami_event(event(Event="ContactStatus", AOR="2171", ContactStatus="Removed"))
+    shell.enqueue(CallId("c4"), "PJSIP/trunk-4", "c4", QueueName("general"))
+    await settle(shell)
+    assert "Originate" not in ami.names()
+    shell.on_ami_event(event(Event="ContactStatus", AOR="2171", ContactStatus="Created"))
+    await settle(shell)
+    assert ami.names()[-1] == "Originate"
+
+
+async def test_resync_adopts_holding_caller_and_reports_lost(
+    rig: tuple[CallShell, FakeAmi, FakeClock],
+) -> None:
+    shell, ami, clock = rig
+    resync = Resyncer(shell, ami)
+    shell.enqueue(CallId("gone"), "PJSIP/trunk-9", "gone", QueueName("general"))
+    ami.listings["PJSIPShowContacts"] = [
+        {"Event": "ContactList", "Aor": "2171", "Status": "Reachable"}
+    ]
+    ami.listings["CoreShowChannels"] = [
+        {
+            "Event": "CoreShowChannel",
+            "Channel": "PJSIP/trunk-5",
+            "Uniqueid": "u5",
+            "Context": "hotline-hold",
+            "BridgeId": "",
+            "Duration": "00:00:40",
+        },
+    ]
+    ami.vars[("u5", "HOTLINE_QUEUE")] = "general"
+    ami.vars[("u5", "HOTLINE_ARRIVED_AT")] = str(clock.now() - 42.5)
+    shell.feed(ev.AgentLoggedIn(AgentId("2172")))  # not registered: must not get it
+    await resync.resync("test")
+    assert shell.engine.agents["2172"].reachable is False
+    assert [r["outcome"] for r in shell.history.rows] == ["lost"]
+    assert shell.engine.calls["u5"].arrived_at == clock.now() - 42.5
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    await settle(shell)
+    assert dict(ami.sent[-1][1])["Channel"] == "PJSIP/2171"
+
+
+async def test_broken_transcript_is_counted_never_raises(
+    rig: tuple[CallShell, FakeAmi, FakeClock],
+) -> None:
+    shell, _, _ = rig
+    parser = FrameParser(shell.stats)
+    for msg in parser.feed((FIXTURES / "broken_frames.txt").read_bytes()):
+        shell.on_ami_event(msg)
+    await settle(shell)
+    s = shell.stats
+    assert s["malformed_frames"] == 1 and s["malformed_lines"] == 3 and s["invalid_utf8"] == 1
+    assert s["missing_fields"] == 4  # Hangup, OriginateResponse, ContactStatus, UserEvent
+    assert s["ignored_events"] >= 1 and s["stale_originate_responses"] == 0
+    assert shell.stats["resyncs"] == 0  # no resync hook in this rig: FullyBooted is harmless
+
+
+def test_offer_leg_phases() -> None:
+    assert OfferPhase.CANCELLED.value == "cancelled"
