@@ -338,9 +338,10 @@ class Engine(AgentSide):
     def _gone(self, call: Call, outcome: Outcome, reason: ExitReason | None, why: str) -> None:
         """A call that was waiting or ringing is gone (abandoned or lost)."""
         agent = self.agents[call.agent] if call.agent else None
+        ringing = call.state is CallState.OFFERED
         self._unsettle(call)
         self._drop(call)
-        if call.state is CallState.OFFERED and agent is not None:
+        if ringing and agent is not None:
             self.out.append(fx.CancelOffer(call.id, AgentId(agent.id), why))
         rec = call.record(outcome, left_at=self.clock.now(), exit_reason=reason)
         self.out.append(fx.CallFinished(rec))
