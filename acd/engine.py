@@ -188,12 +188,12 @@ class Engine(AgentSide):
             call.wait_timer = self.timers.add(call.queue_entered_at + q.max_wait_s, "wait", call)
         call.state = CallState.WAITING
         if call.sticky_agent is not None:
-            agent = self.agents[call.sticky_agent]
-            if now < call.sticky_until and self._worth_waiting_for(agent):
+            owner = self.agents[call.sticky_agent]
+            if now < call.sticky_until and self._worth_waiting_for(owner):
                 call.sticky = True
-                if agent.available:
-                    return self._offer(call, agent)
-                self.sticky_waiting.setdefault(agent.id, {})[call.id] = call
+                if owner.available:
+                    return self._offer(call, owner)
+                self.sticky_waiting.setdefault(owner.id, {})[call.id] = call
                 call.sticky_timer = self.timers.add(call.sticky_until, "sticky", call)
                 return None
             call.sticky_agent = None
@@ -338,9 +338,10 @@ class Engine(AgentSide):
     def _gone(self, call: Call, outcome: Outcome, reason: ExitReason | None, why: str) -> None:
         """A call that was waiting or ringing is gone (abandoned or lost)."""
         agent = self.agents[call.agent] if call.agent else None
+        ringing = call.state is CallState.OFFERED
         self._unsettle(call)
         self._drop(call)
-        if call.state is CallState.OFFERED and agent is not None:
+        if ringing and agent is not None:
             self.out.append(fx.CancelOffer(call.id, AgentId(agent.id), why))
         rec = call.record(outcome, left_at=self.clock.now(), exit_reason=reason)
         self.out.append(fx.CallFinished(rec))
@@ -414,9 +415,7 @@ class Engine(AgentSide):
         else:
             call.state = CallState.DEFERRED
             self.queue_calls.setdefault(call.queue, {})[call.id] = call
-            call.retry_timer = self.timers.add(
-                self.clock.now() + q.callback_retry_s, "retry", call
-            )
+            call.retry_timer = self.timers.add(self.clock.now() + q.callback_retry_s, "retry", call)
         agent.call = None
         self._transition(agent, Action.CALL_ENDED_READY)
         self._after_ready(agent)
@@ -462,7 +461,9 @@ class Engine(AgentSide):
     def _queue(self, name: QueueName, what: str) -> QueueConfig:
         q = self.config.queues.get(name)
         if q is None:
-            raise EngineError(f"{what}: unknown queue {name!r} (known: {sorted(self.config.queues)})")
+            raise EngineError(
+                f"{what}: unknown queue {name!r} (known: {sorted(self.config.queues)})"
+            )
         return q
 
     def _add_timer(self, at: float, kind: str, target: Any) -> Timer:
