@@ -118,12 +118,12 @@ class CallShell:
             return False
         at = self.clock.now() if arrived_at is None else min(arrived_at, self.clock.now())
         leg = CallLeg(call, channel, uniqueid, queue, at, caller=caller, priority=priority)
+        leg.position = len(self.engine.waiting(queue)) + 1  # app_queue's "position"
         self.legs.add_call(leg)
         event = ev.CallArrived(call, queue, priority, caller, language, arrived_at=at)
         if not self.feed(event):
             self.legs.drop_call(call)
             return False
-        leg.position = self.engine.position(call) or 0
         return True
 
     def feed(self, event: ev.Event) -> bool:
@@ -269,6 +269,10 @@ class CallShell:
         r = e.record
         leg = self.legs.drop_call(r.call)
         now = self.clock.now()
+        offer = leg.agent_leg if leg else None
+        if offer is not None and offer.phase is OfferPhase.RINGING:  # belt and braces
+            self.legs.finish_offer(offer, OfferPhase.CANCELLED)
+            self.spawn(self._hangup(offer.uniqueid, "call finished"))
         if r.outcome != "answered":
             self.queue_log.finished(now, e, leg.position if leg else 0)
         self.history.add(

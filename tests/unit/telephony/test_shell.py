@@ -161,6 +161,7 @@ async def test_resync_adopts_holding_caller_and_reports_lost(
 ) -> None:
     shell, ami, clock = rig
     resync = Resyncer(shell, ami)
+    shell.feed(ev.AgentLoggedIn(AgentId("2172"), paused_reason="break"))  # not registered
     shell.enqueue(CallId("gone"), "PJSIP/trunk-9", "gone", QueueName("general"))
     ami.listings["PJSIPShowContacts"] = [
         {"Event": "ContactList", "Aor": "2171", "Status": "Reachable"}
@@ -177,14 +178,14 @@ async def test_resync_adopts_holding_caller_and_reports_lost(
     ]
     ami.vars[("u5", "HOTLINE_QUEUE")] = "general"
     ami.vars[("u5", "HOTLINE_ARRIVED_AT")] = str(clock.now() - 42.5)
-    shell.feed(ev.AgentLoggedIn(AgentId("2172")))  # not registered: must not get it
     await resync.resync("test")
     assert shell.engine.agents["2172"].reachable is False
     assert [r["outcome"] for r in shell.history.rows] == ["lost"]
     assert shell.engine.calls["u5"].arrived_at == clock.now() - 42.5
+    shell.feed(ev.AgentReady(AgentId("2172")))
     shell.feed(ev.AgentLoggedIn(AgentId("2171")))
     await settle(shell)
-    assert dict(ami.sent[-1][1])["Channel"] == "PJSIP/2171"
+    assert [dict(f)["Channel"] for a, f, _ in ami.sent if a == "Originate"] == ["PJSIP/2171"]
 
 
 async def test_broken_transcript_is_counted_never_raises(
