@@ -5,12 +5,14 @@ connects here, sends its ``agi_*`` environment, then takes commands one line at
 a time (``200 result=1 (value)``). Lines are read whole, then decoded, so UTF-8
 caller names are never split.
 
-The hand-off reads the queue, priority and language from the AGI arguments,
-else from the channel variables ``HOTLINE_QUEUE`` / ``HOTLINE_PRIORITY`` /
-``HOTLINE_LANGUAGE`` (set by the IVR), else the defaults; it writes the call's
-id and arrival time into channel variables (so a restarted shell can adopt the
-caller with its place kept), enqueues the call and returns: the dialplan then
-holds the caller with music until an agent leg bridges it. Bad values are
+The hand-off (script ``inbound`` or ``enqueue``) reads the queue, priority and
+language from the AGI arguments, else from the channel variables
+``HOTLINE_QUEUE`` / ``HOTLINE_PRIORITY`` / ``HOTLINE_LANGUAGE`` (set by the
+dialplan or the IVR), else the defaults; it keeps the dialplan's
+``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or sets them), writes the
+validated values back (so a restarted shell adopts the caller with its place
+kept), enqueues the call and returns: the dialplan then holds the caller with
+music until an agent leg bridges it. Other scripts (``survey``) end at once. Bad values are
 logged with the field's name and replaced by defaults, never dropping the call.
 """
 
@@ -119,6 +121,10 @@ def enqueue_handler(shell: CallShell) -> Handler:
 
     async def handle(agi: AgiSession) -> None:
         env, args = agi.env, agi.args
+        script = env.get("agi_network_script", "").strip("/")
+        if script not in ("inbound", "enqueue", ""):
+            log.debug("AGI script %r is not Hotline's hand-off: nothing to do", script)
+            return
         channel, uid = env.get("agi_channel", ""), env.get("agi_uniqueid", "")
         if not channel or not uid:
             raise AgiError("AGI environment lacks agi_channel / agi_uniqueid")
@@ -140,24 +146,34 @@ def enqueue_handler(shell: CallShell) -> Handler:
         if caller in ("unknown", "<unknown>"):
             caller = ""
         now = shell.clock.now()
+        arrived = _epoch(await agi.get_variable("HOTLINE_ARRIVED_AT"), now)
+        call = await agi.get_variable("HOTLINE_CALL_ID") or uid
         for name, value in (
-            ("HOTLINE_CALL", uid),
+            ("HOTLINE_CALL_ID", call),
             ("HOTLINE_QUEUE", queue),
             ("HOTLINE_PRIORITY", priority),
             ("HOTLINE_LANGUAGE", language),
-            ("HOTLINE_CALLER", caller),
-            ("HOTLINE_ARRIVED_AT", f"{now:.3f}"),
+            ("HOTLINE_ARRIVED_AT", f"{arrived:.3f}"),
         ):
             await agi.set_variable(name, value)
         shell.enqueue(
-            CallId(uid),
+            CallId(call),
             channel,
             uid,
             QueueName(queue),
             priority=priority,
             caller=caller,
             language=language or None,
-            arrived_at=now,
+            arrived_at=arrived,
         )
 
     return handle
+
+
+def _epoch(text: str, now: float) -> float:
+    """The dialplan's arrival stamp if it is a sane epoch, else now."""
+    try:
+        t = float(text)
+    except ValueError:
+        return now
+    return t if now - 86400 < t <= now else now

@@ -7,7 +7,8 @@
   its offer or ends its call. A caller holding in the hold context that we do
   not know (our restart, or events missed while disconnected) is adopted with
   its original arrival time, read from the channel variables the FastAGI
-  hand-off set (``HOTLINE_ARRIVED_AT`` etc.; failing those, now − Duration).
+  dialplan and the hand-off set (``HOTLINE_ARRIVED_AT`` etc.; failing those,
+now − the channel's Duration).
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ __all__ = ["CHANNEL_VARIABLES", "Resyncer"]
 log = logging.getLogger(__name__)
 
 CHANNEL_VARIABLES = (
-    "HOTLINE_CALL",
+    "HOTLINE_CALL_ID",
     "HOTLINE_QUEUE",
     "HOTLINE_PRIORITY",
     "HOTLINE_LANGUAGE",
-    "HOTLINE_CALLER",
+    "CALLERID(num)",
     "HOTLINE_ARRIVED_AT",
 )
 _USABLE = ("Reachable", "NonQualified", "Unknown", "Created")
@@ -113,12 +114,12 @@ class Resyncer:
             if priority not in shell.config.priorities:
                 priority = "normal"
             ok = shell.enqueue(
-                CallId(var["HOTLINE_CALL"] or uniqueid),
+                CallId(var["HOTLINE_CALL_ID"] or uniqueid),
                 channel,
                 uniqueid,
                 QueueName(queue),
                 priority=priority,
-                caller=var["HOTLINE_CALLER"],
+                caller=var["CALLERID(num)"],
                 language=var["HOTLINE_LANGUAGE"] or None,
                 arrived_at=arrived,
             )

@@ -165,7 +165,7 @@ class CallShell:
             hold = now - leg.arrived_at
             self.queue_log.connect(now, leg.call, leg.queue, event.agent, hold, uid, ring_s)
             if self.config.queues[leg.queue].record_calls:
-                self._record(leg)
+                leg.recording = self._recording_path(leg.call)
         elif isinstance(event, ev.OfferFailed):
             offer = leg.agent_leg
             ring_s = now - offer.offered_at if offer else 0.0
@@ -218,10 +218,13 @@ class CallShell:
             ("Async", "true"),
             ("ChannelId", offer.uniqueid),
             ("Variable", f"CALLER={leg.channel}"),
-            ("Variable", f"HOTLINE_CALL={e.call}"),
+            ("Variable", f"HOTLINE_CALL_ID={e.call}"),
             ("Variable", f"HOTLINE_AGENT={e.agent}"),
             ("Variable", f"HOTLINE_QUEUE={e.queue}"),
         ]
+        if self.config.queues[e.queue].record_calls:  # MixMonitor in the connect context
+            fields.append(("Variable", "HOTLINE_RECORD=1"))
+            fields.append(("Variable", f"HOTLINE_RECORD_FILE={self._recording_path(e.call)}"))
         if caller_id:
             fields.append(("CallerID", caller_id))
         self.spawn(self._originate(offer.call, e.agent, fields))
@@ -263,7 +266,7 @@ class CallShell:
             ("Exten", e.destination),
             ("Priority", "1"),
         ]
-        self.spawn(self._quiet("Redirect", fields))
+        self.spawn(self._redirect(leg.channel, fields))
 
     def _finished(self, e: fx.CallFinished) -> None:
         r = e.record
@@ -283,15 +286,21 @@ class CallShell:
         if r.outcome == "lost":
             log.error("call %s lost: %s", r.call, r.ended_by)
 
-    def _record(self, leg: CallLeg) -> None:
-        path = f"{self.settings.recordings_dir}/{leg.call}.wav"
-        leg.recording = path
-        self.spawn(self._quiet("MixMonitor", [("Channel", leg.channel), ("File", path)]))
+    def _recording_path(self, call: CallId) -> str:
+        return f"{self.settings.recordings_dir}/{call}.wav"
 
     # AMI helpers (background; failures are logged and counted)
 
     async def _hangup(self, channel: str, why: str) -> None:
         await self._quiet("Hangup", [("Channel", channel), ("Cause", "16")])
+
+    async def _redirect(self, channel: str, fields: list[tuple[str, str]]) -> None:
+        try:
+            await self.ami.action("Redirect", fields)
+        except Exception as e:
+            self.stats["exit_failures"] += 1
+            log.error("cannot send caller %s out of the queues (%s): hanging up", channel, e)
+            await self._hangup(channel, "exit failed")
 
     async def _setvar(self, channel: str, name: str, value: str) -> None:
         await self._quiet("Setvar", [("Channel", channel), ("Variable", name), ("Value", value)])

@@ -90,7 +90,7 @@ async def test_answered_call_end_to_end(rig: tuple[CallShell, FakeAmi, FakeClock
     clock.advance(3)
     shell.on_ami_event(event(Event="OriginateResponse", ActionID=aid or "", Response="Success"))
     await settle(shell)
-    assert "MixMonitor" in ami.names()
+    assert ("Variable", "HOTLINE_RECORD=1") in fields
     clock.advance(60)
     shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))
     shell.on_ami_event(event(Event="Hangup", Uniqueid="c1", Cause="16"))  # ignored: ended
