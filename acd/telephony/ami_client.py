@@ -21,6 +21,8 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
 from acd.telephony.ami_frames import AmiMessage, FrameParser, encode_action
 
@@ -68,6 +70,8 @@ class _Protocol(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
+        if self.client.recording is not None:
+            self.client.recording.write(data)
         messages = self.parser.feed(data)
         if not self.greeted.done() and self.parser.version is not None:
             self.greeted.set_result(None)
@@ -95,7 +99,11 @@ class AmiClient:
         action_timeout_s: float = 5.0,
         backoff_s: tuple[float, float] = (0.2, 5.0),
         stats: Counter[str] | None = None,
+        record_to: Path | None = None,
     ) -> None:
+        """``record_to``: append the raw stream from Asterisk there (transcripts
+        for tests and benchmarks)."""
+        self.recording: BinaryIO | None = record_to.open("ab") if record_to else None
         self.host, self.port = host, port
         self.username, self.secret, self.events = username, secret, events
         self.on_event = on_event
@@ -270,3 +278,6 @@ class AmiClient:
                 await self.action("Logoff", timeout_s=1.0)
             proto.transport.close()
         self._lost.set()
+        if self.recording is not None:
+            self.recording.close()
+            self.recording = None

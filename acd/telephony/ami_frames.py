@@ -83,7 +83,10 @@ class FrameParser:
     which become U+FFFD).
     """
 
-    def __init__(self, stats: Counter[str] | None = None) -> None:
+    def __init__(
+        self, stats: Counter[str] | None = None, heads: tuple[str, ...] = ("Event", "Response")
+    ) -> None:
+        self.heads = heads  # a frame needs one of these keys (("Action",) to read actions)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._buf = ""
         self._greeted = False
@@ -140,10 +143,10 @@ class FrameParser:
                 headers[key] += "\n" + value
             else:
                 headers[key] = value
-        if "Event" not in headers and "Response" not in headers:
+        if not any(h in headers for h in self.heads):
             if headers or frame.strip():
                 self.stats["malformed_frames"] += 1
-                log.warning("AMI: frame with neither Event nor Response dropped: %.120r", frame)
+                log.warning("AMI: frame without %s dropped: %.120r", "/".join(self.heads), frame)
             return None
         self.stats["frames"] += 1
         return AmiMessage(headers)

@@ -48,7 +48,9 @@ class WallClock:
         return time.time()
 
 
-async def serve(config_path: Path, settings: ServeSettings, stop: asyncio.Event) -> int:
+async def serve(
+    config_path: Path, settings: ServeSettings, stop: asyncio.Event, record_ami: Path | None = None
+) -> int:
     config = load_config(config_path)
     clock = WallClock()
     engine = Engine(config, clock)
@@ -67,6 +69,7 @@ async def serve(config_path: Path, settings: ServeSettings, stop: asyncio.Event)
         events=settings.ami_events,
         action_timeout_s=settings.action_timeout_s,
         stats=stats,
+        record_to=record_ami,
     )
     store = AgentStore(settings.agents_file)
     shell = CallShell(
@@ -136,6 +139,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--agi-port", type=int)
     p.add_argument("--state-dir", type=Path)
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--record-ami", type=Path, help="append the raw AMI stream to this file")
     a = p.parse_args(argv)
     logging.basicConfig(
         level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -158,6 +162,6 @@ def main(argv: list[str]) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        return await serve(a.config, settings, stop)
+        return await serve(a.config, settings, stop, a.record_ami)
 
     return asyncio.run(run())

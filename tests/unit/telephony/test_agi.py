@@ -1,0 +1,84 @@
+"""The FastAGI hand-off over a loopback socket, Asterisk's side scripted here."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from acd import Engine, load_config
+from acd import events as ev
+from acd.telephony.agi import FastAgiServer, enqueue_handler
+from acd.telephony.serve_settings import ServeSettings
+from acd.telephony.shell import CallShell
+from acd.types import AgentId, FakeClock
+from tests.unit.telephony.test_shell import FakeAmi
+
+CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
+
+
+async def fake_asterisk(port: int, env: dict[str, str], variables: dict[str, str]) -> list[str]:
+    """Play Asterisk's side of one AGI session; returns the commands received."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = "".join(f"{k}: {v}\n" for k, v in env.items()) + "\n"
+    writer.write(head.encode())
+    commands = []
+    while line := await reader.readline():
+        cmd = line.decode().strip()
+        commands.append(cmd)
+        if cmd.startswith("GET VARIABLE "):
+            name = cmd.removeprefix("GET VARIABLE ")
+            if name in variables:
+                writer.write(f"200 result=1 ({variables[name]})\n".encode())
+            else:
+                writer.write(b"200 result=0\n")
+        else:
+            writer.write(b"200 result=1\n")
+    writer.close()
+    return commands
+
+
+async def test_handoff_enqueues_with_the_dialplan_arrival_time() -> None:
+    clock = FakeClock(1_763_820_100.0)
+    ami = FakeAmi()
+    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, ami)
+    shell.feed(ev.AgentLoggedIn(AgentId("2001"), paused_reason="break"))
+    server = FastAgiServer(enqueue_handler(shell))
+    port = await server.start("127.0.0.1", 0)
+    env = {
+        "agi_network_script": "inbound",
+        "agi_channel": "PJSIP/residents-00000001",
+        "agi_uniqueid": "1763820090.7",
+        "agi_callerid": "13800138000",
+    }
+    variables = {
+        "HOTLINE_QUEUE": "elderly",
+        "HOTLINE_PRIORITY": "elderly_alone",
+        "HOTLINE_LANGUAGE": "dialect",
+        "HOTLINE_ARRIVED_AT": "1763820095.250",
+        "HOTLINE_CALL_ID": "1763820090.7",
+    }
+    commands = await fake_asterisk(port, env, variables)
+    await server.close()
+    call = shell.engine.calls["1763820090.7"]
+    assert (call.queue, call.priority_name, call.language) == (
+        "elderly",
+        "elderly_alone",
+        "dialect",
+    )
+    assert call.arrived_at == 1763820095.25 and call.caller == "13800138000"
+    assert 'SET VARIABLE HOTLINE_ARRIVED_AT "1763820095.250"' in commands
+    assert server.failures == 0
+
+
+async def test_bad_values_fall_back_never_drop_the_call() -> None:
+    clock = FakeClock(1_763_820_100.0)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
+    shell.feed(ev.AgentLoggedIn(AgentId("2171"), paused_reason="break"))
+    server = FastAgiServer(enqueue_handler(shell))
+    port = await server.start("127.0.0.1", 0)
+    env = {"agi_network_script": "inbound", "agi_channel": "PJSIP/r-2", "agi_uniqueid": "u2"}
+    bad = {"HOTLINE_QUEUE": "nope", "HOTLINE_PRIORITY": "vip", "HOTLINE_ARRIVED_AT": "soon"}
+    await fake_asterisk(port, env, bad)
+    await server.close()
+    call = shell.engine.calls["u2"]
+    assert (call.queue, call.priority_name, call.arrived_at) == ("general", "normal", clock.now())
