@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "asterisk": ("acd.telephony.asterisk_cli:main", "provision, start, stop Asterisk for Hotline"),
     "config": ("acd.cli_config:main", "check a config file and summarise it"),
     "serve": ("acd.telephony.serve:main", "run the call centre on Asterisk (AMI + FastAGI shell)"),
     "agent": ("acd.telephony.control:main", "log an agent in/out, ready, pause (talks to serve)"),

@@ -1,1 +1,26 @@
-"""Telephony shells: AMI, FastAGI, queue_log, `hotline serve`. All the I/O lives here."""
+"""Telephony shells: the I/O side of Hotline that talks to Asterisk and SIP.
+
+Unlike the rest of ``acd``, modules here do I/O: they start processes
+(Asterisk in its private root, SIPp), mount file systems, open sockets and
+write files. The pure routing core never imports them.
+
+- :mod:`acd.telephony.asterisk_settings`: the ``[asterisk]`` config section.
+- :mod:`acd.telephony.asterisk_render`: Asterisk's config files, rendered from
+  the templates in ``asterisk-conf/`` and the same TOML the engine reads.
+- :mod:`acd.telephony.asterisk_root`: where Asterisk lives (an installed one, or
+  a private debootstrap'd root built once into a cache folder), and its mounts.
+- :mod:`acd.telephony.asterisk_instance`: one running Asterisk with its own
+  directories and ports; several can run at once from one root.
+- :mod:`acd.telephony.asterisk_cli`: ``hotline asterisk provision|start|stop|status``.
+- :mod:`acd.telephony.sipp`: SIPp processes (residents calling, agent seats).
+
+The production shell, ``hotline serve`` (:mod:`acd.telephony.serve`, the
+composition root): :mod:`~acd.telephony.ami_frames` (framing, incremental
+UTF-8) and :mod:`~acd.telephony.ami_client` (actions with timeouts, reconnect),
+:mod:`~acd.telephony.translate` (AMI events → engine events, one dict),
+:mod:`~acd.telephony.legs` (channels ↔ calls), :mod:`~acd.telephony.shell`
+(effects → AMI actions, the engine's timer), :mod:`~acd.telephony.resync`
+(adoption after reconnect or restart), :mod:`~acd.telephony.agi` (FastAGI
+hand-off), :mod:`~acd.telephony.queue_log`, :mod:`~acd.telephony.serve_store`,
+:mod:`~acd.telephony.control` (agent login/ready/pause API and CLI).
+"""
