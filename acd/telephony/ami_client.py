@@ -139,7 +139,10 @@ class AmiClient:
                     p.items.append(msg)
                 return
             if msg.name == "Error":
-                self._fail(aid, p, AmiActionError(p.action, msg))
+                if msg.get("Message", "").startswith("No ") and msg["Message"].endswith(" found"):
+                    self._resolve(aid, p, [])  # "No Contacts found": an empty listing
+                else:
+                    self._fail(aid, p, AmiActionError(p.action, msg))
             elif msg.get("EventList") != "start":
                 self._resolve(aid, p, [])  # a listing with nothing to list
             return

@@ -1,7 +1,8 @@
 """After a (re)connection: make the engine agree with what Asterisk has.
 
-- Presence: ``PJSIPShowContacts``; every configured agent whose endpoint has no
-  usable contact is unreachable (never offered a call).
+- Presence: ``PJSIPShowEndpoints`` (static and registered contacts alike);
+  every configured agent whose endpoint has no contact, or whose device state
+  is Unavailable, is unreachable (never offered a call).
 - Channels: ``CoreShowChannels``. A caller we hold that Asterisk no longer has
   is ``CallLost`` (recorded, never silent); an agent leg that vanished fails
   its offer or ends its call. A caller holding in the hold context that we do
@@ -35,7 +36,6 @@ CHANNEL_VARIABLES = (
     "CALLERID(num)",
     "HOTLINE_ARRIVED_AT",
 )
-_USABLE = ("Reachable", "NonQualified", "Unknown", "Created")
 
 
 class Resyncer:
@@ -47,19 +47,24 @@ class Resyncer:
         shell.on_adopt = self.adopt
 
     async def resync(self, why: str = "connected") -> None:
+        """Never raises: a failure is logged and counted (the next connect retries)."""
         async with self._lock:
             log.info("resync from Asterisk (%s)", why)
             self.shell.stats["resyncs"] += 1
-            await self._presence()
-            await self._channels()
+            try:
+                await self._presence()
+                await self._channels()
+            except Exception as e:
+                self.shell.stats["resync_failures"] += 1
+                log.error("resync from Asterisk failed: %s", e)
 
     async def _presence(self) -> None:
-        contacts = await self.ami.action("PJSIPShowContacts", listing=True)
+        endpoints = await self.ami.action("PJSIPShowEndpoints", listing=True)
         usable: set[str] = set()
-        for c in contacts:
-            endpoint = c.get("Endpoint") or c.get("Aor") or c.get("AOR") or ""
-            if c.get("Status", "Unknown") in _USABLE:
-                usable.add(endpoint)
+        for e in endpoints:
+            contacts = e.get("Contacts", "").strip(",")
+            if contacts and e.get("DeviceState") != "Unavailable":
+                usable.add(e.get("ObjectName", ""))
         for agent in self.shell.config.agents:
             reachable = self.shell.settings.endpoint(agent) in usable
             self.shell.feed(ev.AgentReachable(agent, reachable))

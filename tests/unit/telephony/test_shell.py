@@ -163,8 +163,19 @@ async def test_resync_adopts_holding_caller_and_reports_lost(
     resync = Resyncer(shell, ami)
     shell.feed(ev.AgentLoggedIn(AgentId("2172"), paused_reason="break"))  # not registered
     shell.enqueue(CallId("gone"), "PJSIP/trunk-9", "gone", QueueName("general"))
-    ami.listings["PJSIPShowContacts"] = [
-        {"Event": "ContactList", "Aor": "2171", "Status": "Reachable"}
+    ami.listings["PJSIPShowEndpoints"] = [
+        {
+            "Event": "EndpointList",
+            "ObjectName": "2171",
+            "Contacts": "2171/sip:x,",
+            "DeviceState": "Not in use",
+        },
+        {
+            "Event": "EndpointList",
+            "ObjectName": "2172",
+            "Contacts": "",
+            "DeviceState": "Unavailable",
+        },
     ]
     ami.listings["CoreShowChannels"] = [
         {
