@@ -84,6 +84,7 @@ class Translator:
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.handlers: dict[str, Callable[[AmiMessage], list[Instruction]]] = {
             "Hangup": self._hangup,
+            "BridgeLeave": self._bridge_leave,
             "OriginateResponse": self._originate_response,
             "ContactStatus": self._contact_status,
             "PeerStatus": self._peer_status,
@@ -130,6 +131,22 @@ class Translator:
                 call.phase = CallerPhase.ENDED
                 return [ev.CallEnded(offer.call, by="agent")]
         return []
+
+    def _bridge_leave(self, msg: AmiMessage) -> list[Instruction]:
+        """Who left the bridge first ended the call: more exact than the order of
+        the two Hangup events, which race when Asterisk tears a bridge down."""
+        uid = msg["Uniqueid"]
+        leg = self.legs.by_caller_uid.get(uid)
+        by = "caller"
+        if leg is None:
+            offer = self.legs.by_agent_uid.get(uid)
+            if offer is None or offer.phase is not OfferPhase.UP:
+                return []
+            leg, by = self.legs.calls.get(offer.call), "agent"
+        if leg is None or leg.phase is not CallerPhase.CONNECTED:
+            return []
+        leg.phase = CallerPhase.ENDED
+        return [ev.CallEnded(leg.call, by=by)]
 
     def _originate_response(self, msg: AmiMessage) -> list[Instruction]:
         aid = msg["ActionID"]
