@@ -85,3 +85,21 @@ def test_an_adopted_call_starts_at_the_step_its_wait_has_reached() -> None:
     h.at(1000, AgentLoggedIn("group"))
     h.at(1000, CallArrived("c1", "elderly", arrived_at=1000 - 95))
     assert h.take() == [(1000, ("offer", "c1", "group"))]
+
+
+def test_calls_escalating_at_the_same_instant_are_served_in_priority_order() -> None:
+    # Found by the property test: the call whose timer fired first used to win.
+    cfg = config(
+        rules=RULES,
+        queues={
+            "elderly": {"skills": {"elderly": 5}, "escalation": "standard"},
+            "general": {"skills": {"general": 1}},
+        },
+        agents=AGENTS,
+    )
+    h = Harness(cfg)
+    h.at(0, CallArrived("normal", "elderly"))
+    h.at(0, CallArrived("urgent", "elderly", priority="emergency"))
+    h.at(1, AgentLoggedIn("lvl3"))
+    h.run_until(30)
+    assert h.take() == [(30, ("offer", "urgent", "lvl3"))]
