@@ -41,6 +41,7 @@ class Engine(AgentSide):
     def __init__(self, config: AcdConfig, clock: Clock) -> None:
         super().__init__(config, clock)
         self.timers = Timers()
+        self._deferred: list[Call] | None = None  # calls to route after a timer batch
         self._call_seq = itertools.count()
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.CallArrived: self._call_arrived,
@@ -94,8 +95,20 @@ class Engine(AgentSide):
         """Fire every deadline due now: ring timeouts, wrap-up ends, escalation."""
         self.out = []
         now = self.clock.now()
-        while (t := self.timers.pop_due(now)) is not None:
-            self._on_timer[t.kind](t.target)
+        while (at := self.timers.next_at()) is not None and at <= now:
+            # Everything due at one instant is one batch: calls that escalate together
+            # are routed together afterwards, in queue order, so none jumps the line
+            # just because its timer fired first.
+            self._deferred = []
+            try:
+                while (t := self.timers.pop_due(at)) is not None:
+                    self._on_timer[t.kind](t.target)
+            finally:
+                deferred, self._deferred = self._deferred, None
+            for call in sorted(deferred, key=Call.order_key):
+                agent = call.pool.best_agent() if call.in_pool and call.pool else None
+                if agent is not None:
+                    self._offer(call, agent)
         return self.out
 
     def position(self, call_id: CallId) -> int | None:
@@ -200,6 +213,9 @@ class Engine(AgentSide):
         pool = call.pool
         call.in_pool = True
         pool.push_call(call)
+        if self._deferred is not None:
+            self._deferred.append(call)
+            return None
         agent = pool.best_agent()
         if agent is not None:
             self._offer(call, agent)

@@ -33,9 +33,9 @@ def test_ring_no_answer_reoffers_to_another_agent_and_autopauses_the_first() -> 
         (5, ("agent", "a3", "offered", None)),
         (5, ("offer", "c1", "a3")),
         (15, ("cancel", "c1", "a3", "ring-timeout")),
+        (15, ("agent", "a3", "paused", "no-answer")),
         (15, ("agent", "a2", "offered", None)),
         (15, ("offer", "c1", "a2")),
-        (15, ("agent", "a3", "paused", "no-answer")),
         (25, ("cancel", "c1", "a2", "ring-timeout")),
         (25, ("agent", "a2", "paused", "no-answer")),
     ]
