@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # Each module has main(argv) -> int and writes its own section with --write.
-MODULES = ["benchmarks.routing"]
+MODULES = ["benchmarks.routing", "benchmarks.ami_shell"]
 
 
 def main() -> int:

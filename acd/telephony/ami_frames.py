@@ -51,7 +51,7 @@ class AmiMessage(Mapping[str, str]):
 
     @property
     def action_id(self) -> str | None:
-        return self.headers.get("ActionID") or self.get("actionid")
+        return self.headers.get("ActionID")  # Asterisk's spelling, always
 
     def __getitem__(self, key: str) -> str:
         try:

@@ -23,6 +23,7 @@ from acd.records import CallRecord
 __all__ = ["AgentStore", "CallHistory"]
 
 log = logging.getLogger(__name__)
+_FIELDS = tuple(f.name for f in dataclasses.fields(CallRecord))
 
 
 class CallHistory:
@@ -33,7 +34,7 @@ class CallHistory:
             path.parent.mkdir(parents=True, exist_ok=True)
 
     def add(self, record: CallRecord, **extra: Any) -> dict[str, Any]:
-        row = dataclasses.asdict(record)
+        row = {name: getattr(record, name) for name in _FIELDS}  # asdict() is slow
         row.update(extra)
         row["wait_s"] = record.wait_s
         self.rows.append(row)
