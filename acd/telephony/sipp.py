@@ -28,6 +28,8 @@ __all__ = ["Sipp", "SippError", "SippEvent", "SippResult", "agent_rows", "reside
 
 _EVENT = re.compile(r"event=(\w+) call=(\d+)(.*?) t=(\d+(?:\.\d+)?)")
 _FIELD = re.compile(r"(\w+)=(\S+)")
+# The steps a scenario logs last when a call completes as it should.
+TERMINAL = frozenset({"hung_up", "far_bye", "cancelled", "registered"})
 
 
 class SippError(RuntimeError):
@@ -138,13 +140,14 @@ class Sipp:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Sipp:
-        self.proc = subprocess.Popen(
-            self.args,
-            cwd=self.workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=(self.workdir / "stderr.log").open("wb"),
-        )
+        with (self.workdir / "stderr.log").open("wb") as err:
+            self.proc = subprocess.Popen(
+                self.args,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         time.sleep(0.2)
         if self.proc.poll() is not None and self.proc.returncode not in (0, 1):
             raise SippError(f"sipp exited at once ({self.proc.returncode}): {self._stderr()}")
@@ -180,10 +183,14 @@ class Sipp:
 
     def result(self, rc: int) -> SippResult:
         successful, failed = _totals(self.stat_file)
+        events = self.events()
+        # SIPp's last statistics line can be written before the last call ends;
+        # a call that logged its final step completed, whatever the file says.
+        successful = max(successful, len({e.call for e in events if e.event in TERMINAL}))
         errors = _errors(self.error_file)
         if rc not in (0, 1, 97, 99):
             errors = f"{errors}\n{self._stderr()}".strip()
-        return SippResult(rc, successful, failed, self.events(), errors)
+        return SippResult(rc, successful, failed, events, errors)
 
     def events(self) -> list[SippEvent]:
         if not self.log_file.is_file():
