@@ -164,3 +164,36 @@ def test_a_waiting_caller_is_bridged_to_the_agent_and_recorded(
     while not recording.is_file() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert recording.is_file()
+
+
+def test_the_caller_is_taken_to_the_survey_when_the_agent_hangs_up_first(
+    start_asterisk: Callable[..., AsteriskRig],
+) -> None:
+    rig = start_asterisk("survey", survey=True)
+
+    def hotline(s: AgiSession) -> None:
+        if s.env["agi_network_script"] == "survey":
+            s.command('SET VARIABLE HOTLINE_SURVEY_SCORE "5"')
+            s.command("HANGUP")
+
+    server = FastAgiServer(rig.settings.agi_port, hotline)
+    client = rig.ami_client()
+    try:
+        with (
+            rig.residents([30000], max_time_s=40) as caller,
+            rig.agents([(100, 1000)], max_time_s=40) as seat,
+        ):
+            chan = waiting_caller(client)["Channel"]
+            reply = originate(client, "2004", "hotline-connect", CALLER=chan)
+            assert reply["Response"] == "Success", reply
+            sessions = server.wait_sessions(2, timeout_s=20)
+            resident = caller.wait(30)
+            agent = seat.wait(30)
+    finally:
+        client.close()
+        server.close()
+    assert [s.env["agi_network_script"] for s in sessions] == ["inbound", "survey"]
+    assert sessions[1].env["agi_channel"] == chan
+    assert [e.event for e in agent.events] == ["offered", "answered", "hung_up"]
+    assert [e.event for e in resident.events] == ["answered", "far_bye"]
+    assert resident.events[-1].at > agent.events[-1].at
