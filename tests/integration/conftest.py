@@ -10,5 +10,6 @@ from tests.integration.asterisk_fixtures import (
     asterisk_root,
     start_asterisk,
 )
+from tests.integration.serve_fixtures import serve, serve_rig
 
-__all__ = ["ami", "asterisk", "asterisk_root", "start_asterisk"]
+__all__ = ["ami", "asterisk", "asterisk_root", "serve", "serve_rig", "start_asterisk"]

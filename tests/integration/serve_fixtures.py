@@ -1,0 +1,204 @@
+"""Fixtures for ``hotline serve`` against real Asterisk and SIPp.
+
+- ``serve_rig`` (module): an Asterisk instance rendered from a test copy of
+  ``examples/hotline.toml`` (ring timeout 5 s, wrap-up 1 s, survey off) where
+  seats 2001-2005 ring an answering SIPp at ``answer_port``, seat 2006 rings a
+  SIPp that never answers at ``noanswer_port``, and 2007-2010 have no contact
+  (unregistered softphones).
+- ``serve``: a factory starting ``hotline serve`` as a real subprocess on that
+  instance (so a test can SIGKILL it); every process it started is stopped and
+  every channel left in Asterisk is hung up after the test.
+
+Helpers poll with a timeout instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acd.telephony.asterisk_instance import free_port
+from acd.telephony.control import request
+from acd.telephony.serve_store import CallHistory
+from acd.telephony.sipp import Sipp, scenario_path
+from tests.integration.asterisk_fixtures import AsteriskRig
+
+ROOT = Path(__file__).parents[2]
+ANSWERING = tuple(str(i) for i in range(2001, 2006))
+NEVER_ANSWERS = "2006"
+UNREGISTERED = tuple(str(i) for i in range(2007, 2011))
+
+
+def wait_until(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.1)
+
+
+@dataclass
+class ServeRig:
+    asterisk: AsteriskRig
+    config_path: Path
+    answer_port: int
+    noanswer_port: int
+    scenarios: dict[str, Path] = field(default_factory=dict)
+
+    def sipp(self, scenario: str, **kw: Any) -> Sipp:
+        """A rig SIPp with the crash-safe scenario copy (see :func:`_safe_scenario`)."""
+        return Sipp(self.scenarios[scenario], extra=SAFE_SIPP_ARGS, **kw)
+
+
+# SIPp 3.6.1 runs a <nop>'s actions with no message: the rig scenarios' handler
+# for unexpected messages (an <ereg search_in="msg"> in a <nop> under
+# _unexp.main) dereferences NULL and SIPp segfaults whenever Asterisk
+# retransmits a 200 or a BYE under load (reproduced under gdb: regexec(string=0)
+# from CAction::executeRegExp). Until the rig's scenarios change, these tests use
+# copies without that handler, and SIPp's defaults minus "abort the call on an
+# unexpected message" (a retransmission is then ignored, as it should be).
+SAFE_SIPP_ARGS = ("-default_behaviors", "all,-abortunexp", "-aa")
+
+
+def _safe_scenario(name: str, out: Path) -> Path:
+    text = scenario_path(name).read_text(encoding="utf-8")
+    start = text.find("<!-- SIPp jumps here")
+    if start >= 0:
+        end = text.index('<label id="end"/>', start)
+        text = text[:start] + text[end:]
+    path = out / f"{name}.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@dataclass
+class ServeProcess:
+    rig: ServeRig
+    state_dir: Path
+    proc: subprocess.Popen[bytes] | None = None
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.state_dir / "serve.log"
+
+    def start(self) -> ServeProcess:
+        ami = self.rig.asterisk.instance.ami()
+        args = [
+            sys.executable, "-m", "acd.cli", "serve",
+            "--config", str(self.rig.config_path),
+            "--ami-port", str(ami.port),
+            "--ami-username", ami.user,
+            "--ami-secret", ami.secret,
+            "--agi-port", str(self.rig.asterisk.settings.agi_port),
+            "--state-dir", str(self.state_dir),
+            "--log-level", "DEBUG",
+        ]  # fmt: skip
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=out)
+        wait_until(lambda: b"hotline serve: ready" in self.log.read_bytes() or self._died(), 30,
+                   "hotline serve to be ready")  # fmt: skip
+        if self._died():
+            raise AssertionError(f"hotline serve exited:\n{self.log_tail()}")
+        return self
+
+    def _died(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    # the control API and what serve wrote
+
+    def agent(self, agent: str, action: str, reason: str | None = None) -> dict[str, Any]:
+        url = f"/agents/{agent}/{action}"
+        if reason is not None:
+            url += f"?{'paused' if action == 'login' else 'reason'}={reason}"
+        status, body = request(self.state_dir / "control.sock", "POST", url)
+        assert status == 200, body
+        return dict(body)
+
+    def status(self) -> dict[str, Any]:
+        status, body = request(self.state_dir / "control.sock", "GET", "/status")
+        assert status == 200, body
+        return dict(body)
+
+    def history(self) -> list[dict[str, Any]]:
+        return CallHistory.read(self.state_dir / "calls.jsonl")
+
+    def queue_log(self) -> list[list[str]]:
+        path = self.state_dir / "queue_log"
+        text = path.read_text() if path.exists() else ""
+        return [line.split("|") for line in text.splitlines()]
+
+    def waiting(self) -> int:
+        return sum(self.status()["waiting"].values())
+
+
+def _test_config(tmp: Path) -> Path:
+    text = (ROOT / "examples" / "hotline.toml").read_text(encoding="utf-8")
+    for old, new in (
+        ("ring_timeout_s = 15 ", "ring_timeout_s = 5 "),
+        ("wrapup_s = 30 ", "wrapup_s = 1 "),
+    ):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp / "hotline-serve-test.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def serve_rig(
+    start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
+) -> ServeRig:
+    tmp = tmp_path_factory.mktemp("serve")
+    config = _test_config(tmp)
+    answer, noanswer = free_port(), free_port()
+    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
+    contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
+    rig = start_asterisk("serve", config=str(config), survey=False, static_contacts=contacts)
+    scenarios = {n: _safe_scenario(n, tmp) for n in ("resident", "agent", "agent_noanswer")}
+    return ServeRig(rig, config, answer, noanswer, scenarios)
+
+
+@pytest.fixture
+def serve(serve_rig: ServeRig, tmp_path: Path) -> Iterator[Callable[[], ServeProcess]]:
+    started: list[ServeProcess] = []
+    state = tmp_path / f"serve-{os.getpid()}"
+
+    def start() -> ServeProcess:
+        started.append(ServeProcess(serve_rig, state).start())
+        return started[-1]
+
+    yield start
+    try:
+        serve_rig.asterisk.instance.cli("channel request hangup all")
+    finally:
+        for p in started:
+            p.stop()
