@@ -106,10 +106,14 @@ class ServeProcess:
             "--log-level", "DEBUG",
         ]  # fmt: skip
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        offset = self.log.stat().st_size if self.log.exists() else 0  # a restart appends
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=out)
-        wait_until(lambda: b"hotline serve: ready" in self.log.read_bytes() or self._died(), 30,
-                   "hotline serve to be ready")  # fmt: skip
+
+        def ready() -> bool:
+            return b"hotline serve: ready" in self.log.read_bytes()[offset:] or self._died()
+
+        wait_until(ready, 30, "hotline serve to be ready")
         if self._died():
             raise AssertionError(f"hotline serve exited:\n{self.log_tail()}")
         return self
