@@ -112,7 +112,7 @@ async def test_actions_listing_timeout_and_errors(manager: FakeManager) -> None:
     await c.connect()
     listing = await c.action("CoreShowChannels", listing=True)
     assert [m["Uniqueid"] for m in listing] == ["u0", "u1"]
-    with pytest.raises(AmiTimeoutError, match="QueueAdd: no response within 0.3 s"):
+    with pytest.raises(AmiTimeoutError, match=r"QueueAdd: no response within 0\.3 s"):
         await c.action("QueueAdd", [("Queue", "q")])
     assert c.stats["action_timeouts"] == 1 and not c._pending
     with pytest.raises(AmiActionError, match="Invalid/unknown command"):
