@@ -183,7 +183,7 @@ def mounts_under(path: Path) -> list[Path]:
     with open("/proc/self/mountinfo") as f:
         for line in f:
             mp = line.split()[4].replace("\\040", " ")
-            if mp == prefix or mp.startswith(prefix + "/"):
+            if mp == prefix or mp.startswith(prefix.rstrip("/") + "/"):
                 found.append(Path(mp))
     return sorted(found, key=lambda p: len(p.parts), reverse=True)
 
