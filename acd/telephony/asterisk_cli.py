@@ -12,7 +12,9 @@ import argparse
 import dataclasses
 import os
 import secrets
+import signal
 import sys
+import time
 from pathlib import Path
 
 from acd.config import ConfigError, load_config
@@ -54,6 +56,13 @@ def main(argv: list[str]) -> int:
     r = sub.add_parser("render", help="write the rendered config files to a folder")
     r.add_argument("--config", default=DEFAULT_CONFIG)
     r.add_argument("out", type=Path)
+    g = sub.add_parser("rig", help="Asterisk + SIPp seats + a trickle of SIPp callers")
+    g.add_argument("--config", default=DEFAULT_CONFIG)
+    g.add_argument("--instance", default="run")
+    g.add_argument("--seats", type=int, default=5, help="seats answered by SIPp")
+    g.add_argument("--calls", type=int, default=30, help="resident calls to place")
+    g.add_argument("--rate", type=float, default=0.2, help="new calls a second")
+    g.add_argument("--free-ports", action="store_true")
     c = sub.add_parser("cli", help="run an Asterisk CLI command in an instance")
     c.add_argument("--instance", default="default")
     c.add_argument("command", nargs="+")
@@ -152,6 +161,44 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _rig(args: argparse.Namespace) -> int:
+    from acd.telephony.rig import start_rig, trickle_callers
+
+    signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly when killed, too
+    rig = start_rig(
+        load_config(args.config),
+        instance=args.instance,
+        seats=args.seats,
+        free_ports=args.free_ports,
+        progress=_say,
+    )
+    try:
+        print(
+            f"seats {', '.join(rig.seats)} answer via SIPp; AGI hand-off to port "
+            f"{rig.settings.agi_port} (start 'hotline serve' for routing); Ctrl-C stops"
+        )
+        callers = trickle_callers(rig, calls=args.calls, rate_per_s=args.rate)
+        while callers.proc is not None and callers.proc.poll() is None:
+            time.sleep(2)
+            steps = [e.event for e in callers.events()]
+            seats = [e.event for e in rig.agents.events()]
+            print(
+                f"callers answered {steps.count('answered')}, hung up {steps.count('hung_up')}, "
+                f"ended by the far end {steps.count('far_bye')}; seats offered "
+                f"{seats.count('offered')}, answered {seats.count('answered')}",
+                flush=True,
+            )
+    except KeyboardInterrupt:
+        print("stopping")
+    finally:
+        rig.stop()
+    return 0
+
+
 def _cli(args: argparse.Namespace) -> int:
     root = find_root()
     if root is None:
@@ -167,5 +214,6 @@ _ACTIONS = {
     "stop": _stop,
     "status": _status,
     "render": _render,
+    "rig": _rig,
     "cli": _cli,
 }

@@ -156,14 +156,16 @@ def _debootstrap(target: Path, log_path: Path, say: Progress) -> None:
         assert proc.stdout is not None  # for mypy: PIPE was asked for
         for line in proc.stdout:
             log.write(line)
+            log.flush()
             verb = line[3:].split(" ", 1)[0] if line.startswith("I: ") else ""
             if verb in ("Retrieving", "Validating", "Extracting", "Unpacking", "Configuring"):
                 counts[verb] = counts.get(verb, 0) + 1
                 n = counts[verb]
-                status = f"  {time.monotonic() - start:5.0f} s  {verb.lower():<11} {n:4d}"
+                what = line[3:].strip()[:50]
+                status = f"  {time.monotonic() - start:5.0f} s  {verb.lower():<11} {n:4d}  {what}"
                 if tty:
-                    print("\r" + status, end="", file=sys.stderr, flush=True)
-                elif n == 1 or n % 50 == 0:
+                    print(f"\r{status:<80}", end="", file=sys.stderr, flush=True)
+                elif n == 1 or n % 25 == 0:
                     say(status)
         rc = proc.wait()
     if tty:
@@ -181,7 +183,7 @@ def mounts_under(path: Path) -> list[Path]:
     with open("/proc/self/mountinfo") as f:
         for line in f:
             mp = line.split()[4].replace("\\040", " ")
-            if mp == prefix or mp.startswith(prefix + "/"):
+            if mp == prefix or mp.startswith(prefix.rstrip("/") + "/"):
                 found.append(Path(mp))
     return sorted(found, key=lambda p: len(p.parts), reverse=True)
 
