@@ -6,12 +6,14 @@ are not registered. The test config rings 5 s and wraps up 1 s.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from collections.abc import Callable
 
 import pytest
 
+from acd.telephony import asterisk_instance
 from acd.telephony.sipp import Sipp, agent_rows, resident_rows
 from tests.integration.serve_fixtures import (
     ANSWERING,
@@ -183,3 +185,28 @@ def test_serve_killed_while_calls_wait_adopts_them_on_restart(
     for r, t in zip(sorted(records, key=lambda r: r["arrived_at"]), answered, strict=True):
         assert abs(r["arrived_at"] - t) < 1.5  # the original arrival, not the adoption
     assert second.status()["stats"]["adopted_calls"] == 2
+
+
+def test_asterisk_killed_under_us_every_waiting_call_recorded_lost(
+    serve_rig: ServeRig, serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Last in the module: it restarts the module's Asterisk."""
+    # the killed Asterisk leaves its AMI port in TIME_WAIT; Asterisk rebinds it
+    # (SO_REUSEADDR) but the instance's own free-port check would refuse it
+    monkeypatch.setattr(asterisk_instance, "_port_free", lambda port, kinds=(): True)
+    s = serve()
+    s.agent(ANSWERING[0], "login", "break")
+    rig = serve_rig.asterisk
+    with residents(serve_rig, [90_000] * 2, rate=5):
+        wait_until(lambda: s.waiting() == 2, 30, "two waiting callers")
+        pid = rig.instance.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: rig.instance.pid() is None, 15, "Asterisk to die")
+        rig.instance.start(rig.config, rig.settings)
+        wait_until(lambda: len(s.history()) == 2, 60, "the lost calls' records")
+    records = s.history()
+    assert [r["outcome"] for r in records] == ["lost", "lost"]
+    assert all("no longer has" in r["ended_by"] for r in records)
+    assert [line[4] for line in s.queue_log()].count("CALLLOST") == 2
+    assert s.waiting() == 0
