@@ -28,6 +28,8 @@ from acd.engine import Engine
 from acd.telephony.agi import FastAgiServer, enqueue_handler
 from acd.telephony.ami_client import AmiClient
 from acd.telephony.ami_frames import AmiMessage
+from acd.telephony.asterisk_instance import AsteriskInstance, AsteriskStartError
+from acd.telephony.asterisk_root import find_root
 from acd.telephony.control import ControlServer
 from acd.telephony.queue_log import QueueLog
 from acd.telephony.resync import Resyncer
@@ -129,9 +131,27 @@ async def serve(
     return 0
 
 
+def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
+    root = find_root()
+    if root is None:
+        raise AsteriskStartError("no Asterisk provisioned: run 'hotline asterisk provision'")
+    inst = AsteriskInstance(root, name)
+    ami = inst.ami()
+    return settings.override(
+        ami_host=ami.host,
+        ami_port=ami.port,
+        ami_username=ami.user,
+        ami_secret=ami.secret,
+        agi_port=int(inst.info().get("agi_port", settings.agi_port)),
+    )
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hotline serve", description=__doc__)
     p.add_argument("--config", default="examples/hotline.toml", type=Path)
+    p.add_argument(
+        "--instance", help="take AMI port, user, secret and the AGI port from this running instance"
+    )
     p.add_argument("--ami-host")
     p.add_argument("--ami-port", type=int)
     p.add_argument("--ami-username")
@@ -145,7 +165,10 @@ def main(argv: list[str]) -> int:
         level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        settings = read_settings(load_config(a.config)).override(
+        settings = read_settings(load_config(a.config))
+        if a.instance:
+            settings = _from_instance(settings, a.instance)
+        settings = settings.override(
             ami_host=a.ami_host,
             ami_port=a.ami_port,
             ami_username=a.ami_username,
@@ -153,7 +176,7 @@ def main(argv: list[str]) -> int:
             agi_port=a.agi_port,
             state_dir=a.state_dir,
         )
-    except ConfigError as e:
+    except (ConfigError, AsteriskStartError) as e:
         print(f"hotline serve: {e}", file=sys.stderr)
         return 2
 

@@ -1,8 +1,12 @@
-"""The ``[serve]`` section: how ``hotline serve`` reaches Asterisk and where it writes.
+"""``hotline serve``'s settings: the ``[serve]`` section, plus how to reach Asterisk.
 
-Read strictly (unknown keys are refused, errors name the key). Command-line
-options override the file (tests start Asterisk on free ports and pass them).
-Every dialplan name here must match the rendered Asterisk configuration.
+One source of truth: the AMI port, user and secret and the FastAGI address come
+from the ``[asterisk]`` section the Asterisk configuration is rendered from
+(:func:`acd.telephony.asterisk_settings.read_settings`), or from a running
+instance (``hotline serve --instance NAME``: its ports and generated secret);
+command-line options override both. ``[serve]`` holds only what is serve's own.
+Read strictly (unknown keys are refused, errors name the key). Every dialplan
+name here must match the rendered Asterisk configuration.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
+from acd.telephony import asterisk_settings
 from acd.types import AgentId
 
 __all__ = ["ServeSettings", "read_settings"]
@@ -34,7 +39,7 @@ class ServeSettings:
     exit_context: str = "hotline-exit"  # ExitQueue destinations are extensions here
     endpoint_prefix: str = ""  # PJSIP endpoint of agent 2001 = prefix + "2001"
     waiting_event: str = "HotlineWaiting"  # UserEvent a holding caller raises
-    recordings_dir: str = "/var/spool/asterisk/monitor/hotline"  # as Asterisk sees it
+    recordings_dir: str = ""  # as Asterisk sees it; "": Asterisk's own monitor folder
     ring_margin_s: float = 5.0  # Originate timeout = engine ring timeout + this
 
     @property
@@ -64,24 +69,25 @@ class ServeSettings:
 
 
 def read_settings(config: AcdConfig) -> ServeSettings:
+    """``[serve]`` and the AMI/AGI part of ``[asterisk]``."""
+    ast = asterisk_settings.read_settings(config)
     t = config.section("serve")
     d = ServeSettings()
     s = ServeSettings(
-        ami_host=t.text("ami_host", d.ami_host),
-        ami_port=t.integer("ami_port", d.ami_port, 1, 65535),
-        ami_username=t.text("ami_username", d.ami_username),
-        ami_secret=t.text("ami_secret", d.ami_secret),
+        ami_port=ast.ami_port,
+        ami_username=ast.ami_user,
+        ami_secret=ast.ami_secret or d.ami_secret,
+        agi_host=ast.agi_host,
+        agi_port=ast.agi_port,
         ami_events=t.text("ami_events", d.ami_events),
         action_timeout_s=t.number("action_timeout_s", d.action_timeout_s, 0.1, 120),
-        agi_host=t.text("agi_host", d.agi_host),
-        agi_port=t.integer("agi_port", d.agi_port, 0, 65535),
         state_dir=Path(t.text("state_dir", str(d.state_dir))),
         connect_context=t.text("connect_context", d.connect_context),
         hold_context=t.text("hold_context", d.hold_context),
         exit_context=t.text("exit_context", d.exit_context),
         endpoint_prefix=_prefix(t),
         waiting_event=t.text("waiting_event", d.waiting_event),
-        recordings_dir=t.text("recordings_dir", d.recordings_dir),
+        recordings_dir=_plain(t, "recordings_dir"),
         ring_margin_s=t.number("ring_margin_s", d.ring_margin_s, 0, 60),
     )
     t.done()
@@ -89,10 +95,15 @@ def read_settings(config: AcdConfig) -> ServeSettings:
 
 
 def _prefix(t: Table) -> str:
-    value = t.raw("endpoint_prefix")
-    t.used.add("endpoint_prefix")
+    return _plain(t, "endpoint_prefix")
+
+
+def _plain(t: Table, key: str) -> str:
+    """An optional string without separators Asterisk would split on ("" if absent)."""
+    value = t.raw(key)
+    t.used.add(key)
     if value is None:
         return ""
-    if not isinstance(value, str) or any(c in value for c in "/,;\r\n "):
-        raise ConfigError(t.key("endpoint_prefix"), f"expected a plain string, got {value!r}")
+    if not isinstance(value, str) or any(c in value for c in ",;|\r\n "):
+        raise ConfigError(t.key(key), f"expected a plain string, got {value!r}")
     return value

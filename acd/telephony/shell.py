@@ -287,7 +287,9 @@ class CallShell:
             log.error("call %s lost: %s", r.call, r.ended_by)
 
     def _recording_path(self, call: CallId) -> str:
-        return f"{self.settings.recordings_dir}/{call}.wav"
+        name = f"hotline-{call}.wav"
+        base = self.settings.recordings_dir
+        return f"{base.rstrip('/')}/{name}" if base else name
 
     # AMI helpers (background; failures are logged and counted)
 

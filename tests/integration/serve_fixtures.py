@@ -93,14 +93,10 @@ class ServeProcess:
         self.log = self.state_dir / "serve.log"
 
     def start(self) -> ServeProcess:
-        ami = self.rig.asterisk.instance.ami()
         args = [
             sys.executable, "-m", "acd.cli", "serve",
             "--config", str(self.rig.config_path),
-            "--ami-port", str(ami.port),
-            "--ami-username", ami.user,
-            "--ami-secret", ami.secret,
-            "--agi-port", str(self.rig.asterisk.settings.agi_port),
+            "--instance", self.rig.asterisk.instance.name,  # its ports and secret
             "--state-dir", str(self.state_dir),
             "--log-level", "DEBUG",
         ]  # fmt: skip

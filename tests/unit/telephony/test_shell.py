@@ -101,7 +101,7 @@ async def test_answered_call_end_to_end(rig: tuple[CallShell, FakeAmi, FakeClock
     shell.run_effects(shell.engine.expire())
     (row,) = shell.history.rows
     assert row["outcome"] == "answered" and row["ended_by"] == "agent"
-    assert row["recording"].endswith("/c1.wav") and row["wait_s"] == 3
+    assert row["recording"] == "hotline-c1.wav" and row["wait_s"] == 3
     kinds = [line.split("|")[4] for line in shell.queue_log.lines]
     assert kinds == ["AGENTLOGIN", "ENTERQUEUE", "CONNECT", "COMPLETEAGENT"]
     assert shell.stats["engine_errors"] == 0
