@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from acd import effects as fx
 from acd import events as ev
 from acd.engine import Engine, EngineError
+from acd.telephony.ami_client import AmiDisconnectedError
 from acd.telephony.ami_frames import AmiMessage
 from acd.telephony.legs import CallerPhase, CallLeg, Legs, OfferPhase
 from acd.telephony.queue_log import QueueLog
@@ -78,8 +79,9 @@ class CallShell:
         self.adopting: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
-        self.on_resync: Any = None  # set by the resync module: async (why) -> None
-        self.on_adopt: Any = None  # async (channel, uniqueid) -> None
+        # set by acd.telephony.resync.Resyncer (it needs the AMI listings)
+        self.on_resync: Callable[[str], Coroutine[Any, Any, None]] | None = None
+        self.on_adopt: Callable[[str, str, float | None], Coroutine[Any, Any, None]] | None = None
 
     # inputs
 
@@ -242,7 +244,14 @@ class CallShell:
             log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
             if offer.phase is OfferPhase.RINGING:
                 self.legs.finish_offer(offer)
-                self.feed(ev.OfferFailed(call, agent, OfferFailure.FAILED))
+                # no AMI: not the agent's fault (no autopause); the resync after the
+                # reconnection marks the agent reachable again
+                why = (
+                    OfferFailure.UNREACHABLE
+                    if isinstance(err, AmiDisconnectedError)
+                    else OfferFailure.FAILED
+                )
+                self.feed(ev.OfferFailed(call, agent, why))
 
     def _cancel(self, e: fx.CancelOffer) -> None:
         offer = self.legs.current_offer(e.call, e.agent)

@@ -12,6 +12,7 @@ import pytest
 
 from acd import Engine, load_config
 from acd import events as ev
+from acd.telephony.ami_client import AmiDisconnectedError
 from acd.telephony.ami_frames import AmiMessage, FrameParser
 from acd.telephony.legs import OfferPhase
 from acd.telephony.resync import Resyncer
@@ -27,6 +28,7 @@ class FakeAmi:
     """Answers every action with Success; listings from ``listings``."""
 
     def __init__(self) -> None:
+        self.down = False
         self.sent: list[tuple[str, list[tuple[str, str]], str | None]] = []
         self.listings: dict[str, list[dict[str, str]]] = {}
         self.vars: dict[tuple[str, str], str] = {}
@@ -42,6 +44,8 @@ class FakeAmi:
     ) -> list[AmiMessage]:
         f = fields or []
         self.sent.append((action, f, action_id))
+        if self.down:
+            raise AmiDisconnectedError(f"AMI {action}: not connected")
         if listing:
             return [AmiMessage(h) for h in self.listings.get(action, [])]
         if action == "Getvar":
@@ -217,5 +221,17 @@ async def test_broken_transcript_is_counted_never_raises(
     assert shell.stats["resyncs"] == 0  # no resync hook in this rig: FullyBooted is harmless
 
 
-def test_offer_leg_phases() -> None:
-    assert OfferPhase.CANCELLED.value == "cancelled"
+async def test_offer_while_ami_is_down_keeps_the_call_and_does_not_autopause(
+    rig: tuple[CallShell, FakeAmi, FakeClock],
+) -> None:
+    shell, ami, _ = rig
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    ami.down = True
+    shell.enqueue(CallId("c9"), "PJSIP/trunk-9", "c9", QueueName("general"))
+    await settle(shell)
+    agent = shell.engine.agents["2171"]
+    assert agent.state.value == "ready" and agent.reachable is False
+    assert shell.engine.calls["c9"].state.value == "waiting"
+    assert shell.legs.calls["c9"].agent_leg is None or (
+        shell.legs.calls["c9"].agent_leg.phase is OfferPhase.DONE
+    )
