@@ -14,6 +14,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "asterisk": ("acd.telephony.asterisk_cli:main", "provision, start, stop Asterisk for Hotline"),
     "config": ("acd.cli_config:main", "check a config file and summarise it"),
     "serve": ("acd.telephony.serve:main", "run the call centre on Asterisk (AMI + FastAGI shell)"),
+    "live": (
+        "acd.telephony.live:main",
+        "the call centre live: Asterisk, serve, SIPp seats, callers",
+    ),
     "agent": ("acd.telephony.control:main", "log an agent in/out, ready, pause (talks to serve)"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),
 }

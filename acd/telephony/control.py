@@ -17,6 +17,7 @@ import http.client
 import json
 import socket
 import sys
+from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,13 @@ def build_app(shell: CallShell) -> FastAPI:
             if a.state.value != "logged-out"
         }
         waiting = {q: len(eng.waiting(q)) for q in shell.config.queues if eng.waiting(q)}
+        now = shell.clock.now()
+        holding = [c.arrived_at for c in eng.calls.values() if c.state.value == "waiting"]
+        outcomes = Counter(str(r["outcome"]) for r in shell.history.rows)
         return {
             "waiting": waiting,
+            "longest_wait_s": round(now - min(holding), 1) if holding else 0.0,
+            "outcomes": dict(outcomes),
             "calls": sorted(eng.calls),
             "agents": agents,
             "stats": dict(shell.stats),
