@@ -1,0 +1,36 @@
+"""The control API: agent actions, error codes, status (in-process ASGI)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from acd import Engine, load_config
+from acd.telephony.control import build_app
+from acd.telephony.serve_settings import ServeSettings
+from acd.telephony.shell import CallShell
+from acd.types import FakeClock
+from tests.unit.telephony.test_shell import FakeAmi
+
+CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
+
+
+async def test_agent_actions_and_error_codes() -> None:
+    clock = FakeClock(1_000.0)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
+    transport = httpx.ASGITransport(app=build_app(shell))
+    async with httpx.AsyncClient(transport=transport, base_url="http://serve") as c:
+        r = await c.post("/agents/2001/login", params={"paused": "lunch"})
+        assert r.status_code == 200 and r.json() == {"agent": "2001", "state": "paused"}
+        assert (await c.post("/agents/2001/ready")).json()["state"] == "ready"
+        r = await c.post("/agents/9999/ready")
+        assert r.status_code == 404 and "9999" in r.json()["detail"]
+        r = await c.post("/agents/2001/pause", params={"reason": "nap"})
+        assert r.status_code == 409 and "unknown pause reason 'nap'" in r.json()["detail"]
+        r = await c.post("/agents/2002/ready")  # logged out: cannot be ready
+        assert r.status_code == 409
+        status = (await c.get("/status")).json()
+    assert status["agents"] == {"2001": {"state": "ready", "reachable": True, "call": None}}
+    assert status["waiting"] == {} and status["outcomes"] == {}
+    assert shell.queue_log.lines[0].endswith("|2001|AGENTLOGIN|PJSIP/2001")
