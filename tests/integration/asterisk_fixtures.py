@@ -85,12 +85,15 @@ def _say(line: str) -> None:
 
 
 def _prune_dead_test_instances(root: AsteriskRoot) -> None:
-    """Remove folders of test instances whose session died without cleaning up."""
+    """Stop and remove test instances whose pytest session died (e.g. SIGKILL)."""
     for inst in list_instances(root):
-        if inst.name.startswith("pytest-") and not inst.running():
-            pid = inst.name.split("-")[1]
-            if not pid.isdigit() or not os.path.exists(f"/proc/{pid}"):
-                shutil.rmtree(inst.dir, ignore_errors=True)
+        if not inst.name.startswith("pytest-"):
+            continue
+        pid = inst.name.split("-")[1]
+        if pid.isdigit() and os.path.exists(f"/proc/{pid}"):
+            continue  # its session is alive (maybe another developer's)
+        inst.stop()
+        shutil.rmtree(inst.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

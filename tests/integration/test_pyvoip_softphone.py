@@ -21,7 +21,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:RTP Packet failed to send:RuntimeWarning"),
 ]
 
-SEAT = "2160"
 # 400 Hz at 8 kHz, one 20 ms frame of pyVoIP's 8-bit unsigned audio
 TONE = bytes(int(128 + 90 * math.sin(2 * math.pi * 400 * i / 8000)) for i in range(160))
 
@@ -37,10 +36,13 @@ def _pyvoip() -> Any:
 class Softphone:
     """Answers one call, plays a tone for ``talk_s`` and counts frames it hears back."""
 
-    def __init__(self, talk_s: float) -> None:
+    def __init__(self, talk_s: float, play: bool, loud: int) -> None:
         self.talk_s = talk_s
+        self.play = play
+        self.loud = loud  # a frame counts as heard when its 8-bit range exceeds this
         self.sent = 0
         self.heard = 0
+        self.lasted_s = 0.0
         self.errors: list[BaseException] = []
         self.done = threading.Event()
 
@@ -49,14 +51,17 @@ class Softphone:
         try:
             call.answer()
             # Queue the whole tone: pyVoIP's sender paces it out at 20 ms a frame.
-            self.sent = int(self.talk_s / 0.02)
-            call.write_audio(TONE * self.sent)
-            end = time.monotonic() + self.talk_s
+            if self.play:
+                self.sent = int(self.talk_s / 0.02)
+                call.write_audio(TONE * self.sent)
+            start = time.monotonic()
+            end = start + self.talk_s
             while time.monotonic() < end and call.state == answered:
                 frame = call.read_audio(160, blocking=False)
-                if frame and max(frame) - min(frame) > 40:
+                if frame and max(frame) - min(frame) > self.loud:
                     self.heard += 1
                 time.sleep(0.01)
+            self.lasted_s = time.monotonic() - start
             if call.state == answered:
                 call.hangup()
         except BaseException as e:  # a test thread: report, never lose it
@@ -76,17 +81,28 @@ def _wait_for_pyvoip_threads(timeout_s: float = 5.0) -> None:
         time.sleep(0.05)
 
 
-def test_pyvoip_seat_registers_answers_and_rtp_flows_both_ways(
-    asterisk: AsteriskRig, ami: AmiClient
+@pytest.mark.parametrize(
+    ("seat", "exten", "play", "loud", "frames"),
+    [
+        # Echo() sends the phone's tone back: RTP went phone -> Asterisk -> phone.
+        ("2160", "echo", True, 40, 20),
+        # Music on hold plays (the root ships asterisk-moh-opsound-wav) and reaches
+        # the phone. Tracks may open softly and pyVoIP hands out 8-bit audio, so any
+        # frame but its silence filler (all 0x80) is music that arrived.
+        ("2161", "moh", False, 0, 1),
+    ],
+)
+def test_pyvoip_seat_registers_answers_and_hears_audio(
+    asterisk: AsteriskRig, ami: AmiClient, seat: str, exten: str, play: bool, loud: int, frames: int
 ) -> None:
     voip = _pyvoip()
-    phone_ui = Softphone(talk_s=3.0)
+    phone_ui = Softphone(talk_s=3.0, play=play, loud=loud)
     rtp_low = free_port()
     phone = voip.VoIPPhone(
         "127.0.0.1",
         asterisk.settings.sip_port,
-        SEAT,
-        asterisk.instance.agent_password(SEAT),
+        seat,
+        asterisk.instance.agent_password(seat),
         myIP="127.0.0.1",
         callCallback=phone_ui.on_call,
         sipPort=free_port(),
@@ -95,14 +111,14 @@ def test_pyvoip_seat_registers_answers_and_rtp_flows_both_ways(
     )
     phone.start()
     try:
-        status = ami.event("ContactStatus", timeout_s=15, AOR=SEAT)
+        status = ami.event("ContactStatus", timeout_s=15, AOR=seat)
         assert status["ContactStatus"] in ("Created", "NonQualified", "Reachable")
         action_id = ami.send(
             {
                 "Action": "Originate",
-                "Channel": f"PJSIP/{SEAT}",
+                "Channel": f"PJSIP/{seat}",
                 "Context": "hotline-selftest",
-                "Exten": "echo",
+                "Exten": exten,
                 "Priority": "1",
                 "Timeout": "10000",
                 "Async": "true",
@@ -118,5 +134,5 @@ def test_pyvoip_seat_registers_answers_and_rtp_flows_both_ways(
         phone.stop()
         _wait_for_pyvoip_threads()
     assert not phone_ui.errors, phone_ui.errors
-    # Asterisk's Echo() sends our tone back: RTP went phone -> Asterisk -> phone.
-    assert phone_ui.heard > 25, f"heard {phone_ui.heard} of {phone_ui.sent} frames back"
+    assert phone_ui.lasted_s >= 2.5, "the call ended early: the dialplan step failed"
+    assert phone_ui.heard >= frames, f"heard {phone_ui.heard} frames (sent {phone_ui.sent})"

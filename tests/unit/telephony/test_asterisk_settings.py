@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from acd import cli_config
 from acd.config import ConfigError, load_config, parse_config
 from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
 
@@ -63,3 +66,16 @@ def test_static_contacts_per_agent_beat_the_pattern() -> None:
     s2 = AsteriskSettings(static_contacts={"2001": "sip:x@127.0.0.1:7000"})
     assert s2.contact_for("2001") == "sip:x@127.0.0.1:7000"
     assert s2.contact_for("2002") is None
+
+
+def test_config_check_validates_the_asterisk_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        Path("examples/hotline.toml").read_text().replace("ami_port = 5038", "ami_port = 0")
+    )
+    assert cli_config.main(["check", str(bad)]) == 1
+    assert "asterisk.ami_port: 0 is out of range [1, 65535]" in capsys.readouterr().err
+    assert cli_config.main(["check", "examples/hotline.toml"]) == 0
+    assert "asterisk: SIP 127.0.0.1:5060" in capsys.readouterr().out
