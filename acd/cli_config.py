@@ -7,6 +7,7 @@ import sys
 
 from acd.config import ConfigError, load_config
 from acd.telephony.asterisk_settings import read_settings
+from acd.telephony.serve_settings import read_settings as read_serve_settings
 
 
 def main(argv: list[str]) -> int:
@@ -18,6 +19,7 @@ def main(argv: list[str]) -> int:
     try:
         cfg = load_config(args.file)
         asterisk = read_settings(cfg)
+        serve = read_serve_settings(cfg)
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -27,6 +29,7 @@ def main(argv: list[str]) -> int:
         f"  asterisk: SIP 127.0.0.1:{asterisk.sip_port}, trunk {asterisk.trunk_address}, "
         f"AMI 127.0.0.1:{asterisk.ami_port}, AGI {asterisk.agi_host}:{asterisk.agi_port}"
     )
+    print(f"  serve: state in {serve.state_dir}, hold context {serve.hold_context}")
     for q in cfg.queues.values():
         skills = ", ".join(f"{s}>={lvl}" for s, lvl in q.skills)
         print(f"  {q.name:<12} {q.title}  [{skills}] {q.strategy}, {len(q.escalation)} steps")

@@ -150,7 +150,9 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hotline serve", description=__doc__)
     p.add_argument("--config", default="examples/hotline.toml", type=Path)
     p.add_argument(
-        "--instance", help="take AMI port, user, secret and the AGI port from this running instance"
+        "--instance",
+        help="take AMI port, user, secret and the AGI port from this running instance"
+        " (default: 'default' when [asterisk] sets no ami_secret)",
     )
     p.add_argument("--ami-host")
     p.add_argument("--ami-port", type=int)
@@ -165,9 +167,17 @@ def main(argv: list[str]) -> int:
         level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        settings = read_settings(load_config(a.config))
-        if a.instance:
-            settings = _from_instance(settings, a.instance)
+        cfg = load_config(a.config)
+        settings = read_settings(cfg)
+        instance = a.instance
+        if (
+            instance is None
+            and a.ami_secret is None
+            and cfg.section("asterisk").raw("ami_secret") is None
+        ):
+            instance = "default"  # the secret was generated for `hotline asterisk start`
+        if instance:
+            settings = _from_instance(settings, instance)
         settings = settings.override(
             ami_host=a.ami_host,
             ami_port=a.ami_port,
