@@ -193,6 +193,23 @@ def test_serve_killed_while_calls_wait_adopts_them_on_restart(
     assert second.status()["stats"]["adopted_calls"] == 2
 
 
+def test_no_agent_logged_in_the_caller_exits_and_is_never_left_holding(
+    serve_rig: ServeRig, serve: Serve
+) -> None:
+    """general has join_empty = "no-agents": ExitQueue to its overflow exit. The
+    dialplan has no hotline-exit context yet, so the redirect fails and serve
+    hangs the caller up rather than leave it holding (logged, counted)."""
+    s = serve()
+    with residents(serve_rig, [30_000]) as caller:
+        wait_until(lambda: s.history(), 30, "the exited call's record")
+        sipp = caller.wait(40)
+    (r,) = s.history()
+    assert r["outcome"] == "overflowed" and r["exit_reason"] == "joinempty"
+    assert r["destination"] == "voicemail"
+    assert [e.event for e in sipp.events] == ["answered", "far_bye"]  # not the patience
+    assert [line[4] for line in s.queue_log()] == ["ENTERQUEUE", "EXITEMPTY"]
+
+
 def test_asterisk_killed_under_us_every_waiting_call_recorded_lost(
     serve_rig: ServeRig, serve: Serve, monkeypatch: pytest.MonkeyPatch
 ) -> None:
