@@ -32,7 +32,7 @@ from acd.telephony.asterisk_settings import AsteriskSettings
 __all__ = ["AmiAccess", "AsteriskInstance", "AsteriskStartError", "free_port", "list_instances"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-SUBDIRS = ("etc", "run", "log", "spool/monitor", "lib", "cache")
+SUBDIRS = ("etc", "run", "log", "spool/monitor", "spool/hotline-voicemail", "lib", "cache")
 
 
 class AsteriskStartError(RuntimeError):

@@ -60,6 +60,9 @@ class CallLeg:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+FINISHED_MEMORY = 50_000  # callers remembered as finished, so never adopted again
+
+
 class Legs:
     """Indexes: caller uniqueid, agent-leg uniqueid, originate ActionID, call id."""
 
@@ -68,6 +71,10 @@ class Legs:
         self.by_caller_uid: dict[str, CallLeg] = {}
         self.by_agent_uid: dict[str, AgentLeg] = {}
         self.by_action: dict[str, AgentLeg] = {}
+        # Callers whose call is over for us (a bounded memory, oldest forgotten first):
+        # the dialplan may still show them briefly in the hold context, e.g. when the
+        # engine refused the call during the AGI hand-off; they must not be adopted again.
+        self.finished: dict[str, None] = {}
 
     def add_call(self, leg: CallLeg) -> None:
         self.calls[leg.call] = leg
@@ -106,6 +113,9 @@ class Legs:
         leg = self.calls.pop(call, None)
         if leg is not None:
             self.by_caller_uid.pop(leg.uniqueid, None)
+            self.finished[leg.uniqueid] = None
+            if len(self.finished) > FINISHED_MEMORY:
+                del self.finished[next(iter(self.finished))]
             if leg.agent_leg is not None and leg.agent_leg.phase is OfferPhase.DONE:
                 self.by_agent_uid.pop(leg.agent_leg.uniqueid, None)
         return leg

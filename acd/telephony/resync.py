@@ -95,6 +95,8 @@ class Resyncer:
         for uid, ch in present.items():
             if uid in legs.by_caller_uid or uid in legs.by_agent_uid or uid in shell.adopting:
                 continue
+            if uid in legs.finished:
+                continue
             if ch.get("Context") != hold or ch.get("BridgeId"):
                 continue
             await self.adopt(ch.get("Channel", uid), uid, _duration(ch))
@@ -103,6 +105,8 @@ class Resyncer:
         """Enqueue a holding caller from its channel variables."""
         shell = self.shell
         if uniqueid in shell.adopting or uniqueid in shell.legs.by_caller_uid:
+            return
+        if uniqueid in shell.legs.finished:
             return
         shell.adopting.add(uniqueid)
         try:

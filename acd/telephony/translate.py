@@ -177,7 +177,7 @@ class Translator:
         if msg.get("UserEvent") != self.waiting_event:
             return []
         uid = msg["Uniqueid"]
-        if uid in self.legs.by_caller_uid:
+        if uid in self.legs.by_caller_uid or uid in self.legs.finished:
             return []
         return [Adopt(msg["Channel"], uid)]
 

@@ -196,18 +196,21 @@ def test_serve_killed_while_calls_wait_adopts_them_on_restart(
 def test_no_agent_logged_in_the_caller_exits_and_is_never_left_holding(
     serve_rig: ServeRig, serve: Serve
 ) -> None:
-    """general has join_empty = "no-agents": ExitQueue to its overflow exit. The
-    dialplan has no hotline-exit context yet, so the redirect fails and serve
-    hangs the caller up rather than leave it holding (logged, counted)."""
+    """general has join_empty = "no-agents": ExitQueue to its overflow exit, the
+    dialplan's hotline-exit,voicemail: the caller is recorded until it hangs up."""
     s = serve()
-    with residents(serve_rig, [30_000]) as caller:
+    with residents(serve_rig, [20_000]) as caller:
         wait_until(lambda: s.history(), 30, "the exited call's record")
         sipp = caller.wait(40)
-    (r,) = s.history()
+    records = s.history()
+    assert len(records) == 1, records
+    (r,) = records
     assert r["outcome"] == "overflowed" and r["exit_reason"] == "joinempty"
     assert r["destination"] == "voicemail"
-    assert [e.event for e in sipp.events] == ["answered", "far_bye"]  # not the patience
+    assert [e.event for e in sipp.events] == ["answered", "hung_up"]  # left a message
     assert [line[4] for line in s.queue_log()] == ["ENTERQUEUE", "EXITEMPTY"]
+    voicemail = serve_rig.asterisk.instance.dir / "spool" / "hotline-voicemail"
+    assert (voicemail / f"{r['call']}.wav").exists(), sorted(voicemail.iterdir())
 
 
 def test_asterisk_killed_under_us_every_waiting_call_recorded_lost(

@@ -235,3 +235,24 @@ async def test_offer_while_ami_is_down_keeps_the_call_and_does_not_autopause(
     assert shell.legs.calls["c9"].agent_leg is None or (
         shell.legs.calls["c9"].agent_leg.phase is OfferPhase.DONE
     )
+
+
+async def test_a_caller_refused_at_the_hand_off_is_never_adopted_again(
+    rig: tuple[CallShell, FakeAmi, FakeClock],
+) -> None:
+    """general has join_empty = "no-agents": the engine refuses the call during the
+    AGI hand-off, but the dialplan may already be in the hold context when the
+    Redirect lands; its HotlineWaiting event must not enqueue the call a second time."""
+    shell, ami, _ = rig
+    resync = Resyncer(shell, ami)
+    shell.on_adopt = resync.adopt
+    shell.enqueue(CallId("c1"), "PJSIP/trunk-1", "c1", QueueName("general"), caller="138")
+    await settle(shell)
+    assert "Redirect" in ami.names()
+    ami.vars[("c1", "HOTLINE_QUEUE")] = "general"
+    shell.on_ami_event(
+        event(Event="UserEvent", UserEvent="HotlineWaiting", Channel="PJSIP/trunk-1", Uniqueid="c1")
+    )
+    await settle(shell)
+    assert [r["exit_reason"] for r in shell.history.rows] == ["joinempty"]
+    assert "Getvar" not in ami.names()
