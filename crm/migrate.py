@@ -60,9 +60,14 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[int]:
     for m in migrations():
         if current < m.version <= goal:
             # executescript commits any open transaction first; the script is its own one.
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{m.sql}\nPRAGMA user_version = {m.version};\nCOMMIT;"
-            )
+            try:
+                conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{m.sql}\nPRAGMA user_version = {m.version};\nCOMMIT;"
+                )
+            except sqlite3.Error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
             applied.append(m.version)
     return applied
 
