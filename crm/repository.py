@@ -103,13 +103,26 @@ class Audit(Protocol):
 
 
 class CrmRepository(Protocol):
-    settings: CrmSettings
-    clock: Clock
-    residents: Residents
-    cases: Cases
-    interactions: Interactions
-    users: Users
-    audit: Audit
+    @property
+    def settings(self) -> CrmSettings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def residents(self) -> Residents: ...
+
+    @property
+    def cases(self) -> Cases: ...
+
+    @property
+    def interactions(self) -> Interactions: ...
+
+    @property
+    def users(self) -> Users: ...
+
+    @property
+    def audit(self) -> Audit: ...
 
     async def screen_pop(self, caller: str) -> ScreenPop: ...
     async def search(
