@@ -150,7 +150,7 @@ class SqliteCrm:
 
     @classmethod
     async def open(cls, path: str, settings: CrmSettings, clock: Clock) -> SqliteCrm:
-        return cls(await Database.open(path), settings, clock)
+        return cls(await Database.open(path, settings.durability), settings, clock)
 
     async def screen_pop(self, caller: str) -> ScreenPop:
         return await screen_pop(self.db, caller)

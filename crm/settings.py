@@ -11,6 +11,7 @@ session_ttl_s = 43200
 sender = "file"                   # or "http"
 outbox_file = "var/sms-outbox.log"
 sms_url = "http://127.0.0.1:9000/send"
+durability = "full"               # "normal": survives a process crash, not a power cut
 
 [crm.categories.repair]
 label = "维修"
@@ -62,6 +63,7 @@ class CrmSettings:
     sender: str = "file"
     outbox_file: str = "sms-outbox.log"
     sms_url: str | None = None
+    durability: str = "full"
 
     def category(self, name: str) -> Category:
         try:
@@ -107,6 +109,7 @@ def parse_settings(t: Table) -> CrmSettings:
         sender=sender,
         outbox_file=t.text("outbox_file", "sms-outbox.log"),
         sms_url=sms_url,
+        durability=t.choice("durability", ("full", "normal"), "full"),
     )
     t.done()
     return s

@@ -24,6 +24,7 @@ from crm.settings import CrmSettings
 from tests.unit.crm.conftest import MONDAY_9
 
 PASSWORD = "correct horse battery"
+SETTINGS = CrmSettings(durability="normal")  # the durable default is tested in integration
 USERS = {
     Role.AGENT: ("ann", None),
     Role.SUPERVISOR: ("sue", None),
@@ -55,7 +56,7 @@ class Api:
 
 
 async def _add_users(path: Path, clock: FakeClock) -> None:
-    repo = await SqliteCrm.open(str(path), CrmSettings(), clock)
+    repo = await SqliteCrm.open(str(path), SETTINGS, clock)
     try:
         for role, (name, dept) in USERS.items():
             await repo.users.add(name, PASSWORD, role, dept)
@@ -70,7 +71,7 @@ async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     clock = FakeClock(MONDAY_9)
     await _add_users(d / "crm.db", clock)
     app = create_app(
-        str(d / "crm.db"), CrmSettings(), clock=clock, sender=FileSender(str(d / "sms.log"))
+        str(d / "crm.db"), SETTINGS, clock=clock, sender=FileSender(str(d / "sms.log"))
     )
     transport = httpx.ASGITransport(app=app)
     async with (

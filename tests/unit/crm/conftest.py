@@ -37,7 +37,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings() -> CrmSettings:
-    return CrmSettings(calendar=WorkCalendar.from_iso(["2026-12-31", "2027-01-01"], ["2027-01-04"]))
+    return CrmSettings(
+        durability="normal",
+        calendar=WorkCalendar.from_iso(["2026-12-31", "2027-01-01"], ["2027-01-04"]),
+    )
 
 
 @pytest.fixture
