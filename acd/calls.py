@@ -55,7 +55,6 @@ class Call:
     answered_at: float | None = None
     ended_at: float | None = None
     ended_by: str | None = None
-    timed_out: bool = False  # max wait passed while an agent was ringing
     step_timer: Timer | None = None
     wait_timer: Timer | None = None
     sticky_timer: Timer | None = None

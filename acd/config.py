@@ -152,10 +152,12 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> AcdConfig:
     root.done()
 
     for q in queues.values():
-        for key, target in (("overflow", q.overflow_queue),) + tuple(
+        targets = [("overflow", q.overflow_queue)]
+        targets += [
             (f"escalation[{i}].overflow_queue", s.overflow_queue)
             for i, s in enumerate(q.escalation)
-        ):
+        ]
+        for key, target in targets:
             if target is not None and target not in queues:
                 raise ConfigError(
                     f"queues.{q.name}.{key}",
@@ -199,14 +201,14 @@ class _QueueDefaults:
 
 
 def _priorities(t: Table) -> dict[str, int]:
-    out = {k: t.integer(k, None, low=-1000, high=1000) for k in t.keys()}
+    out = {k: t.integer(k, None, low=-1000, high=1000) for k in t.names()}
     t.done()
     out.setdefault("normal", 0)
     return out
 
 
 def _pause_reasons(t: Table) -> dict[str, str]:
-    out = {k: t.text(k, None) for k in t.keys()}
+    out = {k: t.text(k, None) for k in t.names()}
     t.done()
     return out
 
@@ -226,7 +228,7 @@ def _metrics(t: Table) -> MetricsConfig:
 
 def _skills(t: Table, key: str, required: bool = True) -> tuple[tuple[Skill, int], ...]:
     sk = t.table(key, required=required)
-    out = tuple((Skill(s), sk.integer(s, None, low=1, high=10)) for s in sk.keys())
+    out = tuple((Skill(s), sk.integer(s, None, low=1, high=10)) for s in sk.names())
     sk.done()
     return tuple(sorted(out))
 
@@ -237,7 +239,9 @@ def _steps(items: list[Table]) -> tuple[EscalationStep, ...]:
     for s in items:
         after = s.number("after_s", None, low=0, high=86400)
         if after <= last:
-            raise ConfigError(s.key("after_s"), f"{after} must be later than the step before ({last})")
+            raise ConfigError(
+                s.key("after_s"), f"{after} must be later than the step before ({last})"
+            )
         last = after
         min_level = s.optional_integer("min_level", low=1, high=10)
         skills = _skills(s, "skills", required=False) if s.has("skills") else None
@@ -260,7 +264,7 @@ def _steps(items: list[Table]) -> tuple[EscalationStep, ...]:
 
 def _rule_sets(t: Table) -> dict[str, tuple[EscalationStep, ...]]:
     out = {}
-    for name in t.keys():
+    for name in t.names():
         rule = t.table(name, required=True)
         out[name] = _steps(rule.list_of_tables("steps"))
         rule.done()
@@ -272,7 +276,7 @@ def _queues(
     t: Table, d: _QueueDefaults, rules: dict[str, tuple[EscalationStep, ...]]
 ) -> dict[QueueName, QueueConfig]:
     out: dict[QueueName, QueueConfig] = {}
-    for name in t.keys():
+    for name in t.names():
         q = t.table(name, required=True)
         if q.has("escalation") and isinstance(q.raw("escalation"), str):
             rule = q.text("escalation", None)

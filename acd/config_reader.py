@@ -38,7 +38,8 @@ class Table:
     def has(self, name: str) -> bool:
         return name in self.data
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
+        """Every key of the table (all count as read)."""
         self.used.update(self.data)
         return list(self.data)
 

@@ -41,6 +41,7 @@ class Engine(AgentSide):
     def __init__(self, config: AcdConfig, clock: Clock) -> None:
         super().__init__(config, clock)
         self.timers = Timers()
+        self._deferred: list[Call] | None = None  # calls to route after a timer batch
         self._call_seq = itertools.count()
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.CallArrived: self._call_arrived,
@@ -94,8 +95,20 @@ class Engine(AgentSide):
         """Fire every deadline due now: ring timeouts, wrap-up ends, escalation."""
         self.out = []
         now = self.clock.now()
-        while (t := self.timers.pop_due(now)) is not None:
-            self._on_timer[t.kind](t.target)
+        while (at := self.timers.next_at()) is not None and at <= now:
+            # Everything due at one instant is one batch: calls that escalate together
+            # are routed together afterwards, in queue order, so none jumps the line
+            # just because its timer fired first.
+            self._deferred = []
+            try:
+                while (t := self.timers.pop_due(at)) is not None:
+                    self._on_timer[t.kind](t.target)
+            finally:
+                deferred, self._deferred = self._deferred, None
+            for call in sorted(deferred, key=Call.order_key):
+                agent = call.pool.best_agent() if call.in_pool and call.pool else None
+                if agent is not None:
+                    self._offer(call, agent)
         return self.out
 
     def position(self, call_id: CallId) -> int | None:
@@ -188,18 +201,21 @@ class Engine(AgentSide):
             call.wait_timer = self.timers.add(call.queue_entered_at + q.max_wait_s, "wait", call)
         call.state = CallState.WAITING
         if call.sticky_agent is not None:
-            agent = self.agents[call.sticky_agent]
-            if now < call.sticky_until and self._worth_waiting_for(agent):
+            owner = self.agents[call.sticky_agent]
+            if now < call.sticky_until and self._worth_waiting_for(owner):
                 call.sticky = True
-                if agent.available:
-                    return self._offer(call, agent)
-                self.sticky_waiting.setdefault(agent.id, {})[call.id] = call
+                if owner.available:
+                    return self._offer(call, owner)
+                self.sticky_waiting.setdefault(owner.id, {})[call.id] = call
                 call.sticky_timer = self.timers.add(call.sticky_until, "sticky", call)
                 return None
             call.sticky_agent = None
         pool = call.pool
         call.in_pool = True
         pool.push_call(call)
+        if self._deferred is not None:
+            self._deferred.append(call)
+            return None
         agent = pool.best_agent()
         if agent is not None:
             self._offer(call, agent)
@@ -338,9 +354,10 @@ class Engine(AgentSide):
     def _gone(self, call: Call, outcome: Outcome, reason: ExitReason | None, why: str) -> None:
         """A call that was waiting or ringing is gone (abandoned or lost)."""
         agent = self.agents[call.agent] if call.agent else None
+        ringing = call.state is CallState.OFFERED
         self._unsettle(call)
         self._drop(call)
-        if call.state is CallState.OFFERED and agent is not None:
+        if ringing and agent is not None:
             self.out.append(fx.CancelOffer(call.id, AgentId(agent.id), why))
         rec = call.record(outcome, left_at=self.clock.now(), exit_reason=reason)
         self.out.append(fx.CallFinished(rec))
@@ -414,9 +431,7 @@ class Engine(AgentSide):
         else:
             call.state = CallState.DEFERRED
             self.queue_calls.setdefault(call.queue, {})[call.id] = call
-            call.retry_timer = self.timers.add(
-                self.clock.now() + q.callback_retry_s, "retry", call
-            )
+            call.retry_timer = self.timers.add(self.clock.now() + q.callback_retry_s, "retry", call)
         agent.call = None
         self._transition(agent, Action.CALL_ENDED_READY)
         self._after_ready(agent)
@@ -462,7 +477,9 @@ class Engine(AgentSide):
     def _queue(self, name: QueueName, what: str) -> QueueConfig:
         q = self.config.queues.get(name)
         if q is None:
-            raise EngineError(f"{what}: unknown queue {name!r} (known: {sorted(self.config.queues)})")
+            raise EngineError(
+                f"{what}: unknown queue {name!r} (known: {sorted(self.config.queues)})"
+            )
         return q
 
     def _add_timer(self, at: float, kind: str, target: Any) -> Timer:

@@ -81,13 +81,13 @@ class AgentSide:
 
     def _step_requirements(self, q: QueueConfig) -> list[dict[str, int]]:
         """The skill requirement at each escalation step of ``q`` (index = steps applied)."""
-        req = dict(q.skills)
+        req: dict[str, int] = dict(q.skills)
         out = [dict(req)]
         for step in q.escalation:
             if step.min_level is not None:
                 req = {skill: min(level, step.min_level) for skill, level in req.items()}
             elif step.skills is not None:
-                req = dict(step.skills)
+                req = {str(skill): level for skill, level in step.skills}
             out.append(dict(req))
         return out
 
@@ -223,16 +223,22 @@ class AgentSide:
         if old is not agent.state or old_reason != agent.pause_reason:
             self.out.append(
                 fx.AgentStateChanged(
-                    AgentId(agent.id), old.value, agent.state.value, agent.pause_reason,
+                    AgentId(agent.id),
+                    old.value,
+                    agent.state.value,
+                    agent.pause_reason,
                     self.clock.now(),
                 )
             )
-        if old is not AgentState.READY and agent.state is AgentState.READY:
-            if old is not AgentState.OFFERED:
-                agent.idle_since = self.clock.now()
+        if agent.state is AgentState.READY and old not in (AgentState.READY, AgentState.OFFERED):
+            agent.idle_since = self.clock.now()
         self._count_presence(agent, before)
         if agent.state in (AgentState.PAUSED, AgentState.LOGGED_OUT):
             self._release_sticky(agent)
+
+    def _worth_waiting_for(self, agent: Agent) -> bool:
+        """A sticky call waits for its agent only if the agent is at work and reachable."""
+        return agent.state not in (AgentState.LOGGED_OUT, AgentState.PAUSED) and agent.reachable
 
     def _to_ready(self, agent: Agent, action: Action) -> None:
         self._transition(agent, action)
@@ -269,9 +275,7 @@ class AgentSide:
         self._transition(agent, Action.CALL_ENDED)
         if wrapup_s <= 0:
             return self._end_wrapup(agent, Action.WRAPUP_ENDED)
-        self._wrap_timers[agent.id] = self._add_timer(
-            self.clock.now() + wrapup_s, "wrapup", agent
-        )
+        self._wrap_timers[agent.id] = self._add_timer(self.clock.now() + wrapup_s, "wrapup", agent)
         return None
 
     def _end_wrapup(self, agent: Agent, action: Action, reason: str | None = None) -> None:

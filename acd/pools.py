@@ -95,9 +95,7 @@ class Pool:
         return None
 
     def _compact_agents(self) -> None:
-        self._agents = [
-            e for e in self._agents if e[2] == e[3].avail_version and e[3].available
-        ]
+        self._agents = [e for e in self._agents if e[2] == e[3].avail_version and e[3].available]
         heapq.heapify(self._agents)
 
     # waiting calls

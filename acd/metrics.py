@@ -1,0 +1,203 @@
+"""Call-centre KPIs, computed in one place from call records and agent state changes.
+
+The wallboard, Prometheus, reports and the simulator all use these, so a
+number means the same thing everywhere:
+
+- offered: calls that arrived in the queue (by entry queue).
+- short abandons: abandoned sooner than ``short_abandon_s``; they count neither
+  as offered nor as abandoned in the rates below.
+- service level within T: answered within T seconds / (offered - short abandons).
+- abandon rate: (abandoned - short abandons) / (offered - short abandons).
+- ASA: mean wait of answered calls. AHT: mean talk + wrap-up of answered calls.
+- occupancy: busy time (ringing, talking, wrap-up) / (busy + ready) time;
+  paused and logged-out time count in neither.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from acd.config import MetricsConfig
+from acd.effects import AgentStateChanged
+from acd.records import CallRecord
+from acd.types import Outcome
+
+BUSY = frozenset({"offered", "on-call", "wrap-up"})
+AVAILABLE = "ready"
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    offered: int
+    answered: int
+    abandoned: int  # short abandons excluded
+    short_abandoned: int
+    overflowed: int
+    lost: int
+    answered_within: dict[float, int]
+    service_level: dict[float, float]  # NaN when nothing was offered
+    asa_s: float
+    aht_s: float
+    abandon_rate: float
+    max_wait_s: float
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly: NaN becomes None, thresholds become strings."""
+
+        def clean(x: float) -> float | None:
+            return None if math.isnan(x) else round(x, 6)
+
+        return {
+            "offered": self.offered,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "short_abandoned": self.short_abandoned,
+            "overflowed": self.overflowed,
+            "lost": self.lost,
+            "answered_within": {f"{t:g}": n for t, n in self.answered_within.items()},
+            "service_level": {f"{t:g}": clean(v) for t, v in self.service_level.items()},
+            "asa_s": clean(self.asa_s),
+            "aht_s": clean(self.aht_s),
+            "abandon_rate": clean(self.abandon_rate),
+            "max_wait_s": round(self.max_wait_s, 6),
+        }
+
+
+@dataclass(slots=True)
+class KpiAccumulator:
+    """Adds call records one at a time; :meth:`kpis` reads the figures so far."""
+
+    config: MetricsConfig = field(default_factory=MetricsConfig)
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    overflowed: int = 0
+    lost: int = 0
+    wait_answered_s: float = 0.0
+    handle_s: float = 0.0
+    handled: int = 0
+    max_wait_s: float = 0.0
+    within: dict[float, int] = field(default_factory=dict)
+
+    def add(self, r: CallRecord) -> None:
+        self.offered += 1
+        wait = r.wait_s
+        self.max_wait_s = max(self.max_wait_s, wait)
+        if r.outcome is Outcome.ANSWERED:
+            self.answered += 1
+            self.wait_answered_s += wait
+            for t in self.config.service_level_s:
+                if wait <= t:
+                    self.within[t] = self.within.get(t, 0) + 1
+            if r.wrapup_ended_at is not None:
+                self.handle_s += r.handle_s
+                self.handled += 1
+        elif r.outcome is Outcome.ABANDONED:
+            if wait < self.config.short_abandon_s and not r.callback:
+                self.short_abandoned += 1
+            else:
+                self.abandoned += 1
+        elif r.outcome is Outcome.OVERFLOWED:
+            self.overflowed += 1
+        else:
+            self.lost += 1
+
+    def kpis(self) -> Kpis:
+        base = self.offered - self.short_abandoned
+        within = {t: self.within.get(t, 0) for t in self.config.service_level_s}
+        return Kpis(
+            offered=self.offered,
+            answered=self.answered,
+            abandoned=self.abandoned,
+            short_abandoned=self.short_abandoned,
+            overflowed=self.overflowed,
+            lost=self.lost,
+            answered_within=within,
+            service_level={t: _ratio(n, base) for t, n in within.items()},
+            asa_s=_ratio(self.wait_answered_s, self.answered),
+            aht_s=_ratio(self.handle_s, self.handled),
+            abandon_rate=_ratio(self.abandoned, base),
+            max_wait_s=self.max_wait_s,
+        )
+
+
+def kpis(records: Iterable[CallRecord], config: MetricsConfig | None = None) -> Kpis:
+    acc = KpiAccumulator(config or MetricsConfig())
+    for r in records:
+        acc.add(r)
+    return acc.kpis()
+
+
+def by_interval(
+    records: Iterable[CallRecord], config: MetricsConfig | None = None, per_queue: bool = True
+) -> dict[tuple[str, float], Kpis]:
+    """KPIs per (entry queue, interval start); the queue is ``"*"`` when not per queue.
+
+    A call belongs to the interval in which it arrived.
+    """
+    cfg = config or MetricsConfig()
+    accs: dict[tuple[str, float], KpiAccumulator] = {}
+    for r in records:
+        start = math.floor(r.arrived_at / cfg.interval_s) * cfg.interval_s
+        key = (r.queue if per_queue else "*", start)
+        acc = accs.get(key)
+        if acc is None:
+            acc = accs[key] = KpiAccumulator(cfg)
+        acc.add(r)
+    return {k: accs[k].kpis() for k in sorted(accs)}
+
+
+class AgentTimeMeter:
+    """Time agents spend in each state, per interval, from AgentStateChanged effects."""
+
+    def __init__(self, interval_s: float = 900.0) -> None:
+        self.interval_s = interval_s
+        self._since: dict[str, tuple[str, float]] = {}
+        self.seconds: dict[tuple[float, str], float] = {}
+
+    def observe(self, change: AgentStateChanged) -> None:
+        prev = self._since.get(change.agent)
+        if prev is not None:
+            self._spend(prev[0], prev[1], change.at)
+        self._since[change.agent] = (change.new, change.at)
+
+    def close(self, now: float) -> None:
+        """Count the time up to ``now`` of every agent's current state."""
+        for agent, (state, since) in self._since.items():
+            self._spend(state, since, now)
+            self._since[agent] = (state, now)
+
+    def _spend(self, state: str, start: float, end: float) -> None:
+        step = self.interval_s
+        t = start
+        while t < end:
+            bucket = math.floor(t / step) * step
+            until = min(end, bucket + step)
+            key = (bucket, state)
+            self.seconds[key] = self.seconds.get(key, 0.0) + (until - t)
+            t = until
+
+    def totals(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for (_, state), s in self.seconds.items():
+            out[state] = out.get(state, 0.0) + s
+        return out
+
+    def occupancy(self, interval: float | None = None) -> float:
+        """Busy / (busy + ready) over all time, or over one interval."""
+        busy = ready = 0.0
+        for (bucket, state), s in self.seconds.items():
+            if interval is not None and bucket != interval:
+                continue
+            if state in BUSY:
+                busy += s
+            elif state == AVAILABLE:
+                ready += s
+        return _ratio(busy, busy + ready)
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else math.nan

@@ -1,0 +1,1 @@
+"""Benchmarks: run by a command, results written to benchmarks/RESULTS.md."""
