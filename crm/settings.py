@@ -86,7 +86,7 @@ def parse_settings(t: Table) -> CrmSettings:
         raise ConfigError(t.key("timezone"), f"unknown time zone {tz!r}: {e}") from None
     categories = dict(DEFAULT_CATEGORIES)
     cats = t.table("categories")
-    for name in list(cats.keys()):
+    for name in cats.names():
         c = cats.table(name)
         base = categories.get(name)
         categories[name] = Category(
