@@ -8,6 +8,7 @@ others.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import aiosqlite
@@ -26,32 +27,15 @@ MAX_TEXT = 10_000
 OPEN_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
 
 
+_CASE_FIELDS = [f.name for f in dataclasses.fields(Case)]
+
+
 def case_from_row(row: sqlite3.Row) -> Case:
-    return Case(
-        id=row["id"],
-        number=row["number"],
-        resident_id=row["resident_id"],
-        category=row["category"],
-        title=row["title"],
-        text=row["text"],
-        status=Status(row["status"]),
-        priority=row["priority"],
-        owner=row["owner"],
-        department=row["department"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        respond_by=row["respond_by"],
-        due_at=row["due_at"],
-        dispatched_at=row["dispatched_at"],
-        signed_at=row["signed_at"],
-        closed_at=row["closed_at"],
-        returns=row["returns"],
-        supervised=bool(row["supervised"]),
-        reply=row["reply"],
-        resolved=None if row["resolved"] is None else bool(row["resolved"]),
-        satisfaction=row["satisfaction"],
-        version=row["version"],
-    )
+    d = {k: row[k] for k in _CASE_FIELDS}
+    d["status"] = Status(d["status"])
+    d["supervised"] = bool(d["supervised"])
+    d["resolved"] = None if d["resolved"] is None else bool(d["resolved"])
+    return Case(**d)
 
 
 class CaseStore:

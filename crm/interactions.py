@@ -8,6 +8,7 @@ id is the key.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 from acd.records import CallRecord
@@ -16,21 +17,11 @@ from crm.errors import InvalidFieldError, NotFoundError
 from crm.identity import InvalidIdentifierError, normalize_phone
 from crm.models import Interaction
 
+_FIELDS = [f.name for f in dataclasses.fields(Interaction)]
+
 
 def interaction_from_row(row: sqlite3.Row) -> Interaction:
-    return Interaction(
-        uniqueid=row["uniqueid"],
-        caller=row["caller"],
-        queue=row["queue"],
-        agent=row["agent"],
-        started_at=row["started_at"],
-        wait_s=row["wait_s"],
-        talk_s=row["talk_s"],
-        outcome=row["outcome"],
-        resident_id=row["resident_id"],
-        case_id=row["case_id"],
-        survey_score=row["survey_score"],
-    )
+    return Interaction(**{k: row[k] for k in _FIELDS})
 
 
 def from_call_record(rec: CallRecord, case_id: int | None = None) -> Interaction:
