@@ -7,7 +7,7 @@ three cases and 1.5 calls each, cached in ``~/.cache/hotline/`` (outside the
 checkout), then times ``SqliteCrm.screen_pop`` -- the code path the agent pane
 uses, aiosqlite and all -- for random callers (9 in 10 known, 1 in 10 unknown).
 The baseline is the same three look-ups with ``NOT INDEXED`` (what they cost
-without the indexes), timed in the same run. ``--record`` appends the result to
+without the indexes), timed in the same run. ``--write`` appends the result to
 benchmarks/RESULTS.md.
 """
 
@@ -153,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lookups", type=int, default=5000)
     ap.add_argument("--naive-lookups", type=int, default=10)
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hotline")
-    ap.add_argument("--record", action="store_true", help="append to benchmarks/RESULTS.md")
+    ap.add_argument(
+        "--write", "--record", dest="record", action="store_true",
+        help="append to benchmarks/RESULTS.md",
+    )  # fmt: skip
     a = ap.parse_args(argv)
     if a.residents < 1 or a.lookups < 1:
         ap.error("--residents and --lookups must be >= 1")
