@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
 from crm.lifecycle import Role
@@ -161,3 +164,18 @@ async def test_wrong_password_and_missing_header(api: Api) -> None:  # noqa: F81
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
     r = await api.client.post("/api/crm/login", json={"name": "nobody", "password": "nope nope"})
     assert r.status_code == 401 and r.json()["error"] == "wrong user name or password"
+
+
+async def test_the_app_delivers_queued_notifications(api: Api) -> None:  # noqa: F811
+    body = {"name": "钱七", "phones": [{"number": "13911112222"}]}
+    rid = (await api.as_(Role.AGENT, "POST", "/api/crm/residents", json=body)).json()["resident"]
+    case = {"category": "community", "title": "垃圾清运", "text": "x", "resident_id": rid["id"]}
+    number = (await api.as_(Role.AGENT, "POST", "/api/crm/cases", json=case)).json()["case"]
+    log = api.db_path.parent / "sms.log"
+    for _ in range(100):  # the dispatcher wakes every 2 s; poll, do not sleep blindly
+        if log.exists() and number["number"] in log.read_text("utf-8"):
+            break
+        await asyncio.sleep(0.1)
+    lines = [json.loads(x) for x in log.read_text("utf-8").splitlines()]
+    assert {"to": "13911112222"}.items() <= lines[-1].items()
+    assert number["number"] in lines[-1]["body"]
