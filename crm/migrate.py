@@ -48,8 +48,22 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+TRIGRAM_SINCE = (3, 34, 0)
+
+
+def check_sqlite(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> None:
+    """Schema 2 needs FTS5's trigram tokenizer (SQLite 3.34 or later)."""
+    if version < TRIGRAM_SINCE:
+        have = ".".join(map(str, version))
+        raise SchemaVersionError(
+            f"this Python's SQLite is {have}; the CRM's full-text search needs 3.34 or later"
+            " (FTS5 trigram tokenizer): use a newer Python or the pysqlite3-binary wheel"
+        )
+
+
 def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[int]:
     """Apply the migrations the database lacks (up to ``target``); return those applied."""
+    check_sqlite()
     goal = LATEST if target is None else target
     current = schema_version(conn)
     if current > LATEST:

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from crm.migrate import LATEST, SchemaVersionError, migrate, migrate_file, schema_version
+from crm.migrate import (
+    LATEST,
+    SchemaVersionError,
+    check_sqlite,
+    migrate,
+    migrate_file,
+    schema_version,
+)
 
 V1_ROWS = """
 INSERT INTO residents (id, name, created_at, updated_at) VALUES (1, '王五', 0, 0);
@@ -57,3 +64,9 @@ def test_a_failing_migration_leaves_the_old_version(tmp_path: Path) -> None:
     assert not conn.in_transaction
     assert schema_version(conn) == 1
     assert "case_fts" not in tables(conn)
+
+
+def test_an_old_sqlite_is_named() -> None:
+    check_sqlite()  # the one in this venv (3.40 on Debian 12's Python) has trigram
+    with pytest.raises(SchemaVersionError, match=r"SQLite is 3\.31\.1; .* needs 3\.34"):
+        check_sqlite((3, 31, 1))
