@@ -86,12 +86,13 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, before any handler reads them."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, prefix: str = "") -> None:
         self.app = app
         self.limit = limit
+        self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         for k, v in scope.get("headers", []):

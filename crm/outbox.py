@@ -9,7 +9,6 @@ row sends it again, so the gateway gets the outbox id as an idempotency key.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import urllib.error
@@ -123,13 +122,3 @@ async def deliver_due(db: Database, sender: Sender, clock: Clock, batch: int = 5
 async def pending_count(db: Database) -> int:
     row = await db.fetchone("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
     return int(row[0]) if row else 0
-
-
-async def run_dispatcher(
-    db: Database, sender: Sender, clock: Clock, stop: asyncio.Event, interval_s: float = 2.0
-) -> None:
-    """Deliver until ``stop`` is set, waking every ``interval_s``."""
-    while not stop.is_set():
-        await deliver_due(db, sender, clock)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval_s)
