@@ -132,7 +132,7 @@ class ResidentStore:
         return resident_from_rows(row, phones)
 
     async def by_phone(self, number: str) -> list[Resident]:
-        n = normalize_phone(number, "caller")
+        n = normalize_phone(number, "phone")
         rows = await self.db.fetchall(
             RESIDENT_SELECT + " WHERE r.id IN (SELECT resident_id FROM phones WHERE number = ?)"
             " ORDER BY r.id LIMIT 20",
