@@ -26,7 +26,9 @@ def test_init_user_generate_deliver_supervise(
     assert main(["generate", "--db", demo, "--residents", "300"]) == 0
     conn = sqlite3.connect(demo)
     assert conn.execute("SELECT count(*) FROM cases").fetchone() == (900,)
-    assert conn.execute("SELECT count(*) FROM case_fts WHERE case_fts MATCH '漏水严重'").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM case_fts WHERE case_fts MATCH '漏水严重'").fetchone()[
+        0
+    ]
     conn.close()
     assert main(["supervise", "--db", demo]) == 0
     assert "overdue case(s) put under supervision" in capsys.readouterr().out

@@ -3,6 +3,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm.lifecycle import (
     ACTION_ROLES,
@@ -123,3 +125,22 @@ def test_roles(role: Role, action: Action) -> None:
     else:
         with pytest.raises(ActionNotPermittedError, match=f"{role.value}.*{action.value}"):
             check_role(role, action)
+
+
+@given(st.lists(st.sampled_from(list(Action)), max_size=40))
+def test_random_walks_stay_in_the_table(actions: list[Action]) -> None:
+    state, returns, closed = Status.ACCEPTED, 0, 0
+    for a in actions:
+        if (state, a) not in TRANSITIONS:
+            with pytest.raises(IllegalTransitionError):
+                transition(state, cmd(a))
+            continue
+        out = transition(state, cmd(a))
+        assert out.from_state is state and out.to_state is TRANSITIONS[(state, a)]
+        returns += out.returned
+        closed += out.to_state is Status.CLOSED
+        state = out.to_state
+    assert returns <= actions.count(Action.RETURN)
+    # A case can be rated only after it was closed; rated is the end of the loop.
+    assert state is not Status.RATED or closed >= 1
+    assert state is not Status.RATED or not any((Status.RATED, a) in TRANSITIONS for a in Action)
