@@ -15,7 +15,7 @@ import aiosqlite
 
 from crm.db import Database
 from crm.errors import InvalidFieldError, NotFoundError, VersionConflictError
-from crm.lifecycle import OPEN_STATES, Action, Command, Outcome, Status, transition
+from crm.lifecycle import Action, Command, Outcome, Status, transition
 from crm.models import Case, CaseEvent, NewCase, User
 from crm.notify import enqueue_for_case
 from crm.settings import CrmSettings
@@ -24,7 +24,9 @@ from crm.types import Clock
 PRIORITIES = ("normal", "elderly", "urgent")
 MAX_TITLE = 200
 MAX_TEXT = 10_000
-OPEN_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES)) + ")"
+# Written exactly as in the partial indexes cases_resident_open and cases_due_open
+# (0001_initial.sql): SQLite uses a partial index only when the terms match as written.
+OPEN_SQL = "('accepted', 'dispatched', 'signed', 'returned', 'in_progress', 'replied')"
 
 
 _CASE_FIELDS = [f.name for f in dataclasses.fields(Case)]

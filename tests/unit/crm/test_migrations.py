@@ -70,3 +70,21 @@ def test_an_old_sqlite_is_named() -> None:
     check_sqlite()  # the one in this venv (3.40 on Debian 12's Python) has trigram
     with pytest.raises(SchemaVersionError, match=r"SQLite is 3\.31\.1; .* needs 3\.34"):
         check_sqlite((3, 31, 1))
+
+
+def test_open_case_queries_use_the_partial_indexes(tmp_path: Path) -> None:
+    """SQLite uses a partial index only if the query's terms match it as written."""
+    from crm.cases import OPEN_SQL
+    from crm.lifecycle import OPEN_STATES
+
+    assert set(OPEN_SQL.strip("()").replace("'", "").split(", ")) == {s.value for s in OPEN_STATES}
+    conn = sqlite3.connect(tmp_path / "p.db")
+    migrate(conn)
+    plans = {
+        "cases_resident_open": f"SELECT * FROM cases WHERE resident_id IN (1, 2)"
+        f" AND status IN {OPEN_SQL} ORDER BY created_at DESC LIMIT 20",
+        "cases_due_open": f"SELECT id FROM cases WHERE status IN {OPEN_SQL} AND due_at < 5",
+    }
+    for index, sql in plans.items():
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert f"USING INDEX {index}" in plan, plan
