@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm.lifecycle import (
@@ -127,6 +127,7 @@ def test_roles(role: Role, action: Action) -> None:
             check_role(role, action)
 
 
+@settings(deadline=None)  # the machine is shared: wall-clock deadlines only make it flaky
 @given(st.lists(st.sampled_from(list(Action)), max_size=40))
 def test_random_walks_stay_in_the_table(actions: list[Action]) -> None:
     state, returns, closed = Status.ACCEPTED, 0, 0
