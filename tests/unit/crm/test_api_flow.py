@@ -172,7 +172,7 @@ async def test_the_app_delivers_queued_notifications(api: Api) -> None:  # noqa:
     case = {"category": "community", "title": "垃圾清运", "text": "x", "resident_id": rid["id"]}
     number = (await api.as_(Role.AGENT, "POST", "/api/crm/cases", json=case)).json()["case"]
     log = api.db_path.parent / "sms.log"
-    for _ in range(100):  # the dispatcher wakes every 2 s; poll, do not sleep blindly
+    for _ in range(300):  # the dispatcher wakes every 2 s; poll (30 s at most), never sleep blindly
         if log.exists() and number["number"] in log.read_text("utf-8"):
             break
         await asyncio.sleep(0.1)

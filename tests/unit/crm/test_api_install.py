@@ -50,7 +50,7 @@ async def test_install_on_a_host_app(tmp_path: Path, clock: FakeClock) -> None:
         assert r.status_code == 413
         assert (await client.get("/api/crm/me")).status_code == 401
         repo: SqliteCrm = host.state.crm
-        for _ in range(100):  # the supervision job runs every 50 ms here
+        for _ in range(400):  # the supervision job runs every 50 ms here; 20 s at most
             if (await repo.cases.get(1)).supervised:
                 break
             await asyncio.sleep(0.05)
