@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "asterisk": ("acd.telephony.asterisk_cli:main", "provision, start, stop Asterisk for Hotline"),
     "config": ("acd.cli_config:main", "check a config file and summarise it"),
     "crm": ("crm.cli:main", "CRM and cases: init, serve, user add, generate, deliver"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),

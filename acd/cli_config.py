@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from acd.config import ConfigError, load_config
+from acd.telephony.asterisk_settings import read_settings
 
 
 def main(argv: list[str]) -> int:
@@ -16,11 +17,16 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.file)
+        asterisk = read_settings(cfg)
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
     print(f"{cfg.source}: ok — {cfg.name}")
     print(f"  {len(cfg.queues)} queues, {len(cfg.agents)} agents, priorities {cfg.priorities}")
+    print(
+        f"  asterisk: SIP 127.0.0.1:{asterisk.sip_port}, trunk {asterisk.trunk_address}, "
+        f"AMI 127.0.0.1:{asterisk.ami_port}, AGI {asterisk.agi_host}:{asterisk.agi_port}"
+    )
     for q in cfg.queues.values():
         skills = ", ".join(f"{s}>={lvl}" for s, lvl in q.skills)
         print(f"  {q.name:<12} {q.title}  [{skills}] {q.strategy}, {len(q.escalation)} steps")

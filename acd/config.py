@@ -146,9 +146,9 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> AcdConfig:
     agents = _agents(root.list_of_tables("agents"))
     sections = {}
     root.used.update(EXTENSION_SECTIONS)
-    for name in EXTENSION_SECTIONS:
-        if root.has(name):
-            sections[name] = root.table(name).data
+    for section in EXTENSION_SECTIONS:
+        if root.has(section):
+            sections[section] = root.table(section).data
     root.done()
 
     for q in queues.values():

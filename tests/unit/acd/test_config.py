@@ -31,6 +31,7 @@ def test_the_example_centre_loads() -> None:
     assert elderly.escalation[2].overflow_queue == "general"
     assert cfg.agents["2001"].name == "为老坐席 2001"
     assert cfg.languages == ("mandarin", "english", "dialect")
+    assert cfg.name == "市民热线 Community Hotline"
 
 
 def _q(**queue: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from acd.config import AcdConfig
 from acd.events import AgentLoggedIn, CallArrived
 from tests.unit.acd.harness import Harness, config
 
@@ -21,8 +22,8 @@ AGENTS = [
 ]
 
 
-def _h(logged_in: str) -> Harness:
-    cfg = config(
+def _config() -> AcdConfig:
+    return config(
         rules=RULES,
         queues={
             "elderly": {"skills": {"elderly": 5}, "escalation": "standard"},
@@ -30,6 +31,10 @@ def _h(logged_in: str) -> Harness:
         },
         agents=AGENTS,
     )
+
+
+def _h(logged_in: str) -> Harness:
+    cfg = _config()
     h = Harness(cfg)
     h.at(0, AgentLoggedIn(logged_in))
     h.at(0, CallArrived("c1", "elderly"))
@@ -53,14 +58,7 @@ def test_after_90_s_any_agent_of_the_service_group() -> None:
 
 
 def test_overflowed_call_is_ahead_of_later_general_calls() -> None:
-    cfg = config(
-        rules=RULES,
-        queues={
-            "elderly": {"skills": {"elderly": 5}, "escalation": "standard"},
-            "general": {"skills": {"general": 1}},
-        },
-        agents=AGENTS,
-    )
+    cfg = _config()
     h = Harness(cfg)
     h.at(0, CallArrived("c1", "elderly"))
     h.at(100, CallArrived("g1", "general"))
@@ -73,14 +71,7 @@ def test_overflowed_call_is_ahead_of_later_general_calls() -> None:
 
 
 def test_an_adopted_call_starts_at_the_step_its_wait_has_reached() -> None:
-    cfg = config(
-        rules=RULES,
-        queues={
-            "elderly": {"skills": {"elderly": 5}, "escalation": "standard"},
-            "general": {"skills": {"general": 1}},
-        },
-        agents=AGENTS,
-    )
+    cfg = _config()
     h = Harness(cfg, start=1000)
     h.at(1000, AgentLoggedIn("group"))
     h.at(1000, CallArrived("c1", "elderly", arrived_at=1000 - 95))
@@ -89,14 +80,7 @@ def test_an_adopted_call_starts_at_the_step_its_wait_has_reached() -> None:
 
 def test_calls_escalating_at_the_same_instant_are_served_in_priority_order() -> None:
     # Found by the property test: the call whose timer fired first used to win.
-    cfg = config(
-        rules=RULES,
-        queues={
-            "elderly": {"skills": {"elderly": 5}, "escalation": "standard"},
-            "general": {"skills": {"general": 1}},
-        },
-        agents=AGENTS,
-    )
+    cfg = _config()
     h = Harness(cfg)
     h.at(0, CallArrived("normal", "elderly"))
     h.at(0, CallArrived("urgent", "elderly", priority="emergency"))

@@ -1,0 +1,182 @@
+"""Render Asterisk's configuration from ``asterisk-conf/`` and Hotline's TOML config.
+
+One source of truth: the agents, queues and languages come from
+:class:`acd.config.AcdConfig`, telephony settings from its ``[asterisk]`` section
+(:mod:`acd.telephony.asterisk_settings`). Templates hold ``{{name}}``
+placeholders (Asterisk's own ``${VAR}`` passes through untouched); a missing or
+unknown placeholder is an error, never an empty string in a config file.
+
+Agent passwords are derived from a secret (``agent_secret`` in the config, or
+one generated per instance): ``agent_password(secret, "2001")``. There is no
+fixed default secret anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from acd.config import AcdConfig
+from acd.telephony.asterisk_settings import AsteriskSettings
+
+__all__ = [
+    "CONF_FILES",
+    "RenderError",
+    "Secrets",
+    "agent_password",
+    "render",
+    "template_dir",
+    "write_files",
+]
+
+CONF_FILES = (
+    "asterisk.conf",
+    "modules.conf",
+    "logger.conf",
+    "manager.conf",
+    "pjsip.conf",
+    "extensions.conf",
+    "musiconhold.conf",
+    "rtp.conf",
+    "cdr.conf",
+    "cel.conf",
+    "indications.conf",
+    "ccss.conf",
+    "features.conf",
+    "acl.conf",
+    "udptl.conf",
+    "pjproject.conf",
+)
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+class RenderError(RuntimeError):
+    """A template and the values given to it do not fit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """The instance's AMI secret and the secret agent passwords derive from."""
+
+    ami_secret: str
+    agent_secret: str
+
+
+def template_dir() -> Path:
+    """``asterisk-conf/`` of this checkout, or ``$HOTLINE_ASTERISK_CONF``."""
+    env = os.environ.get("HOTLINE_ASTERISK_CONF")
+    d = Path(env) if env else Path(__file__).resolve().parents[2] / "asterisk-conf"
+    if not (d / "extensions.conf").is_file():
+        raise RenderError(f"no Asterisk templates in {d} (set HOTLINE_ASTERISK_CONF)")
+    return d
+
+
+def agent_password(agent_secret: str, agent_id: str) -> str:
+    """The SIP password of seat ``agent_id``: an HMAC of the secret, 24 hex digits."""
+    mac = hmac.new(agent_secret.encode(), f"hotline-agent:{agent_id}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:24]
+
+
+def fill(template: str, values: Mapping[str, object], name: str) -> str:
+    """Replace ``{{key}}`` placeholders; every key must be given and used."""
+    missing = sorted(set(_PLACEHOLDER.findall(template)) - set(values))
+    if missing:
+        raise RenderError(f"{name}: no value for placeholder(s) {missing}")
+    return _PLACEHOLDER.sub(lambda m: str(values[m[1]]), template)
+
+
+def render(
+    cfg: AcdConfig,
+    settings: AsteriskSettings,
+    secrets: Secrets,
+    *,
+    instance: str,
+    base: str,
+    moddir: str,
+    templates: Path | None = None,
+) -> dict[str, str]:
+    """Every config file's text, keyed by file name.
+
+    ``base`` is the instance's folder as Asterisk sees it (inside its root),
+    ``moddir`` the folder of Asterisk's modules there.
+    """
+    tdir = templates or template_dir()
+    s = settings
+    log_levels = "notice,warning,error" + (",verbose" if s.log_verbose else "")
+    default_queue = cfg.default_queue or next(iter(cfg.queues))
+    values: dict[str, object] = {
+        "instance": instance,
+        "base": base,
+        "moddir": moddir,
+        "log_verbose": s.log_verbose,
+        "log_levels": log_levels,
+        "sip_port": s.sip_port,
+        "ami_port": s.ami_port,
+        "ami_user": s.ami_user,
+        "ami_secret": secrets.ami_secret,
+        "ami_read": ",".join(s.ami_read),
+        "ami_write": ",".join(s.ami_write),
+        "agi_host": s.agi_host,
+        "agi_port": s.agi_port,
+        "trunk": s.trunk_endpoint,
+        "trunk_address": s.trunk_address,
+        "trunk_dtmf_mode": s.trunk_dtmf_mode,
+        "codecs": ",".join(s.codecs),
+        "rtp_start": s.rtp_start,
+        "rtp_end": s.rtp_end,
+        "moh_class": s.moh_class,
+        "hold_slice_s": s.hold_slice_s,
+        "default_queue": default_queue,
+        "default_language": cfg.languages[0] if cfg.languages else "mandarin",
+        "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
+        "agent_count": len(cfg.agents),
+        "agents": _agents(cfg, s, secrets, (tdir / "fragments" / "agent.conf").read_text()),
+    }
+    out = {}
+    for name in CONF_FILES:
+        text = (tdir / name).read_text(encoding="utf-8")
+        out[name] = fill(text, values, name)
+    return out
+
+
+def _agents(cfg: AcdConfig, s: AsteriskSettings, secrets: Secrets, fragment: str) -> str:
+    blocks = []
+    for agent in cfg.agents.values():
+        contact = s.contact_for(agent.id)
+        blocks.append(
+            fill(
+                fragment,
+                {
+                    "id": agent.id,
+                    "name": _safe_name(agent.name),
+                    "codecs": ",".join(s.codecs),
+                    "agent_dtmf_mode": s.agent_dtmf_mode,
+                    "password": agent_password(secrets.agent_secret, agent.id),
+                    "qualify_s": s.qualify_s,
+                    "contact": f"contact = {contact}" if contact else "",
+                },
+                "fragments/agent.conf",
+            )
+        )
+    return "\n".join(blocks)
+
+
+def _safe_name(name: str) -> str:
+    """A display name safe inside ``callerid = "..."`` (no quotes, comments, newlines)."""
+    return re.sub(r'[";\\\r\n<>]', " ", name).strip() or "agent"
+
+
+def write_files(files: Mapping[str, str], etc_dir: Path) -> None:
+    """Write the rendered files into ``etc_dir`` (replacing each atomically)."""
+    etc_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        tmp = etc_dir / f".{name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        mode = 0o600 if name in ("manager.conf", "pjsip.conf") else 0o644
+        tmp.chmod(mode)
+        tmp.replace(etc_dir / name)

@@ -1,0 +1,122 @@
+"""Asterisk's config rendered from the example TOML: one source of truth."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from acd.config import load_config
+from acd.telephony.asterisk_render import (
+    CONF_FILES,
+    RenderError,
+    Secrets,
+    agent_password,
+    fill,
+    render,
+    write_files,
+)
+from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
+
+CFG = load_config("examples/hotline.toml")
+SECRETS = Secrets(ami_secret="ami-secret-0123456789", agent_secret="agent-secret-0123456789")
+
+
+def rendered(settings: AsteriskSettings | None = None) -> dict[str, str]:
+    return render(
+        CFG,
+        settings or read_settings(CFG),
+        SECRETS,
+        instance="t1",
+        base="/run/hotline/t1",
+        moddir="/usr/lib/x86_64-linux-gnu/asterisk/modules",
+    )
+
+
+def sections(text: str, kind: str) -> list[str]:
+    """Names of the pjsip.conf sections of ``type = kind``."""
+    return re.findall(r"^\[([^\]]+)\]\ntype = " + kind + r"$", text, flags=re.M)
+
+
+def test_every_file_rendered_with_no_placeholder_left() -> None:
+    files = rendered()
+    assert set(files) == set(CONF_FILES)
+    for name, text in files.items():
+        assert "{{" not in text, name
+
+
+def test_one_endpoint_auth_and_aor_per_seat_plus_the_trunk() -> None:
+    pjsip = rendered()["pjsip.conf"]
+    seats = sorted(CFG.agents)
+    assert len(seats) == 200
+    assert sections(pjsip, "endpoint") == ["residents", *seats]
+    assert sections(pjsip, "auth") == seats
+    assert sections(pjsip, "aor") == seats
+    assert "match = 127.0.0.2" in pjsip
+    assert "bind = 127.0.0.1:5060" in pjsip
+    assert pjsip.count("media_address = 127.0.0.1") == 201
+    assert pjsip.count("bind_rtp_to_media_address = yes") == 201
+
+
+def test_agent_passwords_derive_from_the_secret_and_differ() -> None:
+    pjsip = rendered()["pjsip.conf"]
+    passwords = re.findall(r"^password = (\S+)$", pjsip, flags=re.M)
+    assert len(set(passwords)) == 200
+    assert agent_password(SECRETS.agent_secret, "2001") in passwords
+    assert agent_password("another-secret-xyz", "2001") not in passwords
+
+
+def test_manager_is_loopback_only_without_the_dialplan_class() -> None:
+    manager = rendered()["manager.conf"]
+    assert "bindaddr = 127.0.0.1" in manager
+    assert "permit = 127.0.0.1/255.255.255.255" in manager
+    assert "secret = ami-secret-0123456789" in manager
+    read = re.search(r"^read = (.*)$", manager, flags=re.M)
+    assert read is not None and "dialplan" not in read[1].split(",")
+
+
+def test_explicit_modules_cdr_off_and_instance_directories() -> None:
+    files = rendered()
+    assert "autoload = no" in files["modules.conf"]
+    for module in ("res_agi.so", "app_mixmonitor.so", "res_musiconhold.so", "chan_pjsip.so"):
+        assert f"load = {module}" in files["modules.conf"]
+    assert "enable = no" in files["cdr.conf"]
+    assert "astetcdir => /run/hotline/t1/etc" in files["asterisk.conf"]
+    assert "astrundir => /run/hotline/t1/run" in files["asterisk.conf"]
+
+
+def test_dialplan_hands_off_holds_bridges_and_surveys() -> None:
+    ext = rendered()["extensions.conf"]
+    assert "HOTLINE_AGI = agi://127.0.0.1:4573" in ext
+    assert "AGI(${HOTLINE_AGI}/inbound)" in ext
+    assert "Set(HOTLINE_ARRIVED_AT=" in ext
+    assert "UserEvent(HotlineWaiting," in ext
+    assert "Bridge(${CALLER},F(hotline-survey^s^1))" in ext
+    assert "MixMonitor(${HOTLINE_RECORD_FILE},b)" in ext
+    assert f"Set(HOTLINE_QUEUE={CFG.default_queue})" in ext
+
+
+def test_without_survey_the_caller_is_hung_up_after_the_bridge() -> None:
+    s = dataclasses.replace(read_settings(CFG), survey=False)
+    assert "Bridge(${CALLER},x)" in rendered(s)["extensions.conf"]
+
+
+def test_static_contacts_are_rendered_into_the_aor() -> None:
+    s = dataclasses.replace(read_settings(CFG), static_contacts={"2001": "sip:2001@127.0.0.1:5091"})
+    pjsip = rendered(s)["pjsip.conf"]
+    assert pjsip.count("contact = ") == 1
+    assert "contact = sip:2001@127.0.0.1:5091" in pjsip
+
+
+def test_a_placeholder_without_a_value_is_an_error() -> None:
+    with pytest.raises(RenderError, match=r"x.conf: no value for placeholder\(s\) \['port'\]"):
+        fill("bind = {{host}}:{{port}}", {"host": "127.0.0.1"}, "x.conf")
+
+
+def test_write_files_keeps_secrets_private(tmp_path: Path) -> None:
+    write_files(rendered(), tmp_path)
+    assert (tmp_path / "manager.conf").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "pjsip.conf").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "extensions.conf").is_file()
