@@ -1,0 +1,109 @@
+"""The composition root of the CRM's web side: open the store, mount the router,
+install the error handlers and the body limit, run the outbox dispatcher.
+
+``create_app(db_path)`` gives a standalone app (``hotline crm serve``); the
+single ``hotline serve`` process calls :func:`install` on its own FastAPI app
+instead, opens the repository and enters :func:`background` in its lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import FastAPI
+
+from crm.api_errors import BodyLimit, install_error_handlers
+from crm.lifecycle import Role
+from crm.models import User
+from crm.outbox import FileSender, HttpSmsSender, Sender
+from crm.repository import CrmRepository, SqliteCrm
+from crm.routes import router
+from crm.settings import CrmSettings
+from crm.types import Clock, WallClock
+
+log = logging.getLogger(__name__)
+
+
+def make_sender(settings: CrmSettings) -> Sender:
+    if settings.sender == "http" and settings.sms_url:
+        return HttpSmsSender(settings.sms_url)
+    return FileSender(settings.outbox_file)
+
+
+def install(app: FastAPI, repo: CrmRepository | None = None, max_body_bytes: int = 65536) -> None:
+    """Mount the CRM API on a host app before it starts: routes, error handlers, the
+    body limit (on ``/api/crm`` only). Set ``app.state.crm`` to the repository here
+    or in the host's lifespan, and run :func:`background` there too."""
+    if repo is not None:
+        app.state.crm = repo
+    app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=max_body_bytes, prefix="/api/crm")
+
+
+@contextlib.asynccontextmanager
+async def background(
+    repo: CrmRepository,
+    sender: Sender,
+    deliver_every_s: float = 2.0,
+    supervise_every_s: float = 60.0,
+) -> AsyncIterator[None]:
+    """Deliver the outbox and flag overdue cases (督办) while the block runs."""
+    stop = asyncio.Event()
+    system = User("system", Role.SUPERVISOR)
+
+    async def every(period: float, job: Callable[[], Awaitable[object]]) -> None:
+        while not stop.is_set():
+            try:
+                await job()
+            except Exception:  # a failing job is logged and retried, never kills the server
+                log.exception("crm background job failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), period)
+
+    tasks = [
+        asyncio.create_task(every(deliver_every_s, lambda: repo.deliver_notifications(sender))),
+        asyncio.create_task(every(supervise_every_s, lambda: repo.cases.flag_overdue(system))),
+    ]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+
+
+def create_app(
+    db_path: str,
+    settings: CrmSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    sender: Sender | None = None,
+    deliver: bool = True,
+) -> FastAPI:
+    """A standalone CRM app over the SQLite file ``db_path`` (migrated at start)."""
+    s = settings or CrmSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        repo = await SqliteCrm.open(db_path, s, clock or WallClock())
+        app.state.crm = repo
+        try:
+            if deliver:
+                async with background(repo, sender or make_sender(s)):
+                    yield
+            else:
+                yield
+        finally:
+            await repo.close()
+
+    app = FastAPI(title="Hotline CRM", lifespan=lifespan)
+    app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=s.max_body_bytes)
+    return app
+
+
+__all__ = ["background", "create_app", "install", "make_sender"]

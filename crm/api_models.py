@@ -1,0 +1,99 @@
+"""Request bodies of the JSON API: strict (unknown keys refused) and bounded in size."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crm.lifecycle import Action, Role
+
+Text = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=10_000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LoginIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class PhoneIn(Strict):
+    number: Annotated[str, Field(min_length=1, max_length=32)]
+    kind: Annotated[str, Field(pattern=r"^(mobile|home|work|other)$")] = "mobile"
+
+
+class AddressIn(Strict):
+    district: Text
+    street: Text
+    community: Text
+    grid: Text
+    building: Text
+    unit: Text
+    household: Text
+
+
+class ResidentIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    phones: Annotated[list[PhoneIn], Field(max_length=8)] = []
+    address: AddressIn | None = None
+    id_card: Annotated[str, Field(max_length=18)] | None = None
+    elderly_alone: bool = False
+    disability: bool = False
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] = "zh"
+    notes: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ResidentPatch(Strict):
+    version: Annotated[int, Field(ge=1)]
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    phones: Annotated[list[PhoneIn], Field(max_length=8)] | None = None
+    elderly_alone: bool | None = None
+    disability: bool | None = None
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] | None = None
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class CaseIn(Strict):
+    category: Annotated[str, Field(min_length=1, max_length=64)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    text: Annotated[str, Field(min_length=1, max_length=10_000)]
+    resident_id: Annotated[int, Field(ge=1)] | None = None
+    priority: Annotated[str, Field(pattern=r"^(normal|elderly|urgent)$")] = "normal"
+    interaction: Annotated[str, Field(max_length=64)] | None = None
+
+
+class ActionIn(Strict):
+    action: Action
+    version: Annotated[int, Field(ge=1)]
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+    department: Annotated[str, Field(max_length=64)] | None = None
+    reply: LongText | None = None
+    resolved: bool | None = None
+    satisfaction: Annotated[int, Field(ge=1, le=5, strict=True)] | None = None
+
+
+class SurveyIn(Strict):
+    score: Annotated[int, Field(ge=1, le=5, strict=True)]
+
+
+class InteractionIn(Strict):
+    uniqueid: Annotated[str, Field(min_length=1, max_length=64)]
+    caller: Annotated[str, Field(max_length=32)]
+    queue: Annotated[str, Field(min_length=1, max_length=64)]
+    agent: Annotated[str, Field(max_length=64)] | None = None
+    started_at: float
+    wait_s: Annotated[float, Field(ge=0)]
+    talk_s: Annotated[float, Field(ge=0)]
+    outcome: Annotated[str, Field(pattern=r"^(answered|abandoned|overflowed|lost)$")]
+    case_id: Annotated[int, Field(ge=1)] | None = None
+
+
+class UserIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.@-]+$")]
+    password: Annotated[str, Field(min_length=8, max_length=256)]
+    role: Role
+    department: Annotated[str, Field(max_length=64)] | None = None

@@ -1,0 +1,58 @@
+"""The audit log: every read of a resident's record, by whom, when and through what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from crm.db import Database
+from crm.models import User
+from crm.types import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: float
+    user: str
+    role: str
+    action: str
+    resident_id: int | None
+    detail: str
+
+
+class AuditLog:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def record(
+        self, user: User, action: str, resident_ids: Iterable[int], detail: str = ""
+    ) -> None:
+        """One row per resident read; committed before the record is shown."""
+        now = self.clock.now()
+        rows = [(now, user.name, user.role.value, action, rid, detail) for rid in resident_ids]
+        if not rows:
+            return
+        async with self.db.write() as conn:
+            await conn.executemany(
+                "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    async def entries(
+        self, *, resident_id: int | None = None, user: str | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        where: list[str] = []
+        args: list[object] = []
+        if resident_id is not None:
+            where.append("resident_id = ?")
+            args.append(resident_id)
+        if user is not None:
+            where.append("user = ?")
+            args.append(user)
+        sql = "SELECT at, user, role, action, resident_id, detail FROM audit_log"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = await self.db.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
+        return [AuditEntry(*tuple(r)) for r in rows]

@@ -1,0 +1,122 @@
+"""Users, passwords and sessions.
+
+Passwords are stored as scrypt hashes (``hashlib.scrypt``, n=2**14, r=8, p=1,
+a 16-byte random salt), compared in constant time. A login returns a random
+bearer token; only its SHA-256 is stored, with an expiry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
+import sqlite3
+
+from crm.db import Database
+from crm.errors import AuthenticationError, DuplicateError, InvalidFieldError
+from crm.lifecycle import Role
+from crm.models import User
+from crm.types import Clock
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
+    salt = secrets.token_bytes(16)
+    key = hashlib.scrypt(password.encode(), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    b64 = base64.b64encode
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(key).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        algo, n, r, p, salt, key = stored.split("$")
+        if algo != "scrypt":
+            return False
+        want = base64.b64decode(key)
+        got = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(want),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, want)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(12))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserStore:
+    def __init__(self, db: Database, clock: Clock, session_ttl_s: float) -> None:
+        self.db = db
+        self.clock = clock
+        self.ttl = session_ttl_s
+
+    async def add(
+        self, name: str, password: str, role: Role, department: str | None = None
+    ) -> User:
+        if not name.strip() or len(name) > 64:
+            raise InvalidFieldError("name", "1 to 64 characters")
+        if len(password) < MIN_PASSWORD:
+            raise InvalidFieldError("password", f"at least {MIN_PASSWORD} characters")
+        if role is Role.DEPARTMENT and not department:
+            raise InvalidFieldError("department", "is required for a department user")
+        hashed = await asyncio.to_thread(hash_password, password)
+        try:
+            async with self.db.write() as conn:
+                await conn.execute(
+                    "INSERT INTO users (name, role, department, password_hash, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (name, role.value, department, hashed, self.clock.now()),
+                )
+        except sqlite3.IntegrityError:
+            raise DuplicateError("name", f"user {name!r} exists") from None
+        return User(name, role, department)
+
+    async def login(self, name: str, password: str) -> tuple[str, User]:
+        row = await self.db.fetchone(
+            "SELECT name, role, department, password_hash FROM users"
+            " WHERE name = ? AND disabled = 0",
+            (name,),
+        )
+        stored = row["password_hash"] if row else _dummy_hash()  # same work for a wrong name
+        ok = await asyncio.to_thread(verify_password, password, stored)
+        if row is None or not ok:
+            raise AuthenticationError("wrong user name or password")
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            await conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
+            await conn.execute(
+                "INSERT INTO sessions (token_hash, user, expires_at) VALUES (?, ?, ?)",
+                (_token_hash(token), name, now + self.ttl),
+            )
+        return token, User(row["name"], Role(row["role"]), row["department"])
+
+    async def authenticate(self, token: str) -> User:
+        row = await self.db.fetchone(
+            "SELECT u.name, u.role, u.department FROM sessions s JOIN users u ON u.name = s.user"
+            " WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+            (_token_hash(token), self.clock.now()),
+        )
+        if row is None:
+            raise AuthenticationError("the token is unknown or has expired; log in again")
+        return User(row["name"], Role(row["role"]), row["department"])
+
+    async def logout(self, token: str) -> None:
+        async with self.db.write() as conn:
+            await conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))

@@ -1,0 +1,115 @@
+"""CRM settings: case categories (department and deadline rule), the work calendar,
+API limits and the notification sender, read strictly from the ``[crm]`` section.
+
+```toml
+[crm]
+timezone = "Asia/Shanghai"
+holidays = ["2026-10-01", "2026-10-02"]
+makeup_days = ["2026-09-27"]
+max_body_bytes = 65536
+session_ttl_s = 43200
+sender = "file"                   # or "http"
+outbox_file = "var/sms-outbox.log"
+sms_url = "http://127.0.0.1:9000/send"
+durability = "full"               # "normal": survives a process crash, not a power cut
+
+[crm.categories.repair]
+label = "维修"
+department = "housing"
+response_days = 1
+resolve_days = 3
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from acd.config_reader import ConfigError, Table
+from crm.workdays import WorkCalendar
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A case category: who handles it and how many working days they have."""
+
+    name: str
+    label: str
+    department: str
+    response_days: int  # to sign for (签收) the case after dispatch
+    resolve_days: int  # to close (办结) it after acceptance
+
+
+DEFAULT_CATEGORIES: dict[str, Category] = {
+    c.name: c
+    for c in (
+        Category("elderly_care", "养老服务", "civil_affairs", 1, 5),
+        Category("disability", "助残服务", "disabled_federation", 1, 5),
+        Category("community", "社区事务", "street_office", 1, 10),
+        Category("repair", "维修", "housing", 1, 3),
+        Category("complaint", "投诉举报", "market_supervision", 1, 15),
+        Category("consultation", "政策咨询", "hotline", 0, 1),
+        Category("other", "其他", "street_office", 1, 10),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CrmSettings:
+    categories: dict[str, Category] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    max_body_bytes: int = 64 * 1024
+    session_ttl_s: int = 12 * 3600
+    sender: str = "file"
+    outbox_file: str = "sms-outbox.log"
+    sms_url: str | None = None
+    durability: str = "full"
+
+    def category(self, name: str) -> Category:
+        try:
+            return self.categories[name]
+        except KeyError:
+            known = ", ".join(sorted(self.categories))
+            raise ValueError(f"category: unknown category {name!r} (known: {known})") from None
+
+
+def parse_settings(t: Table) -> CrmSettings:
+    """Read a ``[crm]`` table; every error names its key."""
+    tz = t.text("timezone", "Asia/Shanghai")
+    try:
+        calendar = WorkCalendar.from_iso(
+            t.text_list("holidays", []), t.text_list("makeup_days", []), tz
+        )
+    except ValueError as e:
+        raise ConfigError(t.path, str(e)) from None
+    except Exception as e:  # ZoneInfoNotFoundError and friends
+        raise ConfigError(t.key("timezone"), f"unknown time zone {tz!r}: {e}") from None
+    categories = dict(DEFAULT_CATEGORIES)
+    cats = t.table("categories")
+    for name in cats.names():
+        c = cats.table(name)
+        base = categories.get(name)
+        categories[name] = Category(
+            name,
+            c.text("label", base.label if base else name),
+            c.text("department", base.department if base else None),
+            c.integer("response_days", base.response_days if base else 1, 0, 60),
+            c.integer("resolve_days", base.resolve_days if base else None, 0, 365),
+        )
+        c.done()
+    sender = t.choice("sender", ("file", "http"), "file")
+    sms_url = t.optional_text("sms_url")
+    if sender == "http" and not sms_url:
+        raise ConfigError(t.key("sms_url"), 'is required when sender = "http"')
+    s = CrmSettings(
+        categories=categories,
+        calendar=calendar,
+        max_body_bytes=t.integer("max_body_bytes", 64 * 1024, 1024, 16 * 1024 * 1024),
+        session_ttl_s=t.integer("session_ttl_s", 12 * 3600, 60, 30 * 24 * 3600),
+        sender=sender,
+        outbox_file=t.text("outbox_file", "sms-outbox.log"),
+        sms_url=sms_url,
+        durability=t.choice("durability", ("full", "normal"), "full"),
+    )
+    t.done()
+    return s
