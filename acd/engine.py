@@ -179,11 +179,14 @@ class Engine(AgentSide):
         its pool, set its timers, and offer it if an agent is free."""
         now = self.clock.now()
         q = self.config.queues[call.queue]
-        waited = now - call.queue_entered_at
-        if q.max_wait_s is not None and waited >= q.max_wait_s:
+        entered = call.queue_entered_at
+        # Compare absolute deadlines computed exactly as the timers are (entered + s),
+        # never ``now - entered``: float rounding would make a timer fire at its own
+        # deadline and find it not yet due, forever.
+        if q.max_wait_s is not None and entered + q.max_wait_s <= now:
             return self._overflow(call, q, ExitReason.TIMEOUT)
         steps = q.escalation
-        while call.step < len(steps) and steps[call.step].after_s <= waited:
+        while call.step < len(steps) and entered + steps[call.step].after_s <= now:
             step = steps[call.step]
             call.step += 1
             if step.overflow_queue is not None:

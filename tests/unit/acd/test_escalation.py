@@ -87,3 +87,16 @@ def test_calls_escalating_at_the_same_instant_are_served_in_priority_order() -> 
     h.at(1, AgentLoggedIn("lvl3"))
     h.run_until(30)
     assert h.take() == [(30, ("offer", "urgent", "lvl3"))]
+
+
+def test_a_deadline_that_float_rounding_puts_a_hair_early_still_fires_once() -> None:
+    # Found by the simulator: 250.25536271105037 + 30 - 250.25536271105037 < 30, so
+    # comparing the wait with the step's after_s re-armed the same timer forever.
+    h = Harness(_config(), start=250.25536271105037)
+    h.at(250.25536271105037, AgentLoggedIn("lvl3"))
+    h.at(250.25536271105037, CallArrived("c1", "elderly"))
+    deadline = h.engine.next_deadline()
+    assert deadline is not None and deadline - 250.25536271105037 < 30
+    h.clock.set(deadline)
+    effects = h.engine.expire()
+    assert [type(e).__name__ for e in effects] == ["AgentStateChanged", "OfferCall"]
