@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("acd.cli_config:main", "check a config file and summarise it"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),
-    "erlang": ("simulator.cli_erlang:main", "Erlang C / Erlang A figures and staffing for one queue"),
+    "erlang": ("simulator.cli_erlang:main", "Erlang C / A figures, or the agents needed"),
 }
 
 
