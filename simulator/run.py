@@ -37,7 +37,7 @@ def build(
     behaviour: Behaviour,
     seed: int,
     env: simpy.Environment,
-) -> World:
+) -> tuple[Shell, World]:
     """Wire engine, shell and world on ``env`` (the demo passes a realtime one)."""
     sched = SimPyScheduler(env)
     shell = Shell(Engine(cfg, sched), sched)
@@ -52,7 +52,7 @@ def build(
         interval_s=cfg.metrics.interval_s,
     )
     shell.attach(world)
-    return world
+    return shell, world
 
 
 def simulate(
@@ -70,7 +70,7 @@ def simulate(
     ``progress`` is called with the fraction done after each of ``chunks`` steps.
     """
     env = simpy.Environment()
-    world = build(cfg, calls, shifts, behaviour, seed, env)
+    _, world = build(cfg, calls, shifts, behaviour, seed, env)
     if until is None:
         env.run()
     elif progress is None:
