@@ -14,6 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("acd.cli_config:main", "check a config file and summarise it"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),
     "erlang": ("simulator.cli_erlang:main", "Erlang C / A figures, or the agents needed"),
+    "simulate": ("simulator.cli_simulate:main", "simulate a centre, a scenario day or a replay"),
+    "staffing": ("simulator.cli_staffing:main", "agents needed per interval (Erlang C / A, sim)"),
 }
 
 

@@ -1,8 +1,9 @@
 """The roster of a scenario: shifts of seats, with breaks staggered across agents.
 
-``[[shifts]]`` entries name seats (``ids = "2001-2040"`` or ``id = "2001"``), a
-start and an end as ``"HH:MM"`` (an end before the start runs past midnight;
-``"24:00"`` is the end of the day) and breaks. A break ``{ at = "10:00",
+``[[shifts]]`` entries name seats (``ids = "2001-2040"`` or ``id = "2001"``; a
+seat may work several shifts that do not overlap), a start and an end as
+``"HH:MM"`` (an end before the start runs past midnight; ``"24:00"`` is the end
+of the day) and breaks. A break ``{ at = "10:00",
 minutes = 15, reason = "break", spread_minutes = 60 }`` starts between 10:00
 and 11:00, spread evenly over the shift's agents so they do not all leave at once.
 """
@@ -61,7 +62,7 @@ def clock(t: Table, name: str) -> float:
 
 def read_shifts(items: list[Table], cfg: AcdConfig) -> list[ShiftRule]:
     rules: list[ShiftRule] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, list[tuple[float, float, str]]] = {}
     for t in items:
         agents = _agents(t, cfg)
         start = clock(t, "start")
@@ -88,9 +89,13 @@ def read_shifts(items: list[Table], cfg: AcdConfig) -> list[ShiftRule]:
             breaks.append(br)
         t.done()
         for a in agents:
-            if a in seen:
-                raise ConfigError(t.path, f"agent {a!r} is already on shift {seen[a]}")
-            seen[a] = t.path
+            for other_start, other_end, where in seen.get(a, []):
+                if any(
+                    start < other_end + k * 86400.0 and other_start + k * 86400.0 < end
+                    for k in (-1, 0, 1)
+                ):
+                    raise ConfigError(t.path, f"agent {a!r} is already on shift {where} then")
+            seen.setdefault(a, []).append((start, end, t.path))
         rules.append(ShiftRule(agents, start, end, tuple(breaks)))
     return rules
 
