@@ -13,6 +13,8 @@ scripted telephony fake can be driven the same way.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import random
 import selectors
 from collections.abc import Callable, Sequence
@@ -51,27 +53,46 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
 
 class AsyncioScheduler:
-    """``call_at`` on the loop; ``now`` is the exact time the running action was due."""
+    """Actions due at a time, run from the loop's timer in time order, first come
+    first served among equal times (as SimPy does; the loop alone does not promise
+    an order for callbacks due at the same instant). ``now`` is the exact time the
+    running action was due."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.t = 0.0
-        self.pending = 0
         self.idle = asyncio.Event()
+        self._heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
+        self._seq = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._heap)
 
     def now(self) -> float:
         return self.t
 
     def call_at(self, at: float, fn: Callable[[Any], None], arg: Any) -> None:
-        self.pending += 1
         at = max(at, self.t)
-        self.loop.call_at(at, self._run, at, fn, arg)
+        first = not self._heap or at < self._heap[0][0]
+        heapq.heappush(self._heap, (at, next(self._seq), fn, arg))
+        if first:
+            self._arm()
 
-    def _run(self, at: float, fn: Callable[[Any], None], arg: Any) -> None:
-        self.pending -= 1
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_at(self._heap[0][0], self._run) if self._heap else None
+
+    def _run(self) -> None:
+        self._timer = None
+        at, _, fn, arg = heapq.heappop(self._heap)
         self.t = at
         fn(arg)
-        if self.pending == 0:
+        if self._heap:
+            self._arm()
+        else:
             self.idle.set()
 
 
