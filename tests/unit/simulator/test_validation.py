@@ -22,7 +22,7 @@ def test_mmn_agrees_with_erlang_c() -> None:
     model = Stationary(
         calls_per_hour=120, aht_s=60, agents=3, answer_within_s=20, hours=220, warmup_hours=1
     )
-    rows = run_all(partial(measure_run, model), seeds(2026, 6), jobs=2)
+    rows = run_all(partial(measure_run, model), seeds(2026, 4), jobs=2)
     theory = erlang(120 / 3600, 60.0, 3, 20.0)
     sl = float(np.mean([r["service_level"] for r in rows]))
     asa = float(np.mean([r["asa_s"] for r in rows]))
