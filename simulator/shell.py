@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
 
 import simpy
@@ -57,17 +58,23 @@ class Shell:
         self._arm()
 
 
-class _Act:
-    """A SimPy callback that runs ``fn(arg)``: cheaper than a process per action."""
+class _Act(simpy.Event):
+    """An event already triggered, that runs ``fn(arg)`` when SimPy processes it:
+    cheaper than a process per action, and it keeps SimPy's order (time, then
+    first scheduled, first run)."""
 
-    __slots__ = ("arg", "fn")
-
-    def __init__(self, fn: Callable[[Any], None], arg: Any) -> None:
+    def __init__(self, env: simpy.Environment, fn: Callable[[Any], None], arg: Any) -> None:
+        self.env = env
+        self.callbacks = [_fire]
+        self._ok = True
+        self._value = None
         self.fn = fn
         self.arg = arg
 
-    def __call__(self, _event: simpy.Event) -> None:
-        self.fn(self.arg)
+
+def _fire(event: simpy.Event) -> None:
+    act: _Act = event  # type: ignore[assignment]
+    act.fn(act.arg)
 
 
 class SimPyScheduler:
@@ -75,15 +82,13 @@ class SimPyScheduler:
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
+        self._eid = env._eid  # SimPy's own event counter: one order for all events
 
     def now(self) -> float:
         return self.env._now
 
     def call_at(self, at: float, fn: Callable[[Any], None], arg: Any) -> None:
         env = self.env
-        event = simpy.Event(env)
-        event._ok = True
-        event._value = None
-        event.callbacks.append(_Act(fn, arg))
-        delay = at - env._now
-        env.schedule(event, NORMAL, delay if delay > 0 else 0.0)
+        if at < env._now:
+            at = env._now
+        heappush(env._queue, (at, NORMAL, next(self._eid), _Act(env, fn, arg)))
