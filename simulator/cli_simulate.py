@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ def _day(a: Any) -> dict[str, Any]:
         raise ArgError("--calls-per-hour/--aht/--agents/--patience do not go with --scenario")
     sc = load_scenario(a.scenario or DEFAULT)
     if a.hours:
-        sc = _with_hours(sc, a.hours)
+        sc = replace(sc, hours=a.hours)
     replay = Path(a.replay) if a.replay else None
     if replay is not None:
         read_replay(replay, sc, np.random.default_rng(0))  # validate before running anything
@@ -148,12 +148,6 @@ def _day(a: Any) -> dict[str, Any]:
             str(p) for p in report.write(Path(a.report), result, sc.cfg.metrics, title)
         ]
     return out
-
-
-def _with_hours(sc: Scenario, hours: float) -> Scenario:
-    from dataclasses import replace
-
-    return replace(sc, hours=hours)
 
 
 def _text(out: dict[str, Any]) -> str:
