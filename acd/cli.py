@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "agent": ("acd.telephony.control:main", "log an agent in/out, ready, pause (talks to serve)"),
     "crm": ("crm.cli:main", "CRM and cases: init, serve, user add, generate, deliver"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),
+    "erlang": ("simulator.cli_erlang:main", "Erlang C / A figures, or the agents needed"),
+    "simulate": ("simulator.cli_simulate:main", "simulate a centre, a scenario day or a replay"),
+    "staffing": ("simulator.cli_staffing:main", "agents needed per interval (Erlang C / A, sim)"),
 }
 
 

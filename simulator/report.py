@@ -1,0 +1,166 @@
+"""A run's report: per-interval KPIs as CSV and JSON, the call records as CSV,
+and an HTML page with plots (matplotlib): offered vs answered, service level and
+abandon rate, agents by state, and the wait distribution.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from acd.config import MetricsConfig
+from acd.metrics import Kpis, by_interval, kpis
+from simulator.history import write_calls
+from simulator.run import RunResult
+
+STATES = ("on-call", "wrap-up", "offered", "ready", "paused")
+
+
+def summary(result: RunResult, metrics: MetricsConfig) -> dict[str, Any]:
+    k = kpis(result.records, metrics)
+    out = k.as_dict()
+    occ = result.meter.occupancy()
+    out["occupancy"] = None if math.isnan(occ) else round(occ, 6)
+    out["calls"] = result.calls
+    return out
+
+
+def flat(summary: dict[str, Any]) -> dict[str, float | int | None]:
+    """Numbers only, thresholds spelled out: for means over replications."""
+    out: dict[str, float | int | None] = {}
+    for k, v in summary.items():
+        if isinstance(v, dict):
+            for t, x in v.items():
+                out[f"{k}_{t}"] = x
+        elif isinstance(v, int | float) or v is None:
+            out[k] = v
+    return out
+
+
+def interval_rows(result: RunResult, metrics: MetricsConfig) -> list[dict[str, Any]]:
+    rows = []
+    per = by_interval(result.records, metrics, per_queue=True)
+    total = by_interval(result.records, metrics, per_queue=False)
+    for (queue, start), k in [*total.items(), *per.items()]:
+        rows.append({"queue": queue, "start_s": start, "start": _hhmm(start), **_row(k)})
+    return rows
+
+
+def _row(k: Kpis) -> dict[str, Any]:
+    d = k.as_dict()
+    row = {
+        key: d[key] for key in ("offered", "answered", "abandoned", "short_abandoned", "overflowed")
+    }
+    for t, v in d["service_level"].items():  # type: ignore[attr-defined]
+        row[f"service_level_{t}"] = v
+    for key in ("asa_s", "aht_s", "abandon_rate", "max_wait_s"):
+        row[key] = d[key]
+    return row
+
+
+def write(directory: Path, result: RunResult, metrics: MetricsConfig, title: str) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    rows = interval_rows(result, metrics)
+    paths = [directory / n for n in ("intervals.csv", "intervals.json", "calls.csv", "report.html")]
+    with paths[0].open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["queue", "start"])
+        w.writeheader()
+        w.writerows(rows)
+    agents = _agents_by_state(result, metrics.interval_s)
+    doc = {"title": title, "summary": summary(result, metrics), "intervals": rows}
+    doc["agents_by_state"] = agents
+    paths[1].write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
+    write_calls(paths[2], result.records)
+    paths[3].write_text(_html(title, doc, result, agents), encoding="utf-8")
+    return paths
+
+
+def _agents_by_state(result: RunResult, interval_s: float) -> list[dict[str, Any]]:
+    buckets = sorted({b for b, _ in result.meter.seconds})
+    return [
+        {
+            "start": _hhmm(b),
+            **{s: round(result.meter.seconds.get((b, s), 0.0) / interval_s, 3) for s in STATES},
+        }
+        for b in buckets
+    ]
+
+
+def _html(title: str, doc: dict[str, Any], result: RunResult, agents: list[dict[str, Any]]) -> str:
+    total = [r for r in doc["intervals"] if r["queue"] == "*"]
+    x = [r["start_s"] / 3600.0 for r in total]
+    figs = []
+    fig, ax = plt.subplots(figsize=(9, 3))
+    ax.plot(x, [r["offered"] for r in total], label="offered")
+    ax.plot(x, [r["answered"] for r in total], label="answered")
+    ax.plot(x, [r["abandoned"] for r in total], label="abandoned")
+    _finish(ax, "calls per interval", "hour")
+    figs.append(_png(fig))
+    fig, ax = plt.subplots(figsize=(9, 3))
+    for key in [k for k in total[0] if k.startswith("service_level_")] if total else []:
+        ax.plot(x, [_nan(r[key]) for r in total], label=key.replace("service_level_", "SL ") + " s")
+    ax.plot(x, [_nan(r["abandon_rate"]) for r in total], label="abandon rate")
+    ax.set_ylim(0, 1.05)
+    _finish(ax, "service level and abandon rate", "hour")
+    figs.append(_png(fig))
+    fig, ax = plt.subplots(figsize=(9, 3))
+    ax.stackplot(
+        [i * 0.25 for i in range(len(agents))],
+        *[[a[s] for a in agents] for s in STATES],
+        labels=list(STATES),
+    )
+    _finish(ax, "agents by state (mean per interval)", "hour")
+    figs.append(_png(fig))
+    fig, ax = plt.subplots(figsize=(9, 3))
+    waits = [r.wait_s for r in result.records]
+    ax.hist(waits, bins=60, log=True)
+    _finish(ax, "wait distribution (all calls), s", "wait s", legend=False)
+    figs.append(_png(fig))
+    s = doc["summary"]
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in s.items()
+    )
+    imgs = "".join(f'<p><img src="data:image/png;base64,{p}"></p>' for p in figs)
+    return (
+        f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<h1>{html.escape(title)}</h1><table>{rows}</table>{imgs}"
+        "<p>Per-interval figures: intervals.csv, intervals.json; call records: calls.csv"
+        " (replayable with <code>hotline simulate --replay</code>).</p>"
+    )
+
+
+def _finish(ax: Any, title: str, xlabel: str, legend: bool = True) -> None:
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if legend:
+        ax.legend(loc="upper right", fontsize="small")
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _nan(v: float | None) -> float:
+    return math.nan if v is None else v
+
+
+def _hhmm(t: float) -> str:
+    day, rest = divmod(int(t), 86400)
+    h, m = divmod(rest // 60, 60)
+    return f"{h:02d}:{m:02d}" if day == 0 else f"d{day + 1} {h:02d}:{m:02d}"

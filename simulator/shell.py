@@ -1,0 +1,94 @@
+"""The loop that drives the engine: the only place events go in and effects come out.
+
+It is the same few lines on every clock. :meth:`Shell.send` hands one event to
+the engine, passes each effect to the world, and re-arms the wake-up; the wake
+fires :meth:`acd.engine.Engine.expire` at the engine's next deadline. A
+:class:`Scheduler` supplies the clock: SimPy here (:class:`SimPyScheduler`),
+an asyncio loop in :mod:`simulator.aio`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from heapq import heappush
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL
+
+from acd import events as ev
+from acd.engine import Engine
+from simulator.world import Scheduler, World
+
+
+class Shell:
+    """Engine + world on one scheduler; ``send`` is the hot path."""
+
+    def __init__(self, engine: Engine, sched: Scheduler) -> None:
+        self.engine = engine
+        self.sched = sched
+        self.world: World | None = None
+        self._handlers: dict[type, Callable[[Any], None]] = {}
+        self._armed_at = math.inf  # when the pending wake-up fires (inf: none)
+
+    def attach(self, world: World) -> None:
+        self.world = world
+        self._handlers = world.on_effect
+
+    def send(self, event: ev.Event) -> None:
+        handlers = self._handlers
+        for effect in self.engine.handle(event):
+            handlers[type(effect)](effect)
+        self._arm()
+
+    def _arm(self) -> None:
+        at = self.engine.next_deadline()
+        if at is not None and at < self._armed_at:
+            self._armed_at = at
+            self.sched.call_at(at, self._wake, at)
+
+    def _wake(self, at: float) -> None:
+        if at != self._armed_at:
+            return  # superseded by an earlier wake-up that already ran
+        self._armed_at = math.inf
+        handlers = self._handlers
+        for effect in self.engine.expire():
+            handlers[type(effect)](effect)
+        self._arm()
+
+
+class _Act(simpy.Event):
+    """An event already triggered, that runs ``fn(arg)`` when SimPy processes it:
+    cheaper than a process per action, and it keeps SimPy's order (time, then
+    first scheduled, first run)."""
+
+    def __init__(self, env: simpy.Environment, fn: Callable[[Any], None], arg: Any) -> None:
+        self.env = env
+        self.callbacks = [_fire]
+        self._ok = True
+        self._value = None
+        self.fn = fn
+        self.arg = arg
+
+
+def _fire(event: simpy.Event) -> None:
+    act: _Act = event  # type: ignore[assignment]
+    act.fn(act.arg)
+
+
+class SimPyScheduler:
+    """Runs world and engine actions as SimPy events on ``env``'s clock."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self._eid = env._eid  # SimPy's own event counter: one order for all events
+
+    def now(self) -> float:
+        return self.env._now
+
+    def call_at(self, at: float, fn: Callable[[Any], None], arg: Any) -> None:
+        env = self.env
+        if at < env._now:
+            at = env._now
+        heappush(env._queue, (at, NORMAL, next(self._eid), _Act(env, fn, arg)))
