@@ -8,6 +8,7 @@ from acd.events import (
     AgentLoggedOut,
     AgentPaused,
     CallArrived,
+    CallEnded,
     CallerAbandoned,
     CallLost,
 )
@@ -93,9 +94,16 @@ def test_leave_empty_sends_waiting_callers_out_when_the_last_agent_leaves() -> N
     h.at(3, AgentLoggedIn("a3"))  # cannot serve elderly: changes nothing
     h.take()
     h.at(4, AgentLoggedOut("a1"))  # after this call: still counts until then
+    h.at(5, AgentPaused("a3", "break"))  # a3 cannot serve elderly: changes nothing
     assert h.take() == []
-    h.at(5, AgentPaused("a3", "break"))
     assert "c1" in h.engine.calls
+    h.at(10, CallEnded("busy"))  # wrap-up 5 s, then a1 logs out: nobody left for elderly
+    h.run_until(20)
+    assert h.take() == [
+        (15, ("done", "busy", "answered", "a1")),
+        (15, ("exit", "c1", "leaveempty", "voicemail")),
+        (15, ("done", "c1", "overflowed", None)),
+    ]
 
 
 def test_abandon_while_waiting_and_while_ringing() -> None:
