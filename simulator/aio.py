@@ -15,16 +15,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import random
 import selectors
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from acd.config import AcdConfig
-from acd.engine import Engine
-from simulator.run import RunResult
-from simulator.shell import Shell
-from simulator.world import Behaviour, CallSpec, Shift, World
+from simulator.run import RunResult, wire
+from simulator.world import Behaviour, CallSpec, Shift
 
 
 class _JumpSelector(selectors.DefaultSelector):
@@ -119,18 +116,7 @@ async def _main(
     seed: int,
 ) -> RunResult:
     sched = AsyncioScheduler(asyncio.get_running_loop())
-    shell = Shell(Engine(cfg, sched), sched)
-    world = World(
-        sched,
-        shell.send,
-        calls,
-        shifts,
-        behaviour,
-        random.Random(seed),
-        autopause_reason=cfg.autopause_reason,
-        interval_s=cfg.metrics.interval_s,
-    )
-    shell.attach(world)
+    _, world = wire(cfg, calls, shifts, behaviour, seed, sched)
     if sched.pending:
         await sched.idle.wait()
     end = sched.t
