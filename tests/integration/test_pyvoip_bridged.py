@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from acd.telephony.asterisk_instance import free_port
 from acd.telephony.sipp import Sipp, resident_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.serve_fixtures import (
@@ -27,7 +26,11 @@ from tests.integration.serve_fixtures import (
     _test_config,
     wait_until,
 )
-from tests.integration.test_pyvoip_softphone import Softphone, _pyvoip, _wait_for_pyvoip_threads
+from tests.integration.test_pyvoip_softphone import (
+    Softphone,
+    _wait_for_pyvoip_threads,
+    start_softphone,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -82,21 +85,8 @@ def test_softphone_answers_a_served_resident_and_hears_it_through_the_bridge(
 ) -> None:
     s = serve_voip
     asterisk = voip_rig.asterisk
-    voip = _pyvoip()
     phone_ui = Softphone(talk_s=TALK_S, play=True, loud=40)
-    rtp_low = free_port()
-    phone = voip.VoIPPhone(
-        "127.0.0.1",
-        asterisk.settings.sip_port,
-        SEAT,
-        asterisk.instance.agent_password(SEAT),
-        myIP="127.0.0.1",
-        callCallback=phone_ui.on_call,
-        sipPort=free_port(),
-        rtpPortLow=rtp_low,
-        rtpPortHigh=rtp_low + 20,
-    )
-    phone.start()
+    phone = start_softphone(asterisk, SEAT, phone_ui)
     try:
         s.agent(SEAT, "login")
         wait_until(

@@ -81,6 +81,24 @@ def _wait_for_pyvoip_threads(timeout_s: float = 5.0) -> None:
         time.sleep(0.05)
 
 
+def start_softphone(asterisk: AsteriskRig, seat: str, ui: Softphone) -> Any:
+    """A pyVoIP phone registered as ``seat`` with its derived password, answering via ``ui``."""
+    rtp_low = free_port()
+    phone = _pyvoip().VoIPPhone(
+        "127.0.0.1",
+        asterisk.settings.sip_port,
+        seat,
+        asterisk.instance.agent_password(seat),
+        myIP="127.0.0.1",
+        callCallback=ui.on_call,
+        sipPort=free_port(),
+        rtpPortLow=rtp_low,
+        rtpPortHigh=rtp_low + 20,
+    )
+    phone.start()
+    return phone
+
+
 @pytest.mark.parametrize(
     ("seat", "exten", "play", "loud", "frames"),
     [
@@ -95,21 +113,8 @@ def _wait_for_pyvoip_threads(timeout_s: float = 5.0) -> None:
 def test_pyvoip_seat_registers_answers_and_hears_audio(
     asterisk: AsteriskRig, ami: AmiClient, seat: str, exten: str, play: bool, loud: int, frames: int
 ) -> None:
-    voip = _pyvoip()
     phone_ui = Softphone(talk_s=3.0, play=play, loud=loud)
-    rtp_low = free_port()
-    phone = voip.VoIPPhone(
-        "127.0.0.1",
-        asterisk.settings.sip_port,
-        seat,
-        asterisk.instance.agent_password(seat),
-        myIP="127.0.0.1",
-        callCallback=phone_ui.on_call,
-        sipPort=free_port(),
-        rtpPortLow=rtp_low,
-        rtpPortHigh=rtp_low + 20,
-    )
-    phone.start()
+    phone = start_softphone(asterisk, seat, phone_ui)
     try:
         status = ami.event("ContactStatus", timeout_s=15, AOR=seat)
         assert status["ContactStatus"] in ("Created", "NonQualified", "Reachable")
