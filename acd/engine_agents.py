@@ -29,6 +29,9 @@ class EngineError(Exception):
 
 
 _DEFERRING = (AgentState.OFFERED, AgentState.ON_CALL)
+_LOGGED_OUT, _PAUSED = AgentState.LOGGED_OUT, AgentState.PAUSED
+_READY, _OFFERED = AgentState.READY, AgentState.OFFERED
+_NAME = {s: s.value for s in AgentState}  # ``.value`` is a property call on the hot path
 
 
 class AgentSide:
@@ -166,8 +169,9 @@ class AgentSide:
     # transitions, with presence counting
 
     def _presence(self, agent: Agent) -> tuple[bool, bool]:
-        logged_in = agent.state is not AgentState.LOGGED_OUT
-        return logged_in, logged_in and agent.state is not AgentState.PAUSED and agent.reachable
+        state = agent.state
+        logged_in = state is not _LOGGED_OUT
+        return logged_in, logged_in and state is not _PAUSED and agent.reachable
 
     def _count_presence(self, agent: Agent, before: tuple[bool, bool]) -> None:
         after = self._presence(agent)
@@ -215,25 +219,30 @@ class AgentSide:
         return True
 
     def _transition(self, agent: Agent, action: Action, reason: str | None = None) -> None:
-        before = self._presence(agent)
+        # The hot path of every call (four or five per call): the presence pair and
+        # the state names are computed inline, without enum property lookups.
+        old = agent.state
         old_reason = agent.pause_reason
-        old = agent.apply(action, self.clock.now())
-        if agent.state is AgentState.PAUSED:
+        reachable = agent.reachable
+        before = old is not _LOGGED_OUT, old is not _LOGGED_OUT and old is not _PAUSED and reachable
+        now = self.clock.now()
+        agent.apply(action, now)
+        new = agent.state
+        if new is _PAUSED:
             agent.pause_reason = reason
-        if old is not agent.state or old_reason != agent.pause_reason:
+        if old is not new or old_reason != agent.pause_reason:
             self.out.append(
                 fx.AgentStateChanged(
-                    AgentId(agent.id),
-                    old.value,
-                    agent.state.value,
-                    agent.pause_reason,
-                    self.clock.now(),
+                    AgentId(agent.id), _NAME[old], _NAME[new], agent.pause_reason, now
                 )
             )
-        if agent.state is AgentState.READY and old not in (AgentState.READY, AgentState.OFFERED):
-            agent.idle_since = self.clock.now()
-        self._count_presence(agent, before)
-        if agent.state in (AgentState.PAUSED, AgentState.LOGGED_OUT):
+        if new is _READY and old is not _READY and old is not _OFFERED:
+            agent.idle_since = now
+        after = new is not _LOGGED_OUT, new is not _LOGGED_OUT and new is not _PAUSED and reachable
+        if after != before:
+            queues = self.capable[agent.id]
+            self._shift_presence(queues, before, queues, after)
+        if new is _PAUSED or new is _LOGGED_OUT:
             self._release_sticky(agent)
 
     def _worth_waiting_for(self, agent: Agent) -> bool:

@@ -171,7 +171,15 @@ class AgentTimeMeter:
             self._since[agent] = (state, now)
 
     def _spend(self, state: str, start: float, end: float) -> None:
+        if end <= start:
+            return
         step = self.interval_s
+        bucket = math.floor(start / step) * step
+        if end <= bucket + step:  # the usual case: within one interval
+            key = (bucket, state)
+            seconds = self.seconds
+            seconds[key] = seconds.get(key, 0.0) + (end - start)
+            return
         t = start
         while t < end:
             bucket = math.floor(t / step) * step

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from agents.state import Action, AgentState, transition
+from agents.state import TRANSITIONS, Action, AgentState, IllegalTransitionError
 
 
 class AfterCall(enum.StrEnum):
@@ -18,6 +18,7 @@ class AfterCall(enum.StrEnum):
 
 
 BUSY_STATES = frozenset({AgentState.OFFERED, AgentState.ON_CALL, AgentState.WRAP_UP})
+_PAUSED, _READY = AgentState.PAUSED, AgentState.READY
 
 
 @dataclass(slots=True, eq=False)
@@ -45,7 +46,7 @@ class Agent:
     @property
     def available(self) -> bool:
         """Ready and reachable: may be offered a call now."""
-        return self.state is AgentState.READY and self.reachable
+        return self.state is _READY and self.reachable
 
     @property
     def logged_in(self) -> bool:
@@ -54,7 +55,9 @@ class Agent:
     def apply(self, action: Action, now: float) -> AgentState:
         """Move to the state the table gives for ``action``; returns the old state."""
         old = self.state
-        new = transition(self.id, old, action)
+        new = TRANSITIONS.get((old, action))
+        if new is None:
+            raise IllegalTransitionError(self.id, old, action)
         if new is not old:
             spent = now - self.state_since
             self.time_in_state[old] = self.time_in_state.get(old, 0.0) + spent
@@ -62,7 +65,7 @@ class Agent:
                 self.busy_s_today += spent
             self.state = new
             self.state_since = now
-        if new is not AgentState.PAUSED:
+        if new is not _PAUSED:
             self.pause_reason = None
         return old
 
