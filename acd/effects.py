@@ -1,14 +1,13 @@
-"""Effects: what the engine asks a shell to do, or tells it happened. Imperative, frozen."""
+"""Effects: what the engine asks a shell to do, or tells it happened. Imperative, frozen
+(for the type checker: see :func:`acd.types.message`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from acd.records import CallRecord
-from acd.types import AgentId, CallId, ExitReason, QueueName
+from acd.types import AgentId, CallId, ExitReason, QueueName, message
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class OfferCall:
     """Ring ``agent`` for ``call``. With ``callback`` set, connect the agent first,
     then dial the resident at that number."""
@@ -20,7 +19,7 @@ class OfferCall:
     ring_timeout_s: float = 15.0
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CancelOffer:
     """Stop ringing ``agent`` for ``call`` (ring timeout, or the caller left)."""
 
@@ -29,7 +28,7 @@ class CancelOffer:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class ExitQueue:
     """Send the caller out of the queues to ``destination`` (a dialplan target)."""
 
@@ -38,7 +37,7 @@ class ExitQueue:
     destination: str
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class MoveCall:
     """The call now waits in another queue (escalation or max-wait overflow)."""
 
@@ -48,7 +47,7 @@ class MoveCall:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class AgentStateChanged:
     """An agent changed state; ``reason`` is the pause reason code where there is one."""
 
@@ -59,7 +58,7 @@ class AgentStateChanged:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CallFinished:
     """The call left the engine; its record is final."""
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from acd.types import AgentId, CallId, OfferFailure, QueueName
+from acd.types import AgentId, CallId, OfferFailure, QueueName, message
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CallArrived:
     """A caller joined a queue (after the IVR).
 
@@ -25,14 +25,14 @@ class CallArrived:
     arrived_at: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CallerAbandoned:
     """The caller hung up while waiting (or while an agent was being rung)."""
 
     call: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CallbackRequested:
     """The caller left the line but keeps its place; dial ``number`` when its turn comes."""
 
@@ -40,7 +40,7 @@ class CallbackRequested:
     number: str
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CallbackFailed:
     """The agent was connected but the resident did not answer the callback."""
 
@@ -48,7 +48,7 @@ class CallbackFailed:
     reason: str = "no-answer"
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CallLost:
     """The telephony side lost the call (it no longer exists there)."""
 
@@ -56,20 +56,20 @@ class CallLost:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class AgentAnswered:
     call: CallId
     agent: AgentId
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class OfferFailed:
     call: CallId
     agent: AgentId
     reason: OfferFailure = OfferFailure.NO_ANSWER
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CallEnded:
     """A connected call ended; ``by`` is "caller" or "agent"."""
 
@@ -77,27 +77,27 @@ class CallEnded:
     by: str = "caller"
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class AgentLoggedIn:
     agent: AgentId
     paused_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class AgentLoggedOut:
     """Logs out now, or after the current call if the agent is on one."""
 
     agent: AgentId
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class AgentReady:
     """Ready now; on a call it means "ready after this call" (no wrap-up)."""
 
     agent: AgentId
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class AgentPaused:
     """Paused now; on a call it means "pause after this call"."""
 
@@ -105,7 +105,7 @@ class AgentPaused:
     reason: str = "break"
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class AgentReachable:
     """The agent's softphone registered (True) or went away (False)."""
 
@@ -113,7 +113,7 @@ class AgentReachable:
     reachable: bool
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class AgentSkillsChanged:
     agent: AgentId
     skills: dict[str, int] = field(default_factory=dict)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from acd.types import AgentId, CallId, ExitReason, Outcome, QueueName
+from acd.types import AgentId, CallId, ExitReason, Outcome, QueueName, message
 
 
-@dataclass(frozen=True, slots=True)
+@message
 class CallRecord:
     """What happened to one call, written when the call leaves the engine.
 

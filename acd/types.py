@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import enum
-from typing import NewType, Protocol
+from dataclasses import dataclass
+from typing import NewType, Protocol, TypeVar, dataclass_transform
+
+_T = TypeVar("_T")
 
 CallId = NewType("CallId", str)
 AgentId = NewType("AgentId", str)
 QueueName = NewType("QueueName", str)
 Skill = NewType("Skill", str)
+
+
+@dataclass_transform(frozen_default=True)
+def message(cls: type[_T]) -> type[_T]:
+    """An event, effect or record: a slotted dataclass, frozen for the type checker.
+
+    mypy refuses any assignment to a field after construction, as it does for
+    ``frozen=True``; at run time it is a plain slotted dataclass with value equality
+    and a hash over its fields. Several are built for every call on the engine's hot
+    path, and ``frozen=True`` costs about ten times as much to construct: its
+    ``__init__`` goes through ``object.__setattr__`` field by field.
+    """
+    return dataclass(slots=True, unsafe_hash=True)(cls)
 
 
 class Clock(Protocol):
