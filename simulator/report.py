@@ -14,11 +14,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from acd.config import MetricsConfig
 from acd.metrics import Kpis, by_interval, kpis
 from simulator.history import write_calls
@@ -100,6 +95,7 @@ def _agents_by_state(result: RunResult, interval_s: float) -> list[dict[str, Any
 def _html(title: str, doc: dict[str, Any], result: RunResult, agents: list[dict[str, Any]]) -> str:
     total = [r for r in doc["intervals"] if r["queue"] == "*"]
     x = [r["start_s"] / 3600.0 for r in total]
+    plt = _pyplot()
     figs = []
     fig, ax = plt.subplots(figsize=(9, 3))
     ax.plot(x, [r["offered"] for r in total], label="offered")
@@ -148,11 +144,22 @@ def _finish(ax: Any, title: str, xlabel: str, legend: bool = True) -> None:
         ax.legend(loc="upper right", fontsize="small")
 
 
+def _pyplot() -> Any:
+    """matplotlib, imported on first use: it takes about a second to import, and only
+    the HTML report needs it (not a ``--json`` run or a replication)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=80)
-    plt.close(fig)
+    _pyplot().close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
