@@ -125,7 +125,7 @@ def test_bad_scenario_values_name_the_key(tmp_path: Path) -> None:
         load_scenario(f)
     f.write_text(
         text.replace("elderly = 0.30", "elderly = 0.20")
-        .replace('"07:00"', '"7h"', 1)
+        .replace('"00:00"', '"0h"', 1)
         .replace('config = "hotline.toml"', f'config = "{DAY.parent}/hotline.toml"')
     )
     with pytest.raises(ConfigError, match=r"shifts\[0\]\.start"):
