@@ -21,6 +21,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from acd import events as ev
@@ -61,9 +62,12 @@ async def serve(
     engine = Engine(config, clock)
     stats: Counter[str] = Counter()
     shell_ref: list[CallShell] = []
+    also: list[Callable[[AmiMessage], None]] = []  # the CRM link's survey scores
 
     def on_event(msg: AmiMessage) -> None:
         shell_ref[0].on_ami_event(msg)
+        for listener in also:
+            listener(msg)
 
     ami = AmiClient(
         settings.ami_host,
@@ -105,6 +109,8 @@ async def serve(
     async with contextlib.AsyncExitStack() as stack:
         try:
             link = await stack.enter_async_context(serve_crm.running(settings, shell, stats))
+            if link is not None:
+                also.append(link.on_ami_event)
             web = None
             if settings.web_port is not None:
                 web = WebServer(build_web_app(shell, link), settings.web_host, settings.web_port)

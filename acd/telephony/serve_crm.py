@@ -21,6 +21,11 @@ was on (arrival to end, e.g. by the agent during the call), else the caller's
 only open case; otherwise none, and the agent links it
 (``POST /api/crm/cases`` with ``interaction``, after the call).
 
+**Survey.** ``UserEvent HotlineSurvey`` (the caller's 1-5 after the agent hung up)
+sets the interaction's score, through the same writer; a score that comes before
+the record (during wrap-up) is kept until the record is written. Scores are not
+in ``calls.jsonl``: one the CRM fails to take is logged with the call id, lost.
+
 **Screen-pop.** On ``OfferCall`` a task looks up the caller's screen-pop; the
 web API (:mod:`acd.telephony.web`) awaits that task, which is kept per call
 until the call finishes.
@@ -35,7 +40,8 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +62,13 @@ __all__ = ["CrmLink", "read_rows", "running"]
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 5.0
+SURVEY_EVENT = "HotlineSurvey"
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    call: CallId
+    score: int
 
 
 class CrmLink:
@@ -75,7 +88,8 @@ class CrmLink:
         self.caller_of = caller_of
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.retry_s = retry_s
-        self.queue: asyncio.Queue[CallRecord] = asyncio.Queue()
+        self.queue: asyncio.Queue[CallRecord | Survey] = asyncio.Queue()
+        self.surveys: dict[CallId, int] = {}  # scores that came before their record
         self.behind = False  # a write failed: calls.jsonl has calls the CRM lacks
         self.pops: dict[CallId, asyncio.Task[ScreenPop | str]] = {}
         self.audited: dict[CallId, set[str]] = {}  # call → users shown its screen-pop
@@ -94,6 +108,17 @@ class CrmLink:
         except Exception:  # pragma: no cover - a bug here must not stop routing
             self.stats["crm_failures"] += 1
             log.exception("CRM link: effect %s not handled", type(e).__name__)
+
+    def on_ami_event(self, msg: Mapping[str, str]) -> None:
+        """The survey's ``UserEvent``; every other event is not the CRM's business."""
+        if msg.get("Event") != "UserEvent" or msg.get("UserEvent") != SURVEY_EVENT:
+            return
+        call, text = msg.get("CallId", ""), msg.get("Score", "").strip()
+        if not call or text not in ("1", "2", "3", "4", "5"):
+            self.stats["crm_rejected"] += 1
+            log.warning("CRM: survey of call %r: score %r is not 1-5: ignored", call, text)
+            return
+        self.queue.put_nowait(Survey(CallId(call), int(text)))
 
     # screen-pop
 
@@ -130,12 +155,15 @@ class CrmLink:
         while True:
             try:
                 timeout = self.retry_s if self.behind else None
-                rec = await asyncio.wait_for(self.queue.get(), timeout)
+                item = await asyncio.wait_for(self.queue.get(), timeout)
             except TimeoutError:
                 await self.catch_up()
                 continue
             try:
-                await self.write(rec)
+                if isinstance(item, Survey):
+                    await self.survey(item)
+                else:
+                    await self.write(item)
             finally:
                 self.queue.task_done()
             if self.queue.empty() and not self.behind:
@@ -176,6 +204,18 @@ class CrmLink:
     async def store(self, rec: CallRecord) -> None:
         case = await self.case_for(rec)
         await self.repo.interactions.record_call(rec, case)
+        score = self.surveys.pop(rec.call, None)
+        if score is not None:
+            await self.survey(Survey(rec.call, score))
+
+    async def survey(self, s: Survey) -> None:
+        try:
+            await self.repo.interactions.set_survey(str(s.call), s.score)
+        except NotFoundError:  # the record comes at the end of the wrap-up
+            self.surveys[s.call] = s.score
+        except Exception as e:
+            self.stats["crm_failures"] += 1
+            log.error("CRM: survey score %d of call %s not written: %s", s.score, s.call, e)
 
     async def case_for(self, rec: CallRecord) -> int | None:
         """The case the call was about (see the module's doc), or None."""

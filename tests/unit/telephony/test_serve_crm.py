@@ -292,3 +292,25 @@ def test_settings_crm_and_web_sections() -> None:
         read_settings(parse_config({**BASE, "web": {"host": "0.0.0.0"}}))
     with pytest.raises(ConfigError, match=r"web.prot: unknown key"):
         read_settings(parse_config({**BASE, "web": {"prot": 8080}}))
+
+
+async def test_survey_score_before_or_after_the_record(repo: SqliteCrm) -> None:
+    link = CrmLink(repo, None, None)
+    writer = asyncio.create_task(link.run())
+
+    def survey(call: str, score: str) -> None:
+        link.on_ami_event(
+            {"Event": "UserEvent", "UserEvent": "HotlineSurvey", "CallId": call, "Score": score}
+        )
+
+    survey("s1", "4")  # during the wrap-up: the record is not written yet
+    link.on_ami_event({"Event": "UserEvent", "UserEvent": "HotlineWaiting", "CallId": "s1"})
+    link.on_effect(fx.CallFinished(record("s1")))
+    link.on_effect(fx.CallFinished(record("s2")))
+    survey("s2", "2")  # after it
+    survey("s2", "")  # no key pressed
+    await asyncio.wait_for(link.queue.join(), 5)
+    writer.cancel()
+    assert (await repo.interactions.get("s1")).survey_score == 4
+    assert (await repo.interactions.get("s2")).survey_score == 2
+    assert link.stats["crm_rejected"] == 1 and not link.surveys
