@@ -51,7 +51,8 @@ def test_ringing_seat_gets_the_screen_pop_and_the_call_becomes_an_interaction(
     config = tmp_path / "hotline-crm.toml"
     config.write_text(
         serve_rig.config_path.read_text(encoding="utf-8")
-        + f'\n[crm]\ndurability = "normal"\n\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n',
+        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms-outbox.log"}"\n'
+        + f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n',
         encoding="utf-8",
     )
     state = tmp_path / "state"
