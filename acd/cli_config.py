@@ -29,7 +29,10 @@ def main(argv: list[str]) -> int:
         f"  asterisk: SIP 127.0.0.1:{asterisk.sip_port}, trunk {asterisk.trunk_address}, "
         f"AMI 127.0.0.1:{asterisk.ami_port}, AGI {asterisk.agi_host}:{asterisk.agi_port}"
     )
-    print(f"  serve: state in {serve.state_dir}, hold context {serve.hold_context}")
+    extra = f", CRM {serve.crm_database}" if serve.crm is not None else ""
+    if serve.web_port is not None:
+        extra += f", web {serve.web_host}:{serve.web_port}"
+    print(f"  serve: state in {serve.state_dir}, hold context {serve.hold_context}{extra}")
     for q in cfg.queues.values():
         skills = ", ".join(f"{s}>={lvl}" for s, lvl in q.skills)
         print(f"  {q.name:<12} {q.title}  [{skills}] {q.strategy}, {len(q.escalation)} steps")

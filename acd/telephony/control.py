@@ -30,7 +30,7 @@ from acd.engine import EngineError
 from acd.telephony.shell import CallShell
 from acd.types import AgentId
 
-__all__ = ["ControlServer", "build_app", "main"]
+__all__ = ["ControlServer", "QuietServer", "build_app", "main"]
 
 
 def build_app(shell: CallShell) -> FastAPI:
@@ -89,7 +89,9 @@ def build_app(shell: CallShell) -> FastAPI:
     return app
 
 
-class _Server(uvicorn.Server):
+class QuietServer(uvicorn.Server):
+    """uvicorn inside serve's own loop: serve handles the signals."""
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield  # hotline serve handles signals itself
@@ -103,7 +105,7 @@ class ControlServer:
         config = uvicorn.Config(
             build_app(shell), uds=str(path), log_level="warning", lifespan="off"
         )
-        self.server = _Server(config)
+        self.server = QuietServer(config)
 
     async def serve(self) -> None:
         await self.server.serve()

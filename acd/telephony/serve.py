@@ -1,7 +1,8 @@
 """``hotline serve``: the production shell, one asyncio process (the composition root).
 
 AMI client + FastAGI hand-off + the routing engine + its timer + the control
-API, wired by hand here. Start-up order matters: agents' presence is restored
+API, and with ``[crm]`` / ``[web]`` the CRM link and the browser-facing API,
+wired by hand here. Start-up order matters: agents' presence is restored
 from the state directory, then AMI logs in and resynchronises (adopting
 callers still holding), and only then is the FastAGI port opened, so no call
 is routed before the shell knows which agents can be reached.
@@ -20,11 +21,13 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from acd import events as ev
 from acd.config import ConfigError, load_config
 from acd.engine import Engine
+from acd.telephony import serve_crm
 from acd.telephony.agi import FastAgiServer, enqueue_handler
 from acd.telephony.ami_client import AmiClient
 from acd.telephony.ami_frames import AmiMessage
@@ -36,6 +39,7 @@ from acd.telephony.resync import Resyncer
 from acd.telephony.serve_settings import ServeSettings, read_settings
 from acd.telephony.serve_store import AgentStore, CallHistory
 from acd.telephony.shell import CallShell
+from acd.telephony.web import WebServer, build_web_app
 from acd.types import AgentId
 
 __all__ = ["WallClock", "main", "serve"]
@@ -58,9 +62,12 @@ async def serve(
     engine = Engine(config, clock)
     stats: Counter[str] = Counter()
     shell_ref: list[CallShell] = []
+    also: list[Callable[[AmiMessage], None]] = []  # the CRM link's survey scores
 
     def on_event(msg: AmiMessage) -> None:
         shell_ref[0].on_ami_event(msg)
+        for listener in also:
+            listener(msg)
 
     ami = AmiClient(
         settings.ami_host,
@@ -99,9 +106,33 @@ async def serve(
         if agent in config.agents:
             shell.feed(ev.AgentLoggedIn(AgentId(agent), paused_reason=reason))
 
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            link = await stack.enter_async_context(serve_crm.running(settings, shell, stats))
+            if link is not None:
+                also.append(link.on_ami_event)
+            web = None
+            if settings.web_port is not None:
+                web = WebServer(build_web_app(shell, link), settings.web_host, settings.web_port)
+        except Exception as e:  # a database that cannot be opened, a port in use
+            print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
+            return 2
+        return await _run(settings, shell, ami, first_sync, stop, web, stats)
+
+
+async def _run(
+    settings: ServeSettings,
+    shell: CallShell,
+    ami: AmiClient,
+    first_sync: asyncio.Event,
+    stop: asyncio.Event,
+    web: WebServer | None,
+    stats: Counter[str],
+) -> int:
     ami_task = asyncio.create_task(ami.run())
     control = ControlServer(shell, settings.control_socket)
     control_task = asyncio.create_task(control.serve())
+    web_task = asyncio.create_task(web.serve()) if web is not None else None
     agi = FastAgiServer(enqueue_handler(shell))
     try:
         waiter = asyncio.create_task(first_sync.wait())
@@ -112,16 +143,23 @@ async def serve(
             port = await agi.start(settings.agi_host, settings.agi_port)
             print(
                 f"hotline serve: ready (AMI {settings.ami_host}:{settings.ami_port},"
-                f" FastAGI {settings.agi_host}:{port}, control {settings.control_socket})",
+                f" FastAGI {settings.agi_host}:{port}, control {settings.control_socket}"
+                + (f", web http://{web.host}:{web.port}" if web is not None else "")
+                + (f", CRM {settings.crm_database}" if settings.crm is not None else "")
+                + ")",
                 flush=True,
             )
             await stopper
     finally:
         await agi.close()
         control.stop()
+        if web is not None:
+            web.stop()
         await ami.close()
         ami_task.cancel()
-        for t in (control_task, ami_task):
+        for t in (control_task, ami_task, web_task):
+            if t is None:
+                continue
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(t, 3.0)
         for t in list(shell.tasks):

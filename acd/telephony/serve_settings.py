@@ -7,10 +7,15 @@ instance (``hotline serve --instance NAME``: its ports and generated secret);
 command-line options override both. ``[serve]`` holds only what is serve's own.
 Read strictly (unknown keys are refused, errors name the key). Every dialplan
 name here must match the rendered Asterisk configuration.
+
+A ``[crm]`` section turns the CRM on (its database is ``[serve] crm_db``, by
+default ``crm.db`` in the state directory); ``[web]`` (or ``[crm]``) turns on
+the browser-facing API on a loopback TCP port (``host``, ``port``: 127.0.0.1:8080).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
 from acd.telephony import asterisk_settings
 from acd.types import AgentId
+from crm.settings import CrmSettings, parse_settings
 
 __all__ = ["ServeSettings", "read_settings"]
 
@@ -41,6 +47,19 @@ class ServeSettings:
     waiting_event: str = "HotlineWaiting"  # UserEvent a holding caller raises
     recordings_dir: str = ""  # as Asterisk sees it; "": Asterisk's own monitor folder
     ring_margin_s: float = 5.0  # Originate timeout = engine ring timeout + this
+    crm: CrmSettings | None = None  # the [crm] section; None: no CRM
+    crm_db: Path | None = None  # None: crm.db in the state directory
+    web_host: str = "127.0.0.1"  # loopback only: the web API has no TLS
+    web_port: int | None = None  # None: no web API; 0: any free port
+
+    @property
+    def crm_database(self) -> Path:
+        return self.crm_db if self.crm_db is not None else self.state_dir / "crm.db"
+
+    @property
+    def crm_checkpoint(self) -> Path:
+        """How far calls.jsonl is known to be in the CRM (a byte offset)."""
+        return self.state_dir / "calls.crm-offset"
 
     @property
     def control_socket(self) -> Path:
@@ -89,9 +108,32 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         waiting_event=t.text("waiting_event", d.waiting_event),
         recordings_dir=_plain(t, "recordings_dir"),
         ring_margin_s=t.number("ring_margin_s", d.ring_margin_s, 0, 60),
+        crm_db=Path(t.text("crm_db", "-")) if t.has("crm_db") else None,
     )
     t.done()
+    crm = parse_settings(config.section("crm")) if "crm" in config.sections else None
+    web = config.section("web")
+    if "web" in config.sections or crm is not None:
+        host = _loopback(web, "host", d.web_host)
+        s = replace(s, crm=crm, web_host=host, web_port=web.integer("port", 8080, 0, 65535))
+    web.done()
     return s
+
+
+def _loopback(t: Table, key: str, default: str) -> str:
+    """A loopback address ("localhost" is 127.0.0.1): the web API has no TLS, no login
+    of its own for the offer view without a CRM, so it is never on the network."""
+    value = t.text(key, default)
+    text = "127.0.0.1" if value == "localhost" else value
+    try:
+        loopback = ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(
+            t.key(key), f"expected a loopback address (127.0.0.1, ::1), got {value!r}"
+        )
+    return text
 
 
 def _prefix(t: Table) -> str:

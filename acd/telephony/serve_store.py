@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from acd.records import CallRecord
+from acd.types import AgentId, CallId, ExitReason, Outcome, QueueName
 
-__all__ = ["AgentStore", "CallHistory"]
+__all__ = ["AgentStore", "CallHistory", "record_from_row"]
 
 log = logging.getLogger(__name__)
 _FIELDS = tuple(f.name for f in dataclasses.fields(CallRecord))
@@ -48,6 +49,23 @@ class CallHistory:
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def record_from_row(row: dict[str, Any]) -> CallRecord:
+    """A line of ``calls.jsonl`` back into the engine's record (ValueError if it is not one)."""
+    try:
+        kw = {name: row[name] for name in _FIELDS if name in row}
+        kw["call"] = CallId(str(kw["call"]))
+        kw["queue"] = QueueName(str(kw["queue"]))
+        kw["final_queue"] = QueueName(str(kw["final_queue"]))
+        kw["outcome"] = Outcome(kw["outcome"])
+        if kw.get("agent") is not None:
+            kw["agent"] = AgentId(str(kw["agent"]))
+        if kw.get("exit_reason") is not None:
+            kw["exit_reason"] = ExitReason(kw["exit_reason"])
+        return CallRecord(**kw)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"not a call record ({type(e).__name__}: {e}): {row!r:.200}") from None
 
 
 class AgentStore:

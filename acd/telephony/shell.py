@@ -82,6 +82,9 @@ class CallShell:
         # set by acd.telephony.resync.Resyncer (it needs the AMI listings)
         self.on_resync: Callable[[str], Coroutine[Any, Any, None]] | None = None
         self.on_adopt: Callable[[str, str, float | None], Coroutine[Any, Any, None]] | None = None
+        # told of every effect after the shell carried it out (the CRM link); must not
+        # raise nor block: routing waits for nobody
+        self.listeners: list[Callable[[fx.Effect], None]] = []
 
     # inputs
 
@@ -199,6 +202,8 @@ class CallShell:
                 self.agents.changed(e.agent, e.new, e.reason)
             else:
                 self._finished(e)
+            for listener in self.listeners:
+                listener(e)
         self.arm_timer()
 
     def _offer(self, e: fx.OfferCall) -> None:

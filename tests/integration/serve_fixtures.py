@@ -174,14 +174,20 @@ def _test_config(tmp: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def serve_rig(
-    start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    start_asterisk: Callable[..., AsteriskRig],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> ServeRig:
+    # one instance per test module: two modules' instances live in one session
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:20]
     tmp = tmp_path_factory.mktemp("serve")
     config = _test_config(tmp)
     answer, noanswer = free_port(), free_port()
     contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
     contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
-    rig = start_asterisk("serve", config=str(config), survey=False, static_contacts=contacts)
+    rig = start_asterisk(
+        f"serve-{module}", config=str(config), survey=False, static_contacts=contacts
+    )
     scenarios = {n: _safe_scenario(n, tmp) for n in ("resident", "agent", "agent_noanswer")}
     return ServeRig(rig, config, answer, noanswer, scenarios)
 

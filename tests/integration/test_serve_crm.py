@@ -1,0 +1,120 @@
+"""``hotline serve`` with ``[crm]`` and ``[web]`` against real Asterisk and SIPp: the seat
+rings, the agent's offer shows the caller's resident and open case, and the
+finished call is an interaction in the CRM under Asterisk's unique id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from acd.telephony.asterisk_instance import free_port
+from acd.telephony.sipp import agent_rows, resident_rows
+from acd.types import FakeClock
+from crm.lifecycle import Role
+from crm.models import NewCase, NewResident, Phone, User
+from crm.repository import SqliteCrm
+from crm.settings import CrmSettings
+from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+NUMBER = "13912345678"
+PASSWORD = "correct horse battery"
+
+
+async def _seed(db: Path) -> tuple[int, int]:
+    repo = await SqliteCrm.open(str(db), CrmSettings(durability="normal"), FakeClock(time.time()))
+    try:
+        r = await repo.residents.create(NewResident("李四", (Phone(NUMBER),)))
+        case = await repo.cases.create(
+            NewCase("elderly_care", "助餐", "每日送餐", resident_id=r.id), User("ann", Role.AGENT)
+        )
+        await repo.users.add("ann", PASSWORD, Role.AGENT)
+        return r.id, case.id
+    finally:
+        await repo.close()
+
+
+def test_ringing_seat_gets_the_screen_pop_and_the_call_becomes_an_interaction(
+    serve_rig: ServeRig, tmp_path: Path
+) -> None:
+    web_port = free_port()
+    config = tmp_path / "hotline-crm.toml"
+    config.write_text(
+        serve_rig.config_path.read_text(encoding="utf-8")
+        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms-outbox.log"}"\n'
+        + f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n',
+        encoding="utf-8",
+    )
+    state = tmp_path / "state"
+    state.mkdir()
+    resident_id, case_id = asyncio.run(_seed(state / "crm.db"))
+    s = ServeProcess(dataclasses.replace(serve_rig, config_path=config), state)
+    agent = ANSWERING[0]
+    try:
+        s.start()
+        web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
+        r = web.post("/api/crm/login", json={"name": "ann", "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        web.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        s.agent(agent, "login")
+        assert web.get(f"/api/agents/{agent}/offer").json()["offer"] is None
+        assert web.get("/api/agents/nobody/offer").status_code == 404
+        seat = serve_rig.sipp(
+            "agent",
+            local_port=serve_rig.answer_port,
+            rows=agent_rows([(3000, 1500)]),  # rings 3 s: time to look while it rings
+            max_time_s=60,
+        )
+        caller = serve_rig.sipp(
+            "resident",
+            local_ip=serve_rig.asterisk.settings.trunk_address,
+            remote=serve_rig.asterisk.sip_target,
+            rows=resident_rows([60_000], caller=NUMBER),
+            max_time_s=60,
+        )
+        with seat, caller:
+
+            def ringing() -> dict[str, Any] | None:
+                body: dict[str, Any] = web.get(f"/api/agents/{agent}/offer").json()
+                return body if body["state"] == "offered" else None
+
+            offer = wait_until(ringing, 20, "the seat to ring")
+            assert offer["offer"]["caller"] == NUMBER and offer["offer"]["queue"]
+            assert offer["offer"]["waited_s"] >= 0
+            pop = offer["screen_pop"]
+            assert [p["id"] for p in pop["residents"]] == [resident_id], offer
+            assert [c["id"] for c in pop["open_cases"]] == [case_id], offer
+            wait_until(lambda: s.history(), 60, "the call's record")
+            seat.wait(30)
+        (rec,) = s.history()
+        assert re.fullmatch(r"\d+\.\d+", rec["call"]), rec  # Asterisk's UNIQUEID
+
+        def linked() -> list[dict[str, Any]]:
+            body = web.get(f"/api/crm/cases/{case_id}").json()
+            calls: list[dict[str, Any]] = body["calls"]
+            return calls
+
+        (it,) = wait_until(linked, 20, "the interaction in the CRM")
+        assert it["uniqueid"] == rec["call"] and it["resident_id"] == resident_id
+        assert (it["queue"], it["agent"], it["outcome"]) == (rec["final_queue"], agent, "answered")
+        assert it["caller"] == NUMBER and it["case_id"] == case_id
+        assert abs(it["wait_s"] - rec["wait_s"]) < 0.01 and 2.5 < it["wait_s"] < 10
+        assert 1.0 < it["talk_s"] < 5
+        assert web.get(f"/api/agents/{agent}/offer").json()["offer"] is None
+        web.close()
+    finally:
+        with contextlib.suppress(RuntimeError):  # Asterisk down: no channel left either
+            serve_rig.asterisk.instance.cli("channel request hangup all")
+        code = s.stop()
+    assert code == 0, s.log_tail()
+    assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
