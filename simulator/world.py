@@ -135,6 +135,7 @@ class World:
         self.meter = AgentTimeMeter(interval_s)
         self.tally = Tally()
         self.pause_reason: dict[str, str | None] = {}
+        self._pending_login: set[str] = set()  # the next shift, waiting for the seat
         self.on_record = on_record
         self._next = 0
         self.on_effect: dict[type, Callable[[Any], None]] = {
@@ -269,7 +270,10 @@ class World:
         self.meter.observe(e)
         self.tally.agent_state[e.agent] = e.new
         self.pause_reason[e.agent] = e.reason
-        if e.new == "paused" and e.reason == self.autopause_reason:
+        if e.new == "logged-out" and e.agent in self._pending_login:
+            self._pending_login.discard(e.agent)
+            self.sched.call_at(self.sched.now(), self._login, e.agent)
+        elif e.new == "paused" and e.reason == self.autopause_reason:
             at = self.sched.now() + grid(self.behaviour.no_answer_recover_s)
             self.sched.call_at(at, self._recover, e.agent)
 
@@ -281,6 +285,10 @@ class World:
     def _login(self, agent: AgentId) -> None:
         if self.tally.agent_state.get(agent, "logged-out") == "logged-out":
             self.send(ev.AgentLoggedIn(agent))
+        else:
+            # A handover: the last shift on this seat is finishing a call and logs out
+            # when it ends; the next shift logs in then, not never.
+            self._pending_login.add(agent)
 
     def _logout(self, agent: AgentId) -> None:
         if self.tally.agent_state.get(agent, "logged-out") != "logged-out":
