@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from acd import effects as fx
 from acd import events as ev
 from acd.config import AcdConfig, QueueConfig
-from acd.pools import Pool
+from acd.pools import Pool, ReadySet, order_skills
 from acd.strategies import Requirement
 from acd.types import AgentId, CallId, Clock, QueueName
 from agents.agent import AfterCall, Agent
@@ -51,6 +51,8 @@ class AgentSide:
         self.pools: dict[tuple[Requirement, str], Pool] = {}
         self._pool_cache: dict[tuple[str, int, str | None], Pool] = {}
         self.agent_pools: dict[str, list[Pool]] = {a: [] for a in self.agents}
+        self.ready_sets: dict[tuple[frozenset[str], str, tuple[str, ...]], ReadySet] = {}
+        self.agent_sets: dict[str, list[ReadySet]] = {a: [] for a in self.agents}
         self._pooled: set[str] = set()
         self._wrap_timers: dict[str, Timer] = {}
         self._queue_reqs = {q.name: self._step_requirements(q) for q in config.queues.values()}
@@ -109,15 +111,35 @@ class AgentSide:
             pool = self.pools[key] = Pool(requirement, q.strategy)
             for agent in self.agents.values():
                 if pool.eligible(agent):
-                    self._join_pool(pool, agent)
+                    pool.members.add(agent.id)
+                    self.agent_pools[agent.id].append(pool)
+            pool.ready = self._ready_set(pool)
         self._pool_cache[cache_key] = pool
         return pool
 
-    def _join_pool(self, pool: Pool, agent: Agent) -> None:
-        pool.members.add(agent.id)
-        self.agent_pools[agent.id].append(pool)
-        if agent.id in self._pooled:
-            pool.add_ready(agent)
+    def _ready_set(self, pool: Pool) -> ReadySet:
+        """The ready set for ``pool``: shared with every pool that has the same members
+        in the same order, created (with the agents ready now) if there is none."""
+        sig = (
+            frozenset(pool.members),
+            pool.strategy,
+            order_skills(pool.requirement, pool.strategy),
+        )
+        ready = self.ready_sets.get(sig)
+        if ready is None:
+            ready = self.ready_sets[sig] = ReadySet(pool.requirement, pool.strategy)
+            for agent_id in sorted(pool.members):
+                self.agent_sets[agent_id].append(ready)
+                if agent_id in self._pooled:
+                    ready.add(self.agents[agent_id])
+        return ready
+
+    def _regroup(self) -> None:
+        """Rebuild the ready sets after pool members changed (an agent's skills)."""
+        self.ready_sets = {}
+        self.agent_sets = {a: [] for a in self.agents}
+        for pool in self.pools.values():
+            pool.ready = self._ready_set(pool)
 
     def _capable_queues(self, agent: Agent) -> list[QueueName]:
         """Queues that ``agent`` could serve at some escalation step (for join/leave-empty)."""
@@ -136,15 +158,15 @@ class AgentSide:
         if self._route_agent(agent):
             return
         self._pooled.add(agent.id)
-        for pool in self.agent_pools[agent.id]:
-            pool.add_ready(agent)
+        for ready in self.agent_sets[agent.id]:
+            ready.add(agent)
 
     def _unavailable(self, agent: Agent) -> None:
         agent.avail_version += 1
         if agent.id in self._pooled:
             self._pooled.discard(agent.id)
-            for pool in self.agent_pools[agent.id]:
-                pool.remove_ready(agent)
+            for ready in self.agent_sets[agent.id]:
+                ready.remove(agent)
 
     def _route_agent(self, agent: Agent) -> bool:
         """Offer the available ``agent`` its best waiting call, if any."""
@@ -410,13 +432,15 @@ class AgentSide:
         was_available = agent.available
         if was_available:
             self._unavailable(agent)
-        for pool in self.agent_pools[agent.id]:
-            pool.members.discard(agent.id)
-        self.agent_pools[agent.id] = []
         agent.skills = dict(e.skills)
+        self.agent_pools[agent.id] = []
         for pool in self.pools.values():
             if pool.eligible(agent):
-                self._join_pool(pool, agent)
+                pool.members.add(agent.id)
+                self.agent_pools[agent.id].append(pool)
+            else:
+                pool.members.discard(agent.id)
+        self._regroup()
         old_queues = self.capable[agent.id]
         self.capable[agent.id] = self._capable_queues(agent)
         presence = self._presence(agent)

@@ -1,8 +1,9 @@
 """Pools: one per distinct requirement (skills with minimum levels) and strategy.
 
-A pool knows which agents meet its requirement, keeps its ready agents in
-strategy order and its waiting calls in queue order (priority, then arrival).
-Both are heaps with lazy deletion: an entry carries the version its agent or
+A pool knows which agents meet its requirement, finds its ready agents in
+strategy order (a :class:`ReadySet`, shared with the pools that have the same
+members and order) and keeps its waiting calls in queue order (priority, then
+arrival). Both are heaps with lazy deletion: an entry carries the version its agent or
 call had when pushed, and is skipped once that version has moved on. That keeps
 every routing decision O(log n) instead of a scan over all agents and calls.
 """
@@ -23,68 +24,56 @@ AgentEntry = tuple[tuple[float, ...], int, int, Agent]
 CallEntry = tuple[int, float, int, int, "Call"]
 
 
-class Pool:
-    __slots__ = (
-        "_agents",
-        "_calls",
-        "_key",
-        "_rr",
-        "_rr_agents",
-        "live_agents",
-        "live_calls",
-        "members",
-        "requirement",
-        "rr_last",
-        "strategy",
-    )
+def order_skills(requirement: Requirement, strategy: str) -> tuple[str, ...]:
+    """What a strategy's order reads of the requirement: best-skill sums the agent's
+    levels in its skills; the other strategies do not look at it."""
+    return tuple(skill for skill, _ in requirement) if strategy == "best-skill" else ()
+
+
+class ReadySet:
+    """Ready agents in one strategy's order: a heap with lazy deletion, or a ring for
+    round-robin.
+
+    Pools whose members are the same agents, ordered the same way, share one set
+    (see :meth:`acd.engine_agents.AgentSide._ready_set`): an agent who becomes ready
+    is pushed once per set, not once per pool it could serve.
+    """
+
+    __slots__ = ("_agents", "_key", "_rr", "_rr_agents", "live", "requirement")
 
     def __init__(self, requirement: Requirement, strategy: str) -> None:
         self.requirement = requirement
-        self.strategy = strategy
         self._key = KEYS.get(strategy)
-        self.members: set[str] = set()
         self._agents: list[AgentEntry] = []
-        self._calls: list[CallEntry] = []
         self._rr: list[int] = []  # round-robin: sorted roster positions of ready members
         self._rr_agents: dict[int, Agent] = {}
-        self.rr_last = -1
-        self.live_agents = 0
-        self.live_calls = 0
+        self.live = 0
 
-    def __repr__(self) -> str:
-        return f"Pool({self.requirement!r}, {self.strategy!r})"
-
-    def eligible(self, agent: Agent) -> bool:
-        skills = agent.skills
-        return all(skills.get(skill, 0) >= level for skill, level in self.requirement)
-
-    # ready agents
-
-    def add_ready(self, agent: Agent) -> None:
-        self.live_agents += 1
+    def add(self, agent: Agent) -> None:
+        self.live += 1
         if self._key is None:
             bisect.insort(self._rr, agent.position)
             self._rr_agents[agent.position] = agent
             return
         key = self._key(agent, self.requirement)
         heapq.heappush(self._agents, (key, agent.position, agent.avail_version, agent))
-        if len(self._agents) > 2 * self.live_agents + 64:
-            self._compact_agents()
+        if len(self._agents) > 2 * self.live + 64:
+            self._compact()
 
-    def remove_ready(self, agent: Agent) -> None:
+    def remove(self, agent: Agent) -> None:
         """The agent is no longer available (its version has already moved on)."""
-        self.live_agents -= 1
+        self.live -= 1
         if self._key is None:
             i = bisect.bisect_left(self._rr, agent.position)
             if i < len(self._rr) and self._rr[i] == agent.position:
                 del self._rr[i]
                 del self._rr_agents[agent.position]
 
-    def best_agent(self) -> Agent | None:
+    def best(self, rr_last: int) -> Agent | None:
         if self._key is None:
             if not self._rr:
                 return None
-            i = bisect.bisect_right(self._rr, self.rr_last)
+            i = bisect.bisect_right(self._rr, rr_last)
             return self._rr_agents[self._rr[i if i < len(self._rr) else 0]]
         heap = self._agents
         while heap:
@@ -94,9 +83,40 @@ class Pool:
             heapq.heappop(heap)
         return None
 
-    def _compact_agents(self) -> None:
+    def _compact(self) -> None:
         self._agents = [e for e in self._agents if e[2] == e[3].avail_version and e[3].available]
         heapq.heapify(self._agents)
+
+
+class Pool:
+    __slots__ = (
+        "_calls",
+        "live_calls",
+        "members",
+        "ready",
+        "requirement",
+        "rr_last",
+        "strategy",
+    )
+
+    def __init__(self, requirement: Requirement, strategy: str) -> None:
+        self.requirement = requirement
+        self.strategy = strategy
+        self.members: set[str] = set()
+        self.ready = ReadySet(requirement, strategy)  # replaced by a shared one on creation
+        self._calls: list[CallEntry] = []
+        self.rr_last = -1
+        self.live_calls = 0
+
+    def __repr__(self) -> str:
+        return f"Pool({self.requirement!r}, {self.strategy!r})"
+
+    def eligible(self, agent: Agent) -> bool:
+        skills = agent.skills
+        return all(skills.get(skill, 0) >= level for skill, level in self.requirement)
+
+    def best_agent(self) -> Agent | None:
+        return self.ready.best(self.rr_last)
 
     # waiting calls
 
