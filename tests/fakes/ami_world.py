@@ -22,9 +22,8 @@ case owner (so no sticky routing): a scenario with either is refused.
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,7 @@ from acd.telephony.queue_log import QueueLog
 from acd.telephony.serve_settings import ServeSettings
 from acd.telephony.serve_store import CallHistory
 from acd.telephony.shell import CallShell
-from acd.types import AgentId, CallId, ExitReason, QueueName
+from acd.types import AgentId, CallId, Clock, ExitReason, QueueName
 from simulator.run import RunResult
 from simulator.world import Behaviour, CallSpec, Shift, World
 from tests.fakes.asterisk import FakeAsterisk
@@ -53,8 +52,14 @@ class AmiWorld:
     """Between the world and the fake Asterisk: the world's ``send`` and the
     Asterisk's :class:`tests.fakes.asterisk.Listener`."""
 
-    def __init__(self, asterisk: FakeAsterisk) -> None:
-        self.asterisk = asterisk
+    def __init__(
+        self,
+        clock: Clock,
+        settings: ServeSettings,
+        seats: Mapping[str, AgentId],
+        later: Callable[[float, Callable[[Any], None], Any], None],
+    ) -> None:
+        self.asterisk = FakeAsterisk(clock, settings, seats, self, later)
         self.shell: CallShell | None = None
         self.world: World | None = None
 
@@ -157,13 +162,13 @@ async def _main(
     settings: ServeSettings,
 ) -> AmiRun:
     clock, sched = LoopClock(loop), LoopScheduler(loop)
-    asterisk = FakeAsterisk(clock, settings, settings.agent_lookup(cfg), sched.call_at)
-    bridge = AmiWorld(asterisk)
+    bridge = AmiWorld(clock, settings, settings.agent_lookup(cfg), sched.call_at)
+    asterisk = bridge.asterisk
     history = _History(bridge)
     shell = bridge.shell = CallShell(
         Engine(cfg, clock), settings, clock, asterisk, queue_log=_QueueLog(bridge), history=history
     )
-    asterisk.connect(shell.on_ami_event, enqueue_handler(shell), bridge)
+    asterisk.connect(shell.on_ami_event, enqueue_handler(shell))
     world = bridge.world = World(
         sched,
         bridge.send,
@@ -175,7 +180,6 @@ async def _main(
         interval_s=cfg.metrics.interval_s,
     )
     await loop.idle.wait()
-    await asyncio.sleep(0)
     end = loop.time()
     world.meter.close(end)
     world.tally.step(end, 0)

@@ -106,6 +106,7 @@ class FakeAsterisk:
         clock: Clock,
         settings: ServeSettings,
         seats: Mapping[str, AgentId],
+        listener: Listener,
         later: Callable[[float, Callable[[Any], None], Any], None],
         *,
         voicemail_s: float = 20.0,
@@ -113,7 +114,7 @@ class FakeAsterisk:
         self.clock = clock
         self.settings = settings
         self.seats = seats  # PJSIP endpoint -> agent
-        self.listener: Listener | None = None
+        self.listener = listener
         self.later = later  # run fn(arg) at a time (the driver's scheduler)
         self.voicemail_s = voicemail_s
         self.parser = FrameParser()
@@ -127,13 +128,10 @@ class FakeAsterisk:
         self.errors: list[str] = []  # AGI sessions that failed, actions we cannot do
         self._seq = itertools.count(0x1A1)
 
-    def connect(
-        self, on_event: Callable[[AmiMessage], None], agi: Handler, listener: Listener
-    ) -> None:
-        """Hotline's AMI event callback and FastAGI hand-off, and who hears its actions."""
+    def connect(self, on_event: Callable[[AmiMessage], None], agi: Handler) -> None:
+        """Hotline's AMI event callback and its FastAGI hand-off."""
         self.on_event = on_event
         self.agi = agi
-        self.listener = listener
 
     # AMI events out
 
@@ -354,7 +352,6 @@ class FakeAsterisk:
         self._emit("Newstate", leg)
         self._dial("DialBegin", leg, ("DialString", endpoint))
         timeout_s = int(d["Timeout"]) / 1000 - self.settings.ring_margin_s
-        assert self.listener is not None, "FakeAsterisk.connect() first"
         self.listener.ringing(call, agent, QueueName(variables["HOTLINE_QUEUE"]), timeout_s)
         return True, "Originate successfully queued"
 
@@ -374,7 +371,6 @@ class FakeAsterisk:
                 ("Reason", "1"),
                 ("Uniqueid", ch.uniqueid),
             )
-            assert self.listener is not None, "FakeAsterisk.connect() first"
             self.listener.stopped_ringing(ch.call, ch.agent)
         elif ch.bridge is not None:
             self.bridge_ends(ch.call, "agent" if ch.agent is not None else "caller")
@@ -391,7 +387,6 @@ class FakeAsterisk:
         if ch.context == "hotline-hold":
             self._emit("MusicOnHoldStop", ch)
         ch.context, ch.exten, ch.priority = d["Context"], d["Exten"], int(d["Priority"])
-        assert self.listener is not None, "FakeAsterisk.connect() first"
         self.listener.redirected(ch.call, d["Exten"])
         self.later(self.clock.now() + self.voicemail_s, self._after_voicemail, ch)
         return True, "Redirect successful"
