@@ -10,10 +10,9 @@ after which the caller hangs up. Events have the shapes of Asterisk 22's (copied
 from ``tests/fixtures/ami/asterisk22_100calls.raw.gz``) and go through the
 production frame parser before the shell sees them.
 
-It decides nothing: its driver says when a caller arrives or hangs up and when an
-agent answers (:meth:`caller_arrives`, :meth:`caller_hangs_up`,
-:meth:`agent_answers`, :meth:`bridge_ends`), and a :class:`Listener` hears what
-Hotline asked for (ring an agent, stop ringing, send a caller out).
+It decides nothing: its driver says what callers and agents do
+(:meth:`caller_arrives`, :meth:`caller_hangs_up`, :meth:`agent_answers`,
+:meth:`bridge_ends`); a :class:`Listener` hears what Hotline asked for.
 """
 
 from __future__ import annotations
@@ -124,7 +123,6 @@ class FakeAsterisk:
         self.channels: dict[str, _Channel] = {}  # by uniqueid and by name
         self.callers: dict[CallId, _Channel] = {}
         self.legs: dict[CallId, _Channel] = {}  # the agent leg last originated per call
-        self.actions: list[tuple[str, list[tuple[str, str]]]] = []
         self.errors: list[str] = []  # AGI sessions that failed, actions we cannot do
         self._seq = itertools.count(0x1A1)
 
@@ -164,14 +162,13 @@ class FakeAsterisk:
         self.channels[ch.uniqueid] = self.channels[ch.name] = ch
         self._emit("Newchannel", ch)
 
-    def _gone(self, ch: _Channel, cause: str = "16") -> None:
-        self._emit("Hangup", ch, ("Cause", cause), ("Cause-txt", "Normal Clearing"))
+    def _gone(self, ch: _Channel) -> None:
+        self._emit("Hangup", ch, ("Cause", "16"), ("Cause-txt", "Normal Clearing"))
         self.channels.pop(ch.uniqueid, None)
         self.channels.pop(ch.name, None)
-        if self.callers.get(ch.call) is ch:
-            del self.callers[ch.call]
-        if self.legs.get(ch.call) is ch:
-            del self.legs[ch.call]
+        for table in (self.callers, self.legs):
+            if table.get(ch.call) is ch:
+                del table[ch.call]
 
     # what callers and agents do (told by the driver)
 
@@ -317,7 +314,6 @@ class FakeAsterisk:
         action_id: str | None = None,
     ) -> list[AmiMessage]:
         f = fields or []
-        self.actions.append((action, f))
         do = {
             "Originate": self._originate,
             "Hangup": self._hangup,
