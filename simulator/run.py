@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import simpy
 
@@ -40,18 +39,7 @@ def build(
     env: simpy.Environment,
 ) -> tuple[Shell, World]:
     """Wire engine, shell and world on ``env`` (the demo passes a realtime one)."""
-    return wire(cfg, calls, shifts, behaviour, seed, SimPyScheduler(env))
-
-
-def wire(
-    cfg: AcdConfig,
-    calls: Sequence[CallSpec],
-    shifts: Sequence[Shift],
-    behaviour: Behaviour,
-    seed: int,
-    sched: Any,
-) -> tuple[Shell, World]:
-    """Engine, shell and world on one scheduler (SimPy's, or the asyncio driver's)."""
+    sched = SimPyScheduler(env)
     shell = Shell(Engine(cfg, sched), sched)
     world = World(
         sched,

@@ -3,8 +3,9 @@
 It is the same few lines on every clock. :meth:`Shell.send` hands one event to
 the engine, passes each effect to the world, and re-arms the wake-up; the wake
 fires :meth:`acd.engine.Engine.expire` at the engine's next deadline. A
-:class:`Scheduler` supplies the clock: SimPy here (:class:`SimPyScheduler`),
-an asyncio loop in :mod:`simulator.aio`.
+:class:`Scheduler` supplies the clock: SimPy here (:class:`SimPyScheduler`). The
+parity test runs the same :class:`World` around the production shell instead, on a
+virtual-time asyncio loop (``tests/fakes/``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Fakes the tests drive the production code with (no sockets, no Asterisk)."""

@@ -1,0 +1,187 @@
+"""The simulator's world, played to the production shell through a fake Asterisk.
+
+:func:`run_call_shell` is :func:`simulator.run.simulate` with the production
+asyncio shell (:class:`acd.telephony.shell.CallShell`, as ``hotline serve``
+wires it) in place of the simulator's: the same :class:`simulator.world.World`
+decides when callers arrive, how long agents let the phone ring, how long they
+talk, when callers give up and when agents log in or pause, from the same
+``CallSpec``/``Shift``/``Behaviour`` and seed. :class:`AmiWorld` turns those
+decisions into what callers and agents do on a :class:`FakeAsterisk` (which
+reports them as AMI events and the FastAGI hand-off), and turns the AMI actions
+the shell sends back into the effects the world reacts to. All on a
+virtual-time asyncio loop, so a morning runs in well under a second.
+
+Agents' own actions (login, pause, ready, logout) go to the shell the way the
+control API (``hotline agent``) sends them: straight into :meth:`CallShell.feed`.
+Agents and the world learn the outcome of calls from what the shell writes
+(the call history, the queue_log's agent lines). Callbacks have no path in the
+production shell (nothing sends ``CallbackRequested`` and an ``OfferCall`` with
+``callback`` set is rung like any other), and the FastAGI hand-off carries no
+case owner (so no sticky routing): a scenario with either is refused.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from acd import effects as fx
+from acd import events as ev
+from acd.config import AcdConfig
+from acd.engine import Engine
+from acd.records import CallRecord
+from acd.telephony.agi import enqueue_handler
+from acd.telephony.queue_log import QueueLog
+from acd.telephony.serve_settings import ServeSettings
+from acd.telephony.serve_store import CallHistory
+from acd.telephony.shell import CallShell
+from acd.types import AgentId, CallId, Clock, ExitReason, QueueName
+from simulator.run import RunResult
+from simulator.world import Behaviour, CallSpec, Shift, World
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.virtual_loop import LoopClock, LoopScheduler, VirtualTimeLoop
+
+__all__ = ["AmiRun", "AmiWorld", "run_call_shell"]
+
+_AGENT_ACTIONS = (ev.AgentLoggedIn, ev.AgentLoggedOut, ev.AgentReady, ev.AgentPaused)
+
+
+class AmiWorld:
+    """Between the world and the fake Asterisk: the world's ``send`` and the
+    Asterisk's :class:`tests.fakes.asterisk.Listener`."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        settings: ServeSettings,
+        seats: Mapping[str, AgentId],
+        later: Callable[[float, Callable[[Any], None], Any], None],
+    ) -> None:
+        self.asterisk = FakeAsterisk(clock, settings, seats, self, later)
+        self.shell: CallShell | None = None
+        self.world: World | None = None
+
+    def send(self, e: ev.Event) -> None:
+        """What the world says happened becomes what happens on the telephony side."""
+        a = self.asterisk
+        if isinstance(e, ev.CallArrived):
+            if e.case_owner is not None:
+                raise NotImplementedError("the FastAGI hand-off carries no case owner")
+            a.caller_arrives(e.call, e.queue, e.priority, e.language, e.caller)
+        elif isinstance(e, ev.CallerAbandoned):
+            a.caller_hangs_up(e.call)
+        elif isinstance(e, ev.AgentAnswered):
+            a.agent_answers(e.call)
+        elif isinstance(e, ev.CallEnded):
+            a.bridge_ends(e.call, e.by)
+        elif isinstance(e, _AGENT_ACTIONS):
+            assert self.shell is not None
+            self.shell.feed(e)  # the control API's path
+        else:
+            raise NotImplementedError(f"the production shell has no path for {e!r}")
+
+    def _effect(self, effect: Any) -> None:
+        if self.world is not None:
+            self.world.on_effect[type(effect)](effect)
+
+    # what the shell asked Asterisk to do, as the world's effects
+
+    def ringing(self, call: CallId, agent: AgentId, queue: QueueName, timeout_s: float) -> None:
+        self._effect(fx.OfferCall(call, agent, queue, ring_timeout_s=timeout_s))
+
+    def stopped_ringing(self, call: CallId, agent: AgentId) -> None:
+        self._effect(fx.CancelOffer(call, agent, "hung up"))
+
+    def redirected(self, call: CallId, destination: str) -> None:
+        # AMI does not say why; the world reads only the call
+        self._effect(fx.ExitQueue(call, ExitReason.TIMEOUT, destination))
+
+
+class _History(CallHistory):
+    """The call history (``calls.jsonl``), also read by the world as calls finish."""
+
+    def __init__(self, bridge: AmiWorld) -> None:
+        super().__init__(None)
+        self.bridge = bridge
+        self.records: list[CallRecord] = []
+
+    def add(self, record: CallRecord, **extra: Any) -> dict[str, Any]:
+        self.records.append(record)
+        row = super().add(record, **extra)
+        self.bridge._effect(fx.CallFinished(record))
+        return row
+
+
+class _QueueLog(QueueLog):
+    """The queue_log, whose agent lines the world reads (autopause, who is in)."""
+
+    def __init__(self, bridge: AmiWorld) -> None:
+        super().__init__(None)
+        self.bridge = bridge
+
+    def agent_state(self, e: fx.AgentStateChanged) -> None:
+        super().agent_state(e)
+        self.bridge._effect(e)
+
+
+@dataclass(slots=True)
+class AmiRun:
+    result: RunResult
+    shell: CallShell
+    asterisk: FakeAsterisk
+    history: list[CallRecord]  # as the shell wrote them, in order
+
+
+def run_call_shell(
+    cfg: AcdConfig,
+    calls: Sequence[CallSpec],
+    shifts: Sequence[Shift],
+    behaviour: Behaviour,
+    seed: int,
+    settings: ServeSettings | None = None,
+) -> AmiRun:
+    """Run until nothing is left to happen, on a fresh virtual-time loop."""
+    loop = VirtualTimeLoop()
+    try:
+        return loop.run_until_complete(
+            _main(loop, cfg, calls, shifts, behaviour, seed, settings or ServeSettings())
+        )
+    finally:
+        loop.close()
+
+
+async def _main(
+    loop: VirtualTimeLoop,
+    cfg: AcdConfig,
+    calls: Sequence[CallSpec],
+    shifts: Sequence[Shift],
+    behaviour: Behaviour,
+    seed: int,
+    settings: ServeSettings,
+) -> AmiRun:
+    clock, sched = LoopClock(loop), LoopScheduler(loop)
+    bridge = AmiWorld(clock, settings, settings.agent_lookup(cfg), sched.call_at)
+    asterisk = bridge.asterisk
+    history = _History(bridge)
+    shell = bridge.shell = CallShell(
+        Engine(cfg, clock), settings, clock, asterisk, queue_log=_QueueLog(bridge), history=history
+    )
+    asterisk.connect(shell.on_ami_event, enqueue_handler(shell))
+    world = bridge.world = World(
+        sched,
+        bridge.send,
+        calls,
+        shifts,
+        behaviour,
+        random.Random(seed),
+        autopause_reason=cfg.autopause_reason,
+        interval_s=cfg.metrics.interval_s,
+    )
+    await loop.idle.wait()
+    end = loop.time()
+    world.meter.close(end)
+    world.tally.step(end, 0)
+    result = RunResult(world.records, world.meter, world.tally, end, len(calls))
+    return AmiRun(result, shell, asterisk, history.records)
