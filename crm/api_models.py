@@ -10,6 +10,7 @@ from crm.lifecycle import Action, Role
 
 Text = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=10_000)]
+AgentIdText = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
 
 
 class Strict(BaseModel):
@@ -92,8 +93,13 @@ class InteractionIn(Strict):
     case_id: Annotated[int, Field(ge=1)] | None = None
 
 
+class UserAgentIn(Strict):
+    agent_id: AgentIdText | None  # null: the user is no agent (no sticky routing)
+
+
 class UserIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.@-]+$")]
     password: Annotated[str, Field(min_length=8, max_length=256)]
     role: Role
     department: Annotated[str, Field(max_length=64)] | None = None
+    agent_id: AgentIdText | None = None  # the ACD agent (seat) this user is

@@ -3,6 +3,10 @@
 Passwords are stored as scrypt hashes (``hashlib.scrypt``, n=2**14, r=8, p=1,
 a 16-byte random salt), compared in constant time. A login returns a random
 bearer token; only its SHA-256 is stored, with an expiry.
+
+A user may be an ACD agent: ``agent_id`` is the agent (seat) id of the hotline
+config (``"2001"``), set by an admin, at most one user per agent. It is what
+sticky routing maps a case's owner to (:meth:`crm.cases.CaseStore.owner_agents`).
 """
 
 from __future__ import annotations
@@ -12,17 +16,30 @@ import base64
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import sqlite3
 
 from crm.db import Database
-from crm.errors import AuthenticationError, DuplicateError, InvalidFieldError
+from crm.errors import AuthenticationError, DuplicateError, InvalidFieldError, NotFoundError
 from crm.lifecycle import Role
 from crm.models import User
 from crm.types import Clock
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 8
+AGENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+
+
+def check_agent_id(agent_id: str | None) -> str | None:
+    """An agent id as in the hotline config ("2001"), or None for "not an agent"."""
+    if agent_id is None:
+        return None
+    if not AGENT_ID.match(agent_id):
+        raise InvalidFieldError(
+            "agent_id", f"1 to 32 letters, digits, '_', '.', '-'; got {agent_id!r}"
+        )
+    return agent_id
 
 
 def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
@@ -67,7 +84,12 @@ class UserStore:
         self.ttl = session_ttl_s
 
     async def add(
-        self, name: str, password: str, role: Role, department: str | None = None
+        self,
+        name: str,
+        password: str,
+        role: Role,
+        department: str | None = None,
+        agent_id: str | None = None,
     ) -> User:
         if not name.strip() or len(name) > 64:
             raise InvalidFieldError("name", "1 to 64 characters")
@@ -75,21 +97,38 @@ class UserStore:
             raise InvalidFieldError("password", f"at least {MIN_PASSWORD} characters")
         if role is Role.DEPARTMENT and not department:
             raise InvalidFieldError("department", "is required for a department user")
+        check_agent_id(agent_id)
         hashed = await asyncio.to_thread(hash_password, password)
         try:
             async with self.db.write() as conn:
                 await conn.execute(
-                    "INSERT INTO users (name, role, department, password_hash, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (name, role.value, department, hashed, self.clock.now()),
+                    "INSERT INTO users (name, role, department, password_hash, created_at,"
+                    " agent_id) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, role.value, department, hashed, self.clock.now(), agent_id),
                 )
-        except sqlite3.IntegrityError:
-            raise DuplicateError("name", f"user {name!r} exists") from None
-        return User(name, role, department)
+        except sqlite3.IntegrityError as e:
+            raise _duplicate(e, name, agent_id) from None
+        return User(name, role, department, agent_id)
+
+    async def set_agent(self, name: str, agent_id: str | None) -> User:
+        """Make ``name`` the user of ACD agent ``agent_id`` (None: of no agent)."""
+        check_agent_id(agent_id)
+        try:
+            async with self.db.write() as conn:
+                await conn.execute("UPDATE users SET agent_id = ? WHERE name = ?", (agent_id, name))
+                async with conn.execute(
+                    "SELECT name, role, department, agent_id FROM users WHERE name = ?", (name,)
+                ) as cur:
+                    row = await cur.fetchone()
+        except sqlite3.IntegrityError as e:
+            raise _duplicate(e, name, agent_id) from None
+        if row is None:
+            raise NotFoundError("user", name)
+        return _user(row)
 
     async def login(self, name: str, password: str) -> tuple[str, User]:
         row = await self.db.fetchone(
-            "SELECT name, role, department, password_hash FROM users"
+            "SELECT name, role, department, agent_id, password_hash FROM users"
             " WHERE name = ? AND disabled = 0",
             (name,),
         )
@@ -105,18 +144,29 @@ class UserStore:
                 "INSERT INTO sessions (token_hash, user, expires_at) VALUES (?, ?, ?)",
                 (_token_hash(token), name, now + self.ttl),
             )
-        return token, User(row["name"], Role(row["role"]), row["department"])
+        return token, _user(row)
 
     async def authenticate(self, token: str) -> User:
         row = await self.db.fetchone(
-            "SELECT u.name, u.role, u.department FROM sessions s JOIN users u ON u.name = s.user"
+            "SELECT u.name, u.role, u.department, u.agent_id"
+            " FROM sessions s JOIN users u ON u.name = s.user"
             " WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
             (_token_hash(token), self.clock.now()),
         )
         if row is None:
             raise AuthenticationError("the token is unknown or has expired; log in again")
-        return User(row["name"], Role(row["role"]), row["department"])
+        return _user(row)
 
     async def logout(self, token: str) -> None:
         async with self.db.write() as conn:
             await conn.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(row["name"], Role(row["role"]), row["department"], row["agent_id"])
+
+
+def _duplicate(e: sqlite3.IntegrityError, name: str, agent_id: str | None) -> DuplicateError:
+    if "agent_id" in str(e):
+        return DuplicateError("agent_id", f"agent {agent_id!r} is another user's")
+    return DuplicateError("name", f"user {name!r} exists")

@@ -15,6 +15,7 @@ import aiosqlite
 
 from crm.db import Database
 from crm.errors import InvalidFieldError, NotFoundError, VersionConflictError
+from crm.identity import normalize_phone
 from crm.lifecycle import Action, Command, Outcome, Status, transition
 from crm.models import Case, CaseEvent, NewCase, User
 from crm.notify import enqueue_for_case
@@ -26,6 +27,7 @@ MAX_TITLE = 200
 MAX_TEXT = 10_000
 # Written exactly as in the partial indexes cases_resident_open and cases_due_open
 # (0001_initial.sql): SQLite uses a partial index only when the terms match as written.
+MAX_OWNER_CASES = 20  # open cases looked at for sticky routing (as the screen-pop's)
 OPEN_SQL = "('accepted', 'dispatched', 'signed', 'returned', 'in_progress', 'replied')"
 
 
@@ -238,6 +240,22 @@ class CaseStore:
                 st = Status(r["status"])
                 await _history(conn, r["id"], now, actor.name, "supervise", st, st, "overdue")
         return len(rows)
+
+    async def owner_agents(self, caller: str) -> tuple[str, ...]:
+        """The ACD agents who own the caller's open cases, for sticky routing: the
+        ``agent_id`` of each open case's owner (an enabled user mapped to an agent),
+        of the residents with the caller's number, the most recently updated case
+        first, each agent once. Raises ``InvalidIdentifierError`` (a ``ValueError``)
+        for a withheld or garbage number."""
+        number = normalize_phone(caller, "caller")
+        rows = await self.db.fetchall(
+            "SELECT u.agent_id FROM cases c JOIN users u ON u.name = c.owner"
+            " WHERE c.resident_id IN (SELECT resident_id FROM phones WHERE number = ?)"
+            f" AND c.status IN {OPEN_SQL} AND u.agent_id IS NOT NULL AND u.disabled = 0"
+            " ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
+            (number, MAX_OWNER_CASES),
+        )
+        return tuple(dict.fromkeys(str(r["agent_id"]) for r in rows))
 
 
 async def _must_exist(conn: aiosqlite.Connection, table: str, what: str, key: int) -> None:

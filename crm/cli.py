@@ -1,7 +1,8 @@
 """``hotline crm``: create, serve, fill and administer a CRM database.
 
     hotline crm init --db crm.db
-    hotline crm user add NAME --role admin [--department housing] --db crm.db
+    hotline crm user add NAME --role admin [--department housing] [--agent-id 2001] --db crm.db
+    hotline crm user agent NAME [AGENT_ID] --db crm.db   # the user's ACD seat (none: clear)
     hotline crm serve --db crm.db [--port 8081] [--config hotline.toml]
     hotline crm generate --db demo.db --residents 100000
     hotline crm deliver --db crm.db          # send queued notifications once
@@ -56,8 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--department")
+    add.add_argument("--agent-id", help="the ACD agent (seat) id this user is, e.g. 2001")
     add.add_argument("--db", required=True)
     add.add_argument("--config")
+    ag = u.add_parser("agent", help="set (or, without AGENT_ID, clear) a user's ACD agent id")
+    ag.add_argument("name")
+    ag.add_argument("agent_id", nargs="?")
+    ag.add_argument("--db", required=True)
+    ag.add_argument("--config")
     return p
 
 
@@ -99,10 +106,14 @@ async def _admin(a: argparse.Namespace, settings: CrmSettings) -> int:
         elif a.cmd == "supervise":
             n = await repo.cases.flag_overdue(User("system", Role.SUPERVISOR))
             print(f"{n} overdue case(s) put under supervision")
+        elif a.ucmd == "agent":
+            user = await repo.users.set_agent(a.name, a.agent_id)
+            print(f"{user.name}: agent {user.agent_id or '(none)'}")
         else:
             password = os.environ.get("HOTLINE_PASSWORD") or getpass.getpass("password: ")
-            user = await repo.users.add(a.name, password, Role(a.role), a.department)
-            print(f"added {user.name} ({user.role.value})")
+            user = await repo.users.add(a.name, password, Role(a.role), a.department, a.agent_id)
+            agent = f", agent {user.agent_id}" if user.agent_id else ""
+            print(f"added {user.name} ({user.role.value}{agent})")
         return 0
     except (CrmError, InvalidIdentifierError) as e:
         print(f"hotline crm: {e}", file=sys.stderr)

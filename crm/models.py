@@ -129,6 +129,7 @@ class User:
     name: str
     role: Role
     department: str | None = None
+    agent_id: str | None = None  # the ACD agent (seat) this user is, for sticky routing
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from crm.api_models import (
     ResidentIn,
     ResidentPatch,
     SurveyIn,
+    UserAgentIn,
     UserIn,
 )
 from crm.errors import ForbiddenError
@@ -74,8 +75,16 @@ async def me(user: Annotated[User, Depends(Require(*ALL_ROLES))]) -> dict[str, A
 async def add_user(
     body: UserIn, repo: Repo, user: Annotated[User, Depends(Require())]
 ) -> dict[str, Any]:
-    made = await repo.users.add(body.name, body.password, body.role, body.department)
+    made = await repo.users.add(body.name, body.password, body.role, body.department, body.agent_id)
     return {"user": out(made)}
+
+
+@router.put("/users/{name}/agent")
+async def set_user_agent(
+    name: str, body: UserAgentIn, repo: Repo, user: Annotated[User, Depends(Require())]
+) -> dict[str, Any]:
+    """Which ACD agent (seat) the user is: the cases it owns route their callers there."""
+    return {"user": out(await repo.users.set_agent(name, body.agent_id))}
 
 
 @router.post("/residents", status_code=201)

@@ -12,7 +12,10 @@ dialplan or the IVR), else the defaults; it keeps the dialplan's
 ``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or sets them), writes the
 validated values back (so a restarted shell adopts the caller with its place
 kept), enqueues the call and returns: the dialplan then holds the caller with
-music until an agent leg bridges it. Other scripts (``survey``) end at once. Bad values are
+music until an agent leg bridges it. With the CRM on, the call is enqueued with
+its ``case_owner`` (sticky routing), looked up while the variables go back and
+forth and waited for only within a strict budget
+(:mod:`acd.telephony.case_owner`). Other scripts (``survey``) end at once. Bad values are
 logged with the field's name and replaced by defaults, never dropping the call.
 """
 
@@ -24,7 +27,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from acd.telephony.shell import CallShell
-from acd.types import CallId, QueueName
+from acd.types import AgentId, CallId, QueueName
 
 __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
 
@@ -78,6 +81,7 @@ class AgiSession:
 
 
 Handler = Callable[[AgiSession], Awaitable[None]]
+OwnerOf = Callable[[CallId, str], Awaitable[AgentId | None]]
 
 
 class FastAgiServer:
@@ -115,12 +119,12 @@ class FastAgiServer:
             writer.close()
 
 
-def enqueue_handler(shell: CallShell) -> Handler:
-    """The hand-off from the dialplan to the engine."""
-    config = shell.config
+def enqueue_handler(shell: CallShell, owner_of: OwnerOf | None = None) -> Handler:
+    """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
+    agent owning the caller's open case (bounded in time, never raising), if any."""
 
     async def handle(agi: AgiSession) -> None:
-        env, args = agi.env, agi.args
+        env = agi.env
         script = env.get("agi_network_script", "").strip("/")
         if script not in ("inbound", "enqueue", ""):
             log.debug("AGI script %r is not Hotline's hand-off: nothing to do", script)
@@ -128,46 +132,69 @@ def enqueue_handler(shell: CallShell) -> Handler:
         channel, uid = env.get("agi_channel", ""), env.get("agi_uniqueid", "")
         if not channel or not uid:
             raise AgiError("AGI environment lacks agi_channel / agi_uniqueid")
-        queue = (args[0] if args else "") or await agi.get_variable("HOTLINE_QUEUE")
-        priority = (args[1] if len(args) > 1 else "") or await agi.get_variable("HOTLINE_PRIORITY")
-        language = (args[2] if len(args) > 2 else "") or await agi.get_variable("HOTLINE_LANGUAGE")
-        if queue not in config.queues:
-            if queue:
-                log.warning("AGI queue %r unknown: caller %s goes to the default", queue, channel)
-            queue = config.default_queue or next(iter(config.queues))
-        if priority not in config.priorities:
-            if priority:
-                log.warning("AGI priority %r unknown: caller %s is normal", priority, channel)
-            priority = "normal"
-        if language and config.languages and language not in config.languages:
-            log.warning("AGI language %r unknown: ignored for caller %s", language, channel)
-            language = ""
         caller = env.get("agi_callerid", "")
         if caller in ("unknown", "<unknown>"):
             caller = ""
-        now = shell.clock.now()
-        arrived = _epoch(await agi.get_variable("HOTLINE_ARRIVED_AT"), now)
-        call = await agi.get_variable("HOTLINE_CALL_ID") or uid
-        for name, value in (
-            ("HOTLINE_CALL_ID", call),
-            ("HOTLINE_QUEUE", queue),
-            ("HOTLINE_PRIORITY", priority),
-            ("HOTLINE_LANGUAGE", language),
-            ("HOTLINE_ARRIVED_AT", f"{arrived:.3f}"),
-        ):
-            await agi.set_variable(name, value)
-        shell.enqueue(
-            CallId(call),
-            channel,
-            uid,
-            QueueName(queue),
-            priority=priority,
-            caller=caller,
-            language=language or None,
-            arrived_at=arrived,
-        )
+        if owner_of is None or not caller:
+            await _hand_off(shell, agi, channel, uid, caller, None)
+            return
+        owner = asyncio.ensure_future(owner_of(CallId(uid), caller))  # runs meanwhile
+        try:
+            await _hand_off(shell, agi, channel, uid, caller, owner)
+        finally:
+            owner.cancel()  # done by now, unless the channel hung up
 
     return handle
+
+
+async def _hand_off(
+    shell: CallShell,
+    agi: AgiSession,
+    channel: str,
+    uid: str,
+    caller: str,
+    owner: asyncio.Future[AgentId | None] | None,
+) -> None:
+    """Validate and write back the call's variables, then enqueue it (with the case
+    owner ``owner`` resolves to, awaited last: it ran meanwhile)."""
+    config, args = shell.config, agi.args
+    queue = (args[0] if args else "") or await agi.get_variable("HOTLINE_QUEUE")
+    priority = (args[1] if len(args) > 1 else "") or await agi.get_variable("HOTLINE_PRIORITY")
+    language = (args[2] if len(args) > 2 else "") or await agi.get_variable("HOTLINE_LANGUAGE")
+    if queue not in config.queues:
+        if queue:
+            log.warning("AGI queue %r unknown: caller %s goes to the default", queue, channel)
+        queue = config.default_queue or next(iter(config.queues))
+    if priority not in config.priorities:
+        if priority:
+            log.warning("AGI priority %r unknown: caller %s is normal", priority, channel)
+        priority = "normal"
+    if language and config.languages and language not in config.languages:
+        log.warning("AGI language %r unknown: ignored for caller %s", language, channel)
+        language = ""
+    now = shell.clock.now()
+    arrived = _epoch(await agi.get_variable("HOTLINE_ARRIVED_AT"), now)
+    call = await agi.get_variable("HOTLINE_CALL_ID") or uid
+    for name, value in (
+        ("HOTLINE_CALL_ID", call),
+        ("HOTLINE_QUEUE", queue),
+        ("HOTLINE_PRIORITY", priority),
+        ("HOTLINE_LANGUAGE", language),
+        ("HOTLINE_ARRIVED_AT", f"{arrived:.3f}"),
+    ):
+        await agi.set_variable(name, value)
+    case_owner = await owner if owner is not None else None
+    shell.enqueue(
+        CallId(call),
+        channel,
+        uid,
+        QueueName(queue),
+        priority=priority,
+        caller=caller,
+        language=language or None,
+        arrived_at=arrived,
+        case_owner=case_owner,
+    )
 
 
 def _epoch(text: str, now: float) -> float:

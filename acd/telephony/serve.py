@@ -1,11 +1,12 @@
 """``hotline serve``: the production shell, one asyncio process (the composition root).
 
 AMI client + FastAGI hand-off + the routing engine + its timer + the control
-API, and with ``[crm]`` / ``[web]`` the CRM link and the browser-facing API,
-wired by hand here. Start-up order matters: agents' presence is restored
-from the state directory, then AMI logs in and resynchronises (adopting
-callers still holding), and only then is the FastAGI port opened, so no call
-is routed before the shell knows which agents can be reached.
+API, and with ``[crm]`` / ``[web]`` the CRM link (interactions, screen-pops, the
+case owner for sticky routing) and the browser-facing API, wired by hand here.
+Start-up order matters: agents' presence is restored from the state
+directory, then AMI logs in and resynchronises (adopting callers still
+holding), and only then is the FastAGI port opened, so no call is routed
+before the shell knows which agents can be reached.
 
 SIGTERM / SIGINT stop it cleanly; after a SIGKILL, starting it again adopts the
 callers still holding in Asterisk with their original arrival times.
@@ -28,11 +29,12 @@ from acd import events as ev
 from acd.config import ConfigError, load_config
 from acd.engine import Engine
 from acd.telephony import serve_crm
-from acd.telephony.agi import FastAgiServer, enqueue_handler
+from acd.telephony.agi import FastAgiServer, OwnerOf, enqueue_handler
 from acd.telephony.ami_client import AmiClient
 from acd.telephony.ami_frames import AmiMessage
 from acd.telephony.asterisk_instance import AsteriskInstance, AsteriskStartError
 from acd.telephony.asterisk_root import find_root
+from acd.telephony.case_owner import CaseOwners
 from acd.telephony.control import ControlServer
 from acd.telephony.queue_log import QueueLog
 from acd.telephony.resync import Resyncer
@@ -111,13 +113,23 @@ async def serve(
             link = await stack.enter_async_context(serve_crm.running(settings, shell, stats))
             if link is not None:
                 also.append(link.on_ami_event)
+            owners = None
+            if link is not None and settings.sticky_lookup_s > 0:
+                owners = CaseOwners(
+                    link.repo.cases.owner_agents, config.agents, settings.sticky_lookup_s, stats
+                )
             web = None
             if settings.web_port is not None:
                 web = WebServer(build_web_app(shell, link), settings.web_host, settings.web_port)
         except Exception as e:  # a database that cannot be opened, a port in use
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
             return 2
-        return await _run(settings, shell, ami, first_sync, stop, web, stats)
+        owner_of = owners.owner if owners is not None else None
+        try:
+            return await _run(settings, shell, ami, first_sync, stop, web, stats, owner_of)
+        finally:
+            if owners is not None:
+                await owners.close()
 
 
 async def _run(
@@ -128,12 +140,13 @@ async def _run(
     stop: asyncio.Event,
     web: WebServer | None,
     stats: Counter[str],
+    owner_of: OwnerOf | None = None,
 ) -> int:
     ami_task = asyncio.create_task(ami.run())
     control = ControlServer(shell, settings.control_socket)
     control_task = asyncio.create_task(control.serve())
     web_task = asyncio.create_task(web.serve()) if web is not None else None
-    agi = FastAgiServer(enqueue_handler(shell))
+    agi = FastAgiServer(enqueue_handler(shell, owner_of))
     try:
         waiter = asyncio.create_task(first_sync.wait())
         stopper = asyncio.create_task(stop.wait())

@@ -11,6 +11,9 @@ name here must match the rendered Asterisk configuration.
 A ``[crm]`` section turns the CRM on (its database is ``[serve] crm_db``, by
 default ``crm.db`` in the state directory); ``[web]`` (or ``[crm]``) turns on
 the browser-facing API on a loopback TCP port (``host``, ``port``: 127.0.0.1:8080).
+With the CRM on, the FastAGI hand-off waits at most ``sticky_lookup_s`` (0.05 s;
+0 turns it off) for the agent owning the caller's open case
+(:mod:`acd.telephony.case_owner`).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class ServeSettings:
     ring_margin_s: float = 5.0  # Originate timeout = engine ring timeout + this
     crm: CrmSettings | None = None  # the [crm] section; None: no CRM
     crm_db: Path | None = None  # None: crm.db in the state directory
+    sticky_lookup_s: float = 0.05  # the hand-off waits this long for the case owner; 0: off
     web_host: str = "127.0.0.1"  # loopback only: the web API has no TLS
     web_port: int | None = None  # None: no web API; 0: any free port
 
@@ -109,6 +113,7 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         recordings_dir=_plain(t, "recordings_dir"),
         ring_margin_s=t.number("ring_margin_s", d.ring_margin_s, 0, 60),
         crm_db=Path(t.text("crm_db", "-")) if t.has("crm_db") else None,
+        sticky_lookup_s=t.number("sticky_lookup_s", d.sticky_lookup_s, 0, 1),
     )
     t.done()
     crm = parse_settings(config.section("crm")) if "crm" in config.sections else None

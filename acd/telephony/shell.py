@@ -116,8 +116,10 @@ class CallShell:
         caller: str = "",
         language: str | None = None,
         arrived_at: float | None = None,
+        case_owner: AgentId | None = None,
     ) -> bool:
-        """A caller handed over (FastAGI) or adopted (resync): into the engine."""
+        """A caller handed over (FastAGI) or adopted (resync): into the engine;
+        ``case_owner`` (the hand-off's CRM look-up) for sticky routing."""
         if call in self.legs.calls or uniqueid in self.legs.by_caller_uid:
             self.stats["duplicate_enqueues"] += 1
             return False
@@ -125,7 +127,9 @@ class CallShell:
         leg = CallLeg(call, channel, uniqueid, queue, at, caller=caller, priority=priority)
         leg.position = len(self.engine.waiting(queue)) + 1  # app_queue's "position"
         self.legs.add_call(leg)
-        event = ev.CallArrived(call, queue, priority, caller, language, arrived_at=at)
+        event = ev.CallArrived(
+            call, queue, priority, caller, language, case_owner=case_owner, arrived_at=at
+        )
         if not self.feed(event):
             self.legs.drop_call(call)
             return False

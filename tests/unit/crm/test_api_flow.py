@@ -179,3 +179,25 @@ async def test_the_app_delivers_queued_notifications(api: Api) -> None:  # noqa:
     lines = [json.loads(x) for x in log.read_text("utf-8").splitlines()]
     assert {"to": "13911112222"}.items() <= lines[-1].items()
     assert number["number"] in lines[-1]["body"]
+
+
+async def test_an_admin_maps_users_to_agents(api: Api) -> None:  # noqa: F811
+    body = {"name": "seat7", "password": "long enough", "role": "agent", "agent_id": "2007"}
+    r = await api.as_(Role.ADMIN, "POST", "/api/crm/users", json=body)
+    assert r.status_code == 201, r.text
+    assert r.json()["user"]["agent_id"] == "2007"
+    again = {**body, "name": "seat7b"}
+    r = await api.as_(Role.ADMIN, "POST", "/api/crm/users", json=again)
+    assert r.status_code == 409 and "agent_id" in r.text, r.text
+    r = await api.as_(Role.ADMIN, "PUT", "/api/crm/users/ann/agent", json={"agent_id": "20 1"})
+    assert r.status_code == 422, r.text
+    r = await api.as_(Role.AGENT, "PUT", "/api/crm/users/ann/agent", json={"agent_id": "2001"})
+    assert r.status_code == 403, r.text
+    r = await api.as_(Role.ADMIN, "PUT", "/api/crm/users/ann/agent", json={"agent_id": "2001"})
+    assert r.status_code == 200 and r.json()["user"]["agent_id"] == "2001", r.text
+    r = await api.as_(Role.AGENT, "GET", "/api/crm/me")
+    assert r.json()["user"]["agent_id"] == "2001"
+    r = await api.as_(Role.ADMIN, "PUT", "/api/crm/users/ann/agent", json={"agent_id": None})
+    assert r.status_code == 200 and r.json()["user"]["agent_id"] is None, r.text
+    r = await api.as_(Role.ADMIN, "PUT", "/api/crm/users/nobody/agent", json={"agent_id": None})
+    assert r.status_code == 404, r.text

@@ -15,13 +15,20 @@ def test_init_user_generate_deliver_supervise(
     monkeypatch.chdir(tmp_path)
     db = str(tmp_path / "crm.db")
     assert hotline(["crm", "init", "--db", db]) == 0
-    assert "schema version 2 (applied [1, 2])" in capsys.readouterr().out
+    assert "schema version 3 (applied [1, 2, 3])" in capsys.readouterr().out
     monkeypatch.setenv("HOTLINE_PASSWORD", "long enough")
     assert main(["user", "add", "root", "--role", "admin", "--db", db]) == 0
     assert main(["user", "add", "root", "--role", "admin", "--db", db]) == 1
     assert "user 'root' exists" in capsys.readouterr().err
     assert main(["user", "add", "h", "--role", "department", "--db", db]) == 1
     assert "department: is required" in capsys.readouterr().err
+    assert main(["user", "add", "ann", "--role", "agent", "--agent-id", "2002", "--db", db]) == 0
+    assert "added ann (agent, agent 2002)" in capsys.readouterr().out
+    assert main(["user", "agent", "root", "2002", "--db", db]) == 1
+    assert "agent '2002' is another user's" in capsys.readouterr().err
+    assert main(["user", "agent", "ann", "--db", db]) == 0
+    assert main(["user", "agent", "root", "2002", "--db", db]) == 0
+    assert "root: agent 2002" in capsys.readouterr().out.splitlines()[-1]
     demo = str(tmp_path / "demo.db")
     assert main(["generate", "--db", demo, "--residents", "300"]) == 0
     conn = sqlite3.connect(demo)

@@ -30,7 +30,7 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 def test_from_empty(tmp_path: Path) -> None:
     assert migrate_file(str(tmp_path / "a.db")) == list(range(1, LATEST + 1))
     conn = sqlite3.connect(tmp_path / "a.db")
-    assert schema_version(conn) == LATEST == 2
+    assert schema_version(conn) == LATEST == 3
     assert {"residents", "cases", "case_fts", "outbox", "audit_log"} <= tables(conn)
     assert migrate(conn) == []  # idempotent at start
 
@@ -40,12 +40,30 @@ def test_from_the_previous_version_keeps_and_indexes_the_data(tmp_path: Path) ->
     assert migrate(conn, target=1) == [1]
     conn.executescript(V1_ROWS)
     assert "case_fts" not in tables(conn)
-    assert migrate(conn) == [2]
+    assert migrate(conn, target=2) == [2]
     assert schema_version(conn) == 2
     hits = conn.execute("SELECT rowid FROM case_fts WHERE case_fts MATCH '\"电梯故\"'").fetchall()
     assert hits == [(1,)]
     hits = conn.execute("SELECT rowid FROM case_fts WHERE case_fts MATCH '\"broken\"'").fetchall()
     assert hits == [(1,)]
+
+
+def test_from_version_2_users_keep_their_sessions_and_are_no_agent(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "u.db")
+    assert migrate(conn, target=2) == [1, 2]
+    conn.executescript(
+        "INSERT INTO users (name, role, password_hash, created_at) VALUES ('ann', 'agent', 'x', 0);"
+        "INSERT INTO users (name, role, password_hash, created_at) VALUES ('bob', 'agent', 'x', 0);"
+        "INSERT INTO sessions (token_hash, user, expires_at) VALUES ('h', 'ann', 9);"
+    )
+    assert migrate(conn) == [3]
+    assert schema_version(conn) == 3
+    rows = conn.execute("SELECT name, agent_id FROM users ORDER BY name").fetchall()
+    assert rows == [("ann", None), ("bob", None)]
+    assert conn.execute("SELECT user FROM sessions").fetchall() == [("ann",)]
+    conn.execute("UPDATE users SET agent_id = '2001' WHERE name = 'ann'")
+    with pytest.raises(sqlite3.IntegrityError, match=r"users\.agent_id"):
+        conn.execute("UPDATE users SET agent_id = '2001' WHERE name = 'bob'")
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:
@@ -84,7 +102,11 @@ def test_open_case_queries_use_the_partial_indexes(tmp_path: Path) -> None:
         "cases_resident_open": f"SELECT * FROM cases WHERE resident_id IN (1, 2)"
         f" AND status IN {OPEN_SQL} ORDER BY created_at DESC LIMIT 20",
         "cases_due_open": f"SELECT id FROM cases WHERE status IN {OPEN_SQL} AND due_at < 5",
+        "cases_resident_open ": "SELECT u.agent_id FROM cases c JOIN users u ON u.name = c.owner"
+        " WHERE c.resident_id IN (SELECT resident_id FROM phones WHERE number = '1')"
+        f" AND c.status IN {OPEN_SQL} AND u.agent_id IS NOT NULL AND u.disabled = 0"
+        " ORDER BY c.updated_at DESC, c.id DESC LIMIT 20",
     }
     for index, sql in plans.items():
         plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
-        assert f"USING INDEX {index}" in plan, plan
+        assert f"USING INDEX {index.strip()}" in plan, plan

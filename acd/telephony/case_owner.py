@@ -1,0 +1,122 @@
+"""Sticky routing on real calls: at the FastAGI hand-off, the agent who owns the
+caller's open case, asked of the CRM within a strict time budget.
+
+**The rule.** The CRM answers :meth:`crm.cases.CaseStore.owner_agents`: among the
+open cases of the residents with the caller's (normalised) number, the most
+recently updated first, the ``agent_id`` of each case's owner (an enabled CRM user
+an admin mapped to an ACD agent). The case owner is the first of those agents
+that is an agent of the ACD config; the engine then offers the call to that agent
+first, for the queue's ``sticky_s``. No mapped owner, an agent not in the config,
+a withheld or garbage number: no case owner, the call is routed as any other.
+
+**The budget.** The caller never waits on the CRM: the look-up starts as soon as
+the caller's number is known and the hand-off waits for it at most
+``[serve] sticky_lookup_s`` (0.05 s) from then; later, the call is enqueued
+without a case owner, the look-up is left to finish (its answer dropped), and the
+timeout is logged and counted (``sticky_lookup_timeouts``). While
+``MAX_PENDING`` look-ups are still unfinished (a CRM stuck on a lock or a slow
+disk), new calls do not ask at all (``sticky_lookup_skipped``), so a slow CRM
+never piles up work. A failing CRM is logged and counted
+(``sticky_lookup_failures``); a call given its case owner counts
+``sticky_owners``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Sequence
+
+from acd.types import AgentId, CallId
+
+__all__ = ["MAX_PENDING", "CaseOwners", "OwnerLookup"]
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING = 8
+
+OwnerLookup = Callable[[str], Awaitable[Sequence[str]]]
+
+
+class CaseOwners:
+    def __init__(
+        self,
+        lookup: OwnerLookup,
+        agents: Collection[str],
+        budget_s: float,
+        stats: Counter[str] | None = None,
+        *,
+        max_pending: int = MAX_PENDING,
+    ) -> None:
+        if budget_s <= 0:
+            raise ValueError(f'"budget_s" must be > 0, got {budget_s}')
+        self.lookup = lookup
+        self.agents = agents
+        self.budget_s = budget_s
+        self.stats: Counter[str] = stats if stats is not None else Counter()
+        self.max_pending = max_pending
+        self.pending: set[asyncio.Future[Sequence[str]]] = set()
+
+    async def owner(self, call: CallId, caller: str) -> AgentId | None:
+        """The agent owning the caller's open case, or None; never longer than the
+        budget, never raises (but for cancellation)."""
+        if not caller:
+            return None
+        if len(self.pending) >= self.max_pending:
+            self.stats["sticky_lookup_skipped"] += 1
+            log.warning(
+                "CRM: %d case-owner look-ups still unfinished: call %s routed without",
+                len(self.pending),
+                call,
+            )
+            return None
+        started = time.monotonic()
+        task: asyncio.Future[Sequence[str]] = asyncio.ensure_future(self.lookup(caller))
+        self.pending.add(task)
+        task.add_done_callback(self._finished)
+        # asyncio.wait neither cancels the look-up nor raises its error: a late one
+        # finishes on its own (the CRM's reader thread cannot be interrupted anyway).
+        await asyncio.wait({task}, timeout=self.budget_s)
+        if not task.done():
+            self.stats["sticky_lookup_timeouts"] += 1
+            log.warning(
+                "CRM: case owner of call %s not known within %.0f ms: routed without",
+                call,
+                self.budget_s * 1000,
+            )
+            return None
+        if task.cancelled():
+            return None
+        error = task.exception()
+        if isinstance(error, ValueError):  # InvalidIdentifierError: withheld, garbage
+            log.debug("call %s: caller %r is no phone number: no case owner", call, caller)
+            return None
+        if error is not None:
+            self.stats["sticky_lookup_failures"] += 1
+            log.warning("CRM: case owner of call %s: %s: %s", call, type(error).__name__, error)
+            return None
+        for agent in task.result():
+            if agent in self.agents:
+                self.stats["sticky_owners"] += 1
+                log.info(
+                    "call %s: case owner %s (%.1f ms)",
+                    call,
+                    agent,
+                    (time.monotonic() - started) * 1000,
+                )
+                return AgentId(agent)
+        return None
+
+    def _finished(self, task: asyncio.Future[Sequence[str]]) -> None:
+        self.pending.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a late failure (counted as a timeout) is no warning
+
+    async def close(self) -> None:
+        """Cancel the look-ups still running (at shutdown)."""
+        for task in list(self.pending):
+            task.cancel()
+        if self.pending:
+            await asyncio.wait(set(self.pending), timeout=1.0)

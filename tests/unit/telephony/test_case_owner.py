@@ -1,0 +1,184 @@
+"""Sticky routing at the FastAGI hand-off: the case owner from the CRM, within a budget.
+
+The hand-off over a loopback socket (Asterisk's side scripted, as in test_agi), the
+engine behind a fake AMI, and the CRM either faked (found, slow, down) or real SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from acd import Engine, load_config
+from acd import events as ev
+from acd.config import ConfigError, parse_config
+from acd.telephony.agi import FastAgiServer, enqueue_handler
+from acd.telephony.case_owner import CaseOwners
+from acd.telephony.serve_settings import ServeSettings, read_settings
+from acd.telephony.shell import CallShell
+from acd.types import AgentId, CallId, FakeClock
+from crm.lifecycle import Role
+from crm.models import NewCase, NewResident, Phone, User
+from crm.repository import SqliteCrm
+from crm.settings import CrmSettings
+from tests.unit.telephony.test_agi import fake_asterisk
+from tests.unit.telephony.test_asterisk_settings import BASE
+from tests.unit.telephony.test_shell import FakeAmi
+
+CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
+NUMBER = "13800138000"
+T0 = 1_763_820_000.0
+BUDGET_S = 0.05
+
+
+class FakeCrm:
+    """``owner_agents`` answering ``agents`` after ``delay_s``, or raising ``error``."""
+
+    def __init__(
+        self, agents: Sequence[str] = (), delay_s: float = 0.0, error: Exception | None = None
+    ) -> None:
+        self.agents = tuple(agents)
+        self.delay_s = delay_s
+        self.error = error
+        self.asked: list[str] = []
+
+    async def owner_agents(self, caller: str) -> tuple[str, ...]:
+        self.asked.append(caller)
+        await asyncio.sleep(self.delay_s)
+        if self.error is not None:
+            raise self.error
+        return self.agents
+
+
+def centre() -> CallShell:
+    """2001 ready a minute before 2002: longest-idle alone would pick 2001."""
+    clock = FakeClock(T0)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
+    shell.feed(ev.AgentLoggedIn(AgentId("2001")))
+    clock.advance(60)
+    shell.feed(ev.AgentLoggedIn(AgentId("2002")))
+    clock.advance(1)
+    return shell
+
+
+async def hand_off(shell: CallShell, owners: CaseOwners | None, caller: str, uid: str) -> float:
+    """One call through the FastAGI hand-off; how long it took (seconds)."""
+    server = FastAgiServer(enqueue_handler(shell, owners.owner if owners else None))
+    port = await server.start("127.0.0.1", 0)
+    env = {
+        "agi_network_script": "inbound",
+        "agi_channel": f"PJSIP/residents-{uid}",
+        "agi_uniqueid": uid,
+        "agi_callerid": caller,
+    }
+    started = time.monotonic()
+    await fake_asterisk(port, env, {"HOTLINE_QUEUE": "general"})
+    took = time.monotonic() - started
+    await server.close()
+    assert server.failures == 0
+    return took
+
+
+def owners_of(crm: FakeCrm | SqliteCrm, stats: Counter[str], **kw: int) -> CaseOwners:
+    return CaseOwners(crm.cases.owner_agents if isinstance(crm, SqliteCrm) else crm.owner_agents,
+                      load_config(CONFIG).agents, BUDGET_S, stats, **kw)  # fmt: skip
+
+
+async def test_the_case_owner_gets_the_call_first() -> None:
+    shell, stats = centre(), Counter[str]()
+    crm = FakeCrm(["9999", "2002", "2001"])  # 9999: not an agent of this centre
+    await hand_off(shell, owners_of(crm, stats), NUMBER, "u1")
+    call = shell.engine.calls[CallId("u1")]
+    assert (call.agent, call.sticky) == ("2002", True)
+    assert crm.asked == [NUMBER] and stats["sticky_owners"] == 1
+
+
+async def test_without_a_crm_longest_idle_decides() -> None:
+    shell = centre()
+    await hand_off(shell, None, NUMBER, "u0")
+    call = shell.engine.calls[CallId("u0")]
+    assert (call.agent, call.sticky) == ("2001", False)
+
+
+async def test_a_slow_crm_is_not_waited_for() -> None:
+    shell, stats = centre(), Counter[str]()
+    crm = FakeCrm(["2002"], delay_s=2.0)
+    owners = owners_of(crm, stats)
+    took = await hand_off(shell, owners, NUMBER, "u2")
+    assert took < 1.0  # the budget is 50 ms; the rest is the scripted AGI round trips
+    call = shell.engine.calls[CallId("u2")]
+    assert (call.agent, call.sticky) == ("2001", False)
+    assert stats["sticky_lookup_timeouts"] == 1 and len(owners.pending) == 1
+    await owners.close()
+    assert not owners.pending
+
+
+async def test_look_ups_stuck_in_the_crm_do_not_pile_up() -> None:
+    stats = Counter[str]()
+    crm = FakeCrm(["2002"], delay_s=2.0)
+    owners = owners_of(crm, stats, max_pending=2)
+    for i in range(4):
+        assert await owners.owner(CallId(f"c{i}"), NUMBER) is None
+    assert len(crm.asked) == 2
+    assert (stats["sticky_lookup_timeouts"], stats["sticky_lookup_skipped"]) == (2, 2)
+    await owners.close()
+
+
+async def test_a_crm_that_is_down_changes_nothing() -> None:
+    shell, stats = centre(), Counter[str]()
+    crm = FakeCrm(error=OSError("disk I/O error"))
+    await hand_off(shell, owners_of(crm, stats), NUMBER, "u3")
+    assert shell.engine.calls[CallId("u3")].agent == "2001"
+    assert stats["sticky_lookup_failures"] == 1
+
+
+async def test_unknown_owners_and_no_owner_route_as_usual() -> None:
+    stats = Counter[str]()
+    for i, agents in enumerate([(), ("9999",)]):
+        shell = centre()
+        await hand_off(shell, owners_of(FakeCrm(agents), stats), NUMBER, f"u{i}")
+        call = shell.engine.calls[CallId(f"u{i}")]
+        assert (call.agent, call.sticky) == ("2001", False)
+    assert stats["sticky_owners"] == 0
+
+
+@pytest.fixture
+async def repo(tmp_path: Path) -> AsyncIterator[SqliteCrm]:
+    r = await SqliteCrm.open(
+        str(tmp_path / "crm.db"), CrmSettings(durability="normal"), FakeClock(T0)
+    )
+    await r.users.add("bob", "long enough", Role.AGENT, agent_id="2002")
+    res = await r.residents.create(NewResident("李四", (Phone(NUMBER),)))
+    await r.cases.create(NewCase("elderly_care", "助餐", "每日送餐", resident_id=res.id),
+                         User("bob", Role.AGENT))  # fmt: skip
+    yield r
+    await r.close()
+
+
+async def test_real_crm_case_owner_and_withheld_numbers(repo: SqliteCrm) -> None:
+    stats = Counter[str]()
+    owners = owners_of(repo, stats)
+    owners.budget_s = 1.0  # a cold SQLite on a shared machine; the rule is what counts
+    shell = centre()
+    await hand_off(shell, owners, "+86 138 0013 8000", "u1")
+    assert shell.engine.calls[CallId("u1")].agent == "2002"
+    for i, caller in enumerate(["", "unknown", "anonymous", "12", "<script>"]):
+        shell = centre()
+        await hand_off(shell, owners, caller, f"w{i}")
+        assert shell.engine.calls[CallId(f"w{i}")].agent == "2001", caller
+    assert stats == Counter({"sticky_owners": 1})  # no error, no timeout counted
+
+
+def test_the_budget_is_a_serve_setting() -> None:
+    assert read_settings(parse_config(BASE)).sticky_lookup_s == 0.05
+    s = read_settings(parse_config({**BASE, "serve": {"sticky_lookup_s": 0.2}}))
+    assert s.sticky_lookup_s == 0.2
+    with pytest.raises(ConfigError, match=r"serve\.sticky_lookup_s"):
+        read_settings(parse_config({**BASE, "serve": {"sticky_lookup_s": 5}}))
+    with pytest.raises(ValueError, match="budget_s"):
+        CaseOwners(FakeCrm().owner_agents, {}, 0)
