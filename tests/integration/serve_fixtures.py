@@ -29,7 +29,7 @@ import pytest
 from acd.telephony.asterisk_instance import free_port
 from acd.telephony.control import request
 from acd.telephony.serve_store import CallHistory
-from acd.telephony.sipp import Sipp, scenario_path
+from acd.telephony.sipp import Sipp, resident_rows, scenario_path
 from tests.integration.asterisk_fixtures import AsteriskRig
 
 ROOT = Path(__file__).parents[2]
@@ -60,6 +60,20 @@ class ServeRig:
     def sipp(self, scenario: str, **kw: Any) -> Sipp:
         """A rig SIPp with the crash-safe scenario copy (see :func:`_safe_scenario`)."""
         return Sipp(self.scenarios[scenario], extra=SAFE_SIPP_ARGS, **kw)
+
+    def residents(
+        self, patience_ms: list[int], rate: float = 10.0, caller: str = "", max_time_s: float = 120
+    ) -> Sipp:
+        """Callers on the trunk, one per patience (ms); ``caller`` sets their number."""
+        return self.sipp(
+            "resident",
+            local_ip=self.asterisk.settings.trunk_address,
+            remote=self.asterisk.sip_target,
+            calls=len(patience_ms),
+            rows=resident_rows(patience_ms, caller=caller),
+            rate=rate,
+            max_time_s=max_time_s,
+        )
 
 
 # SIPp 3.6.1 runs a <nop>'s actions with no message, so an <ereg search_in="msg">

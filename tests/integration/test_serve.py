@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from acd.telephony import asterisk_instance
-from acd.telephony.sipp import Sipp, agent_rows, resident_rows
+from acd.telephony.sipp import Sipp, agent_rows
 from tests.integration.serve_fixtures import (
     ANSWERING,
     NEVER_ANSWERS,
@@ -40,15 +40,7 @@ def seats(rig: ServeRig, calls: int, ring_ms: int = 300, talk_ms: int = 1500) ->
 
 
 def residents(rig: ServeRig, patience_ms: list[int], rate: float = 10.0) -> Sipp:
-    return rig.sipp(
-        "resident",
-        local_ip=rig.asterisk.settings.trunk_address,
-        remote=rig.asterisk.sip_target,
-        calls=len(patience_ms),
-        rows=resident_rows(patience_ms),
-        rate=rate,
-        max_time_s=120,
-    )
+    return rig.residents(patience_ms, rate)
 
 
 def test_twenty_calls_five_agents_each_answered_once(serve_rig: ServeRig, serve: Serve) -> None:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from acd.telephony.asterisk_instance import free_port
-from acd.telephony.sipp import agent_rows, resident_rows
+from acd.telephony.sipp import agent_rows
 from acd.types import FakeClock
 from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
@@ -75,13 +75,7 @@ def test_ringing_seat_gets_the_screen_pop_and_the_call_becomes_an_interaction(
             rows=agent_rows([(3000, 1500)]),  # rings 3 s: time to look while it rings
             max_time_s=60,
         )
-        caller = serve_rig.sipp(
-            "resident",
-            local_ip=serve_rig.asterisk.settings.trunk_address,
-            remote=serve_rig.asterisk.sip_target,
-            rows=resident_rows([60_000], caller=NUMBER),
-            max_time_s=60,
-        )
+        caller = serve_rig.residents([60_000], caller=NUMBER, max_time_s=60)
         with seat, caller:
 
             def ringing() -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.telephony.sipp import agent_rows, resident_rows
+from acd.telephony.sipp import agent_rows
 from acd.types import FakeClock
 from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
@@ -65,13 +65,7 @@ def test_repeat_caller_is_offered_to_the_owner_of_the_open_case(
         seats = serve_rig.sipp(
             "agent", local_port=serve_rig.answer_port, rows=agent_rows([(500, 1500)]), max_time_s=60
         )
-        caller = serve_rig.sipp(
-            "resident",
-            local_ip=serve_rig.asterisk.settings.trunk_address,
-            remote=serve_rig.asterisk.sip_target,
-            rows=resident_rows([60_000], caller=NUMBER),
-            max_time_s=60,
-        )
+        caller = serve_rig.residents([60_000], caller=NUMBER, max_time_s=60)
         with seats, caller:
             wait_until(lambda: s.history(), 60, "the call's record")
             seats.wait(30)
