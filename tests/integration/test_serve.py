@@ -70,7 +70,9 @@ def test_twenty_calls_five_agents_each_answered_once(serve_rig: ServeRig, serve:
         assert r["arrived_at"] <= r["answered_at"] <= r["ended_at"] <= r["wrapup_ended_at"]
         assert min(abs(r["answered_at"] - t) for t in answers) < 1.5, r  # the seat's answer
         assert min(abs(r["ended_at"] - t) for t in hang_ups) < 1.5, r  # the seat's BYE
-        assert r["ended_at"] <= sipp["far_bye"].at + 0.5, r  # then the resident was hung up
+        # then the resident was hung up (serve stamps the end when it reads the AMI event:
+        # on a loaded machine that can trail SIPp's clock, as the checks above allow)
+        assert r["ended_at"] <= sipp["far_bye"].at + 1.5, r
     monitor = serve_rig.asterisk.instance.dir / "spool" / "monitor"
     for r in records:  # record_calls: MixMonitor in the connect context
         assert r["recording"] == f"hotline-{r['call']}.wav"
