@@ -8,20 +8,30 @@ with ``"normal"`` only a crash of the process. Reads use a second, read-only
 connection owned by one thread of their own and, thanks to WAL, never wait for
 a writer; :meth:`Database.read` runs a whole function there in one hop (the
 screen-pop's queries cost one thread switch, not one per statement).
+
+The reader keeps up to ``reader_cache_mib`` of pages in its own SQLite cache
+(process memory: the OS page cache is shared and, on the development machines,
+capped near 2 GiB for everyone); ``prewarm=True`` fills it with the screen-pop's
+b-trees in the background after opening (:mod:`crm.prewarm`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
 from crm.migrate import migrate_file
+
+if TYPE_CHECKING:
+    from crm.prewarm import Warmed
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -31,33 +41,62 @@ _PRAGMAS = (
 # FULL: a committed write survives a power cut (one fsync per commit, ~13 ms on this
 # disk). NORMAL: it survives a crash or SIGKILL of the process, not a power cut.
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
-READER_CACHE_KIB = 256 * 1024
+READER_CACHE_MIB = 1024
 
-
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class Database:
-    def __init__(self, path: str, writer: aiosqlite.Connection) -> None:
+    def __init__(
+        self, path: str, writer: aiosqlite.Connection, reader_cache_mib: int = READER_CACHE_MIB
+    ) -> None:
         self.path = path
         self._writer = writer
         self._lock = asyncio.Lock()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="crm-read")
-        self._reader = self._pool.submit(_open_reader, path).result()
+        self._reader = self._pool.submit(_open_reader, path, reader_cache_mib).result()
+        self.warmed: asyncio.Task[Warmed | None] | None = None
 
     @classmethod
-    async def open(cls, path: str, durability: str = "full") -> Database:
-        """Migrate the file to the latest schema, then open the two connections."""
+    async def open(
+        cls,
+        path: str,
+        durability: str = "full",
+        *,
+        reader_cache_mib: int = READER_CACHE_MIB,
+        prewarm: bool = False,
+    ) -> Database:
+        """Migrate the file to the latest schema, then open the two connections; with
+        ``prewarm``, start filling the reader's cache (``await db.warmed`` to wait)."""
         if durability not in DURABILITY:
             raise ValueError(
                 f"durability: expected one of {sorted(DURABILITY)}, got {durability!r}"
             )
+        if reader_cache_mib < 1:
+            raise ValueError(f"reader_cache_mib: expected >= 1, got {reader_cache_mib}")
         await asyncio.to_thread(migrate_file, path)
         writer = await _connect(path)
         await writer.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
-        return await asyncio.to_thread(cls, path, writer)
+        db = await asyncio.to_thread(cls, path, writer, reader_cache_mib)
+        if prewarm:
+            db.warmed = asyncio.create_task(db._prewarm(), name="crm-prewarm")
+        return db
+
+    async def _prewarm(self) -> Warmed | None:
+        from crm.prewarm import prewarm  # it reads the stores' SQL, which imports this module
+
+        try:
+            return await prewarm(self.read)
+        except Exception:  # a cold cache is slower, not wrong
+            log.exception("crm reader cache pre-warm failed")
+            return None
 
     async def close(self) -> None:
+        if self.warmed is not None and not self.warmed.done():
+            self.warmed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.warmed
         await self.read(lambda conn: conn.close())
         self._pool.shutdown()
         await self._writer.close()
@@ -95,15 +134,15 @@ def _params(p: Params) -> tuple[Any, ...] | Mapping[str, Any]:
     return p if isinstance(p, Mapping) else tuple(p)
 
 
-def _open_reader(path: str) -> sqlite3.Connection:
+def _open_reader(path: str, cache_mib: int) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     for p in _PRAGMAS:
         conn.execute(p)
     conn.execute("PRAGMA query_only=ON")
-    # The reader keeps its hot pages itself: the OS page cache is shared (and, on the
-    # development machines, capped near 2 GiB for everyone). An upper bound, used as filled.
-    conn.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")
+    # The reader keeps its hot pages itself. An upper bound, used as filled; SQLite
+    # empties it when another connection has committed to the file since the last read.
+    conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
     return conn
 
 

@@ -36,6 +36,12 @@ def test_crm_section_is_read_strictly() -> None:
     assert s.categories["pets"].department == "agri" and s.categories["pets"].response_days == 1
     assert s.calendar.is_working_day(dt.date(2026, 10, 10))
     assert s.durability == "full"
+    assert s.reader_cache_mib == 1024 and s.prewarm is True
+
+
+def test_the_reader_cache_and_prewarm_are_settings() -> None:
+    s = parse_settings(Table({"reader_cache_mib": 64, "prewarm": False}, "crm"))
+    assert (s.reader_cache_mib, s.prewarm) == (64, False)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +54,9 @@ def test_crm_section_is_read_strictly() -> None:
         ({"categories": {"pets": {"resolve_days": 3}}}, "crm.categories.pets.department"),
         ({"categories": {"repair": {"resolve_dayz": 3}}}, "crm.categories.repair.resolve_dayz"),
         ({"max_body_bytes": 10}, "crm.max_body_bytes"),
+        ({"reader_cache_mib": 0}, "crm.reader_cache_mib"),
+        ({"reader_cache_mib": "2GiB"}, "crm.reader_cache_mib"),
+        ({"prewarm": "yes"}, "crm.prewarm"),
         ({"colour": "red"}, "crm.colour"),
     ],
 )
