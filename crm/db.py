@@ -13,6 +13,13 @@ The reader keeps up to ``reader_cache_mib`` of pages in its own SQLite cache
 (process memory: the OS page cache is shared and, on the development machines,
 capped near 2 GiB for everyone); ``prewarm=True`` fills it with the screen-pop's
 b-trees in the background after opening (:mod:`crm.prewarm`).
+
+The audit log lives in a file of its own next to the database (``crm.db`` ->
+``crm.audit.db``), attached to both connections as schema ``audit``: SQLite
+empties a reader's page cache whenever another connection has committed to *that
+file*, and every read of a resident writes an audit row, so with the rows in the
+main file each screen-pop would empty the cache for the next one. An audit row is
+still committed, with the same durability, before the read is answered.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
@@ -42,6 +50,13 @@ _PRAGMAS = (
 # disk). NORMAL: it survives a crash or SIGKILL of the process, not a power cut.
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
 READER_CACHE_MIB = 1024
+# Rows written before the audit file existed stay in main.audit_log and are read too.
+AUDIT_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS audit.audit_log (id INTEGER PRIMARY KEY, at REAL NOT NULL,"
+    " user TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL, resident_id INTEGER,"
+    " detail TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX IF NOT EXISTS audit.audit_resident ON audit_log(resident_id, at)",
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,7 +92,12 @@ class Database:
             raise ValueError(f"reader_cache_mib: expected >= 1, got {reader_cache_mib}")
         await asyncio.to_thread(migrate_file, path)
         writer = await _connect(path)
-        await writer.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
+        await writer.execute("ATTACH DATABASE ? AS audit", (audit_path(path),))
+        await writer.execute("PRAGMA audit.journal_mode=WAL")
+        for schema in ("main", "audit"):
+            await writer.execute(f"PRAGMA {schema}.synchronous={DURABILITY[durability]}")
+        for sql in AUDIT_SCHEMA:
+            await writer.execute(sql)
         db = await asyncio.to_thread(cls, path, writer, reader_cache_mib)
         if prewarm:
             db.warmed = asyncio.create_task(db._prewarm(), name="crm-prewarm")
@@ -130,6 +150,12 @@ class Database:
 Params = Iterable[Any] | Mapping[str, Any]
 
 
+def audit_path(path: str) -> str:
+    """The audit log's file next to the database: ``crm.db`` -> ``crm.audit.db``."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.audit{p.suffix}"))
+
+
 def _params(p: Params) -> tuple[Any, ...] | Mapping[str, Any]:
     return p if isinstance(p, Mapping) else tuple(p)
 
@@ -139,6 +165,7 @@ def _open_reader(path: str, cache_mib: int) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     for p in _PRAGMAS:
         conn.execute(p)
+    conn.execute("ATTACH DATABASE ? AS audit", (audit_path(path),))
     conn.execute("PRAGMA query_only=ON")
     # The reader keeps its hot pages itself. An upper bound, used as filled; SQLite
     # empties it when another connection has committed to the file since the last read.
