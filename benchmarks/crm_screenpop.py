@@ -223,6 +223,22 @@ def machine() -> str:
     )
 
 
+def stalls(seconds: float = 5.0) -> str:
+    """How long a thread that sleeps 0.5 ms at a time is kept waiting: on a shared or
+    oversubscribed machine, the floor under any wall-clock p99 measured here."""
+    end = time.perf_counter() + seconds
+    last, gaps = time.perf_counter(), []
+    while (now := time.perf_counter()) < end:
+        if now - last > 0.02:
+            gaps.append((now - last) * 1000)
+        last = now
+        time.sleep(0.0005)
+    return (
+        f"stall probe ({seconds:.0f} s of 0.5 ms sleeps): {len(gaps)} wake-ups later than"
+        f" 20 ms, the longest {max(gaps, default=0):.0f} ms, {sum(gaps) / 1000:.1f} s in all"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--residents", type=int, default=1_000_000)
@@ -235,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--http-warmup", type=int, default=100, help="requests before timing")
     ap.add_argument("--reader-cache-mib", type=int, default=CrmSettings().reader_cache_mib)
+    ap.add_argument("--mmap-mib", type=int, default=CrmSettings().mmap_mib)
     ap.add_argument("--no-prewarm", dest="prewarm", action="store_false")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hotline")
     ap.add_argument(
@@ -247,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     size = Size(a.residents, a.cases_per_resident)
     path = ensure(a.cache, size)
     where = machine()
-    s = CrmSettings(reader_cache_mib=a.reader_cache_mib, prewarm=a.prewarm)
+    noise = stalls()
+    s = CrmSettings(reader_cache_mib=a.reader_cache_mib, mmap_mib=a.mmap_mib, prewarm=a.prewarm)
     r = asyncio.run(
         run(
             path,
@@ -266,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.http
     }
     rss_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    noise_end = stalls()
     n_cases = int(a.residents * a.cases_per_resident)
     lines = [
         f"### CRM screen-pop, {a.residents:,} residents / {n_cases:,} cases"
@@ -274,10 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         f"- command: `.venv/bin/python benchmarks/crm_screenpop.py --residents {a.residents}"
         f" --lookups {a.lookups} --naive-lookups {a.naive_lookups} --http {a.http}"
         f" --warmup {a.warmup} --http-warmup {a.http_warmup}"
-        f" --reader-cache-mib {a.reader_cache_mib}{'' if a.prewarm else ' --no-prewarm'}`",
-        f"- machine: {where}",
+        f" --reader-cache-mib {a.reader_cache_mib} --mmap-mib {a.mmap_mib}"
+        f"{'' if a.prewarm else ' --no-prewarm'}`",
+        f"- machine: {where}; {noise} before the run; {noise_end} after",
         f"- database: {path.stat().st_size / 2**20:,.0f} MiB; reader cache"
-        f" {a.reader_cache_mib} MiB, pre-warm {'on' if a.prewarm else 'off'}"
+        f" {a.reader_cache_mib} MiB, memory map {a.mmap_mib} MiB,"
+        f" pre-warm {'on' if a.prewarm else 'off'}"
         f" ({r['prewarm_s']:.1f} s for the look-ups' opening"
         + "".join(f", {h['prewarm_s']:.1f} s for the endpoint's, {d}" for d, h in http.items())
         + f"), then {a.warmup} look-ups before timing; peak RSS {r['rss_mib']:,.0f} MiB"

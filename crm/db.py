@@ -12,7 +12,10 @@ screen-pop's queries cost one thread switch, not one per statement).
 The reader keeps up to ``reader_cache_mib`` of pages in its own SQLite cache
 (process memory: the OS page cache is shared and, on the development machines,
 capped near 2 GiB for everyone); ``prewarm=True`` fills it with the screen-pop's
-b-trees in the background after opening (:mod:`crm.prewarm`).
+b-trees in the background after opening (:mod:`crm.prewarm`). ``mmap_mib`` maps
+the file's first MiB into the reader (SQLite caps it, 2 GiB in Debian's build):
+that cache is emptied by every commit, but the pages a map has touched are found
+again without a system call and, measured, stay in the OS page cache much better.
 
 The audit log lives in a file of its own next to the database (``crm.db`` ->
 ``crm.audit.db``), attached to both connections as schema ``audit``: SQLite
@@ -50,6 +53,7 @@ _PRAGMAS = (
 # disk). NORMAL: it survives a crash or SIGKILL of the process, not a power cut.
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
 READER_CACHE_MIB = 1024
+MMAP_MIB = 2048
 # Rows written before the audit file existed stay in main.audit_log and are read too.
 AUDIT_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS audit.audit_log (id INTEGER PRIMARY KEY, at REAL NOT NULL,"
@@ -64,13 +68,17 @@ T = TypeVar("T")
 
 class Database:
     def __init__(
-        self, path: str, writer: aiosqlite.Connection, reader_cache_mib: int = READER_CACHE_MIB
+        self,
+        path: str,
+        writer: aiosqlite.Connection,
+        reader_cache_mib: int = READER_CACHE_MIB,
+        mmap_mib: int = 0,
     ) -> None:
         self.path = path
         self._writer = writer
         self._lock = asyncio.Lock()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="crm-read")
-        self._reader = self._pool.submit(_open_reader, path, reader_cache_mib).result()
+        self._reader = self._pool.submit(_open_reader, path, reader_cache_mib, mmap_mib).result()
         self.warmed: asyncio.Task[Warmed | None] | None = None
 
     @classmethod
@@ -80,6 +88,7 @@ class Database:
         durability: str = "full",
         *,
         reader_cache_mib: int = READER_CACHE_MIB,
+        mmap_mib: int = 0,
         prewarm: bool = False,
     ) -> Database:
         """Migrate the file to the latest schema, then open the two connections; with
@@ -88,8 +97,11 @@ class Database:
             raise ValueError(
                 f"durability: expected one of {sorted(DURABILITY)}, got {durability!r}"
             )
-        if reader_cache_mib < 1:
-            raise ValueError(f"reader_cache_mib: expected >= 1, got {reader_cache_mib}")
+        if reader_cache_mib < 1 or mmap_mib < 0:
+            raise ValueError(
+                f"reader_cache_mib, mmap_mib: expected >= 1 and >= 0,"
+                f" got {reader_cache_mib} and {mmap_mib}"
+            )
         await asyncio.to_thread(migrate_file, path)
         writer = await _connect(path)
         await writer.execute("ATTACH DATABASE ? AS audit", (audit_path(path),))
@@ -98,7 +110,7 @@ class Database:
             await writer.execute(f"PRAGMA {schema}.synchronous={DURABILITY[durability]}")
         for sql in AUDIT_SCHEMA:
             await writer.execute(sql)
-        db = await asyncio.to_thread(cls, path, writer, reader_cache_mib)
+        db = await asyncio.to_thread(cls, path, writer, reader_cache_mib, mmap_mib)
         if prewarm:
             db.warmed = asyncio.create_task(db._prewarm(), name="crm-prewarm")
         return db
@@ -160,7 +172,7 @@ def _params(p: Params) -> tuple[Any, ...] | Mapping[str, Any]:
     return p if isinstance(p, Mapping) else tuple(p)
 
 
-def _open_reader(path: str, cache_mib: int) -> sqlite3.Connection:
+def _open_reader(path: str, cache_mib: int, mmap_mib: int) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     for p in _PRAGMAS:
@@ -170,6 +182,7 @@ def _open_reader(path: str, cache_mib: int) -> sqlite3.Connection:
     # The reader keeps its hot pages itself. An upper bound, used as filled; SQLite
     # empties it when another connection has committed to the file since the last read.
     conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
+    conn.execute(f"PRAGMA main.mmap_size={mmap_mib * 2**20}")
     return conn
 
 

@@ -152,7 +152,11 @@ class SqliteCrm:
     async def open(cls, path: str, settings: CrmSettings, clock: Clock) -> SqliteCrm:
         s = settings
         db = await Database.open(
-            path, s.durability, reader_cache_mib=s.reader_cache_mib, prewarm=s.prewarm
+            path,
+            s.durability,
+            reader_cache_mib=s.reader_cache_mib,
+            mmap_mib=s.mmap_mib,
+            prewarm=s.prewarm,
         )
         return cls(db, settings, clock)
 

@@ -13,6 +13,7 @@ outbox_file = "var/sms-outbox.log"
 sms_url = "http://127.0.0.1:9000/send"
 durability = "full"               # "normal": survives a process crash, not a power cut
 reader_cache_mib = 1024           # the reader's own page cache (an upper bound, used as filled)
+mmap_mib = 2048                   # the reader maps this much of the file (0: off; SQLite caps it)
 prewarm = true                    # fill it with the screen-pop's b-trees at start (background)
 
 [crm.categories.repair]
@@ -67,6 +68,7 @@ class CrmSettings:
     sms_url: str | None = None
     durability: str = "full"
     reader_cache_mib: int = 1024
+    mmap_mib: int = 2048
     prewarm: bool = True
 
     def category(self, name: str) -> Category:
@@ -115,6 +117,7 @@ def parse_settings(t: Table) -> CrmSettings:
         sms_url=sms_url,
         durability=t.choice("durability", ("full", "normal"), "full"),
         reader_cache_mib=t.integer("reader_cache_mib", 1024, 2, 1024 * 1024),
+        mmap_mib=t.integer("mmap_mib", 2048, 0, 1024 * 1024),
         prewarm=t.flag("prewarm", True),
     )
     t.done()

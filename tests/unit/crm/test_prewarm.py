@@ -69,3 +69,17 @@ async def test_closing_while_warming_stops_the_walk(city: Path) -> None:
     task = db.warmed
     await db.close()
     assert task is not None and task.done()
+
+
+async def test_the_reader_has_the_configured_cache_and_map(city: Path) -> None:
+    db = await Database.open(str(city), "normal", reader_cache_mib=64, mmap_mib=1)
+    try:
+        got = await db.read(
+            lambda c: (
+                c.execute("PRAGMA cache_size").fetchone()[0],
+                c.execute("PRAGMA mmap_size").fetchone()[0],
+            )
+        )
+    finally:
+        await db.close()
+    assert got == (-64 * 1024, 2**20)
