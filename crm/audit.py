@@ -1,9 +1,9 @@
 """The audit log: every read of a resident's record, by whom, when and through what.
 
-The rows go to the attached schema ``audit`` (a file of its own, see
-:mod:`crm.db`), one commit per read, before the record is shown; rows from before
-that file existed are still in ``main.audit_log`` and :meth:`AuditLog.entries`
-reads both.
+The rows go to a file of their own (:mod:`crm.audit_file`), one commit per read,
+before the record is shown; the reader has it attached as schema ``audit``. Rows
+from before that file existed are still in ``main.audit_log``, and
+:meth:`AuditLog.entries` reads both.
 """
 
 from __future__ import annotations
@@ -39,12 +39,11 @@ class AuditLog:
         rows = [(now, user.name, user.role.value, action, rid, detail) for rid in resident_ids]
         if not rows:
             return
-        async with self.db.write() as conn:
-            await conn.executemany(
-                "INSERT INTO audit.audit_log (at, user, role, action, resident_id, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        await self.db.audit_file.append(
+            "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     async def entries(
         self, *, resident_id: int | None = None, user: str | None = None, limit: int = 100

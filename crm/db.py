@@ -18,11 +18,12 @@ that cache is emptied by every commit, but the pages a map has touched are found
 again without a system call and, measured, stay in the OS page cache much better.
 
 The audit log lives in a file of its own next to the database (``crm.db`` ->
-``crm.audit.db``), attached to both connections as schema ``audit``: SQLite
-empties a reader's page cache whenever another connection has committed to *that
-file*, and every read of a resident writes an audit row, so with the rows in the
-main file each screen-pop would empty the cache for the next one. An audit row is
-still committed, with the same durability, before the read is answered.
+``crm.audit.db``) with a connection of its own (:mod:`crm.audit_file`), attached
+to the reader as schema ``audit``: SQLite empties a reader's page cache whenever
+another connection has committed to *that file*, and every read of a resident
+writes an audit row, so with the rows in the main file each screen-pop would empty
+the cache for the next one. An audit row is still committed, with the same
+durability, before the read is answered.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
+from crm.audit_file import AuditFile, audit_path
 from crm.migrate import migrate_file
 
 if TYPE_CHECKING:
@@ -54,14 +55,6 @@ _PRAGMAS = (
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
 READER_CACHE_MIB = 1024
 MMAP_MIB = 2048
-# Rows written before the audit file existed stay in main.audit_log and are read too.
-AUDIT_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS audit.audit_log (id INTEGER PRIMARY KEY, at REAL NOT NULL,"
-    " user TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL, resident_id INTEGER,"
-    " detail TEXT NOT NULL DEFAULT '')",
-    "CREATE INDEX IF NOT EXISTS audit.audit_resident ON audit_log(resident_id, at)",
-)
-
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -73,10 +66,13 @@ class Database:
         writer: aiosqlite.Connection,
         reader_cache_mib: int = READER_CACHE_MIB,
         mmap_mib: int = 0,
+        durability: str = "full",
     ) -> None:
         self.path = path
         self._writer = writer
         self._lock = asyncio.Lock()
+        # Before the reader, which attaches it (rows from before it are in main.audit_log).
+        self.audit_file = AuditFile(audit_path(path), DURABILITY[durability])
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="crm-read")
         self._reader = self._pool.submit(_open_reader, path, reader_cache_mib, mmap_mib).result()
         self.warmed: asyncio.Task[Warmed | None] | None = None
@@ -104,13 +100,8 @@ class Database:
             )
         await asyncio.to_thread(migrate_file, path)
         writer = await _connect(path)
-        await writer.execute("ATTACH DATABASE ? AS audit", (audit_path(path),))
-        await writer.execute("PRAGMA audit.journal_mode=WAL")
-        for schema in ("main", "audit"):
-            await writer.execute(f"PRAGMA {schema}.synchronous={DURABILITY[durability]}")
-        for sql in AUDIT_SCHEMA:
-            await writer.execute(sql)
-        db = await asyncio.to_thread(cls, path, writer, reader_cache_mib, mmap_mib)
+        await writer.execute(f"PRAGMA synchronous={DURABILITY[durability]}")
+        db = await asyncio.to_thread(cls, path, writer, reader_cache_mib, mmap_mib, durability)
         if prewarm:
             db.warmed = asyncio.create_task(db._prewarm(), name="crm-prewarm")
         return db
@@ -131,6 +122,7 @@ class Database:
                 await self.warmed
         await self.read(lambda conn: conn.close())
         self._pool.shutdown()
+        await self.audit_file.close()
         await self._writer.close()
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -160,12 +152,6 @@ class Database:
 
 
 Params = Iterable[Any] | Mapping[str, Any]
-
-
-def audit_path(path: str) -> str:
-    """The audit log's file next to the database: ``crm.db`` -> ``crm.audit.db``."""
-    p = Path(path)
-    return str(p.with_name(f"{p.stem}.audit{p.suffix}"))
 
 
 def _params(p: Params) -> tuple[Any, ...] | Mapping[str, Any]:

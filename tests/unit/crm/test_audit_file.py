@@ -3,6 +3,7 @@ answered, and committing it leaves the main file -- and so the reader's cache --
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -60,3 +61,11 @@ async def test_rows_from_before_the_audit_file_are_still_read(
         assert got == [("ann", 7), ("old", 7)]  # newest first, across both files
     finally:
         await repo.close()
+
+
+async def test_an_audit_row_does_not_wait_for_a_write_to_the_crm(repo: SqliteCrm) -> None:
+    r = await repo.residents.create(resident())
+    async with repo.db.write() as conn:  # a case write holds the main writer
+        await conn.execute("UPDATE residents SET notes = 'x' WHERE id = ?", (r.id,))
+        await asyncio.wait_for(repo.audit.record(AGENT, "read", [r.id]), 5)
+    assert [e.action for e in await repo.audit.entries(resident_id=r.id)] == ["read"]
