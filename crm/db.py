@@ -12,10 +12,11 @@ screen-pop's queries cost one thread switch, not one per statement).
 The reader keeps up to ``reader_cache_mib`` of pages in its own SQLite cache
 (process memory: the OS page cache is shared and, on the development machines,
 capped near 2 GiB for everyone); ``prewarm=True`` fills it with the screen-pop's
-b-trees in the background after opening (:mod:`crm.prewarm`). ``mmap_mib`` maps
-the file's first MiB into the reader (SQLite caps it, 2 GiB in Debian's build):
-that cache is emptied by every commit, but the pages a map has touched are found
-again without a system call and, measured, stay in the OS page cache much better.
+b-trees in the background after opening (:mod:`crm.prewarm`). With ``mmap_mib``
+the reader maps up to that much of the file instead (SQLite caps it: 2 GiB in
+Debian's build) and reads the pages it covers through the map: the cache is
+emptied by every commit from another connection, the map's pages are found again
+without a system call and, measured, stay in the OS page cache much better.
 
 The audit log lives in a file of its own next to the database (``crm.db`` ->
 ``crm.audit.db``) with a connection of its own (:mod:`crm.audit_file`), attached
@@ -54,7 +55,6 @@ _PRAGMAS = (
 # disk). NORMAL: it survives a crash or SIGKILL of the process, not a power cut.
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
 READER_CACHE_MIB = 1024
-MMAP_MIB = 2048
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 

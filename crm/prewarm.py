@@ -12,7 +12,9 @@ for the walk.
 SQLite empties a connection's whole page cache when another connection has
 committed to the file since its last read, so the warm cache lasts until the
 next write to the CRM database (audit rows go to their own file, see
-:mod:`crm.db`); what is read again afterwards comes from the OS page cache.
+:mod:`crm.db`). With a memory map (``mmap_mib``) the pages it covers bypass that
+cache: the walk then loads them into the OS page cache and the map, where they
+outlive such writes.
 """
 
 from __future__ import annotations
