@@ -1,4 +1,10 @@
-"""The audit log: every read of a resident's record, by whom, when and through what."""
+"""The audit log: every read of a resident's record, by whom, when and through what.
+
+The rows go to a file of their own (:mod:`crm.audit_file`), one commit per read,
+before the record is shown; the reader has it attached as schema ``audit``. Rows
+from before that file existed are still in ``main.audit_log``, and
+:meth:`AuditLog.entries` reads both.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +39,11 @@ class AuditLog:
         rows = [(now, user.name, user.role.value, action, rid, detail) for rid in resident_ids]
         if not rows:
             return
-        async with self.db.write() as conn:
-            await conn.executemany(
-                "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        await self.db.audit_file.append(
+            "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     async def entries(
         self, *, resident_id: int | None = None, user: str | None = None, limit: int = 100
@@ -51,8 +56,11 @@ class AuditLog:
         if user is not None:
             where.append("user = ?")
             args.append(user)
-        sql = "SELECT at, user, role, action, resident_id, detail FROM audit_log"
+        sql = (
+            "SELECT at, user, role, action, resident_id, detail FROM"
+            " (SELECT * FROM audit.audit_log UNION ALL SELECT * FROM main.audit_log)"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = await self.db.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
+        rows = await self.db.fetchall(sql + " ORDER BY at DESC, id DESC LIMIT ?", (*args, limit))
         return [AuditEntry(*tuple(r)) for r in rows]

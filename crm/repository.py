@@ -157,7 +157,15 @@ class SqliteCrm:
 
     @classmethod
     async def open(cls, path: str, settings: CrmSettings, clock: Clock) -> SqliteCrm:
-        return cls(await Database.open(path, settings.durability), settings, clock)
+        s = settings
+        db = await Database.open(
+            path,
+            s.durability,
+            reader_cache_mib=s.reader_cache_mib,
+            mmap_mib=s.mmap_mib,
+            prewarm=s.prewarm,
+        )
+        return cls(db, settings, clock)
 
     async def screen_pop(self, caller: str) -> ScreenPop:
         return await screen_pop(self.db, caller)

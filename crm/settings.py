@@ -12,6 +12,9 @@ sender = "file"                   # or "http"
 outbox_file = "var/sms-outbox.log"
 sms_url = "http://127.0.0.1:9000/send"
 durability = "full"               # "normal": survives a process crash, not a power cut
+reader_cache_mib = 1024           # the reader's own page cache (an upper bound, used as filled)
+mmap_mib = 2048                   # the reader maps this much of the file (0: off; SQLite caps it)
+prewarm = true                    # fill it with the screen-pop's b-trees at start (background)
 
 [crm.categories.repair]
 label = "维修"
@@ -64,6 +67,9 @@ class CrmSettings:
     outbox_file: str = "sms-outbox.log"
     sms_url: str | None = None
     durability: str = "full"
+    reader_cache_mib: int = 1024
+    mmap_mib: int = 2048
+    prewarm: bool = True
 
     def category(self, name: str) -> Category:
         try:
@@ -110,6 +116,9 @@ def parse_settings(t: Table) -> CrmSettings:
         outbox_file=t.text("outbox_file", "sms-outbox.log"),
         sms_url=sms_url,
         durability=t.choice("durability", ("full", "normal"), "full"),
+        reader_cache_mib=t.integer("reader_cache_mib", 1024, 2, 1024 * 1024),
+        mmap_mib=t.integer("mmap_mib", 2048, 0, 1024 * 1024),
+        prewarm=t.flag("prewarm", True),
     )
     t.done()
     return s

@@ -1,5 +1,6 @@
-"""SIGKILL the CRM server during a burst of case writes, restart it, and find every
-acknowledged case: a real subprocess, a real ``kill -9``, the durable default."""
+"""SIGKILL the CRM server during a burst of case writes (or of screen-pops), restart
+it, and find every acknowledged case (every acknowledged read's audit row): a real
+subprocess, a real ``kill -9``, the durable default."""
 
 from __future__ import annotations
 
@@ -128,3 +129,55 @@ async def test_every_acknowledged_case_survives_kill_9(db: Path) -> None:
     outbox = conn.execute("SELECT count(*) FROM case_fts").fetchone()
     assert cases >= len(acked) and accepts == (cases,) and outbox == (cases,)
     conn.close()
+
+
+async def test_every_acknowledged_read_is_in_the_audit_log_after_kill_9(db: Path) -> None:
+    port = free_port()
+    proc = start(db, port)
+    acked = 0  # screen-pops answered: each one's audit row must be on disk
+    stop = asyncio.Event()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            await wait_ready(client, proc)
+            headers = await login(client)
+            body = {"name": "张三", "phones": [{"number": "13800138000"}]}
+            r = await client.post("/api/crm/residents", json=body, headers=headers)
+            assert r.status_code == 201, r.text
+            resident_id = r.json()["resident"]["id"]
+
+            async def reader() -> None:
+                nonlocal acked
+                while not stop.is_set():
+                    try:
+                        r = await client.get(
+                            "/api/crm/screenpop", params={"caller": "13800138000"}, headers=headers
+                        )
+                    except httpx.TransportError:
+                        return  # the server is gone: this read was never answered
+                    assert r.status_code == 200, r.text
+                    assert [x["id"] for x in r.json()["residents"]] == [resident_id]
+                    acked += 1
+
+            tasks = [asyncio.create_task(reader()) for _ in range(6)]
+            for _ in range(600):  # until 100 reads are answered, at most 60 s
+                if acked >= 100:
+                    break
+                await asyncio.sleep(0.1)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            stop.set()
+            await asyncio.gather(*tasks)
+        assert proc.returncode == -signal.SIGKILL
+        assert acked >= 100
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+    audit = sqlite3.connect(db.with_name("crm.audit.db"))  # what a restart would read
+    assert audit.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    rows = audit.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'screenpop' AND resident_id = ?",
+        (resident_id,),
+    ).fetchone()[0]
+    audit.close()
+    assert rows >= acked

@@ -36,6 +36,12 @@ def test_crm_section_is_read_strictly() -> None:
     assert s.categories["pets"].department == "agri" and s.categories["pets"].response_days == 1
     assert s.calendar.is_working_day(dt.date(2026, 10, 10))
     assert s.durability == "full"
+    assert (s.reader_cache_mib, s.mmap_mib, s.prewarm) == (1024, 2048, True)
+
+
+def test_the_reader_cache_mmap_and_prewarm_are_settings() -> None:
+    s = parse_settings(Table({"reader_cache_mib": 64, "mmap_mib": 0, "prewarm": False}, "crm"))
+    assert (s.reader_cache_mib, s.mmap_mib, s.prewarm) == (64, 0, False)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +54,10 @@ def test_crm_section_is_read_strictly() -> None:
         ({"categories": {"pets": {"resolve_days": 3}}}, "crm.categories.pets.department"),
         ({"categories": {"repair": {"resolve_dayz": 3}}}, "crm.categories.repair.resolve_dayz"),
         ({"max_body_bytes": 10}, "crm.max_body_bytes"),
+        ({"reader_cache_mib": 0}, "crm.reader_cache_mib"),
+        ({"reader_cache_mib": "2GiB"}, "crm.reader_cache_mib"),
+        ({"prewarm": "yes"}, "crm.prewarm"),
+        ({"mmap_mib": -1}, "crm.mmap_mib"),
         ({"colour": "red"}, "crm.colour"),
     ],
 )
