@@ -193,7 +193,7 @@ def report(
     scaled = DAY_TARGET_S * CIW_REFERENCE / c["per_wall_s"]
     cpu = platform.processor() or _cpu_model()
     out = [
-        f"## {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"### {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"- command: `.venv/bin/python -m benchmarks.simulate_day --hours {a.hours:g}"
         f" --replications {a.replications} --jobs {a.jobs} --repeat {a.repeat}`",
