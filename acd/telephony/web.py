@@ -4,9 +4,10 @@ screen-pop, and the CRM's JSON API, on a loopback TCP port (``[web]``).
 ``GET /api/agents/{agent}/offer`` answers the call the agent is ringing for, on,
 or wrapping up (call id, queue, caller number, seconds waited), with the
 caller's screen-pop (residents, open cases, last calls) when the CRM is on, or
-``"offer": null``. With the CRM on it needs a CRM login of an agent or a
-supervisor (``Authorization: Bearer``, from ``POST /api/crm/login``) and writes
-one audit row per user and call. The screen-pop was looked up when the call was
+``"offer": null``. With the CRM on it needs a CRM login of a supervisor, or of
+the agent whose seat it is (the user's ``agent_id``; another seat is 403), with
+``Authorization: Bearer`` from ``POST /api/crm/login``, and writes one audit row
+per user and call. The screen-pop was looked up when the call was
 offered (:class:`acd.telephony.serve_crm.CrmLink`); a slow CRM holds this request
 for at most ``POP_WAIT_S``, never the routing. Errors are the CRM's
 ``{"error": ...}``: an unknown agent is 404.
@@ -31,7 +32,8 @@ from acd.types import CallId
 from crm import api as crm_api
 from crm.api_auth import CALL_ROLES, Require
 from crm.api_errors import install_error_handlers
-from crm.errors import NotFoundError
+from crm.errors import ForbiddenError, NotFoundError
+from crm.lifecycle import Role
 from crm.models import User
 
 __all__ = ["POP_WAIT_S", "WebServer", "build_web_app"]
@@ -50,6 +52,9 @@ def build_web_app(shell: CallShell, link: CrmLink | None) -> FastAPI:
     @app.get("/api/agents/{agent}/offer")
     async def offer(agent: str, request: Request) -> dict[str, Any]:
         user = await agent_or_supervisor(request) if link is not None else None
+        if user is not None and user.role is Role.AGENT and user.agent_id != agent:
+            seat = f"seat {user.agent_id}" if user.agent_id else "no seat (agent_id)"
+            raise ForbiddenError(f"user {user.name} has {seat}: not the offer of agent {agent}")
         a = shell.engine.agents.get(agent)
         if a is None:
             raise NotFoundError("agent", agent)

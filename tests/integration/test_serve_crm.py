@@ -38,7 +38,7 @@ async def _seed(db: Path) -> tuple[int, int]:
         case = await repo.cases.create(
             NewCase("elderly_care", "助餐", "每日送餐", resident_id=r.id), User("ann", Role.AGENT)
         )
-        await repo.users.add("ann", PASSWORD, Role.AGENT)
+        await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id=ANSWERING[0])
         return r.id, case.id
     finally:
         await repo.close()

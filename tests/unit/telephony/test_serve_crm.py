@@ -109,8 +109,14 @@ async def test_answered_call_is_an_interaction_and_its_offer_shows_the_screen_po
     repo: SqliteCrm, tmp_path: Path
 ) -> None:
     resident_id, case_id = await seed(repo)
-    await repo.users.add("ann", PASSWORD, Role.AGENT)
+    await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id="2171")
     token, _ = await repo.users.login("ann", PASSWORD)
+    await repo.users.add("bob", PASSWORD, Role.AGENT, agent_id="2001")
+    bob, _ = await repo.users.login("bob", PASSWORD)
+    await repo.users.add("eve", PASSWORD, Role.AGENT)  # no seat
+    eve, _ = await repo.users.login("eve", PASSWORD)
+    await repo.users.add("sue", PASSWORD, Role.SUPERVISOR)
+    sue, _ = await repo.users.login("sue", PASSWORD)
     clock = FakeClock(T0)
     history = tmp_path / "calls.jsonl"
     shell = CallShell(
@@ -154,9 +160,17 @@ async def test_answered_call_is_an_interaction_and_its_offer_shows_the_screen_po
         await web.get("/api/agents/2171/offer", headers=auth)  # a poll: audited once
         audit = await repo.audit.entries(resident_id=resident_id)
         assert [(a.user, a.action) for a in audit] == [("ann", "screenpop")]
-        # errors: no login, an unknown agent
+        # errors: no login, another agent's seat, no seat, an unknown agent
         assert (await web.get("/api/agents/2171/offer")).status_code == 401
-        r = await web.get("/api/agents/9999/offer", headers=auth)
+        for other in (bob, eve):
+            r = await web.get(
+                "/api/agents/2171/offer", headers={"Authorization": f"Bearer {other}"}
+            )
+            assert r.status_code == 403 and "2171" in r.json()["error"], r.json()
+        supervisor = {"Authorization": f"Bearer {sue}"}
+        r = await web.get("/api/agents/2171/offer", headers=supervisor)
+        assert r.json()["offer"]["call"] == "u-1"  # a supervisor sees every seat
+        r = await web.get("/api/agents/9999/offer", headers=supervisor)
         assert r.status_code == 404 and "9999" in r.json()["error"]
         # answered after 3 s, 60 s of talk, then wrap-up
         aid = next(a for name, _, a in shell.ami.sent if name == "Originate")  # type: ignore[attr-defined]
