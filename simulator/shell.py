@@ -62,13 +62,14 @@ class Shell:
 class _Act(simpy.Event):
     """An event already triggered, that runs ``fn(arg)`` when SimPy processes it:
     cheaper than a process per action, and it keeps SimPy's order (time, then
-    first scheduled, first run)."""
+    first scheduled, first run). It sets only what ``Environment.step`` reads: the
+    callbacks (one shared tuple) and, on the class, ``_ok`` and ``_value``."""
 
-    def __init__(self, env: simpy.Environment, fn: Callable[[Any], None], arg: Any) -> None:
-        self.env = env
-        self.callbacks = [_fire]
-        self._ok = True
-        self._value = None
+    _ok = True
+    _value = None
+
+    def __init__(self, fn: Callable[[Any], None], arg: Any) -> None:
+        self.callbacks = _FIRE  # type: ignore[assignment]
         self.fn = fn
         self.arg = arg
 
@@ -76,6 +77,9 @@ class _Act(simpy.Event):
 def _fire(event: simpy.Event) -> None:
     act: _Act = event  # type: ignore[assignment]
     act.fn(act.arg)
+
+
+_FIRE = (_fire,)
 
 
 class SimPyScheduler:
@@ -92,4 +96,4 @@ class SimPyScheduler:
         env = self.env
         if at < env._now:
             at = env._now
-        heappush(env._queue, (at, NORMAL, next(self._eid), _Act(env, fn, arg)))
+        heappush(env._queue, (at, NORMAL, next(self._eid), _Act(fn, arg)))
