@@ -164,5 +164,5 @@ def test_dialplan_has_the_callback_pieces() -> None:
     assert "WaitExten(10,m(${HOTLINE_MOH}))" in ext
     assert "exten => 1,1," in ext and "exten => i,1,Goto(s,loop)" in ext
     assert "UserEvent(HotlineCallbackRequest," in ext
-    assert "Dial(PJSIP/${HOTLINE_CALLBACK}@residents,25)" in ext
+    assert "Dial(PJSIP/${HOTLINE_CALLBACK}@residents,25,g)" in ext
     assert "contact = sip:127.0.0.2:5099" in pjsip and "aors = residents" in pjsip

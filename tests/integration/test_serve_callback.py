@@ -1,0 +1,61 @@
+"""Callbacks on real calls: ``hotline serve`` against real Asterisk and SIPp.
+
+A resident calls in while the only agent on shift is paused, presses 1 (SIP INFO
+DTMF) and is thanked and hung up; its place is kept (no abandon). When the agent
+is ready the seat is rung first; on its answer Asterisk dials the resident back
+through the trunk (a SIPp UAS at the trunk address answers); the call record says
+answered and callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from acd.telephony.sipp import agent_rows
+from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+Serve = Callable[[], ServeProcess]
+NUMBER = "13912340000"
+AGENT = ANSWERING[0]
+
+
+def test_resident_presses_1_and_is_called_back_after_the_agent_answers(
+    serve_rig: ServeRig, serve: Serve
+) -> None:
+    s = serve()
+    s.agent(AGENT, "login", "break")  # on shift, paused: the resident holds
+    caller = serve_rig.residents([30_000], caller=NUMBER, digit="1", dtmf_after_ms=1500)
+    with caller:
+        result = caller.wait(40)
+    steps = [e.event for e in result.events]
+    assert "dtmf" in steps and "far_bye" in steps, (steps, result.errors)  # thanked, hung up
+    assert s.history() == [], s.log_tail()  # no abandon: it keeps its place
+    assert s.waiting() == 1, s.status()
+
+    seat = serve_rig.sipp(
+        "agent", local_port=serve_rig.answer_port, rows=agent_rows([(300, 10_000)])
+    )
+    resident = serve_rig.sipp(
+        "agent",
+        local_ip=serve_rig.asterisk.settings.trunk_address,
+        local_port=serve_rig.callback_port,
+        rows=agent_rows([(500, 1500)]),  # rings 0.5 s, talks 1.5 s, hangs up
+    )
+    with seat, resident:
+        s.agent(AGENT, "ready")
+        wait_until(lambda: s.history(), 60, "the callback's record")
+        back = resident.wait(30)
+        agent = seat.wait(30)
+    (rec,) = s.history()
+    assert (rec["outcome"], rec["callback"], rec["agent"]) == ("answered", True, AGENT), rec
+    assert rec["ended_by"] == "caller", rec
+    seat_answered = next(e.at for e in agent.events if e.event == "answered")
+    offered = next(e for e in back.events if e.event == "offered")
+    assert offered.fields["seat"].startswith(NUMBER), offered  # dialled the resident's number
+    assert seat_answered <= offered.at, (seat_answered, offered.at)  # the agent first
+    assert "hung_up" in [e.event for e in back.events]
+    assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
