@@ -70,6 +70,7 @@ _REASONS = {
 CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 CALLBACK_REQUEST = "HotlineCallbackRequest"
 CALLBACK_RESULT = "HotlineCallbackResult"
+RESIDENT_ANSWERED = "resident_answered"  # CallLeg.extra key: the callback's Dial was answered
 _REACHABLE = {"Reachable": True, "Created": True, "NonQualified": True, "Unknown": True}
 _UNREACHABLE = {"Unreachable": False, "Removed": False}
 
@@ -90,6 +91,7 @@ class Translator:
         self.handlers: dict[str, Callable[[AmiMessage], list[Instruction]]] = {
             "Hangup": self._hangup,
             "BridgeLeave": self._bridge_leave,
+            "DialEnd": self._dial_end,
             "OriginateResponse": self._originate_response,
             "ContactStatus": self._contact_status,
             "PeerStatus": self._peer_status,
@@ -136,6 +138,10 @@ class Translator:
         if was is OfferPhase.UP:
             call = self.legs.calls.get(offer.call)
             if call is not None and call.phase is CallerPhase.CONNECTED:
+                if call.callback is not None and not call.extra.get(RESIDENT_ANSWERED):
+                    # the agent gave up before the resident answered: not reached
+                    call.phase = CallerPhase.CALLBACK
+                    return [ev.CallbackFailed(offer.call, "agent-hung-up")]
                 call.phase = CallerPhase.ENDED
                 return [ev.CallEnded(offer.call, by="agent")]
         return []
@@ -209,6 +215,17 @@ class Translator:
             return []
         return [ev.CallbackRequested(leg.call, number)]
 
+    def _dial_end(self, msg: AmiMessage) -> list[Instruction]:
+        """A callback's Dial from the agent leg ended ringing: did the resident answer?
+        (An Originate's DialEnd has no calling channel, hence no Uniqueid.)"""
+        offer = self.legs.by_agent_uid.get(msg.get("Uniqueid", ""))
+        if offer is None or offer.phase is not OfferPhase.UP:
+            return []
+        leg = self.legs.calls.get(offer.call)
+        if leg is not None and leg.callback is not None and msg.get("DialStatus") == "ANSWER":
+            leg.extra[RESIDENT_ANSWERED] = "1"
+        return []
+
     def _callback_result(self, msg: AmiMessage) -> list[Instruction]:
         """The agent leg's Dial of the resident returned (the agent is still on)."""
         offer = self.legs.by_agent_uid.get(msg["Uniqueid"])
@@ -222,6 +239,7 @@ class Translator:
             leg.phase = CallerPhase.ENDED
             return [ev.CallEnded(leg.call, by="caller")]
         leg.phase = CallerPhase.CALLBACK  # not reached: it keeps its place (or retries)
+        leg.extra.pop(RESIDENT_ANSWERED, None)
         self.legs.finish_offer(offer)
         return [ev.CallbackFailed(leg.call, (status or "failed").lower())]
 

@@ -166,3 +166,40 @@ def test_dialplan_has_the_callback_pieces() -> None:
     assert "UserEvent(HotlineCallbackRequest," in ext
     assert "Dial(PJSIP/${HOTLINE_CALLBACK}@residents,25,g)" in ext
     assert "contact = sip:127.0.0.2:5099" in pjsip and "aors = residents" in pjsip
+
+
+async def _connected_callback() -> tuple[CallShell, FakeAmi, FakeClock]:
+    shell, ami, clock = rig(attempts=1)
+    request_callback(shell)
+    shell.feed(ev.AgentReady(AgentId("2171")))
+    await settle(shell)
+    _action, _fields, aid = ami.sent[-1]
+    shell.on_ami_event(
+        AmiMessage({"Event": "OriginateResponse", "ActionID": aid or "", "Response": "Success"})
+    )
+    return shell, ami, clock
+
+
+def dial_end(status: str) -> AmiMessage:
+    return AmiMessage(
+        {"Event": "DialEnd", "Uniqueid": "c1-o1", "DestUniqueid": "r1", "DialStatus": status}
+    )
+
+
+async def test_agent_hanging_up_before_the_resident_answers_is_not_an_answered_call() -> None:
+    shell, _ami, clock = await _connected_callback()
+    clock.advance(10)  # the resident's phone rings; the agent gives up
+    shell.on_ami_event(AmiMessage({"Event": "Hangup", "Uniqueid": "c1-o1", "Cause": "16"}))
+    (row,) = shell.history.rows
+    assert (row["outcome"], row["exit_reason"]) == ("abandoned", "callback-unreached")
+
+
+async def test_agent_hanging_up_after_the_resident_answered_ends_the_call() -> None:
+    shell, _ami, clock = await _connected_callback()
+    shell.on_ami_event(dial_end("ANSWER"))
+    clock.advance(30)
+    shell.on_ami_event(AmiMessage({"Event": "Hangup", "Uniqueid": "c1-o1", "Cause": "16"}))
+    clock.advance(60)
+    shell.run_effects(shell.engine.expire())
+    (row,) = shell.history.rows
+    assert (row["outcome"], row["ended_by"], row["callback"]) == ("answered", "agent", True)
