@@ -115,3 +115,24 @@ def test_callback_to_a_busy_resident_is_retried_then_recorded_unreached(
         code = s.stop()
     assert code == 0, s.log_tail()
     assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
+
+
+@pytest.mark.parametrize(
+    ("caller", "digit"),
+    [("anonymous", "1"), ("12", "1"), (NUMBER, "5")],
+    ids=["withheld-number", "too-short-number", "other-digit"],
+)
+def test_refused_or_other_digit_keeps_the_caller_holding(
+    serve_rig: ServeRig, serve: Serve, caller: str, digit: str
+) -> None:
+    """No callback for a number we may not dial, nor for another digit: the caller is
+    not hung up, keeps holding, and leaving later is an ordinary abandon."""
+    s = serve()
+    s.agent(AGENT, "login", "break")
+    with serve_rig.residents([6_000], caller=caller, digit=digit, dtmf_after_ms=1000) as c:
+        result = c.wait(30)
+    steps = [e.event for e in result.events]
+    assert "dtmf" in steps and "hung_up" in steps and "far_bye" not in steps, steps
+    (rec,) = s.history()
+    assert (rec["outcome"], rec["callback"]) == ("abandoned", False), rec
+    assert rec["wait_s"] > 5, rec  # held until its own hang-up
