@@ -125,6 +125,8 @@ def render(
         "agi_port": s.agi_port,
         "trunk": s.trunk_endpoint,
         "trunk_address": s.trunk_address,
+        "trunk_port": s.trunk_port,
+        "callback_ring_s": s.callback_ring_s,
         "trunk_dtmf_mode": s.trunk_dtmf_mode,
         "codecs": ",".join(s.codecs),
         "rtp_start": s.rtp_start,

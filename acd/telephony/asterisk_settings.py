@@ -57,6 +57,9 @@ class AsteriskSettings:
     agi_port: int = 4573
     trunk_address: str = "127.0.0.2"
     trunk_endpoint: str = "residents"
+    # where callbacks to residents are sent: the residents' gateway at trunk_address
+    trunk_port: int = 5060
+    callback_ring_s: int = 30  # how long a resident's phone rings on a callback
     ami_user: str = "hotline"
     ami_secret: str | None = None
     agent_secret: str | None = None
@@ -97,6 +100,8 @@ def parse_settings(t: Table) -> AsteriskSettings:
         agi_port=_port(t, "agi_port", 4573),
         trunk_address=_loopback(t, "trunk_address", "127.0.0.2"),
         trunk_endpoint=_name(t, "trunk_endpoint", "residents"),
+        trunk_port=_port(t, "trunk_port", 5060),
+        callback_ring_s=t.integer("callback_ring_s", 30, low=5, high=300),
         ami_user=_name(t, "ami_user", "hotline"),
         ami_secret=_secret(t, "ami_secret"),
         agent_secret=_secret(t, "agent_secret"),

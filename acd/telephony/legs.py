@@ -22,6 +22,7 @@ __all__ = ["AgentLeg", "CallLeg", "CallerPhase", "Legs", "OfferPhase"]
 class CallerPhase(enum.StrEnum):
     WAITING = "waiting"  # holding in the dialplan (maybe an agent is being rung)
     CONNECTED = "connected"  # an agent answered
+    CALLBACK = "callback"  # the caller left the line and keeps its place: dial it back
     ENDED = "ended"  # the engine has been told; later signals are ignored
 
 
@@ -57,6 +58,7 @@ class CallLeg:
     offers: int = 0
     recording: str | None = None
     position: int = 0
+    callback: str | None = None  # the number to dial back (the caller's channel is gone)
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -99,7 +101,8 @@ class Legs:
             if offer.action_id is not None:
                 self.by_action.pop(offer.action_id, None)
             leg = self.calls.get(offer.call)
-            if leg is not None and leg.agent_leg is offer and leg.phase is CallerPhase.WAITING:
+            waiting = (CallerPhase.WAITING, CallerPhase.CALLBACK)
+            if leg is not None and leg.agent_leg is offer and leg.phase in waiting:
                 leg.agent_leg = None
 
     def current_offer(self, call: CallId, agent: AgentId) -> AgentLeg | None:

@@ -75,7 +75,7 @@ class Resyncer:
         shell, legs = self.shell, self.shell.legs
         for leg in list(legs.calls.values()):
             offer = leg.agent_leg
-            if leg.uniqueid not in present:
+            if leg.uniqueid not in present and leg.callback is None:
                 if leg.phase is not CallerPhase.ENDED:
                     leg.phase = CallerPhase.ENDED
                     shell.feed(ev.CallLost(leg.call, "asterisk no longer has the caller's channel"))

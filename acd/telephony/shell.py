@@ -150,7 +150,12 @@ class CallShell:
         return True
 
     def _refused(self, event: ev.Event) -> None:
-        if isinstance(event, ev.AgentAnswered):
+        if isinstance(event, ev.CallbackFailed):
+            leg = self.legs.calls.get(event.call)  # the engine disagrees: end it as a call
+            if leg is not None and leg.phase is CallerPhase.CALLBACK:
+                leg.phase = CallerPhase.ENDED
+                self.feed(ev.CallLost(event.call, "callback result refused"))
+        elif isinstance(event, ev.AgentAnswered):
             offer = self.legs.current_offer(event.call, event.agent)
             if offer is not None and offer.phase is OfferPhase.UP:
                 self.legs.finish_offer(offer, OfferPhase.CANCELLED)
@@ -166,7 +171,15 @@ class CallShell:
         leg = self.legs.calls.get(getattr(event, "call", CallId("")))
         if leg is None:
             return
-        if isinstance(event, ev.AgentAnswered):
+        if isinstance(event, ev.CallbackRequested):
+            leg.phase, leg.callback = CallerPhase.CALLBACK, event.number
+            log.info(
+                "call %s: callback to %s requested; it keeps its place", leg.call, event.number
+            )
+        elif isinstance(event, ev.CallbackFailed):
+            leg.answered_at = None
+            log.info("call %s: callback not answered (%s)", leg.call, event.reason)
+        elif isinstance(event, ev.AgentAnswered):
             leg.answered_at = now
             offer = leg.agent_leg
             ring_s = now - offer.offered_at if offer else 0.0
@@ -236,6 +249,8 @@ class CallShell:
         if self.config.queues[e.queue].record_calls:  # MixMonitor in the connect context
             fields.append(("Variable", "HOTLINE_RECORD=1"))
             fields.append(("Variable", f"HOTLINE_RECORD_FILE={self._recording_path(e.call)}"))
+        if e.callback is not None:  # the connect context Dials the resident
+            fields.append(("Variable", f"HOTLINE_CALLBACK={e.callback}"))
         if caller_id:
             fields.append(("CallerID", caller_id))
         self.spawn(self._originate(offer.call, e.agent, fields))

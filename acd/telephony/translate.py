@@ -8,6 +8,7 @@ dict lookup. A handled event missing a field it needs is logged and counted
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,11 @@ _REASONS = {
     "5": OfferFailure.BUSY,
     "8": OfferFailure.FAILED,  # congestion
 }
+# What may be dialled back: the engine's own rule (3-20 digits, an optional +).
+CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+CALLBACK_REQUEST = "HotlineCallbackRequest"
+CALLBACK_RESULT = "HotlineCallbackResult"
+RESIDENT_ANSWERED = "resident_answered"  # CallLeg.extra key: the callback's Dial was answered
 _REACHABLE = {"Reachable": True, "Created": True, "NonQualified": True, "Unknown": True}
 _UNREACHABLE = {"Unreachable": False, "Removed": False}
 
@@ -85,6 +91,7 @@ class Translator:
         self.handlers: dict[str, Callable[[AmiMessage], list[Instruction]]] = {
             "Hangup": self._hangup,
             "BridgeLeave": self._bridge_leave,
+            "DialEnd": self._dial_end,
             "OriginateResponse": self._originate_response,
             "ContactStatus": self._contact_status,
             "PeerStatus": self._peer_status,
@@ -114,6 +121,9 @@ class Translator:
             phase, leg.phase = leg.phase, CallerPhase.ENDED
             if phase is CallerPhase.WAITING:
                 return [ev.CallerAbandoned(leg.call)]
+            if phase is CallerPhase.CALLBACK:  # it hung up as asked: still waiting
+                leg.phase = CallerPhase.CALLBACK
+                return []
             if phase is CallerPhase.CONNECTED:
                 return [ev.CallEnded(leg.call, by="caller")]
             return []
@@ -128,6 +138,10 @@ class Translator:
         if was is OfferPhase.UP:
             call = self.legs.calls.get(offer.call)
             if call is not None and call.phase is CallerPhase.CONNECTED:
+                if call.callback is not None and not call.extra.get(RESIDENT_ANSWERED):
+                    # the agent gave up before the resident answered: not reached
+                    call.phase = CallerPhase.CALLBACK
+                    return [ev.CallbackFailed(offer.call, "agent-hung-up")]
                 call.phase = CallerPhase.ENDED
                 return [ev.CallEnded(offer.call, by="agent")]
         return []
@@ -143,7 +157,9 @@ class Translator:
             if offer is None or offer.phase is not OfferPhase.UP:
                 return []
             leg, by = self.legs.calls.get(offer.call), "agent"
-        if leg is None or leg.phase is not CallerPhase.CONNECTED:
+        # a callback's bridge (Dial) ends both ways: HotlineCallbackResult or the
+        # agent leg's Hangup say who hung up
+        if leg is None or leg.phase is not CallerPhase.CONNECTED or leg.callback is not None:
             return []
         leg.phase = CallerPhase.ENDED
         return [ev.CallEnded(leg.call, by=by)]
@@ -159,7 +175,7 @@ class Translator:
             if offer.phase is OfferPhase.RINGING:
                 offer.phase = OfferPhase.UP
                 call = self.legs.calls.get(offer.call)
-                if call is not None and call.phase is CallerPhase.WAITING:
+                if call is not None and call.phase in (CallerPhase.WAITING, CallerPhase.CALLBACK):
                     call.phase = CallerPhase.CONNECTED
                 return [ev.AgentAnswered(offer.call, offer.agent)]
             if offer.phase is OfferPhase.CANCELLED:
@@ -174,12 +190,58 @@ class Translator:
         return []
 
     def _user_event(self, msg: AmiMessage) -> list[Instruction]:
-        if msg.get("UserEvent") != self.waiting_event:
+        name = msg.get("UserEvent")
+        if name == CALLBACK_REQUEST:
+            return self._callback_request(msg)
+        if name == CALLBACK_RESULT:
+            return self._callback_result(msg)
+        if name != self.waiting_event:
             return []
         uid = msg["Uniqueid"]
         if uid in self.legs.by_caller_uid or uid in self.legs.finished:
             return []
         return [Adopt(msg["Channel"], uid)]
+
+    def _callback_request(self, msg: AmiMessage) -> list[Instruction]:
+        """The holding caller pressed 1: call me back (the dialplan checked the number)."""
+        leg = self.legs.by_caller_uid.get(msg["Uniqueid"])
+        number = msg.get("Number", "").strip()
+        if leg is None or leg.phase is not CallerPhase.WAITING:
+            self.stats["stale_callback_requests"] += 1
+            return []
+        if not CALLBACK_NUMBER.match(number):
+            self.stats["invalid_callback_numbers"] += 1
+            log.warning("call %s: callback number %r refused", leg.call, number)
+            return []
+        return [ev.CallbackRequested(leg.call, number)]
+
+    def _dial_end(self, msg: AmiMessage) -> list[Instruction]:
+        """A callback's Dial from the agent leg ended ringing: did the resident answer?
+        (An Originate's DialEnd has no calling channel, hence no Uniqueid.)"""
+        offer = self.legs.by_agent_uid.get(msg.get("Uniqueid", ""))
+        if offer is None or offer.phase is not OfferPhase.UP:
+            return []
+        leg = self.legs.calls.get(offer.call)
+        if leg is not None and leg.callback is not None and msg.get("DialStatus") == "ANSWER":
+            leg.extra[RESIDENT_ANSWERED] = "1"
+        return []
+
+    def _callback_result(self, msg: AmiMessage) -> list[Instruction]:
+        """The agent leg's Dial of the resident returned (the agent is still on)."""
+        offer = self.legs.by_agent_uid.get(msg["Uniqueid"])
+        if offer is None or offer.phase is not OfferPhase.UP:
+            return []
+        leg = self.legs.calls.get(offer.call)
+        if leg is None or leg.phase is not CallerPhase.CONNECTED or leg.callback is None:
+            return []
+        status = msg.get("DialStatus", "")
+        if status == "ANSWER":  # the resident answered, talked and hung up first
+            leg.phase = CallerPhase.ENDED
+            return [ev.CallEnded(leg.call, by="caller")]
+        leg.phase = CallerPhase.CALLBACK  # not reached: it keeps its place (or retries)
+        leg.extra.pop(RESIDENT_ANSWERED, None)
+        self.legs.finish_offer(offer)
+        return [ev.CallbackFailed(leg.call, (status or "failed").lower())]
 
     def _fully_booted(self, msg: AmiMessage) -> list[Instruction]:
         return [Resync(msg.name)]

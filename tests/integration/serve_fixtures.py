@@ -56,21 +56,30 @@ class ServeRig:
     answer_port: int
     noanswer_port: int
     scenarios: dict[str, Path] = field(default_factory=dict)
+    # the residents' gateway (trunk_address:callback_port): callbacks are dialled here
+    callback_port: int = 0
 
     def sipp(self, scenario: str, **kw: Any) -> Sipp:
         """A rig SIPp with the crash-safe scenario copy (see :func:`_safe_scenario`)."""
         return Sipp(self.scenarios[scenario], extra=SAFE_SIPP_ARGS, **kw)
 
     def residents(
-        self, patience_ms: list[int], rate: float = 10.0, caller: str = "", max_time_s: float = 120
+        self,
+        patience_ms: list[int],
+        rate: float = 10.0,
+        caller: str = "",
+        max_time_s: float = 120,
+        digit: str = "none",
+        dtmf_after_ms: int = 1500,
     ) -> Sipp:
-        """Callers on the trunk, one per patience (ms); ``caller`` sets their number."""
+        """Callers on the trunk, one per patience (ms); ``caller`` sets their number,
+        ``digit`` one DTMF digit sent ``dtmf_after_ms`` after the answer."""
         return self.sipp(
             "resident",
             local_ip=self.asterisk.settings.trunk_address,
             remote=self.asterisk.sip_target,
             calls=len(patience_ms),
-            rows=resident_rows(patience_ms, caller=caller),
+            rows=resident_rows(patience_ms, digit, dtmf_after_ms, caller=caller),
             rate=rate,
             max_time_s=max_time_s,
         )
@@ -196,14 +205,18 @@ def serve_rig(
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:20]
     tmp = tmp_path_factory.mktemp("serve")
     config = _test_config(tmp)
-    answer, noanswer = free_port(), free_port()
+    answer, noanswer, callback = free_port(), free_port(), free_port()
     contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
     contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
     rig = start_asterisk(
-        f"serve-{module}", config=str(config), survey=False, static_contacts=contacts
+        f"serve-{module}",
+        config=str(config),
+        survey=False,
+        static_contacts=contacts,
+        trunk_port=callback,
     )
     scenarios = {n: _safe_scenario(n, tmp) for n in ("resident", "agent", "agent_noanswer")}
-    return ServeRig(rig, config, answer, noanswer, scenarios)
+    return ServeRig(rig, config, answer, noanswer, scenarios, callback)
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def test_one_endpoint_auth_and_aor_per_seat_plus_the_trunk() -> None:
     assert len(seats) == 200
     assert sections(pjsip, "endpoint") == ["residents", *seats]
     assert sections(pjsip, "auth") == seats
-    assert sections(pjsip, "aor") == seats
+    assert sections(pjsip, "aor") == ["residents", *seats]  # the trunk's: callbacks
     assert "match = 127.0.0.2" in pjsip
     assert "bind = 127.0.0.1:5060" in pjsip
     assert pjsip.count("media_address = 127.0.0.1") == 201
@@ -106,7 +106,7 @@ def test_without_survey_the_caller_is_hung_up_after_the_bridge() -> None:
 def test_static_contacts_are_rendered_into_the_aor() -> None:
     s = dataclasses.replace(read_settings(CFG), static_contacts={"2001": "sip:2001@127.0.0.1:5091"})
     pjsip = rendered(s)["pjsip.conf"]
-    assert pjsip.count("contact = ") == 1
+    assert pjsip.count("contact = ") == 2  # the seat's and the trunk's (callbacks)
     assert "contact = sip:2001@127.0.0.1:5091" in pjsip
 
 
