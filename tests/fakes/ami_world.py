@@ -14,14 +14,20 @@ virtual-time asyncio loop, so a morning runs in well under a second.
 Agents' own actions (login, pause, ready, logout) go to the shell the way the
 control API (``hotline agent``) sends them: straight into :meth:`CallShell.feed`.
 Agents and the world learn the outcome of calls from what the shell writes
-(the call history, the queue_log's agent lines). Callbacks have no path in the
-production shell (nothing sends ``CallbackRequested`` and an ``OfferCall`` with
-``callback`` set is rung like any other), and the FastAGI hand-off carries no
-case owner (so no sticky routing): a scenario with either is refused.
+(the call history, the queue_log's agent lines).
+
+Sticky routing: the FastAGI hand-off asks ``owner_of`` (the CRM's case owner in
+``hotline serve``), which answers from the caller's ``CallSpec.case_owner`` at
+once. Callbacks (:mod:`tests.fakes.asterisk_callback`): the world's
+``CallbackRequested`` is the caller pressing 1 (the dialplan reports the
+caller's own number, not the world's), its ``CallbackFailed`` the Dial of the
+resident giving up, and the world tells the fake when the resident picks up
+(:class:`_World`: the engine hears of that only when the call ends).
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,8 +45,8 @@ from acd.telephony.serve_store import CallHistory
 from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, Clock, ExitReason, QueueName
 from simulator.run import RunResult
-from simulator.world import Behaviour, CallSpec, Shift, World
-from tests.fakes.asterisk import FakeAsterisk
+from simulator.world import CONNECTED, Behaviour, CallSpec, Shift, World
+from tests.fakes.asterisk_callback import CallbackAsterisk
 from tests.fakes.virtual_loop import LoopClock, LoopScheduler, VirtualTimeLoop
 
 __all__ = ["AmiRun", "AmiWorld", "run_call_shell"]
@@ -59,17 +65,30 @@ class AmiWorld:
         seats: Mapping[str, AgentId],
         later: Callable[[float, Callable[[Any], None], Any], None],
     ) -> None:
-        self.asterisk = FakeAsterisk(clock, settings, seats, self, later)
+        self.asterisk = CallbackAsterisk(clock, settings, seats, self, later)
         self.shell: CallShell | None = None
         self.world: World | None = None
+        self.owners: dict[CallId, AgentId] = {}  # the open case's owner, per call
+
+    def owner_of(self, call: CallId, _caller: str) -> asyncio.Future[AgentId | None]:
+        """The case owner look-up, answered at once (a done future: no loop turn)."""
+        done: asyncio.Future[AgentId | None] = asyncio.get_running_loop().create_future()
+        done.set_result(self.owners.pop(call, None))
+        return done
 
     def send(self, e: ev.Event) -> None:
         """What the world says happened becomes what happens on the telephony side."""
         a = self.asterisk
         if isinstance(e, ev.CallArrived):
             if e.case_owner is not None:
-                raise NotImplementedError("the FastAGI hand-off carries no case owner")
+                self.owners[e.call] = e.case_owner
             a.caller_arrives(e.call, e.queue, e.priority, e.language, e.caller)
+            if self.owners.pop(e.call, None) is not None:  # no caller number: no look-up
+                a.errors.append(f"call {e.call}: no number, so no case owner")
+        elif isinstance(e, ev.CallbackRequested):
+            a.callback_requested(e.call)
+        elif isinstance(e, ev.CallbackFailed):
+            a.resident_unreached(e.call)
         elif isinstance(e, ev.CallerAbandoned):
             a.caller_hangs_up(e.call)
         elif isinstance(e, ev.AgentAnswered):
@@ -126,11 +145,25 @@ class _QueueLog(QueueLog):
         self.bridge._effect(e)
 
 
+class _World(World):
+    """The simulator's world, also telling the fake Asterisk when the resident picks
+    up a callback (the world decides it, as in the simulator; no event says so)."""
+
+    asterisk: CallbackAsterisk
+
+    def _dialled(self, arg: Any) -> None:
+        c, offer = arg
+        due = c.state is CONNECTED and c.offer == offer
+        super()._dialled(arg)
+        if due and c.state is CONNECTED:
+            self.asterisk.resident_answers(c.spec.call)
+
+
 @dataclass(slots=True)
 class AmiRun:
     result: RunResult
     shell: CallShell
-    asterisk: FakeAsterisk
+    asterisk: CallbackAsterisk
     history: list[CallRecord]  # as the shell wrote them, in order
 
 
@@ -168,8 +201,8 @@ async def _main(
     shell = bridge.shell = CallShell(
         Engine(cfg, clock), settings, clock, asterisk, queue_log=_QueueLog(bridge), history=history
     )
-    asterisk.connect(shell.on_ami_event, enqueue_handler(shell))
-    world = bridge.world = World(
+    asterisk.connect(shell.on_ami_event, enqueue_handler(shell, owner_of=bridge.owner_of))
+    world = bridge.world = _World(
         sched,
         bridge.send,
         calls,
@@ -179,6 +212,7 @@ async def _main(
         autopause_reason=cfg.autopause_reason,
         interval_s=cfg.metrics.interval_s,
     )
+    world.asterisk = asterisk
     await loop.idle.wait()
     end = loop.time()
     world.meter.close(end)

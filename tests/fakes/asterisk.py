@@ -6,9 +6,10 @@ Hotline by FastAGI (script ``inbound``), then holds in ``hotline-hold`` with
 music (``UserEvent HotlineWaiting``); an agent leg is an ``Originate`` to
 ``PJSIP/<seat>`` that, once answered, bridges with the caller in
 ``hotline-connect``; a ``Redirect`` sends a caller to ``hotline-exit`` (voicemail),
-after which the caller hangs up. Events have the shapes of Asterisk 22's (copied
-from ``tests/fixtures/ami/asterisk22_100calls.raw.gz``) and go through the
-production frame parser before the shell sees them.
+after which the caller hangs up. Callbacks: :mod:`tests.fakes.asterisk_callback`.
+Events have the shapes of Asterisk 22's (copied from
+``tests/fixtures/ami/asterisk22_100calls.raw.gz``) and go through the production
+frame parser before the shell sees them.
 
 It decides nothing: its driver says what callers and agents do
 (:meth:`caller_arrives`, :meth:`caller_hangs_up`, :meth:`agent_answers`,
@@ -34,9 +35,7 @@ _STATES = {"Down": "0", "Ring": "4", "Ringing": "5", "Up": "6"}
 
 class Listener(Protocol):
     def ringing(self, call: CallId, agent: AgentId, queue: QueueName, timeout_s: float) -> None: ...
-
     def stopped_ringing(self, call: CallId, agent: AgentId) -> None: ...
-
     def redirected(self, call: CallId, destination: str) -> None: ...
 
 
@@ -117,7 +116,7 @@ class FakeAsterisk:
         self.later = later  # run fn(arg) at a time (the driver's scheduler)
         self.voicemail_s = voicemail_s
         self.parser = FrameParser()
-        self.parser.feed(b"Asterisk Call Manager/11.0.0\r\n")
+        self.parser.feed(b"Asterisk Call Manager/11.0.0\r\n")  # the greeting
         self.on_event: Callable[[AmiMessage], None] = lambda _msg: None
         self.agi: Handler | None = None
         self.channels: dict[str, _Channel] = {}  # by uniqueid and by name
@@ -128,14 +127,13 @@ class FakeAsterisk:
 
     def connect(self, on_event: Callable[[AmiMessage], None], agi: Handler) -> None:
         """Hotline's AMI event callback and its FastAGI hand-off."""
-        self.on_event = on_event
-        self.agi = agi
+        self.on_event, self.agi = on_event, agi
 
     # AMI events out
 
     def _emit(self, event: str, ch: _Channel | None, *extra: tuple[str, str]) -> None:
-        headers = [("Event", event), ("Privilege", "call,all")]
-        headers.append(("Timestamp", f"{self.clock.now():.6f}"))
+        now = f"{self.clock.now():.6f}"
+        headers = [("Event", event), ("Privilege", "call,all"), ("Timestamp", now)]
         headers += ch.headers() if ch is not None else []
         headers += extra
         frame = "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
@@ -251,6 +249,10 @@ class FakeAsterisk:
     def agent_answers(self, call: CallId) -> None:
         """The agent rung for ``call`` picks up; the connect context bridges the caller."""
         leg = self.legs[call]
+        self._leg_up(leg)
+        self._connect(leg)
+
+    def _leg_up(self, leg: _Channel) -> None:
         leg.state = "Up"
         self._emit(
             "OriginateResponse",
@@ -267,7 +269,9 @@ class FakeAsterisk:
         self._emit("Newstate", leg)
         self._dial("DialEnd", leg, ("DialStatus", "ANSWER"))
         leg.context, leg.priority = self.settings.connect_context, 4
-        caller = self.callers.get(call)
+
+    def _connect(self, leg: _Channel) -> None:
+        caller = self.callers.get(leg.call)
         if caller is None:  # Bridge(${CALLER}) fails: the connect context hangs up
             self._emit("UserEvent", leg, ("UserEvent", "HotlineBridgeEnded"), ("Result", "FAIL"))
             self._gone(leg)
@@ -314,12 +318,8 @@ class FakeAsterisk:
         action_id: str | None = None,
     ) -> list[AmiMessage]:
         f = fields or []
-        do = {
-            "Originate": self._originate,
-            "Hangup": self._hangup,
-            "Redirect": self._redirect,
-            "Setvar": self._setvar,
-        }.get(action)
+        do = {"Originate": self._originate, "Hangup": self._hangup}.get(action)
+        do = do or {"Redirect": self._redirect, "Setvar": self._setvar}.get(action)
         if do is None:
             self.errors.append(f"unexpected AMI action {action}")
             return self._response("Error", action_id, "Invalid/unknown command")
@@ -388,7 +388,7 @@ class FakeAsterisk:
         return True, "Redirect successful"
 
     def _after_voicemail(self, ch: _Channel) -> None:
-        if self.channels.get(ch.uniqueid) is ch:
+        if self.channels.get(ch.uniqueid) is ch:  # the exit context's Hangup()
             self._gone(ch)
 
     def _setvar(self, f: list[tuple[str, str]], _aid: str) -> tuple[bool, str]:

@@ -7,11 +7,17 @@ runs (tests/fakes/ami_world.py). The scenario has several queues and skills,
 priority classes and a language, an escalation to lower skill levels and an
 overflow to another queue, a queue that sends callers to voicemail after a
 maximum wait, abandons, offers that ring out (and the agent autopaused, then
-ready again), wrap-up, a break and logouts. Left out, because the production
-shell has no path for them: sticky routing (the FastAGI hand-off carries no
-case owner) and callbacks (nothing in the shell turns a caller's request into
-``CallbackRequested``, nor dials the resident for an ``OfferCall`` with
-``callback``).
+ready again), wrap-up, a break and logouts; repeat callers routed to their case
+owner first (sticky: the FastAGI hand-off's case owner look-up answers from
+``CallSpec.case_owner``); callbacks (the caller presses 1 and leaves the line,
+the agent answers first and the connect context Dials the resident: answered,
+or not reached then retried, or not reached twice and recorded
+``callback-unreached``).
+
+A callback's Dial gives up after ``[asterisk] callback_ring_s``, whatever the
+resident does; the world gives up after ``Behaviour.callback_dial_s``, which is
+also how long an answering resident takes. The fake Asterisk refuses any other
+give-up time (``asterisk.errors``), so this scenario sets both to 30 s.
 
 Two things due at the very same instant may be taken in a different order by
 the two shells (both orders are right): each runs them in the order they were
@@ -29,7 +35,7 @@ import random
 import tomllib
 
 from acd.config import AcdConfig, parse_config
-from acd.types import AgentId, CallId, Outcome, QueueName
+from acd.types import AgentId, CallId, ExitReason, Outcome, QueueName
 from simulator.run import simulate
 from simulator.world import Behaviour, CallSpec, Shift
 from tests.fakes.ami_world import run_call_shell
@@ -69,9 +75,13 @@ strategy = "round-robin"
 wrapup_s = 10
 max_wait_s = 60
 overflow = { exit = "voicemail" }
+callback_attempts = 2
+callback_retry_s = 45
 
 [queues.general]
 skills = { general = 1 }
+callback_attempts = 2
+callback_retry_s = 30
 
 [[agents]]
 ids = "2001-2002"
@@ -91,7 +101,16 @@ skills = { general = 3 }
 """
 
 NINE = 9 * 3600.0
-BEHAVIOUR = Behaviour(ring_delay_s=(1.0, 8.0), no_answer_p=0.15, no_answer_recover_s=40.0)
+AGENTS = ["2001", "2002", "2003", "2004", "2005", "2006"]
+# a callback's Dial gives up after [asterisk] callback_ring_s (30 s); the world gives
+# up after callback_dial_s, so they must agree (and residents answer at 30 s too)
+BEHAVIOUR = Behaviour(
+    ring_delay_s=(1.0, 8.0),
+    no_answer_p=0.15,
+    no_answer_recover_s=40.0,
+    callback_answer_p=0.4,
+    callback_dial_s=30.0,
+)
 
 
 def scenario(rng: random.Random) -> tuple[AcdConfig, list[CallSpec], list[Shift]]:
@@ -102,6 +121,8 @@ def scenario(rng: random.Random) -> tuple[AcdConfig, list[CallSpec], list[Shift]
         queue = rng.choices(["repairs", "status", "general"], [4, 3, 3])[0]
         patient = rng.random() < 0.3
         elderly, english = rng.random() < 0.1, rng.random() < 0.1
+        owner = AgentId(rng.choice(AGENTS)) if rng.random() < 0.2 else None
+        callback = rng.uniform(5, 60) if rng.random() < 0.3 else None
         calls.append(
             CallSpec(
                 call=CallId(f"1763820000.{100 + i}"),  # Asterisk's uniqueid is the call id
@@ -111,6 +132,8 @@ def scenario(rng: random.Random) -> tuple[AcdConfig, list[CallSpec], list[Shift]
                 patience_s=math.inf if patient else rng.expovariate(1 / 100),
                 priority="elderly_alone" if elderly else "normal",
                 language="english" if english else None,
+                case_owner=owner,
+                callback_after_s=callback,
                 caller=f"13800{rng.randrange(10**6):06d}",
             )
         )
@@ -150,6 +173,13 @@ def test_simulator_and_production_shell_give_identical_records() -> None:
     assert any(line.endswith("|PAUSE|no-answer") for line in log)
     assert any(line.endswith("|PAUSE|break") for line in log)
     assert any("|AGENTLOGOFF|" in line for line in log)
+    owners = {c.call: c.case_owner for c in calls}
+    assert any(r.sticky and r.agent == owners[r.call] for r in recs)
+    assert any(r.sticky and r.agent not in (None, owners[r.call]) for r in recs)
+    assert any(r.callback and r.outcome == Outcome.ANSWERED and r.offers == 1 for r in recs)
+    retried = {call for call, status in ami.asterisk.results if status == "NOANSWER"}
+    assert any(r.call in retried and r.outcome == Outcome.ANSWERED for r in recs)
+    assert any(r.exit_reason == ExitReason.CALLBACK_UNREACHED for r in recs)
 
 
 def test_virtual_loop_jumps_and_keeps_order_of_equal_times() -> None:
