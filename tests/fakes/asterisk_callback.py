@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from acd.telephony.ami_client import AmiActionError
+from acd.telephony.ami_frames import AmiMessage
 from acd.types import CallId
 from tests.fakes.asterisk import FakeAsterisk, _Channel
 
@@ -42,6 +44,15 @@ class CallbackAsterisk(FakeAsterisk):
         self.residents: dict[CallId, _Channel] = {}  # the resident's channel per callback
         self.dialled_at: dict[CallId, float] = {}
         self.results: list[tuple[CallId, str]] = []  # HotlineCallbackResult, in order
+
+    async def action(
+        self, action: str, fields: list[tuple[str, str]] | None = None, **kw: Any
+    ) -> list[AmiMessage]:
+        """As :meth:`acd.telephony.ami_client.AmiClient.action`: ``Response: Error`` raises."""
+        reply = await super().action(action, fields, **kw)
+        if reply and reply[0].get("Response") == "Error":
+            raise AmiActionError(action, reply[0])
+        return reply
 
     # the caller's "1"
 
