@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -26,6 +27,8 @@ from acd.types import AgentId, CallId, QueueName
 
 WAITING, OFFERED, CONNECTED, DONE = 0, 1, 2, 3
 GRID = 1024.0  # every time the world sets is a multiple of 1/1024 s: see grid()
+# a number the hold context lets the caller be called back on (the engine's rule too)
+DIALABLE = re.compile(r"^\+?[0-9]{3,20}$")
 
 
 def grid(t: float) -> float:
@@ -183,10 +186,12 @@ class World:
             self.send(ev.CallerAbandoned(c.spec.call))
 
     def _ask_callback(self, c: _Call) -> None:
-        if c.state is WAITING and not c.callback:
+        # the dialplan calls back the caller's own number, and refuses a withheld or
+        # invalid one: the caller holds on (as while an agent rings: the engine refuses)
+        if c.state is WAITING and not c.callback and DIALABLE.match(c.spec.caller):
             c.callback = True
-            self.send(ev.CallbackRequested(c.spec.call, "4000000000"))
-        elif c.state is OFFERED and c.spec.patience_s != math.inf:
+            self.send(ev.CallbackRequested(c.spec.call, c.spec.caller))
+        elif c.state <= OFFERED and c.spec.patience_s != math.inf:
             rest = c.spec.patience_s - c.spec.callback_after_s  # type: ignore[operator]
             self.sched.call_at(self.sched.now() + grid(rest), self._give_up, c)
 

@@ -28,3 +28,22 @@ def test_a_seat_handed_over_during_a_call_is_taken_by_the_next_shift() -> None:
     assert by_call[CallId("c2")].outcome is Outcome.ANSWERED
     assert by_call[CallId("c2")].agent == seat
     assert r.tally.agent_state[seat] == "logged-out"  # shift B ended at 1000 s
+
+
+def test_a_callback_needs_the_callers_own_dialable_number() -> None:
+    """As the hold context: a withheld number's 1 is refused and the caller holds on
+    (then gives up); a shown number keeps its place off the line and is called back."""
+    cfg = load_config(EXAMPLE)
+    shifts = [Shift(AgentId("2171"), 0.0, 1000.0, [(0.0, 200.0, "break")])]  # on shift
+    general = QueueName("general")
+    calls = [
+        CallSpec(CallId("c1"), 0.0, general, 60.0, 100.0, callback_after_s=10.0),
+        CallSpec(
+            CallId("c2"), 0.0, general, 60.0, 100.0, callback_after_s=10.0, caller="13800138000"
+        ),
+    ]
+    r = simulate(cfg, calls, shifts, Behaviour(callback_dial_s=5.0), seed=1)
+    by_call = {rec.call: rec for rec in r.records}
+    c1, c2 = by_call[CallId("c1")], by_call[CallId("c2")]
+    assert (c1.outcome, c1.callback, c1.left_at) == (Outcome.ABANDONED, False, 100.0)
+    assert (c2.outcome, c2.callback, c2.answered_at) == (Outcome.ANSWERED, True, 200.0)
