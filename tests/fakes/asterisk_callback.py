@@ -15,7 +15,12 @@ says when the caller asks (:meth:`callback_requested`), when the resident
 answers (:meth:`resident_answers`) or is not reached (:meth:`resident_unreached`),
 and who hangs up (:meth:`bridge_ends`). What the dialplan would not do (a
 refused number, a Dial that gives up before or answers after ``callback_ring_s``)
-is done as told and written to ``errors``.
+is done as told and written to ``errors``. Like ``AmiClient``, an action answered
+``Response: Error`` raises :class:`acd.telephony.ami_client.AmiActionError`.
+
+The caller is hung up at the instant of its request unless ``goodbye_s`` is set:
+the dialplan's goodbye takes a few seconds, and a callback connected meanwhile is
+ended by that Hangup (a known shell race: tests/unit/telephony/test_callback_goodbye.py).
 """
 
 from __future__ import annotations

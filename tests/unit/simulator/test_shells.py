@@ -17,7 +17,10 @@ or not reached then retried, or not reached twice and recorded
 A callback's Dial gives up after ``[asterisk] callback_ring_s``, whatever the
 resident does; the world gives up after ``Behaviour.callback_dial_s``, which is
 also how long an answering resident takes. The fake Asterisk refuses any other
-give-up time (``asterisk.errors``), so this scenario sets both to 30 s.
+give-up time (``asterisk.errors``), so this scenario sets both to 30 s. The fake
+hangs a caller asking for a callback up at once, not after the dialplan's goodbye:
+a callback connected during the goodbye is ended by its Hangup in production (see
+tests/unit/telephony/test_callback_goodbye.py), which the simulator does not model.
 
 Two things due at the very same instant may be taken in a different order by
 the two shells (both orders are right): each runs them in the order they were
