@@ -19,10 +19,10 @@ Agents and the world learn the outcome of calls from what the shell writes
 Sticky routing: the FastAGI hand-off asks ``owner_of`` (the CRM's case owner in
 ``hotline serve``), which answers from the caller's ``CallSpec.case_owner`` at
 once. Callbacks (:mod:`tests.fakes.asterisk_callback`): the world's
-``CallbackRequested`` is the caller pressing 1 (the dialplan reports the
-caller's own number, not the world's), its ``CallbackFailed`` the Dial of the
-resident giving up, and the world tells the fake when the resident picks up
-(:class:`_World`: the engine hears of that only when the call ends).
+``CallbackRequested`` is the caller pressing 1 (on its own number), its
+``CallbackFailed`` the Dial of the resident giving up, and the world tells the
+fake when the resident picks up (:class:`_World`: the engine hears of that only
+when the call ends).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class AmiWorld:
             if self.owners.pop(e.call, None) is not None:  # no caller number: no look-up
                 a.errors.append(f"call {e.call}: no number, so no case owner")
         elif isinstance(e, ev.CallbackRequested):
-            a.callback_requested(e.call)
+            a.callback_requested(e.call, e.number)
         elif isinstance(e, ev.CallbackFailed):
             a.resident_unreached(e.call)
         elif isinstance(e, ev.CallerAbandoned):

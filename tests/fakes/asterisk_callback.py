@@ -49,6 +49,7 @@ class CallbackAsterisk(FakeAsterisk):
         self.residents: dict[CallId, _Channel] = {}  # the resident's channel per callback
         self.dialled_at: dict[CallId, float] = {}
         self.results: list[tuple[CallId, str]] = []  # HotlineCallbackResult, in order
+        self.numbers: dict[CallId, str] = {}  # the number each callback was asked on
 
     async def action(
         self, action: str, fields: list[tuple[str, str]] | None = None, **kw: Any
@@ -61,8 +62,14 @@ class CallbackAsterisk(FakeAsterisk):
 
     # the caller's "1"
 
-    def callback_requested(self, call: CallId) -> None:
+    def callback_requested(self, call: CallId, number: str) -> None:
+        """The caller presses 1; the dialplan publishes its CALLERID(num), which the
+        driver's ``number`` should be."""
         ch = self.callers[call]
+        if number != ch.caller_num:
+            self.errors.append(
+                f"call {call}: callback to {number}, but it calls from {ch.caller_num}"
+            )
         self._emit("MusicOnHoldStop", ch)
         ch.exten = "1"
         if not DIALABLE.match(ch.caller_num):
@@ -73,6 +80,7 @@ class CallbackAsterisk(FakeAsterisk):
             self._emit("MusicOnHoldStart", ch, ("Class", "default"))
             return
         ch.priority = 6
+        self.numbers[call] = ch.caller_num
         self._emit(
             "UserEvent",
             ch,
@@ -98,9 +106,8 @@ class CallbackAsterisk(FakeAsterisk):
         if not number:
             super()._connect(leg)
             return
-        caller = self.callers.get(leg.call)
-        if caller is not None and caller.caller_num != number:
-            self.errors.append(f"call {leg.call}: callback to {number}, not {caller.caller_num}")
+        if self.numbers.get(leg.call) != number:
+            self.errors.append(f"call {leg.call}: callback to {number}, not the caller's")
         leg.exten, leg.priority = "callback", 3
         name = f"PJSIP/{TRUNK}-{next(self._seq):08x}"
         res = _Channel(name, f"{leg.uniqueid}-r", leg.linkedid, leg.call, TRUNK, number)
