@@ -118,12 +118,14 @@ class Translator:
         uid = msg["Uniqueid"]
         leg = self.legs.by_caller_uid.get(uid)
         if leg is not None:
+            if leg.callback is not None:
+                # It left the line as asked, after the goodbye prompt: the call goes on
+                # without this channel (waiting, or already offered: the agent's leg
+                # dials the resident), whatever happened during the prompt.
+                return []
             phase, leg.phase = leg.phase, CallerPhase.ENDED
             if phase is CallerPhase.WAITING:
                 return [ev.CallerAbandoned(leg.call)]
-            if phase is CallerPhase.CALLBACK:  # it hung up as asked: still waiting
-                leg.phase = CallerPhase.CALLBACK
-                return []
             if phase is CallerPhase.CONNECTED:
                 return [ev.CallEnded(leg.call, by="caller")]
             return []

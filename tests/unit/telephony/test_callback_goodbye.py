@@ -1,12 +1,11 @@
-"""A known race (found by the shells' parity work, not fixed here): the dialplan hangs
-the caller up only after ``Playback(auth-thankyou&vm-goodbye)``, a few seconds after
-``HotlineCallbackRequest``. If the callback is offered and the agent answers in that
-time, the caller channel's Hangup finds the call connected and ends it as an answered
-call (ended by the caller), while the resident's phone is still ringing."""
+"""A race found by the shells' parity work: the dialplan hangs the caller up only after
+``Playback(auth-thankyou&vm-goodbye)``, a few seconds after ``HotlineCallbackRequest``.
+If the callback is offered and the agent answers in that time, the caller channel's
+Hangup used to find the call connected and end it as an answered call (ended by the
+caller) while the resident's phone was still ringing. A caller who asked for a callback
+has left the call: its channel's Hangup is now ignored."""
 
 from __future__ import annotations
-
-import pytest
 
 from acd import events as ev
 from acd.telephony.ami_frames import AmiMessage
@@ -15,7 +14,6 @@ from tests.unit.telephony.test_callback import NUMBER, rig, user_event
 from tests.unit.telephony.test_shell import settle
 
 
-@pytest.mark.xfail(strict=True, reason="the caller's goodbye Hangup ends a connected callback")
 async def test_caller_hangup_after_goodbye_does_not_end_a_connected_callback() -> None:
     shell, ami, clock = rig()
     shell.feed(ev.AgentLoggedIn(AgentId("2171"), paused_reason="break"))
