@@ -183,7 +183,8 @@ class Engine(AgentSide):
         # Compare absolute deadlines computed exactly as the timers are (entered + s),
         # never ``now - entered``: float rounding would make a timer fire at its own
         # deadline and find it not yet due, forever.
-        if q.max_wait_s is not None and entered + q.max_wait_s <= now:
+        exits = self._takes_exit(call, q)
+        if exits and q.max_wait_s is not None and entered + q.max_wait_s <= now:
             return self._overflow(call, q, ExitReason.TIMEOUT)
         steps = q.escalation
         while call.step < len(steps) and entered + steps[call.step].after_s <= now:
@@ -200,7 +201,7 @@ class Engine(AgentSide):
             call.step_timer = self.timers.add(
                 call.queue_entered_at + steps[call.step].after_s, "step", call
             )
-        if q.max_wait_s is not None:
+        if exits and q.max_wait_s is not None:
             call.wait_timer = self.timers.add(call.queue_entered_at + q.max_wait_s, "wait", call)
         call.state = CallState.WAITING
         if call.sticky_agent is not None:
@@ -223,6 +224,13 @@ class Engine(AgentSide):
         if agent is not None:
             self._offer(call, agent)
         return None
+
+    @staticmethod
+    def _takes_exit(call: Call, q: QueueConfig) -> bool:
+        """A callback keeps its place until it is served: the caller has left the line,
+        so a queue's exit (voicemail, a busy message) cannot take it. It still moves to
+        an overflow queue."""
+        return call.callback is None or q.overflow_queue not in (None, call.queue)
 
     def _unsettle(self, call: Call) -> None:
         """Take a call out of its pool or its sticky wait (lazily: bump its version)."""
@@ -272,9 +280,10 @@ class Engine(AgentSide):
         self.calls.pop(call.id, None)
 
     def _leave_empty(self, queue: QueueName) -> None:
+        q = self.config.queues[queue]
         for call in list(self.queue_calls.get(queue, {}).values()):
-            if call.state in (CallState.WAITING, CallState.DEFERRED):
-                self._overflow(call, self.config.queues[queue], ExitReason.LEAVE_EMPTY)
+            if call.state in (CallState.WAITING, CallState.DEFERRED) and self._takes_exit(call, q):
+                self._overflow(call, q, ExitReason.LEAVE_EMPTY)
 
     # offers
 

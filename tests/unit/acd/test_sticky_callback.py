@@ -9,6 +9,7 @@ from acd.engine import EngineError
 from acd.events import (
     AgentAnswered,
     AgentLoggedIn,
+    AgentLoggedOut,
     AgentPaused,
     CallArrived,
     CallbackFailed,
@@ -17,7 +18,7 @@ from acd.events import (
     CallerAbandoned,
 )
 from acd.types import ExitReason
-from tests.unit.acd.harness import Harness
+from tests.unit.acd.harness import Harness, config
 
 
 def _owner_busy() -> Harness:
@@ -118,3 +119,42 @@ def test_a_callback_caller_cannot_abandon() -> None:
     h.at(1, CallbackRequested("c1", "13800138000"))
     with pytest.raises(EngineError, match="a callback"):
         h.at(2, CallerAbandoned("c1"))
+
+
+def test_a_callback_is_not_sent_to_the_queue_exit_it_waits_to_be_served() -> None:
+    """The caller has left the line: a max-wait exit (voicemail) would reach no one."""
+    h = Harness(config(queues={"general": {"skills": {"general": 1}, "max_wait_s": 60}}))
+    h.at(0, CallArrived("c1", "general"))
+    h.at(0, CallArrived("c2", "general"))
+    h.at(10, CallbackRequested("c1", "13800138000"))
+    h.run_until(300)
+    assert h.take() == [(60, ("exit", "c2", "timeout", "voicemail")),
+                        (60, ("done", "c2", "overflowed", None))]  # fmt: skip
+    effects = h.at(300, AgentLoggedIn("a3"))
+    offer = next(e for e in effects if isinstance(e, OfferCall))
+    assert (offer.call, offer.callback) == ("c1", "13800138000")
+
+
+def test_a_callback_still_moves_to_an_overflow_queue() -> None:
+    queues = {
+        "elderly": {"skills": {"elderly": 5}, "max_wait_s": 60, "overflow": {"queue": "general"}},
+        "general": {"skills": {"general": 1}},
+    }
+    h = Harness(config(queues=queues))
+    h.at(0, CallArrived("c1", "elderly"))
+    h.at(10, CallbackRequested("c1", "13800138000"))
+    h.run_until(61)
+    assert h.take() == [(60, ("move", "c1", "elderly", "general"))]
+
+
+def test_a_queue_left_empty_keeps_its_callbacks() -> None:
+    h = Harness(config(queues={"general": {"skills": {"general": 1}, "leave_empty": "no-agents"}}))
+    h.at(0, AgentLoggedIn("a3"))
+    h.at(0, AgentPaused("a3", "break"))
+    h.at(1, CallArrived("c1", "general"))
+    h.at(1, CallArrived("c2", "general"))
+    h.at(2, CallbackRequested("c1", "13800138000"))
+    h.at(3, AgentLoggedOut("a3"))  # the last agent leaves: the queue empties
+    assert [e[1] for _, e in h.take()] == ["c2", "c2"]  # c2 exits; the callback stays
+    effects = h.at(20, AgentLoggedIn("a3"))
+    assert any(isinstance(e, OfferCall) and e.call == "c1" for e in effects)
