@@ -7,7 +7,6 @@ only in the calls, shifts and behaviour they pass in.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,16 +40,7 @@ def build(
     """Wire engine, shell and world on ``env`` (the demo passes a realtime one)."""
     sched = SimPyScheduler(env)
     shell = Shell(Engine(cfg, sched), sched)
-    world = World(
-        sched,
-        shell.send,
-        calls,
-        shifts,
-        behaviour,
-        random.Random(seed),
-        autopause_reason=cfg.autopause_reason,
-        interval_s=cfg.metrics.interval_s,
-    )
+    world = World.for_centre(cfg, sched, shell.send, calls, shifts, behaviour, seed)
     shell.attach(world)
     return shell, world
 

@@ -17,13 +17,16 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from acd import effects as fx
 from acd import events as ev
 from acd.metrics import AgentTimeMeter
 from acd.records import CallRecord
 from acd.types import AgentId, CallId, QueueName
+
+if TYPE_CHECKING:
+    from acd.config import AcdConfig
 
 WAITING, OFFERED, CONNECTED, DONE = 0, 1, 2, 3
 GRID = 1024.0  # every time the world sets is a multiple of 1/1024 s: see grid()
@@ -157,6 +160,30 @@ class World:
             sched.call_at(grid(s.logout_at), self._logout, s.agent)
         if calls:
             sched.call_at(grid(calls[0].arrive_at), self._arrive, calls[0])
+
+    @classmethod
+    def for_centre(
+        cls,
+        cfg: AcdConfig,
+        sched: Scheduler,
+        send: Callable[[ev.Event], None],
+        calls: Sequence[CallSpec],
+        shifts: Sequence[Shift],
+        behaviour: Behaviour,
+        seed: int,
+    ) -> Self:
+        """The world around centre ``cfg`` (its autopause reason and KPI interval),
+        with its own random stream from ``seed``."""
+        return cls(
+            sched,
+            send,
+            calls,
+            shifts,
+            behaviour,
+            random.Random(seed),
+            autopause_reason=cfg.autopause_reason,
+            interval_s=cfg.metrics.interval_s,
+        )
 
     # callers
 

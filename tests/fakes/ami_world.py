@@ -28,7 +28,6 @@ when the call ends).
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -202,15 +201,8 @@ async def _main(
         Engine(cfg, clock), settings, clock, asterisk, queue_log=_QueueLog(bridge), history=history
     )
     asterisk.connect(shell.on_ami_event, enqueue_handler(shell, owner_of=bridge.owner_of))
-    world = bridge.world = _World(
-        sched,
-        bridge.send,
-        calls,
-        shifts,
-        behaviour,
-        random.Random(seed),
-        autopause_reason=cfg.autopause_reason,
-        interval_s=cfg.metrics.interval_s,
+    world = bridge.world = _World.for_centre(
+        cfg, sched, bridge.send, calls, shifts, behaviour, seed
     )
     world.asterisk = asterisk
     await loop.idle.wait()
