@@ -176,6 +176,7 @@ def parse_scenario(data: dict[str, Any], base: Path, source: str = "<memory>") -
         no_answer_recover_s=a.number("no_answer_recover_s", 60.0, low=0, high=86400),
         callback_answer_p=a.number("callback_answer_p", 0.85, low=0, high=1),
         callback_dial_s=a.number("callback_dial_s", 15.0, low=0, high=600),
+        callback_ring_s=a.number("callback_ring_s", 30.0, low=0, high=600),
     )
     a.done()
     sc = Scenario(

@@ -84,7 +84,10 @@ class Behaviour:
     no_answer_p: float = 0.0  # an offer rings out now and then
     no_answer_recover_s: float = 60.0  # an autopaused agent is ready again after this
     callback_answer_p: float = 1.0  # the resident picks up the callback
-    callback_dial_s: float = 15.0  # dialling the resident before talk (or giving up)
+    callback_dial_s: float = 15.0  # a resident who picks up the callback answers after this
+    callback_ring_s: float = 30.0  # one who does not: the dial gives up ([asterisk] same key)
+        30.0  # one who does not: the dial gives up ([asterisk] callback_ring_s)
+    )
 
 
 @dataclass(slots=True)
@@ -248,17 +251,18 @@ class World:
         self.send(ev.AgentAnswered(c.spec.call, c.agent))
         now = self.sched.now()
         if c.callback:
-            self.sched.call_at(
-                now + grid(self.behaviour.callback_dial_s), self._dialled, (c, offer)
-            )
+            b = self.behaviour
+            picks_up = self.rng.random() < b.callback_answer_p
+            after = b.callback_dial_s if picks_up else b.callback_ring_s
+            self.sched.call_at(now + grid(after), self._dialled, (c, offer, picks_up))
         else:
             self.sched.call_at(now + grid(c.spec.talk_s), self._hang_up, (c, offer))
 
-    def _dialled(self, arg: tuple[_Call, int]) -> None:
-        c, offer = arg
+    def _dialled(self, arg: tuple[_Call, int, bool]) -> None:
+        c, offer, picks_up = arg
         if c.state is not CONNECTED or c.offer != offer:
             return
-        if self.rng.random() < self.behaviour.callback_answer_p:
+        if picks_up:
             self.tally.step(self.sched.now(), -1)
             self.sched.call_at(self.sched.now() + grid(c.spec.talk_s), self._hang_up, (c, offer))
         else:

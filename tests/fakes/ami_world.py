@@ -151,7 +151,7 @@ class _World(World):
     asterisk: CallbackAsterisk
 
     def _dialled(self, arg: Any) -> None:
-        c, offer = arg
+        c, offer, _picks_up = arg
         due = c.state is CONNECTED and c.offer == offer
         super()._dialled(arg)
         if due and c.state is CONNECTED:

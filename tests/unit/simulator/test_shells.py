@@ -14,10 +14,10 @@ the agent answers first and the connect context Dials the resident: answered,
 or not reached then retried, or not reached twice and recorded
 ``callback-unreached``).
 
-A callback's Dial gives up after ``[asterisk] callback_ring_s``, whatever the
-resident does; the world gives up after ``Behaviour.callback_dial_s``, which is
-also how long an answering resident takes. The fake Asterisk refuses any other
-give-up time (``asterisk.errors``), so this scenario sets both to 30 s. The fake
+A callback's Dial gives up after ``[asterisk] callback_ring_s`` (30 s), and so does
+the world (``Behaviour.callback_ring_s``); a resident who picks up answers after
+``Behaviour.callback_dial_s``. The fake Asterisk refuses any other give-up time
+(``asterisk.errors``). The fake
 hangs a caller asking for a callback up at once, not after the dialplan's goodbye:
 a callback connected during the goodbye is ended by its Hangup in production (see
 tests/unit/telephony/test_callback_goodbye.py), which the simulator does not model.
@@ -105,14 +105,15 @@ skills = { general = 3 }
 
 NINE = 9 * 3600.0
 AGENTS = ["2001", "2002", "2003", "2004", "2005", "2006"]
-# a callback's Dial gives up after [asterisk] callback_ring_s (30 s); the world gives
-# up after callback_dial_s, so they must agree (and residents answer at 30 s too)
+# a callback's Dial gives up after [asterisk] callback_ring_s (30 s), as the world's
+# callback_ring_s; residents who pick up answer after callback_dial_s
 BEHAVIOUR = Behaviour(
     ring_delay_s=(1.0, 8.0),
     no_answer_p=0.15,
     no_answer_recover_s=40.0,
     callback_answer_p=0.4,
-    callback_dial_s=30.0,
+    callback_dial_s=12.0,
+    callback_ring_s=30.0,
 )
 
 
