@@ -86,8 +86,6 @@ class Behaviour:
     callback_answer_p: float = 1.0  # the resident picks up the callback
     callback_dial_s: float = 15.0  # a resident who picks up the callback answers after this
     callback_ring_s: float = 30.0  # one who does not: the dial gives up ([asterisk] same key)
-        30.0  # one who does not: the dial gives up ([asterisk] callback_ring_s)
-    )
 
 
 @dataclass(slots=True)
