@@ -27,6 +27,7 @@ from acd.telephony.asterisk_instance import (
 from acd.telephony.asterisk_render import RenderError, Secrets, render, write_files
 from acd.telephony.asterisk_root import ProvisionError, find_root, provision
 from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
+from ivr.prompts import PromptError
 
 DEFAULT_CONFIG = os.environ.get("HOTLINE_CONFIG", "examples/hotline.toml")
 
@@ -72,7 +73,7 @@ def main(argv: list[str]) -> int:
     except (ConfigError, RenderError) as e:
         print(f"hotline asterisk: config: {e}", file=sys.stderr)
         return 1
-    except (ProvisionError, AsteriskStartError) as e:
+    except (ProvisionError, AsteriskStartError, PromptError) as e:
         print(f"hotline asterisk {args.action}: {e}", file=sys.stderr)
         return 1
 
