@@ -1,0 +1,102 @@
+"""The IVR on real calls: Asterisk runs AGI ``ivr`` against ``hotline serve``, SIPp
+residents press (or do not press) a key sent as SIP INFO (the trunk's ``auto_info``).
+
+A caller pressing 2 during the greeting waits on the disability line; a caller
+pressing nothing is repeated the menu ``max_retries`` times (1 here) and goes to
+the default queue. Nobody answers, so both abandon: their call records name the
+queue the IVR chose.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from acd.telephony.asterisk_instance import free_port
+from acd.telephony.sipp import resident_rows
+from tests.integration.asterisk_fixtures import AsteriskRig
+from tests.integration.serve_fixtures import (
+    ANSWERING,
+    NEVER_ANSWERS,
+    ServeProcess,
+    ServeRig,
+    _safe_scenario,
+    _test_config,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PRESSES_2, SILENT = "13800000201", "13800000202"
+
+
+def _ivr_config(tmp: Path) -> Path:
+    path = _test_config(tmp)
+    text = path.read_text(encoding="utf-8")
+    for old, new in (
+        ("\nenabled = false", "\nenabled = true"),
+        ("\ntimeout_s = 5 ", "\ntimeout_s = 2 "),
+        ("\nmax_retries = 3 ", "\nmax_retries = 1 "),
+    ):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    # a short greeting: the silent caller hears it once before the default queue
+    text, n = re.subn(
+        r'greeting = \{ mandarin = "您好[^"]*"', 'greeting = { mandarin = "您好，请选择。"', text
+    )
+    assert n == 1
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def ivr_rig(
+    start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
+) -> ServeRig:
+    tmp = tmp_path_factory.mktemp("ivr")
+    config = _ivr_config(tmp)
+    answer, noanswer = free_port(), free_port()
+    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
+    contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
+    rig = start_asterisk("serve-ivr", config=str(config), survey=False, static_contacts=contacts)
+    assert list((rig.instance.dir / "sounds" / "ivr").glob("ivr-*.wav")), "no prompts spoken"
+    scenarios = {"resident": _safe_scenario("resident", tmp)}
+    return ServeRig(rig, config, answer, noanswer, scenarios)
+
+
+def test_a_key_picks_the_line_and_silence_the_default_queue(
+    ivr_rig: ServeRig, tmp_path: Path
+) -> None:
+    s = ServeProcess(ivr_rig, tmp_path / "state")
+    try:
+        s.start()
+        s.agent("2007", "login", reason="break")  # the general queue takes callers only with agents
+        rows = resident_rows([12_000], digit="2", dtmf_after_ms=1500, caller=PRESSES_2)
+        rows += resident_rows([15_000], caller=SILENT)
+        callers = ivr_rig.sipp(
+            "resident",
+            local_ip=ivr_rig.asterisk.settings.trunk_address,
+            remote=ivr_rig.asterisk.sip_target,
+            calls=2,
+            rows=rows,
+            rate=10,
+            max_time_s=60,
+        )
+        with callers:
+            wait_until(lambda: len(s.history()) >= 2, 60, "both calls' records")
+        records = {r["caller"]: r for r in s.history()}
+        assert records[PRESSES_2]["queue"] == "disability", records
+        assert records[SILENT]["queue"] == "general", records
+        assert records[PRESSES_2]["outcome"] == records[SILENT]["outcome"] == "abandoned"
+        counters = s.status()["stats"]
+        log = s.log.read_text(errors="replace")
+        assert "routed to disability" in log and "routed to general" in log, s.log_tail()
+        assert counters.get("ivr_hangups", 0) == 0, counters
+    finally:
+        ivr_rig.asterisk.instance.cli("channel request hangup all")
+        code = s.stop()
+    assert code == 0, s.log_tail()
+    assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
