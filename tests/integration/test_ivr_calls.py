@@ -4,7 +4,8 @@ residents press (or do not press) a key sent as SIP INFO (the trunk's ``auto_inf
 A caller pressing 2 during the greeting waits on the disability line; a caller
 pressing nothing is repeated the menu ``max_retries`` times (1 here) and goes to
 the default queue. Nobody answers, so both abandon: their call records name the
-queue the IVR chose.
+queue the IVR chose. A caller hanging up during the greeting is no queue call:
+no record, counted ``ivr_hangups``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tests.integration.serve_fixtures import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PRESSES_2, SILENT = "13800000201", "13800000202"
+PRESSES_2, SILENT, HANGS_UP = "13800000201", "13800000202", "13800000203"
 
 
 def _ivr_config(tmp: Path) -> Path:
@@ -76,25 +77,28 @@ def test_a_key_picks_the_line_and_silence_the_default_queue(
         s.agent("2007", "login", reason="break")  # the general queue takes callers only with agents
         rows = resident_rows([12_000], digit="2", dtmf_after_ms=1500, caller=PRESSES_2)
         rows += resident_rows([15_000], caller=SILENT)
+        rows += resident_rows([1_000], caller=HANGS_UP)  # during the greeting
         callers = ivr_rig.sipp(
             "resident",
             local_ip=ivr_rig.asterisk.settings.trunk_address,
             remote=ivr_rig.asterisk.sip_target,
-            calls=2,
+            calls=3,
             rows=rows,
             rate=10,
             max_time_s=60,
         )
         with callers:
             wait_until(lambda: len(s.history()) >= 2, 60, "both calls' records")
+            callers.wait(30)
         records = {r["caller"]: r for r in s.history()}
+        assert HANGS_UP not in records, records  # not a queue call
         assert records[PRESSES_2]["queue"] == "disability", records
         assert records[SILENT]["queue"] == "general", records
         assert records[PRESSES_2]["outcome"] == records[SILENT]["outcome"] == "abandoned"
         counters = s.status()["stats"]
         log = s.log.read_text(errors="replace")
         assert "routed to disability" in log and "routed to general" in log, s.log_tail()
-        assert counters.get("ivr_hangups", 0) == 0, counters
+        assert counters["ivr_hangups"] == 1 and counters["ivr_routed"] == 2, counters
     finally:
         ivr_rig.asterisk.instance.cli("channel request hangup all")
         code = s.stop()
