@@ -4,7 +4,8 @@
 in the folder the dialplan names in ``HOTLINE_IVR_SOUNDS``), with every digit as
 an escape digit when digits are collected next (a caller who knows the menu
 need not listen to it); ``Collect`` is ``WAIT FOR DIGIT``, one digit a command,
-until ``#``, the length or the menu's timeout; ``SayDigits`` is ``SAY DIGITS``.
+until ``#``, the length or the menu's timeout; ``SayDigits`` is ``SAY DIGITS`` in English and the
+spoken ``digit.N`` prompts in Mandarin.
 ``LookupCase`` asks the CRM (read-only, only the status comes back) within
 ``case_lookup_s``: slower, failing or off is "cannot check now", an agent.
 
@@ -106,12 +107,13 @@ class IvrDriver:
     ) -> Input | Route | HangUp:
         pressed = ""
         for i, action in enumerate(actions):
+            collecting = any(isinstance(a, Collect) for a in actions[i:])
             if isinstance(action, Play):
-                collecting = any(isinstance(a, Collect) for a in actions[i:])
                 if not pressed:
                     pressed = await self._play(agi, sounds, action, collecting)
             elif isinstance(action, SayDigits):
-                await _checked(agi, f'SAY DIGITS {action.digits} ""', 30.0)
+                if not pressed:
+                    pressed = await self._say(agi, sounds, action, collecting)
             elif isinstance(action, Collect):
                 return await self._collect(agi, action, pressed)
             elif isinstance(action, LookupCase):
@@ -128,6 +130,7 @@ class IvrDriver:
         path = f"{sounds}/{prompt_name(text, play.language)}"
         digits = DIGITS if escape else ""
         result, _ = await agi.command(f'STREAM FILE {path} "{digits}"', PLAY_TIMEOUT_S)
+        log.debug("IVR: played %s (%s): result %s", play.prompt, play.language, result)
         if result == "-1":  # hung up, or no such file: ask the channel which
             await _checked(agi, "CHANNEL STATUS", 10.0)
             log.error(
@@ -135,6 +138,17 @@ class IvrDriver:
             )
             return ""
         return _digit(result)
+
+    async def _say(self, agi: AgiChannel, sounds: str, say: SayDigits, escape: bool) -> str:
+        """English: Asterisk's own digits (``SAY DIGITS``); Mandarin: the ``digit.N`` prompts."""
+        if say.language == "english":
+            digits = DIGITS if escape else ""
+            return _digit(await _checked(agi, f'SAY DIGITS {say.digits} "{digits}"', 30.0))
+        for d in say.digits:
+            pressed = await self._play(agi, sounds, Play(f"digit.{d}", say.language), escape)
+            if pressed:
+                return pressed
+        return ""
 
     async def _collect(self, agi: AgiChannel, c: Collect, pressed: str) -> Input:
         keyed = pressed
@@ -172,6 +186,7 @@ class IvrDriver:
             return CaseUnavailable()
         status = task.result()
         self.stats["ivr_case_lookups"] += 1
+        log.info("IVR call %s: case status %s", call, status or "not found")
         return CaseNotFound() if status is None else CaseFound(status)
 
     def _finished(self, task: asyncio.Future[str | None]) -> None:
@@ -182,6 +197,7 @@ class IvrDriver:
 
 async def _checked(agi: AgiChannel, line: str, timeout_s: float) -> str:
     result, _ = await agi.command(line, timeout_s)
+    log.debug("IVR: %s: result %s", line, result)
     if result == "-1":
         raise ChannelGone(f"{line}: result=-1")
     return result

@@ -61,21 +61,22 @@ DEFAULT_PROMPTS: dict[str, tuple[str, str]] = {
         "For an agent press 0. To go back press star.",
     ),
     "goodbye": ("感谢您的来电，再见。", "Thank you for calling. Goodbye."),
-    "status.accepted": ("您的工单已受理。", "Your case has been accepted."),
-    "status.dispatched": (
-        "您的工单已派发给承办单位。",
-        "Your case has been passed to a department.",
-    ),
-    "status.signed": ("承办单位已签收您的工单。", "A department has taken on your case."),
-    "status.returned": ("您的工单正在重新派发。", "Your case is being passed on again."),
-    "status.in_progress": ("您的工单正在办理中。", "Your case is in progress."),
+    # the status is said after "case_number" and the number's last digits
+    "case_number": ("您查询的工单，尾号", "Your case ending in"),
+    "status.accepted": ("已受理。", "has been accepted."),
+    "status.dispatched": ("已派发给承办单位。", "has been passed to a department."),
+    "status.signed": ("已由承办单位签收。", "has been taken on by a department."),
+    "status.returned": ("正在重新派发。", "is being passed on again."),
+    "status.in_progress": ("正在办理中。", "is in progress."),
     "status.replied": (
         "承办单位已答复，正在审核。",
-        "The department has replied; it is being reviewed.",
+        "has been answered; the answer is being reviewed.",
     ),
-    "status.closed": ("您的工单已办结。", "Your case is closed."),
-    "status.followed_up": ("您的工单已办结并回访。", "Your case is closed and was followed up."),
-    "status.rated": ("您的工单已办结并评价。", "Your case is closed and rated."),
+    "status.closed": ("已办结。", "is closed."),
+    "status.followed_up": ("已办结并回访。", "is closed and was followed up."),
+    "status.rated": ("已办结并评价。", "is closed and rated."),
+    # digits in Mandarin (English digits are Asterisk's own: SAY DIGITS)
+    **{f"digit.{d}": (z, d) for d, z in zip("0123456789", "零一二三四五六七八九", strict=True)},
 }
 assert {f"status.{s.value}" for s in Status} <= set(DEFAULT_PROMPTS)
 

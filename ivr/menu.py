@@ -12,7 +12,7 @@ feeds back what happened (digits, a timeout, a hang-up, the case's status).
   them; ``language`` switches Mandarin ↔ English and repeats the menu.
 - Case status: the caller keys a number ending with ``#``; the driver looks it
   up and answers ``CaseFound(status)`` / ``CaseNotFound`` / ``CaseUnavailable``.
-  Found: the number and its status are said, then "0 for an agent, * back";
+  Found: the number's last 4 digits and its status are said, then "0 for an agent, * back";
   silence after that ends the call politely. Not found: a try, then the number
   is asked again. Unavailable (CRM off, slow, failing): straight to an agent.
 - Garbage (anything but DTMF digits) is an invalid choice, logged, never a crash.
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+SAID_DIGITS = 4  # a found case is named by its number's last digits, then its status
 
 
 # -- inputs ---------------------------------------------------------------------
@@ -98,6 +100,7 @@ class Collect:
 @dataclass(frozen=True, slots=True)
 class SayDigits:
     digits: str
+    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +258,10 @@ def _case(cfg: IvrConfig, state: State, event: Input) -> Step:
 def _lookup(cfg: IvrConfig, state: State, event: Input) -> Step:
     if isinstance(event, CaseFound) and f"status.{event.status}" in cfg.prompts:
         s = replace(state, mode="status", tries=0)
-        status = Play(f"status.{event.status}", s.language)
-        return s, [SayDigits(state.case), status, *_offer(cfg, s)]
+        said: list[Action] = [Play("case_number", s.language)]
+        said += [SayDigits(state.case[-SAID_DIGITS:], s.language)]
+        said += [Play(f"status.{event.status}", s.language)]
+        return s, [*said, *_offer(cfg, s)]
     if isinstance(event, CaseNotFound):
         s = replace(state, mode="case")
         return _fail(cfg, s, False, [Play("case_not_found", s.language), *_ask_case(cfg, s)])

@@ -10,18 +10,27 @@ no record, counted ``ivr_hangups``.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from acd.telephony.asterisk_instance import free_port
-from acd.telephony.sipp import resident_rows
+from acd.telephony.sipp import Sipp, resident_rows
+from acd.types import FakeClock
+from crm.lifecycle import Role
+from crm.models import NewCase, NewResident, Phone, User
+from crm.repository import SqliteCrm
+from crm.settings import CrmSettings
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.serve_fixtures import (
     ANSWERING,
     NEVER_ANSWERS,
+    SAFE_SIPP_ARGS,
     ServeProcess,
     ServeRig,
     _safe_scenario,
@@ -104,3 +113,84 @@ def test_a_key_picks_the_line_and_silence_the_default_queue(
         code = s.stop()
     assert code == 0, s.log_tail()
     assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
+
+
+CASE_CALLER = "13912340000"
+
+
+def _keying_scenario(base: Path, keys: list[tuple[int, str]], out: Path) -> Path:
+    """The resident scenario with one SIP INFO per ``(ms after the previous, key)``."""
+    text = base.read_text(encoding="utf-8")
+    nop = '<nop test="no_dtmf" next="wait"/>'
+    start = text.index(nop) + len(nop)
+    end = text.index("<!-- Wait for the far end's BYE")
+    info_start = text.index('<send retrans="500">', start)
+    info_end = text.index("</recv>", info_start) + len("</recv>")
+    info = text[info_start:info_end]
+    blocks = []
+    for i, (after_ms, key) in enumerate(keys):
+        block = info.replace("CSeq: 2 INFO", f"CSeq: {i + 2} INFO").replace("[$digit]", key)
+        # the first pause is the row's dtmf_after_ms (SIPp refuses unused variables)
+        pause = 'variable="dtmf_after"' if i == 0 else f'milliseconds="{after_ms}"'
+        blocks.append(f"<pause {pause}/>\n{block}")
+    text = text[:start] + "\n".join(blocks) + "\n" + text[end:]
+    text = text.replace("CSeq: 3 BYE", f"CSeq: {len(keys) + 2} BYE")
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+async def _seed_case(db: Path) -> str:
+    repo = await SqliteCrm.open(str(db), CrmSettings(durability="normal"), FakeClock(time.time()))
+    try:
+        await repo.users.add("amy", "correct horse battery", Role.AGENT)
+        r = await repo.residents.create(NewResident("王五", (Phone(CASE_CALLER),)))
+        case = await repo.cases.create(
+            NewCase("elderly_care", "助餐", "每日送餐", resident_id=r.id), User("amy", Role.AGENT)
+        )
+        return case.number
+    finally:
+        await repo.close()
+
+
+def test_case_status_from_the_crm_then_a_polite_goodbye(ivr_rig: ServeRig, tmp_path: Path) -> None:
+    """8, the case number and #: the CRM's status is said (playback here runs slower
+    than real time on a busy machine, so no key is timed against it), then silence
+    ends the call: Hotline hangs up, and it was never a queue call."""
+    base = ivr_rig.config_path.read_text(encoding="utf-8")
+    config = tmp_path / "hotline-ivr-crm.toml"
+    config.write_text(
+        base + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms.log"}"\n'
+        "\n[web]\nport = 0\n",
+        encoding="utf-8",
+    )
+    state = tmp_path / "state"
+    state.mkdir()
+    number = asyncio.run(_seed_case(state / "crm.db"))
+    keys = [(1000, "8")] + [(250, k) for k in number + "#"]  # during the greeting, then
+    scenario = _keying_scenario(ivr_rig.scenarios["resident"], keys, tmp_path / "keys.xml")
+    s = ServeProcess(dataclasses.replace(ivr_rig, config_path=config), state)
+    try:
+        s.start()
+        caller = Sipp(
+            scenario,
+            local_ip=ivr_rig.asterisk.settings.trunk_address,
+            remote=ivr_rig.asterisk.sip_target,
+            rows=resident_rows([80_000], "8", keys[0][0], caller=CASE_CALLER),
+            max_time_s=90,
+            extra=SAFE_SIPP_ARGS,
+        )
+        with caller:
+            caller.wait(90)
+        events = [e.event for e in caller.events()]
+        assert "far_bye" in events, (events, s.log_tail())  # Hotline hung up, not the caller
+        stats = s.status()["stats"]
+        assert stats["ivr_finished"] == 1 and stats["ivr_case_lookups"] == 1, stats
+        assert "ivr_hangups" not in stats and s.history() == [], stats
+        log = s.log.read_text(errors="replace")
+        assert "case status accepted" in log, s.log_tail()
+        for prompt in ("case_number", "digit.0", "status.accepted", "case_agent", "goodbye"):
+            assert f"played {prompt} (mandarin)" in log, (prompt, s.log_tail())
+    finally:
+        ivr_rig.asterisk.instance.cli("channel request hangup all")
+        code = s.stop()
+    assert code == 0, s.log_tail()

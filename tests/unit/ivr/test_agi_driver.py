@@ -43,7 +43,7 @@ async def fake_asterisk(port: int, keys: list[str]) -> list[str]:
         elif cmd.startswith("GET VARIABLE"):
             reply = "200 result=0"
         elif cmd.startswith("WAIT FOR DIGIT") or (
-            cmd.startswith("STREAM FILE") and not cmd.endswith('""')
+            cmd.startswith(("STREAM FILE", "SAY DIGITS")) and not cmd.endswith('""')
         ):
             key = keys.pop(0) if keys else "hangup"
             if key == "hangup":
@@ -114,17 +114,25 @@ async def status_of(number: str) -> str | None:
 
 
 async def test_case_status_found_then_an_agent() -> None:
-    keys = ["8", "", *"2026112200000042#", "", "0"]
+    keys = ["8", "", *"2026112200000042#", *[""] * 7, "0"]  # 7 prompts, then 0
     shell, commands, stats = await call(keys, lookup=status_of)
     cfg = config()
-    assert 'SAY DIGITS 2026112200000042 ""' in commands
     assert any(x.startswith(played(cfg, "status.in_progress")) for x in commands)
     assert shell.engine.calls["1763820090.7"].queue == "general"
     assert stats["ivr_case_lookups"] == 1
 
 
+async def test_case_status_in_english_says_the_digits_with_asterisk() -> None:
+    keys = ["9", "8", "", *"2026112200000042#", "", "", "", "", "0"]
+    shell, commands, _ = await call(keys, lookup=status_of)
+    assert 'SAY DIGITS 0042 "0123456789*#"' in commands
+    assert any(x.startswith(played(config(), "status.in_progress", "english")) for x in commands)
+    c = shell.engine.calls["1763820090.7"]
+    assert (c.queue, c.language) == ("general", "english")
+
+
 async def test_case_status_then_silence_hangs_up_politely() -> None:
-    keys = ["8", "", "4", "2", "#", *[""] * 8]  # status, then 3 x (offer, wait)
+    keys = ["8", "", "4", "2", "#", *[""] * 10]  # number, status, 3 x (offer, wait)
     shell, commands, stats = await call(keys, lookup=lambda n: status_of("2026112200000042"))
     assert 'SET VARIABLE HOTLINE_ROUTE "done"' in commands
     assert "1763820090.7" not in shell.engine.calls and stats["ivr_finished"] == 1
@@ -132,7 +140,7 @@ async def test_case_status_then_silence_hangs_up_politely() -> None:
 
 async def test_unknown_case_then_retry() -> None:
     keys = ["8", "", "7", "#", "", "2", "0", "2", "6", "1", "1", "2", "2", "0", "0", "0", "0"]
-    keys += ["0", "0", "4", "2", "#", "", "0"]
+    keys += ["0", "0", "4", "2", "#", *[""] * 6, "0"]
     shell, commands, _ = await call(keys, lookup=status_of)
     assert any(x.startswith(played(config(), "case_not_found")) for x in commands)
     assert any(x.startswith(played(config(), "status.in_progress")) for x in commands)

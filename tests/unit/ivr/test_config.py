@@ -29,7 +29,8 @@ def test_example_reads_with_defaults_for_the_fixed_prompts() -> None:
     assert cfg.menus["main"].options["2"].target == "disability"
     assert cfg.menus["complaints"].options["2"].priority == "emergency"
     assert cfg.text("menu.main", "mandarin").startswith("您好")
-    assert cfg.text("status.in_progress", "english") == "Your case is in progress."
+    assert cfg.text("status.in_progress", "english") == "is in progress."
+    assert cfg.text("digit.7", "mandarin") == "七"
     assert cfg.default_queue == "general" and cfg.agent_queue == "general"
 
 

@@ -123,7 +123,8 @@ def test_case_status_found_says_number_and_status_then_offers_an_agent() -> None
     assert actions == [LookupCase("2026112200000042")]
     state, actions = step(CFG, state, CaseFound("in_progress"))
     assert actions == [
-        SayDigits("2026112200000042"),
+        Play("case_number", "mandarin"),
+        SayDigits("0042", "mandarin"),
         Play("status.in_progress", "mandarin"),
         Play("case_agent", "mandarin"),
         Collect(1, 5.0),
