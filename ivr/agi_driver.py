@@ -36,6 +36,7 @@ from ivr.menu import (
     Hangup,
     Input,
     LookupCase,
+    Note,
     Play,
     Route,
     SayDigits,
@@ -114,6 +115,9 @@ class IvrDriver:
             elif isinstance(action, SayDigits):
                 if not pressed:
                     pressed = await self._say(agi, sounds, action, collecting)
+            elif isinstance(action, Note):
+                level = logging.WARNING if action.level == "warning" else logging.INFO
+                log.log(level, "IVR call %s: %s", call, action.text)
             elif isinstance(action, Collect):
                 return await self._collect(agi, action, pressed)
             elif isinstance(action, LookupCase):

@@ -15,12 +15,12 @@ feeds back what happened (digits, a timeout, a hang-up, the case's status).
   Found: the number's last 4 digits and its status are said, then "0 for an agent, * back";
   silence after that ends the call politely. Not found: a try, then the number
   is asked again. Unavailable (CRM off, slow, failing): straight to an agent.
-- Garbage (anything but DTMF digits) is an invalid choice, logged, never a crash.
+- Garbage (anything but DTMF digits) is an invalid choice, noted (a ``Note``
+  action, which the driver logs), never a crash.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 
 from ivr.config import DIGITS, LANGUAGES, IvrConfig, Option
@@ -36,6 +36,7 @@ __all__ = [
     "Hangup",
     "Input",
     "LookupCase",
+    "Note",
     "Play",
     "Route",
     "SayDigits",
@@ -44,8 +45,6 @@ __all__ = [
     "start",
     "step",
 ]
-
-log = logging.getLogger(__name__)
 
 SAID_DIGITS = 4  # a found case is named by its number's last digits, then its status
 
@@ -120,7 +119,15 @@ class HangUp:
     pass
 
 
-Action = Play | Collect | SayDigits | LookupCase | Route | HangUp
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something for the log (the core does no I/O): garbage input, tries used up."""
+
+    level: str  # "info" | "warning"
+    text: str
+
+
+Action = Play | Collect | SayDigits | LookupCase | Route | HangUp | Note
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +158,25 @@ def step(cfg: IvrConfig, state: State, event: Input) -> Step:
         return state, []
     if isinstance(event, Hangup):
         return replace(state, mode="done", outcome="hangup"), []
+    notes = _notes(state, event)
     if state.mode == "menu":
-        return _menu(cfg, state, event)
-    if state.mode == "case":
-        return _case(cfg, state, event)
-    if state.mode == "lookup":
-        return _lookup(cfg, state, event)
-    return _status(cfg, state, event)
+        s, actions = _menu(cfg, state, event)
+    elif state.mode == "case":
+        s, actions = _case(cfg, state, event)
+    elif state.mode == "lookup":
+        s, actions = _lookup(cfg, state, event)
+    else:
+        s, actions = _status(cfg, state, event)
+    return s, notes + actions
+
+
+def _notes(state: State, event: Input) -> list[Action]:
+    looking_up = state.mode == "lookup"
+    if isinstance(event, Digits) and not all(c in DIGITS for c in event.text):
+        return [Note("warning", f"input {event.text[:40]!r} is not DTMF: taken as invalid")]
+    if looking_up != isinstance(event, CaseFound | CaseNotFound | CaseUnavailable):
+        return [Note("warning", f"unexpected input {event!r} in {state.mode}: taken as invalid")]
+    return []
 
 
 def _present(cfg: IvrConfig, state: State) -> list[Action]:
@@ -174,9 +193,9 @@ def _fail(cfg: IvrConfig, state: State, invalid: bool, again: list[Action]) -> S
     tries = state.tries + 1
     said: list[Action] = [Play("invalid", state.language)] if invalid else []
     if tries >= cfg.menus[state.menu].max_retries:
-        log.info("IVR: %d tries in %s (%s): default queue", tries, state.menu, state.mode)
+        note = Note("info", f"{tries} tries in {state.menu} ({state.mode}): default queue")
         s, route = _route(state, cfg.default_queue)
-        return s, said + route
+        return s, [*said, note, *route]
     return replace(state, tries=tries), said + again
 
 
@@ -184,12 +203,8 @@ def _digits(event: Input) -> str | None:
     """The DTMF digits of an input, "" for none (a timeout), None for garbage."""
     if isinstance(event, Timeout):
         return ""
-    if not isinstance(event, Digits):
-        log.warning("IVR: unexpected input %r: taken as invalid", event)
-        return None
-    if not all(c in DIGITS for c in event.text):
-        log.warning("IVR: input %r is not DTMF: taken as invalid", event.text[:40])
-        return None
+    if not isinstance(event, Digits) or not all(c in DIGITS for c in event.text):
+        return None  # noted by step()
     return event.text
 
 
@@ -265,10 +280,12 @@ def _lookup(cfg: IvrConfig, state: State, event: Input) -> Step:
     if isinstance(event, CaseNotFound):
         s = replace(state, mode="case")
         return _fail(cfg, s, False, [Play("case_not_found", s.language), *_ask_case(cfg, s)])
-    if not isinstance(event, CaseUnavailable):
-        log.warning("IVR: case look-up answered %r: taken as unavailable", event)
+    sorry: list[Action] = [Play("case_unavailable", state.language)]
+    if isinstance(event, CaseFound):
+        text = f"case status {event.status!r} has no prompt: taken as unavailable"
+        sorry.insert(0, Note("warning", text))
     s, route = _route(state, cfg.agent_queue)
-    return s, [Play("case_unavailable", state.language), *route]
+    return s, [*sorry, *route]
 
 
 def _offer(cfg: IvrConfig, state: State) -> list[Action]:

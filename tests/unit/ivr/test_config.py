@@ -80,3 +80,18 @@ def test_bad_options_name_the_digit(options: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as e:
         read_ivr(parse_config(data))
     assert e.value.key == key
+
+
+def test_config_check_validates_and_summarises_the_ivr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from acd import cli_config
+
+    assert cli_config.main(["check", str(EXAMPLE)]) == 0
+    assert "ivr: off (enabled = false); menus main (1234589), complaints (12)" in (
+        capsys.readouterr().out
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXAMPLE.read_text(encoding="utf-8").replace('"queue:disability"', '"queue:x"'))
+    assert cli_config.main(["check", str(bad)]) == 1
+    assert "ivr.menus.main.options.2: names queue 'x'" in capsys.readouterr().err

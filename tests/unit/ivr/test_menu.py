@@ -21,6 +21,7 @@ from ivr.menu import (
     Hangup,
     Input,
     LookupCase,
+    Note,
     Play,
     Route,
     SayDigits,
@@ -47,10 +48,15 @@ MAIN = [Play("menu.main", "mandarin"), Collect(1, 5.0)]
 
 
 def run(*inputs: Input) -> tuple[State, list[Action]]:
+    """The state after ``inputs`` and the last step's actions but its notes."""
     state, actions = start(CFG)
     for i in inputs:
         state, actions = step(CFG, state, i)
-    return state, actions
+    return state, [a for a in actions if not isinstance(a, Note)]
+
+
+def notes(state: State, event: Input) -> list[str]:
+    return [a.text for a in step(CFG, state, event)[1] if isinstance(a, Note)]
 
 
 def test_start_greets_in_mandarin_and_collects_one_digit() -> None:
@@ -177,3 +183,17 @@ def test_case_entry_empty_or_bad(entry: str, invalid: bool) -> None:
 def test_case_entry_star_goes_back_to_the_menu() -> None:
     state, actions = run(Digits("8"), Digits("*"))
     assert state.mode == "menu" and actions == MAIN
+
+
+def test_garbage_retries_and_odd_answers_are_noted_for_the_log() -> None:
+    state, _ = start(CFG)
+    assert notes(state, Digits("x")) == ["input 'x' is not DTMF: taken as invalid"]
+    assert notes(state, Digits("2")) == []
+    assert notes(state, CaseFound("closed")) == [
+        "unexpected input CaseFound(status='closed') in menu: taken as invalid"
+    ]
+    tired, _ = run(Timeout(), Timeout())
+    assert notes(tired, Timeout()) == ["3 tries in main (menu): default queue"]
+    looking, _ = run(Digits("8"), Digits("42#"))
+    assert "no prompt" in notes(looking, CaseFound("teleported"))[0]
+    assert "unexpected input Timeout()" in notes(looking, Timeout())[0]
