@@ -6,7 +6,10 @@ import copy
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from acd.config import parse_config
+from acd.telephony import asterisk_cli
 from acd.telephony.asterisk_render import Secrets, render
 from acd.telephony.asterisk_settings import read_settings
 
@@ -37,3 +40,15 @@ def test_disabled_or_absent_ivr_hands_off_directly() -> None:
     for ivr in (False, None):
         ext = dialplan(ivr)
         assert "AGI(${HOTLINE_AGI}/inbound)" in ext and "AGI(${HOTLINE_AGI}/ivr)" not in ext
+
+
+def test_render_without_espeak_fails_naming_the_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "ivr-on.toml"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    config.write_text(text.replace("\nenabled = false", "\nenabled = true", 1), encoding="utf-8")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no espeak-ng, no sox
+    assert asterisk_cli.main(["render", "--config", str(config), str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "IVR prompt 'case_agent' (mandarin): espeak-ng is not installed" in err, err
