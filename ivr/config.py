@@ -24,7 +24,7 @@ No I/O here: :func:`read_ivr` takes the parsed :class:`acd.config.AcdConfig`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
@@ -108,7 +108,6 @@ class IvrConfig:
     case_lookup_s: float = 1.0
     case_digits: int = 20
     root: str = "main"
-    languages: tuple[str, ...] = field(default=LANGUAGES)
 
     def text(self, prompt: str, language: str) -> str:
         mandarin, english = self.prompts[prompt]

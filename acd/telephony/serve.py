@@ -243,6 +243,7 @@ def main(argv: list[str]) -> int:
     try:
         cfg = load_config(a.config)
         settings = read_settings(cfg)
+        read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
         instance = a.instance
         if (
             instance is None
