@@ -8,6 +8,7 @@ import sys
 from acd.config import ConfigError, load_config
 from acd.telephony.asterisk_settings import read_settings
 from acd.telephony.serve_settings import read_settings as read_serve_settings
+from ivr.config import read_ivr
 
 
 def main(argv: list[str]) -> int:
@@ -20,6 +21,7 @@ def main(argv: list[str]) -> int:
         cfg = load_config(args.file)
         asterisk = read_settings(cfg)
         serve = read_serve_settings(cfg)
+        ivr = read_ivr(cfg)
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -33,6 +35,10 @@ def main(argv: list[str]) -> int:
     if serve.web_port is not None:
         extra += f", web {serve.web_host}:{serve.web_port}"
     print(f"  serve: state in {serve.state_dir}, hold context {serve.hold_context}{extra}")
+    if ivr is not None:
+        state = "on" if ivr.enabled else "off (enabled = false)"
+        menus = ", ".join(f"{m.name} ({''.join(sorted(m.options))})" for m in ivr.menus.values())
+        print(f"  ivr: {state}; menus {menus}; default queue {ivr.default_queue}")
     for q in cfg.queues.values():
         skills = ", ".join(f"{s}>={lvl}" for s, lvl in q.skills)
         print(f"  {q.name:<12} {q.title}  [{skills}] {q.strategy}, {len(q.escalation)} steps")

@@ -8,7 +8,9 @@ caller names are never split.
 The hand-off (script ``inbound`` or ``enqueue``) reads the queue, priority and
 language from the AGI arguments, else from the channel variables
 ``HOTLINE_QUEUE`` / ``HOTLINE_PRIORITY`` / ``HOTLINE_LANGUAGE`` (set by the
-dialplan or the IVR), else the defaults; it keeps the dialplan's
+dialplan), else the defaults; script ``ivr`` runs the voice menu first
+(:mod:`ivr.agi_driver`) and hands off with the queue, priority and language
+chosen there; it keeps the dialplan's
 ``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or sets them), writes the
 validated values back (so a restarted shell adopts the caller with its place
 kept), enqueues the call and returns: the dialplan then holds the caller with
@@ -28,6 +30,7 @@ from collections.abc import Awaitable, Callable
 
 from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, QueueName
+from ivr.agi_driver import ChannelGone, IvrDriver
 
 __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
 
@@ -36,8 +39,8 @@ log = logging.getLogger(__name__)
 _RESULT = re.compile(r"^(\d{3}) result=(-?\d*)(?: \((.*)\))?")
 
 
-class AgiError(Exception):
-    pass
+class AgiError(ChannelGone):
+    """A failed AGI command: the channel hung up, or Asterisk refused it."""
 
 
 class AgiSession:
@@ -56,13 +59,13 @@ class AgiSession:
             i += 1
         return out
 
-    async def command(self, line: str) -> tuple[str, str]:
+    async def command(self, line: str, timeout_s: float = 10.0) -> tuple[str, str]:
         """Send one AGI command; returns (result, data in parentheses)."""
         if "\n" in line or "\r" in line:
             raise AgiError(f"AGI command contains a line break: {line!r}")
         self._writer.write(line.encode("utf-8") + b"\n")
         await self._writer.drain()
-        raw = await asyncio.wait_for(self._reader.readline(), 10.0)
+        raw = await asyncio.wait_for(self._reader.readline(), timeout_s)
         if not raw:
             raise AgiError(f"AGI {line!r}: channel hung up")
         reply = raw.decode("utf-8", "replace").strip()
@@ -119,28 +122,42 @@ class FastAgiServer:
             writer.close()
 
 
-def enqueue_handler(shell: CallShell, owner_of: OwnerOf | None = None) -> Handler:
+def enqueue_handler(
+    shell: CallShell, owner_of: OwnerOf | None = None, ivr: IvrDriver | None = None
+) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
-    agent owning the caller's open case (bounded in time, never raising), if any."""
+    agent owning the caller's open case (bounded in time, never raising), if any.
+    Script ``ivr`` runs the voice menu (:mod:`ivr.agi_driver`) first and hands the
+    call off to the queue chosen there (without ``ivr``: straight, as ``inbound``)."""
 
     async def handle(agi: AgiSession) -> None:
         env = agi.env
         script = env.get("agi_network_script", "").strip("/")
-        if script not in ("inbound", "enqueue", ""):
+        if script not in ("inbound", "enqueue", "ivr", ""):
             log.debug("AGI script %r is not Hotline's hand-off: nothing to do", script)
             return
         channel, uid = env.get("agi_channel", ""), env.get("agi_uniqueid", "")
         if not channel or not uid:
             raise AgiError("AGI environment lacks agi_channel / agi_uniqueid")
+        args = agi.args
+        if script == "ivr" and ivr is None:
+            log.warning(
+                "AGI script 'ivr' but no [ivr] in serve's config: %s goes straight", channel
+            )
+        elif script == "ivr" and ivr is not None:
+            route = await ivr.run(agi, uid)
+            if route is None:
+                return  # hung up in the menu, or told its case status: not a queue call
+            args = [route.queue, route.priority, route.language]
         caller = env.get("agi_callerid", "")
         if caller in ("unknown", "<unknown>"):
             caller = ""
         if owner_of is None or not caller:
-            await _hand_off(shell, agi, channel, uid, caller, None)
+            await _hand_off(shell, agi, args, channel, uid, caller, None)
             return
         owner = asyncio.ensure_future(owner_of(CallId(uid), caller))  # runs meanwhile
         try:
-            await _hand_off(shell, agi, channel, uid, caller, owner)
+            await _hand_off(shell, agi, args, channel, uid, caller, owner)
         finally:
             owner.cancel()  # done by now, unless the channel hung up
 
@@ -150,6 +167,7 @@ def enqueue_handler(shell: CallShell, owner_of: OwnerOf | None = None) -> Handle
 async def _hand_off(
     shell: CallShell,
     agi: AgiSession,
+    args: list[str],
     channel: str,
     uid: str,
     caller: str,
@@ -157,7 +175,7 @@ async def _hand_off(
 ) -> None:
     """Validate and write back the call's variables, then enqueue it (with the case
     owner ``owner`` resolves to, awaited last: it ran meanwhile)."""
-    config, args = shell.config, agi.args
+    config = shell.config
     queue = (args[0] if args else "") or await agi.get_variable("HOTLINE_QUEUE")
     priority = (args[1] if len(args) > 1 else "") or await agi.get_variable("HOTLINE_PRIORITY")
     language = (args[2] if len(args) > 2 else "") or await agi.get_variable("HOTLINE_LANGUAGE")

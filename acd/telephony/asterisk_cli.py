@@ -27,6 +27,9 @@ from acd.telephony.asterisk_instance import (
 from acd.telephony.asterisk_render import RenderError, Secrets, render, write_files
 from acd.telephony.asterisk_root import ProvisionError, find_root, provision
 from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
+from ivr import prompts
+from ivr.config import read_ivr
+from ivr.prompts import PromptError
 
 DEFAULT_CONFIG = os.environ.get("HOTLINE_CONFIG", "examples/hotline.toml")
 
@@ -72,7 +75,7 @@ def main(argv: list[str]) -> int:
     except (ConfigError, RenderError) as e:
         print(f"hotline asterisk: config: {e}", file=sys.stderr)
         return 1
-    except (ProvisionError, AsteriskStartError) as e:
+    except (ProvisionError, AsteriskStartError, PromptError) as e:
         print(f"hotline asterisk {args.action}: {e}", file=sys.stderr)
         return 1
 
@@ -158,6 +161,10 @@ def _render(args: argparse.Namespace) -> int:
     )
     write_files(files, args.out)
     print(f"wrote {len(files)} files to {args.out}")
+    ivr = read_ivr(cfg)
+    if ivr is not None and ivr.enabled:
+        made = prompts.generate(ivr, args.out / "sounds" / "ivr")
+        print(f"spoke {len(made)} IVR prompts into {args.out / 'sounds' / 'ivr'}")
     return 0
 
 

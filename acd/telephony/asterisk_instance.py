@@ -28,6 +28,8 @@ from acd.telephony.ami_probe import wait_for_ami
 from acd.telephony.asterisk_render import Secrets, agent_password, render, write_files
 from acd.telephony.asterisk_root import AsteriskRoot
 from acd.telephony.asterisk_settings import AsteriskSettings
+from ivr import prompts
+from ivr.config import read_ivr
 
 __all__ = ["AmiAccess", "AsteriskInstance", "AsteriskStartError", "free_port", "list_instances"]
 
@@ -97,7 +99,8 @@ class AsteriskInstance:
         )
 
     def prepare(self, cfg: AcdConfig, settings: AsteriskSettings) -> Secrets:
-        """Create the folders and render the configuration into ``etc/``."""
+        """Create the folders, render the configuration into ``etc/`` and, with the IVR
+        on, speak its prompts into ``sounds/ivr/`` (:mod:`ivr.prompts`)."""
         for sub in SUBDIRS:
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         sec = self.secrets(settings)
@@ -105,6 +108,9 @@ class AsteriskInstance:
             cfg, settings, sec, instance=self.name, base=self.inside, moddir=self.root.moddir()
         )
         write_files(files, self.dir / "etc")
+        ivr = read_ivr(cfg)
+        if ivr is not None and ivr.enabled:  # espeak-ng: only what changed is spoken
+            prompts.generate(ivr, self.dir / "sounds" / "ivr")
         return sec
 
     def info(self) -> dict[str, Any]:

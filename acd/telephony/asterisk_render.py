@@ -23,12 +23,14 @@ from pathlib import Path
 
 from acd.config import AcdConfig
 from acd.telephony.asterisk_settings import AsteriskSettings
+from ivr.config import read_ivr
 
 __all__ = [
     "CONF_FILES",
     "RenderError",
     "Secrets",
     "agent_password",
+    "ivr_sounds",
     "render",
     "template_dir",
     "write_files",
@@ -82,6 +84,11 @@ def agent_password(agent_secret: str, agent_id: str) -> str:
     return mac.hexdigest()[:24]
 
 
+def ivr_sounds(base: str) -> str:
+    """The folder of the IVR's prompts (:mod:`ivr.prompts`) in instance ``base``."""
+    return f"{base}/sounds/ivr"
+
+
 def fill(template: str, values: Mapping[str, object], name: str) -> str:
     """Replace ``{{key}}`` placeholders; every key must be given and used."""
     missing = sorted(set(_PLACEHOLDER.findall(template)) - set(values))
@@ -109,6 +116,7 @@ def render(
     s = settings
     log_levels = "notice,warning,error" + (",verbose" if s.log_verbose else "")
     default_queue = cfg.default_queue or next(iter(cfg.queues))
+    ivr = read_ivr(cfg)
     values: dict[str, object] = {
         "instance": instance,
         "base": base,
@@ -135,6 +143,8 @@ def render(
         "hold_slice_s": s.hold_slice_s,
         "default_queue": default_queue,
         "default_language": cfg.languages[0] if cfg.languages else "mandarin",
+        "agi_script": "ivr" if ivr is not None and ivr.enabled else "inbound",
+        "ivr_sounds": ivr_sounds(base),
         "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
         "agent_count": len(cfg.agents),
         "agents": _agents(cfg, s, secrets, (tdir / "fragments" / "agent.conf").read_text()),

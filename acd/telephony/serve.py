@@ -43,6 +43,10 @@ from acd.telephony.serve_store import AgentStore, CallHistory
 from acd.telephony.shell import CallShell
 from acd.telephony.web import WebServer, build_web_app
 from acd.types import AgentId
+from crm.errors import NotFoundError
+from crm.repository import CrmRepository
+from ivr.agi_driver import CaseLookup, IvrDriver
+from ivr.config import read_ivr
 
 __all__ = ["WallClock", "main", "serve"]
 
@@ -125,8 +129,13 @@ async def serve(
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
             return 2
         owner_of = owners.owner if owners is not None else None
+        ivr_cfg = read_ivr(config)
+        ivr = None
+        if ivr_cfg is not None and ivr_cfg.enabled:
+            lookup = _case_status(link.repo) if link is not None else None
+            ivr = IvrDriver(ivr_cfg, lookup, stats)
         try:
-            return await _run(settings, shell, ami, first_sync, stop, web, stats, owner_of)
+            return await _run(settings, shell, ami, first_sync, stop, web, stats, owner_of, ivr)
         finally:
             if owners is not None:
                 await owners.close()
@@ -141,12 +150,13 @@ async def _run(
     web: WebServer | None,
     stats: Counter[str],
     owner_of: OwnerOf | None = None,
+    ivr: IvrDriver | None = None,
 ) -> int:
     ami_task = asyncio.create_task(ami.run())
     control = ControlServer(shell, settings.control_socket)
     control_task = asyncio.create_task(control.serve())
     web_task = asyncio.create_task(web.serve()) if web is not None else None
-    agi = FastAgiServer(enqueue_handler(shell, owner_of))
+    agi = FastAgiServer(enqueue_handler(shell, owner_of, ivr))
     try:
         waiter = asyncio.create_task(first_sync.wait())
         stopper = asyncio.create_task(stop.wait())
@@ -180,6 +190,19 @@ async def _run(
         shell.queue_log.close()
         log.info("stopped; counters: %s", dict(stats))
     return 0
+
+
+def _case_status(repo: CrmRepository) -> CaseLookup:
+    """The IVR's case-status look-up: read-only, only the status leaves the CRM."""
+
+    async def status(number: str) -> str | None:
+        try:
+            case = await repo.cases.by_number(number)
+        except NotFoundError:
+            return None
+        return str(case.status.value)
+
+    return status
 
 
 def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
@@ -220,6 +243,7 @@ def main(argv: list[str]) -> int:
     try:
         cfg = load_config(a.config)
         settings = read_settings(cfg)
+        read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
         instance = a.instance
         if (
             instance is None

@@ -1,0 +1,171 @@
+"""The IVR over FastAGI, Asterisk's side scripted: keys pressed, silences, hang-ups."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from pathlib import Path
+
+from acd import Engine, load_config
+from acd import events as ev
+from acd.telephony.agi import FastAgiServer, enqueue_handler
+from acd.telephony.serve_settings import ServeSettings
+from acd.telephony.shell import CallShell
+from acd.types import AgentId, FakeClock
+from ivr.agi_driver import CaseLookup, IvrDriver
+from ivr.config import IvrConfig
+from ivr.prompts import prompt_name
+from tests.unit.ivr.test_menu import config
+from tests.unit.telephony.test_shell import FakeAmi
+
+CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
+ENV = {
+    "agi_network_script": "ivr",
+    "agi_channel": "PJSIP/residents-00000001",
+    "agi_uniqueid": "1763820090.7",
+    "agi_callerid": "13800138000",
+}
+
+
+async def fake_asterisk(port: int, keys: list[str]) -> list[str]:
+    """Asterisk's side: each STREAM FILE with escape digits and each WAIT FOR DIGIT
+    takes the next of ``keys`` ("" nothing pressed, "hangup" the caller hangs up)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(("".join(f"{k}: {v}\n" for k, v in ENV.items()) + "\n").encode())
+    commands = []
+    while line := await reader.readline():
+        cmd = line.decode().strip()
+        commands.append(cmd)
+        reply = "200 result=1"
+        if cmd == "GET VARIABLE HOTLINE_IVR_SOUNDS":
+            reply = "200 result=1 (/snd)"
+        elif cmd.startswith("GET VARIABLE"):
+            reply = "200 result=0"
+        elif cmd.startswith("WAIT FOR DIGIT") or (
+            cmd.startswith(("STREAM FILE", "SAY DIGITS")) and not cmd.endswith('""')
+        ):
+            key = keys.pop(0) if keys else "hangup"
+            if key == "hangup":
+                writer.write(b"HANGUP\n")
+                break
+            reply = f"200 result={ord(key) if key else 0}" + (
+                " endpos=0" if "STREAM" in cmd else ""
+            )
+        elif cmd.startswith("STREAM FILE"):
+            reply = "200 result=0 endpos=0"
+        writer.write(f"{reply}\n".encode())
+    writer.close()
+    return commands
+
+
+async def call(
+    keys: list[str], cfg: IvrConfig | None = None, lookup: CaseLookup | None = None
+) -> tuple[CallShell, list[str], Counter[str]]:
+    clock = FakeClock(1_763_820_100.0)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
+    shell.feed(ev.AgentLoggedIn(AgentId("2171"), paused_reason="break"))
+    stats: Counter[str] = Counter()
+    server = FastAgiServer(enqueue_handler(shell, None, IvrDriver(cfg or config(), lookup, stats)))
+    port = await server.start("127.0.0.1", 0)
+    commands = await fake_asterisk(port, keys)
+    await asyncio.sleep(0.05)
+    await server.close()
+    assert server.failures == 0
+    return shell, commands, stats
+
+
+def played(cfg: IvrConfig, prompt: str, language: str = "mandarin") -> str:
+    return f"STREAM FILE /snd/{prompt_name(cfg.text(prompt, language), language)}"
+
+
+async def test_pressing_2_during_the_greeting_enqueues_on_the_disability_line() -> None:
+    shell, commands, stats = await call(["2"])
+    c = shell.engine.calls["1763820090.7"]
+    assert (c.queue, c.priority_name, c.language) == ("disability", "normal", "mandarin")
+    assert commands[1].startswith(played(config(), "menu.main")) and commands[1].endswith(
+        '"0123456789*#"'
+    )
+    assert 'SET VARIABLE HOTLINE_QUEUE "disability"' in commands
+    assert stats["ivr_routed"] == 1
+
+
+async def test_silence_ends_in_the_default_queue() -> None:
+    shell, commands, _ = await call(["", "", "", "", "", ""])
+    assert shell.engine.calls["1763820090.7"].queue == "general"
+    assert commands.count("WAIT FOR DIGIT 5000") == 3
+
+
+async def test_english_then_a_submenu_with_priority() -> None:
+    shell, commands, _ = await call(["9", "5", "2"])
+    c = shell.engine.calls["1763820090.7"]
+    assert (c.queue, c.priority_name, c.language) == ("complaints", "emergency", "english")
+    assert any(x.startswith(played(config(), "menu.complaints", "english")) for x in commands)
+
+
+async def test_hanging_up_in_the_menu_is_not_a_queue_call() -> None:
+    shell, _, stats = await call(["5", "hangup"])
+    assert "1763820090.7" not in shell.engine.calls
+    assert stats["ivr_hangups"] == 1
+
+
+async def status_of(number: str) -> str | None:
+    return {"2026112200000042": "in_progress"}.get(number)
+
+
+async def test_case_status_found_then_an_agent() -> None:
+    keys = ["8", "", *"2026112200000042#", *[""] * 7, "0"]  # 7 prompts, then 0
+    shell, commands, stats = await call(keys, lookup=status_of)
+    cfg = config()
+    assert any(x.startswith(played(cfg, "status.in_progress")) for x in commands)
+    assert shell.engine.calls["1763820090.7"].queue == "general"
+    assert stats["ivr_case_lookups"] == 1
+
+
+async def test_case_status_in_english_says_the_digits_with_asterisk() -> None:
+    keys = ["9", "8", "", *"2026112200000042#", "", "", "", "", "0"]
+    shell, commands, _ = await call(keys, lookup=status_of)
+    assert 'SAY DIGITS 0042 "0123456789*#"' in commands
+    assert any(x.startswith(played(config(), "status.in_progress", "english")) for x in commands)
+    c = shell.engine.calls["1763820090.7"]
+    assert (c.queue, c.language) == ("general", "english")
+
+
+async def test_case_status_then_silence_hangs_up_politely() -> None:
+    keys = ["8", "", "4", "2", "#", *[""] * 10]  # number, status, 3 x (offer, wait)
+    shell, commands, stats = await call(keys, lookup=lambda n: status_of("2026112200000042"))
+    assert 'SET VARIABLE HOTLINE_ROUTE "done"' in commands
+    assert "1763820090.7" not in shell.engine.calls and stats["ivr_finished"] == 1
+
+
+async def test_unknown_case_then_retry() -> None:
+    keys = ["8", "", "7", "#", "", "2", "0", "2", "6", "1", "1", "2", "2", "0", "0", "0", "0"]
+    keys += ["0", "0", "4", "2", "#", *[""] * 6, "0"]
+    shell, commands, _ = await call(keys, lookup=status_of)
+    assert any(x.startswith(played(config(), "case_not_found")) for x in commands)
+    assert any(x.startswith(played(config(), "status.in_progress")) for x in commands)
+    assert shell.engine.calls["1763820090.7"].queue == "general"
+
+
+async def test_slow_crm_cannot_check_now_and_goes_to_an_agent() -> None:
+    async def slow(number: str) -> str | None:
+        await asyncio.sleep(5)
+        return "closed"
+
+    cfg = dataclasses.replace(config(), case_lookup_s=0.05)
+    shell, commands, stats = await call(["8", "", "4", "2", "#"], cfg, slow)
+    assert any(x.startswith(played(cfg, "case_unavailable")) for x in commands)
+    assert shell.engine.calls["1763820090.7"].queue == "general"
+    assert stats["ivr_case_timeouts"] == 1
+
+
+async def test_no_crm_cannot_check_now() -> None:
+    shell, commands, _ = await call(["8", "", "4", "2", "#"])
+    assert any(x.startswith(played(config(), "case_unavailable")) for x in commands)
+    assert shell.engine.calls["1763820090.7"].queue == "general"
+
+
+async def test_garbage_key_codes_are_invalid_never_a_crash() -> None:
+    shell, commands, _ = await call(["x", "", "2"])
+    assert any(x.startswith(played(config(), "invalid")) for x in commands)
+    assert shell.engine.calls["1763820090.7"].queue == "disability"
