@@ -60,15 +60,15 @@ def test_ringing_seat_gets_the_screen_pop_and_the_call_becomes_an_interaction(
     resident_id, case_id = asyncio.run(_seed(state / "crm.db"))
     s = ServeProcess(dataclasses.replace(serve_rig, config_path=config), state)
     agent = ANSWERING[0]
+    web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
     try:
         s.start()
-        web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
         r = web.post("/api/crm/login", json={"name": "ann", "password": PASSWORD})
         assert r.status_code == 200, r.text
         web.headers["Authorization"] = f"Bearer {r.json()['token']}"
         s.agent(agent, "login")
         assert web.get(f"/api/agents/{agent}/offer").json()["offer"] is None
-        assert web.get("/api/agents/nobody/offer").status_code == 404
+        assert web.get("/api/agents/nobody/offer").status_code == 403  # not ann's seat
         seat = serve_rig.sipp(
             "agent",
             local_port=serve_rig.answer_port,
@@ -105,8 +105,8 @@ def test_ringing_seat_gets_the_screen_pop_and_the_call_becomes_an_interaction(
         assert abs(it["wait_s"] - rec["wait_s"]) < 0.01 and 2.5 < it["wait_s"] < 10
         assert 1.0 < it["talk_s"] < 5
         assert web.get(f"/api/agents/{agent}/offer").json()["offer"] is None
-        web.close()
     finally:
+        web.close()
         with contextlib.suppress(RuntimeError):  # Asterisk down: no channel left either
             serve_rig.asterisk.instance.cli("channel request hangup all")
         code = s.stop()
