@@ -82,7 +82,7 @@ class _AgiChannel(AgiSession):
         self.env = env
         self.variables = variables
 
-    async def command(self, line: str) -> tuple[str, str]:
+    async def command(self, line: str, timeout_s: float = 10.0) -> tuple[str, str]:
         verb, _, rest = line.partition(" VARIABLE ")
         if verb == "GET":
             value = self.variables.get(rest)
@@ -286,15 +286,19 @@ class FakeAsterisk:
         self._bridge("BridgeEnter", bridge, 2, leg)
         self._emit("NewConnectedLine", caller)
 
+    def _hang_up_in(self, bridge: str, first: _Channel, second: _Channel) -> None:
+        """``first`` hangs up and leaves ``bridge``; ``second`` is left alone in it."""
+        self._emit("HangupRequest", first)
+        self._bridge("BridgeLeave", bridge, 1, first)
+        self._gone(first)
+        self._bridge("BridgeLeave", bridge, 0, second)
+
     def bridge_ends(self, call: CallId, by: str) -> None:
         """``by`` ("caller" or "agent") hangs up a bridged call; the other side follows."""
         caller, leg = self.callers[call], self.legs[call]
         first, second = (caller, leg) if by == "caller" else (leg, caller)
         bridge = caller.bridge or ""
-        self._emit("HangupRequest", first)
-        self._bridge("BridgeLeave", bridge, 1, first)
-        self._gone(first)
-        self._bridge("BridgeLeave", bridge, 0, second)
+        self._hang_up_in(bridge, first, second)
         self._emit(
             "UserEvent",
             leg,

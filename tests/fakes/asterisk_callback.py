@@ -163,10 +163,7 @@ class CallbackAsterisk(FakeAsterisk):
         leg = self.legs[call]
         first, second = (res, leg) if by == "caller" else (leg, res)
         bridge = leg.bridge or ""
-        self._emit("HangupRequest", first)
-        self._bridge("BridgeLeave", bridge, 1, first)
-        self._gone(first)
-        self._bridge("BridgeLeave", bridge, 0, second)
+        self._hang_up_in(bridge, first, second)
         self._bridge("BridgeDestroy", bridge, 0, None)
         if by == "caller":  # Dial returns; the connect context reports and hangs up
             self._result(leg, "ANSWER")
