@@ -1,6 +1,6 @@
 """Hotline's automatic call distribution core.
 
-Everything under ``acd`` except ``acd.cli`` and ``acd.telephony*`` is pure:
+Everything under ``acd`` except ``hotline.cli`` and ``telephony*`` is pure:
 no asyncio, no sockets, no SimPy, no wall clock. Shells drive
 :class:`acd.engine.Engine` with events and execute the effects it returns.
 """

@@ -23,13 +23,13 @@ from typing import Any
 
 from acd import effects as fx
 from acd import events as ev
+from acd.agent import Agent
+from acd.agent_state import Action, AgentState, IllegalTransitionError
 from acd.calls import Call, CallState
 from acd.config import AcdConfig, QueueConfig
 from acd.engine_agents import AgentSide, EngineError
 from acd.timers import Timer, Timers
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, Outcome, QueueName
-from agents.agent import Agent
-from agents.state import Action, AgentState, IllegalTransitionError
 
 __all__ = ["Engine", "EngineError"]
 

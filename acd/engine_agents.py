@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from acd import effects as fx
 from acd import events as ev
+from acd.agent import AfterCall, Agent
+from acd.agent_state import Action, AgentState, IllegalTransitionError, transition
 from acd.config import AcdConfig, QueueConfig
 from acd.pools import Pool, ReadySet, order_skills
 from acd.strategies import Requirement
 from acd.types import AgentId, CallId, Clock, QueueName
-from agents.agent import AfterCall, Agent
-from agents.state import Action, AgentState, IllegalTransitionError, transition
 
 if TYPE_CHECKING:
     from acd.calls import Call

@@ -14,8 +14,8 @@ import bisect
 import heapq
 from typing import TYPE_CHECKING
 
+from acd.agent import Agent
 from acd.strategies import KEYS, Requirement
-from agents.agent import Agent
 
 if TYPE_CHECKING:
     from acd.calls import Call

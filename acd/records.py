@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from acd.types import AgentId, CallId, ExitReason, Outcome, QueueName, message
 
 
@@ -55,3 +58,23 @@ class CallRecord:
     @property
     def handle_s(self) -> float:
         return self.talk_s + self.wrapup_s
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(CallRecord))
+
+
+def record_from_row(row: dict[str, Any]) -> CallRecord:
+    """A line of ``calls.jsonl`` back into the engine's record (ValueError if it is not one)."""
+    try:
+        kw = {name: row[name] for name in FIELDS if name in row}
+        kw["call"] = CallId(str(kw["call"]))
+        kw["queue"] = QueueName(str(kw["queue"]))
+        kw["final_queue"] = QueueName(str(kw["final_queue"]))
+        kw["outcome"] = Outcome(kw["outcome"])
+        if kw.get("agent") is not None:
+            kw["agent"] = AgentId(str(kw["agent"]))
+        if kw.get("exit_reason") is not None:
+            kw["exit_reason"] = ExitReason(kw["exit_reason"])
+        return CallRecord(**kw)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"not a call record ({type(e).__name__}: {e}): {row!r:.200}") from None

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from acd.agent_state import AgentState
 from acd.calls import CallState
 from acd.engine import Engine
 from acd.types import CallId, QueueName
-from agents.state import AgentState
 
 _SERVING = (AgentState.READY, AgentState.OFFERED, AgentState.ON_CALL, AgentState.WRAP_UP)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agents.agent import Agent
+from acd.agent import Agent
 
 Requirement = tuple[tuple[str, int], ...]
 KeyFn = Callable[[Agent, Requirement], tuple[float, ...]]

@@ -1,7 +1,3 @@
-"""Agents: the pure agent model and its state machine (used by the engine),
-plus, in shell modules, sessions and softphones."""
-
-from agents.agent import AfterCall, Agent
-from agents.state import Action, AgentState, IllegalTransitionError, transition
-
-__all__ = ["Action", "AfterCall", "Agent", "AgentState", "IllegalTransitionError", "transition"]
+"""Agents as people: their sessions (presence kept across restarts) and the control of
+their seats. The agent *model* and its state machine are the routing core's
+(:mod:`acd.agent`, :mod:`acd.agent_state`)."""

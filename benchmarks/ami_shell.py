@@ -8,7 +8,7 @@ and sent by a loopback server that speaks the manager protocol (greeting, Login)
 
 Two pipelines, in the same run, each into a fresh engine and shell:
 
-- **ours**: :class:`acd.telephony.ami_client.AmiClient` (incremental UTF-8
+- **ours**: :class:`telephony.ami_client.AmiClient` (incremental UTF-8
   framing, one callback, dict dispatch in the translator);
 - **panoramisk**: panoramisk 1.4's ``Manager``/``AMIProtocol`` parser with one
   ``register_event`` pattern per event name the shell translates (its regex
@@ -34,12 +34,12 @@ from typing import Any
 
 from acd import Engine, load_config
 from acd import events as ev
-from acd.telephony.ami_client import AmiClient
-from acd.telephony.ami_frames import AmiMessage, FrameParser
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, QueueName
 from benchmarks.report import write_results
+from serve.settings import ServeSettings
+from telephony.ami_client import AmiClient
+from telephony.ami_frames import AmiMessage, FrameParser
+from telephony.shell import CallShell
 
 ROOT = Path(__file__).parents[1]
 STREAM = ROOT / "tests" / "fixtures" / "ami" / "asterisk22_100calls.raw.gz"

@@ -68,7 +68,7 @@ def best_of(n: int, fn: Callable[[], int]) -> dict[str, float]:
 
 def cli_day_wall_s() -> float:
     """Wall seconds of ``hotline simulate --scenario examples/day.toml --json``."""
-    cmd = [sys.executable, "-m", "acd.cli", "simulate", "--scenario", "examples/day.toml"]
+    cmd = [sys.executable, "-m", "hotline.cli", "simulate", "--scenario", "examples/day.toml"]
     t = time.perf_counter()
     subprocess.run([*cmd, "--json"], cwd=ROOT, check=True, capture_output=True)
     return time.perf_counter() - t

@@ -10,7 +10,7 @@ spoken ``digit.N`` prompts in Mandarin.
 ``case_lookup_s``: slower, failing or off is "cannot check now", an agent.
 
 :meth:`IvrDriver.run` returns the queue the caller chose (the caller of this,
-:func:`acd.telephony.agi.enqueue_handler`, hands the call off as ``inbound``
+:func:`telephony.agi.enqueue_handler`, hands the call off as ``inbound``
 does), or None: the caller hung up (logged, counted ``ivr_hangups``: not a queue
 call) or was told its case's status and said goodbye (``HOTLINE_ROUTE=done``
 tells the dialplan to hang up).
@@ -66,7 +66,7 @@ class AgiChannel(Protocol):
 
 class ChannelGone(Exception):
     """An AGI command found no live channel (``HANGUP``, ``511``, ``result=-1``, EOF);
-    :class:`acd.telephony.agi.AgiError` is one."""
+    :class:`telephony.agi.AgiError` is one."""
 
 
 class IvrDriver:

@@ -1,7 +1,7 @@
 """The simulator's world, played to the production shell through a fake Asterisk.
 
 :func:`run_call_shell` is :func:`simulator.run.simulate` with the production
-asyncio shell (:class:`acd.telephony.shell.CallShell`, as ``hotline serve``
+asyncio shell (:class:`telephony.shell.CallShell`, as ``hotline serve``
 wires it) in place of the simulator's: the same :class:`simulator.world.World`
 decides when callers arrive, how long agents let the phone ring, how long they
 talk, when callers give up and when agents log in or pause, from the same
@@ -37,14 +37,14 @@ from acd import events as ev
 from acd.config import AcdConfig
 from acd.engine import Engine
 from acd.records import CallRecord
-from acd.telephony.agi import enqueue_handler
-from acd.telephony.queue_log import QueueLog
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.serve_store import CallHistory
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, Clock, ExitReason, QueueName
+from serve.history import CallHistory
+from serve.settings import ServeSettings
 from simulator.run import RunResult
 from simulator.world import CONNECTED, Behaviour, CallSpec, Shift, World
+from telephony.agi import enqueue_handler
+from telephony.queue_log import QueueLog
+from telephony.shell import CallShell
 from tests.fakes.asterisk_callback import CallbackAsterisk
 from tests.fakes.virtual_loop import LoopClock, LoopScheduler, VirtualTimeLoop
 

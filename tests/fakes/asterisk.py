@@ -23,10 +23,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from acd.telephony.agi import AgiError, AgiSession, Handler
-from acd.telephony.ami_frames import AmiMessage, FrameParser
-from acd.telephony.serve_settings import ServeSettings
 from acd.types import AgentId, CallId, Clock, QueueName
+from serve.settings import ServeSettings
+from telephony.agi import AgiError, AgiSession, Handler
+from telephony.ami_frames import AmiMessage, FrameParser
 
 __all__ = ["FakeAsterisk", "Listener"]
 

@@ -16,7 +16,7 @@ answers (:meth:`resident_answers`) or is not reached (:meth:`resident_unreached`
 and who hangs up (:meth:`bridge_ends`). What the dialplan would not do (a
 refused number, a Dial that gives up before or answers after ``callback_ring_s``)
 is done as told and written to ``errors``. Like ``AmiClient``, an action answered
-``Response: Error`` raises :class:`acd.telephony.ami_client.AmiActionError`.
+``Response: Error`` raises :class:`telephony.ami_client.AmiActionError`.
 
 The caller is hung up at the instant of its request unless ``goodbye_s`` is set:
 the dialplan's goodbye takes a few seconds, and a callback connected meanwhile is
@@ -28,9 +28,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from acd.telephony.ami_client import AmiActionError
-from acd.telephony.ami_frames import AmiMessage
 from acd.types import CallId
+from telephony.ami_client import AmiActionError
+from telephony.ami_frames import AmiMessage
 from tests.fakes.asterisk import FakeAsterisk, _Channel
 
 __all__ = ["CallbackAsterisk"]
@@ -54,7 +54,7 @@ class CallbackAsterisk(FakeAsterisk):
     async def action(
         self, action: str, fields: list[tuple[str, str]] | None = None, **kw: Any
     ) -> list[AmiMessage]:
-        """As :meth:`acd.telephony.ami_client.AmiClient.action`: ``Response: Error`` raises."""
+        """As :meth:`telephony.ami_client.AmiClient.action`: ``Response: Error`` raises."""
         reply = await super().action(action, fields, **kw)
         if reply and reply[0].get("Response") == "Error":
             raise AmiActionError(action, reply[0])

@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 
 from acd.config import AcdConfig, load_config
-from acd.telephony.asterisk_instance import AsteriskInstance, free_port, list_instances
-from acd.telephony.asterisk_root import AsteriskRoot, provision
-from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
-from acd.telephony.sipp import Sipp, agent_rows, resident_rows
+from telephony.asterisk.instance import AsteriskInstance, free_port, list_instances
+from telephony.asterisk.root import AsteriskRoot, provision
+from telephony.asterisk.settings import AsteriskSettings, read_settings
+from telephony.rig.sipp import Sipp, agent_rows, resident_rows
 from tests.integration.ami_client import AmiClient
 
 EXAMPLE = "examples/hotline.toml"

@@ -26,10 +26,10 @@ from typing import Any
 
 import pytest
 
-from acd.telephony.asterisk_instance import free_port
-from acd.telephony.control import request
-from acd.telephony.serve_store import CallHistory
-from acd.telephony.sipp import Sipp, resident_rows, scenario_path
+from serve.control import request
+from serve.history import CallHistory
+from telephony.asterisk.instance import free_port
+from telephony.rig.sipp import Sipp, resident_rows, scenario_path
 from tests.integration.asterisk_fixtures import AsteriskRig
 
 ROOT = Path(__file__).parents[2]
@@ -117,7 +117,7 @@ class ServeProcess:
 
     def start(self) -> ServeProcess:
         args = [
-            sys.executable, "-m", "acd.cli", "serve",
+            sys.executable, "-m", "hotline.cli", "serve",
             "--config", str(self.rig.config_path),
             "--instance", self.rig.asterisk.instance.name,  # its ports and secret
             "--state-dir", str(self.state_dir),

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from acd.config import load_config
-from acd.telephony import asterisk_instance
-from acd.telephony.asterisk_instance import AsteriskInstance, AsteriskStartError, free_port
-from acd.telephony.asterisk_root import AsteriskRoot
-from acd.telephony.asterisk_settings import read_settings
+from telephony.asterisk import instance as asterisk_instance
+from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError, free_port
+from telephony.asterisk.root import AsteriskRoot
+from telephony.asterisk.settings import read_settings
 from tests.integration.ami_client import AmiClient
 from tests.integration.asterisk_fixtures import AsteriskRig
 
@@ -111,7 +111,7 @@ def test_cli_reports_a_bad_config_value_naming_the_key(tmp_path: Path) -> None:
     text = Path("examples/hotline.toml").read_text()
     bad.write_text(text.replace("sip_port = 5060", 'sip_port = "fifty"'))
     res = subprocess.run(
-        [sys.executable, "-m", "acd.cli", "asterisk", "start", "--config", str(bad)],
+        [sys.executable, "-m", "hotline.cli", "asterisk", "start", "--config", str(bad)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -32,7 +32,17 @@ def free_port() -> int:
 def start(db: Path, port: int) -> subprocess.Popen[bytes]:
     with open(db.parent / "server.log", "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "acd.cli", "crm", "serve", "--db", str(db), "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "hotline.cli",
+                "crm",
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+            ],
             cwd=db.parent,
             env=os.environ | {"PYTHONPATH": str(ROOT)},
             stdout=subprocess.DEVNULL,
@@ -66,7 +76,7 @@ async def login(client: httpx.AsyncClient) -> dict[str, str]:
 def db(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "crm.db"
     subprocess.run(
-        [sys.executable, "-m", "acd.cli", "crm", "user", "add", "ann", "--role", "agent",
+        [sys.executable, "-m", "hotline.cli", "crm", "user", "add", "ann", "--role", "agent",
          "--db", str(path)],
         cwd=tmp_path, env=os.environ | {"PYTHONPATH": str(ROOT), "HOTLINE_PASSWORD": PASSWORD},
         check=True, capture_output=True,

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from acd.telephony.asterisk_instance import free_port
-from acd.telephony.sipp import Sipp, resident_rows
 from acd.types import FakeClock
 from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
+from telephony.asterisk.instance import free_port
+from telephony.rig.sipp import Sipp, resident_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.serve_fixtures import (
     ANSWERING,

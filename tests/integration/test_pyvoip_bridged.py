@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.telephony.sipp import Sipp, resident_rows
+from telephony.rig.sipp import Sipp, resident_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.serve_fixtures import (
     SAFE_SIPP_ARGS,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from acd.telephony.asterisk_instance import free_port
+from telephony.asterisk.instance import free_port
 from tests.integration.ami_client import AmiClient
 from tests.integration.asterisk_fixtures import AsteriskRig
 

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from acd.config import load_config
-from acd.telephony.asterisk_root import AsteriskRoot
-from acd.telephony.rig import start_rig, trickle_callers
+from telephony.asterisk.root import AsteriskRoot
+from telephony.rig.rig import start_rig, trickle_callers
 from tests.integration.ami_client import AmiClient
 
 pytestmark = pytest.mark.integration

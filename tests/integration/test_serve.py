@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from acd.telephony import asterisk_instance
-from acd.telephony.sipp import Sipp, agent_rows
+from telephony.asterisk import instance as asterisk_instance
+from telephony.rig.sipp import Sipp, agent_rows
 from tests.integration.serve_fixtures import (
     ANSWERING,
     NEVER_ANSWERS,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.telephony.sipp import Sipp, agent_rows
+from telephony.rig.sipp import Sipp, agent_rows
 from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

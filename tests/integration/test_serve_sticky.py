@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from acd.telephony.sipp import agent_rows
 from acd.types import FakeClock
 from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
+from telephony.rig.sipp import agent_rows
 from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from acd.telephony.asterisk_instance import free_port
-from acd.telephony.sipp import Sipp, agent_rows
+from telephony.asterisk.instance import free_port
+from telephony.rig.sipp import Sipp, agent_rows
 from tests.integration.ami_client import AmiClient
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.fastagi import AgiSession, FastAgiServer

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.cli import main as hotline
 from crm.cli import main
+from hotline.cli import main as hotline
 
 
 def test_init_user_generate_deliver_supervise(

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from acd import Engine, load_config
 from acd import events as ev
-from acd.telephony.agi import FastAgiServer, enqueue_handler
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, FakeClock
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.config import IvrConfig
 from ivr.prompts import prompt_name
+from serve.settings import ServeSettings
+from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.shell import CallShell
 from tests.unit.ivr.test_menu import config
 from tests.unit.telephony.test_shell import FakeAmi
 

@@ -85,7 +85,7 @@ def test_bad_options_name_the_digit(options: dict[str, Any], key: str) -> None:
 def test_config_check_validates_and_summarises_the_ivr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from acd import cli_config
+    from hotline import config_check as cli_config
 
     assert cli_config.main(["check", str(EXAMPLE)]) == 0
     assert "ivr: off (enabled = false); menus main (1234589), complaints (12)" in (

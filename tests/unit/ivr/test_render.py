@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from acd.config import parse_config
-from acd.telephony import asterisk_cli
-from acd.telephony.asterisk_render import Secrets, render
-from acd.telephony.asterisk_settings import read_settings
+from telephony.asterisk import cli as asterisk_cli
+from telephony.asterisk.render import Secrets, render
+from telephony.asterisk.settings import read_settings
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "hotline.toml"
 SECRETS = Secrets(ami_secret="ami-secret-0123456789", agent_secret="agent-secret-0123456789")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from acd import Engine, load_config
 from acd import events as ev
-from acd.telephony.agi import FastAgiServer, enqueue_handler
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, FakeClock
+from serve.settings import ServeSettings
+from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import FakeAmi
 
 CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"

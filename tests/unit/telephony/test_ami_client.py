@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from acd.telephony.ami_client import AmiActionError, AmiClient, AmiTimeoutError
-from acd.telephony.ami_frames import AmiMessage, FrameParser
+from telephony.ami_client import AmiActionError, AmiClient, AmiTimeoutError
+from telephony.ami_frames import AmiMessage, FrameParser
 
 
 class FakeManager:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.telephony.ami_frames import MAX_FRAME_CHARS, FrameParser, encode_action
+from telephony.ami_frames import MAX_FRAME_CHARS, FrameParser, encode_action
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "ami"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acd.config import load_config
-from acd.telephony.asterisk_render import (
+from telephony.asterisk.render import (
     CONF_FILES,
     RenderError,
     Secrets,
@@ -18,7 +18,7 @@ from acd.telephony.asterisk_render import (
     render,
     write_files,
 )
-from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
+from telephony.asterisk.settings import AsteriskSettings, read_settings
 
 CFG = load_config("examples/hotline.toml")
 SECRETS = Secrets(ami_secret="ami-secret-0123456789", agent_secret="agent-secret-0123456789")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from acd.telephony import asterisk_root
-from acd.telephony.asterisk_root import STAMP, AsteriskRoot, ProvisionError, find_root
+from telephony.asterisk import root as asterisk_root
+from telephony.asterisk.root import STAMP, AsteriskRoot, ProvisionError, find_root
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from acd import cli_config
 from acd.config import ConfigError, load_config, parse_config
-from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
+from hotline import config_check as cli_config
+from telephony.asterisk.settings import AsteriskSettings, read_settings
 
 BASE = {
     "queues": {"general": {"skills": {"general": 1}}},

@@ -9,11 +9,11 @@ import dataclasses
 
 from acd import Engine, load_config
 from acd import events as ev
-from acd.telephony.ami_frames import AmiMessage
-from acd.telephony.legs import CallerPhase
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, FakeClock, QueueName
+from serve.settings import ServeSettings
+from telephony.ami_frames import AmiMessage
+from telephony.legs import CallerPhase
+from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import CONFIG, FakeAmi, settle
 
 NUMBER = "13800138000"
@@ -154,8 +154,8 @@ async def test_callback_request_while_an_agent_rings_is_refused_honestly() -> No
 
 
 def test_dialplan_has_the_callback_pieces() -> None:
-    from acd.telephony.asterisk_render import Secrets, render
-    from acd.telephony.asterisk_settings import read_settings
+    from telephony.asterisk.render import Secrets, render
+    from telephony.asterisk.settings import read_settings
 
     cfg = load_config(CONFIG)
     s = dataclasses.replace(read_settings(cfg), trunk_port=5099, callback_ring_s=25)

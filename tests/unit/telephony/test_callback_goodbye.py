@@ -8,8 +8,8 @@ has left the call: its channel's Hangup is now ignored."""
 from __future__ import annotations
 
 from acd import events as ev
-from acd.telephony.ami_frames import AmiMessage
 from acd.types import AgentId, CallId, QueueName
+from telephony.ami_frames import AmiMessage
 from tests.unit.telephony.test_callback import NUMBER, rig, user_event
 from tests.unit.telephony.test_shell import settle
 

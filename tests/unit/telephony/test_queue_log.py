@@ -6,8 +6,8 @@ from pathlib import Path
 
 from acd import effects as fx
 from acd.records import CallRecord
-from acd.telephony.queue_log import QueueLog
 from acd.types import AgentId, CallId, ExitReason, Outcome, QueueName
+from telephony.queue_log import QueueLog
 
 
 def state(agent: str, old: str, new: str, reason: str | None, at: float) -> fx.AgentStateChanged:

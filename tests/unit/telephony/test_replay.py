@@ -9,10 +9,10 @@ from pathlib import Path
 
 from acd import Engine, load_config
 from acd import events as ev
-from acd.telephony.ami_frames import AmiMessage, FrameParser
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, FakeClock, QueueName
+from serve.settings import ServeSettings
+from telephony.ami_frames import AmiMessage, FrameParser
+from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import FakeAmi, settle
 
 ROOT = Path(__file__).parents[3]

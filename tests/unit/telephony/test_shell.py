@@ -12,13 +12,13 @@ import pytest
 
 from acd import Engine, load_config
 from acd import events as ev
-from acd.telephony.ami_client import AmiDisconnectedError
-from acd.telephony.ami_frames import AmiMessage, FrameParser
-from acd.telephony.legs import OfferPhase
-from acd.telephony.resync import Resyncer
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, FakeClock, QueueName
+from serve.settings import ServeSettings
+from telephony.ami_client import AmiDisconnectedError
+from telephony.ami_frames import AmiMessage, FrameParser
+from telephony.legs import OfferPhase
+from telephony.resync import Resyncer
+from telephony.shell import CallShell
 
 CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "ami"

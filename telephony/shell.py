@@ -20,14 +20,15 @@ from typing import Any, Protocol
 from acd import effects as fx
 from acd import events as ev
 from acd.engine import Engine, EngineError
-from acd.telephony.ami_client import AmiDisconnectedError
-from acd.telephony.ami_frames import AmiMessage
-from acd.telephony.legs import CallerPhase, CallLeg, Legs, OfferPhase
-from acd.telephony.queue_log import QueueLog
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.serve_store import AgentStore, CallHistory
-from acd.telephony.translate import Adopt, HangupChannel, Instruction, Resync, Translator
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
+from agents.presence import AgentStore
+from serve.history import CallHistory
+from serve.settings import ServeSettings
+from telephony.ami_client import AmiDisconnectedError
+from telephony.ami_frames import AmiMessage
+from telephony.legs import CallerPhase, CallLeg, Legs, OfferPhase
+from telephony.queue_log import QueueLog
+from telephony.translate import Adopt, HangupChannel, Instruction, Resync, Translator
 
 __all__ = ["AmiPort", "CallShell"]
 
@@ -79,7 +80,7 @@ class CallShell:
         self.adopting: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
-        # set by acd.telephony.resync.Resyncer (it needs the AMI listings)
+        # set by telephony.resync.Resyncer (it needs the AMI listings)
         self.on_resync: Callable[[str], Coroutine[Any, Any, None]] | None = None
         self.on_adopt: Callable[[str, str, float | None], Coroutine[Any, Any, None]] | None = None
         # told of every effect after the shell carried it out (the CRM link); must not

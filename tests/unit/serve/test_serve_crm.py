@@ -20,16 +20,16 @@ from acd import effects as fx
 from acd import events as ev
 from acd.config import ConfigError, parse_config
 from acd.records import CallRecord
-from acd.telephony.serve_crm import CrmLink, read_rows
-from acd.telephony.serve_settings import ServeSettings, read_settings
-from acd.telephony.serve_store import CallHistory
-from acd.telephony.shell import CallShell
-from acd.telephony.web import build_web_app
 from acd.types import AgentId, CallId, FakeClock, Outcome, QueueName
 from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
+from serve.crm_link import CrmLink, read_rows
+from serve.history import CallHistory
+from serve.settings import ServeSettings, read_settings
+from serve.web import build_web_app
+from telephony.shell import CallShell
 from tests.unit.telephony.test_asterisk_settings import BASE
 from tests.unit.telephony.test_shell import FakeAmi, event, settle
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from acd.config import ConfigError, load_config
-from acd.telephony.asterisk_settings import read_settings
-from acd.telephony.serve_settings import read_settings as read_serve_settings
 from ivr.config import read_ivr
+from serve.settings import read_settings as read_serve_settings
+from telephony.asterisk.settings import read_settings
 
 
 def main(argv: list[str]) -> int:

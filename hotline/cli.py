@@ -11,14 +11,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "asterisk": ("acd.telephony.asterisk_cli:main", "provision, start, stop Asterisk for Hotline"),
-    "config": ("acd.cli_config:main", "check a config file and summarise it"),
-    "serve": ("acd.telephony.serve:main", "run the call centre on Asterisk (AMI + FastAGI shell)"),
+    "asterisk": ("telephony.asterisk.cli:main", "provision, start, stop Asterisk for Hotline"),
+    "config": ("hotline.config_check:main", "check a config file and summarise it"),
+    "serve": ("serve.main:main", "run the call centre on Asterisk (AMI + FastAGI shell)"),
     "live": (
-        "acd.telephony.live:main",
+        "serve.live:main",
         "the call centre live: Asterisk, serve, SIPp seats, callers",
     ),
-    "agent": ("acd.telephony.control:main", "log an agent in/out, ready, pause (talks to serve)"),
+    "agent": ("serve.control:main", "log an agent in/out, ready, pause (talks to serve)"),
     "crm": ("crm.cli:main", "CRM and cases: init, serve, user add, generate, deliver"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),
     "erlang": ("simulator.cli_erlang:main", "Erlang C / A figures, or the agents needed"),

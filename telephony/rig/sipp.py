@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acd.telephony.asterisk_instance import free_port
-from acd.telephony.asterisk_render import template_dir
+from telephony.asterisk.instance import free_port
+from telephony.asterisk.render import template_dir
 
 __all__ = ["Sipp", "SippError", "SippEvent", "SippResult", "agent_rows", "resident_rows"]
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd import events as ev
-from acd.telephony.ami_frames import AmiMessage
-from acd.telephony.legs import CallerPhase, Legs, OfferPhase
 from acd.types import AgentId, OfferFailure
+from telephony.ami_frames import AmiMessage
+from telephony.legs import CallerPhase, Legs, OfferPhase
 
 __all__ = ["Adopt", "HangupChannel", "Instruction", "Resync", "Translator"]
 

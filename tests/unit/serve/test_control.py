@@ -7,10 +7,10 @@ from pathlib import Path
 import httpx
 
 from acd import Engine, load_config
-from acd.telephony.control import build_app
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.shell import CallShell
 from acd.types import FakeClock
+from serve.control import build_app
+from serve.settings import ServeSettings
+from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import FakeAmi
 
 CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"

@@ -19,10 +19,10 @@ import logging
 import math
 
 from acd import events as ev
-from acd.telephony.ami_frames import AmiMessage
-from acd.telephony.legs import CallerPhase, OfferPhase
-from acd.telephony.shell import AmiPort, CallShell
 from acd.types import CallId, OfferFailure, QueueName
+from telephony.ami_frames import AmiMessage
+from telephony.legs import CallerPhase, OfferPhase
+from telephony.shell import AmiPort, CallShell
 
 __all__ = ["CHANNEL_VARIABLES", "Resyncer"]
 

@@ -1,6 +1,6 @@
 """The AMI connection: login, actions with timeouts, one event callback, reconnect.
 
-A thin asyncio protocol of our own on :class:`acd.telephony.ami_frames.FrameParser`
+A thin asyncio protocol of our own on :class:`telephony.ami_frames.FrameParser`
 (panoramisk 1.4's protocol drops split UTF-8 characters and has actions that
 never resolve). The read path never awaits: each frame is either the answer
 to a pending action or handed to ``on_event`` synchronously, so the socket is
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from acd.telephony.ami_frames import AmiMessage, FrameParser, encode_action
+from telephony.ami_frames import AmiMessage, FrameParser, encode_action
 
 __all__ = ["AmiActionError", "AmiClient", "AmiDisconnectedError", "AmiTimeoutError"]
 

@@ -18,10 +18,10 @@ import random
 from dataclasses import dataclass, field
 
 from acd.config import AcdConfig
-from acd.telephony.asterisk_instance import AsteriskInstance, free_port
-from acd.telephony.asterisk_root import Progress, provision
-from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
-from acd.telephony.sipp import Sipp, agent_rows, resident_rows
+from telephony.asterisk.instance import AsteriskInstance, free_port
+from telephony.asterisk.root import Progress, provision
+from telephony.asterisk.settings import AsteriskSettings, read_settings
+from telephony.rig.sipp import Sipp, agent_rows, resident_rows
 
 __all__ = ["Rig", "start_rig", "trickle_callers"]
 

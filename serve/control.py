@@ -27,8 +27,8 @@ from fastapi import FastAPI, HTTPException
 
 from acd import events as ev
 from acd.engine import EngineError
-from acd.telephony.shell import CallShell
 from acd.types import AgentId
+from telephony.shell import CallShell
 
 __all__ = ["ControlServer", "QuietServer", "build_app", "main"]
 

@@ -17,7 +17,7 @@ kept), enqueues the call and returns: the dialplan then holds the caller with
 music until an agent leg bridges it. With the CRM on, the call is enqueued with
 its ``case_owner`` (sticky routing), looked up while the variables go back and
 forth and waited for only within a strict budget
-(:mod:`acd.telephony.case_owner`). Other scripts (``survey``) end at once. Bad values are
+(:mod:`crm.case_owner`). Other scripts (``survey``) end at once. Bad values are
 logged with the field's name and replaced by defaults, never dropping the call.
 """
 
@@ -28,9 +28,9 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, QueueName
 from ivr.agi_driver import ChannelGone, IvrDriver
+from telephony.shell import CallShell
 
 __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
 

@@ -28,25 +28,26 @@ from pathlib import Path
 from acd import events as ev
 from acd.config import ConfigError, load_config
 from acd.engine import Engine
-from acd.telephony import serve_crm
-from acd.telephony.agi import FastAgiServer, OwnerOf, enqueue_handler
-from acd.telephony.ami_client import AmiClient
-from acd.telephony.ami_frames import AmiMessage
-from acd.telephony.asterisk_instance import AsteriskInstance, AsteriskStartError
-from acd.telephony.asterisk_root import find_root
-from acd.telephony.case_owner import CaseOwners
-from acd.telephony.control import ControlServer
-from acd.telephony.queue_log import QueueLog
-from acd.telephony.resync import Resyncer
-from acd.telephony.serve_settings import ServeSettings, read_settings
-from acd.telephony.serve_store import AgentStore, CallHistory
-from acd.telephony.shell import CallShell
-from acd.telephony.web import WebServer, build_web_app
 from acd.types import AgentId
+from agents.presence import AgentStore
+from crm.case_owner import CaseOwners
 from crm.errors import NotFoundError
 from crm.repository import CrmRepository
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.config import read_ivr
+from serve import crm_link as serve_crm
+from serve.control import ControlServer
+from serve.history import CallHistory
+from serve.settings import ServeSettings, read_settings
+from serve.web import WebServer, build_web_app
+from telephony.agi import FastAgiServer, OwnerOf, enqueue_handler
+from telephony.ami_client import AmiClient
+from telephony.ami_frames import AmiMessage
+from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
+from telephony.asterisk.root import find_root
+from telephony.queue_log import QueueLog
+from telephony.resync import Resyncer
+from telephony.shell import CallShell
 
 __all__ = ["WallClock", "main", "serve"]
 

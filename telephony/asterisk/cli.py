@@ -18,18 +18,18 @@ import time
 from pathlib import Path
 
 from acd.config import ConfigError, load_config
-from acd.telephony.asterisk_instance import (
+from ivr import prompts
+from ivr.config import read_ivr
+from ivr.prompts import PromptError
+from telephony.asterisk.instance import (
     AsteriskInstance,
     AsteriskStartError,
     free_port,
     list_instances,
 )
-from acd.telephony.asterisk_render import RenderError, Secrets, render, write_files
-from acd.telephony.asterisk_root import ProvisionError, find_root, provision
-from acd.telephony.asterisk_settings import AsteriskSettings, read_settings
-from ivr import prompts
-from ivr.config import read_ivr
-from ivr.prompts import PromptError
+from telephony.asterisk.render import RenderError, Secrets, render, write_files
+from telephony.asterisk.root import ProvisionError, find_root, provision
+from telephony.asterisk.settings import AsteriskSettings, read_settings
 
 DEFAULT_CONFIG = os.environ.get("HOTLINE_CONFIG", "examples/hotline.toml")
 
@@ -173,7 +173,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _rig(args: argparse.Namespace) -> int:
-    from acd.telephony.rig import start_rig, trickle_callers
+    from telephony.rig.rig import start_rig, trickle_callers
 
     signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly when killed, too
     rig = start_rig(

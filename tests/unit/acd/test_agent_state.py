@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.agent import Agent
-from agents.state import TRANSITIONS, Action, AgentState, IllegalTransitionError, transition
+from acd.agent import Agent
+from acd.agent_state import TRANSITIONS, Action, AgentState, IllegalTransitionError, transition
 
 
 @pytest.mark.parametrize(("state", "action"), sorted(TRANSITIONS))

@@ -17,15 +17,15 @@ import pytest
 from acd import Engine, load_config
 from acd import events as ev
 from acd.config import ConfigError, parse_config
-from acd.telephony.agi import FastAgiServer, enqueue_handler
-from acd.telephony.case_owner import CaseOwners
-from acd.telephony.serve_settings import ServeSettings, read_settings
-from acd.telephony.shell import CallShell
 from acd.types import AgentId, CallId, FakeClock
+from crm.case_owner import CaseOwners
 from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
+from serve.settings import ServeSettings, read_settings
+from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.shell import CallShell
 from tests.unit.telephony.test_agi import fake_asterisk
 from tests.unit.telephony.test_asterisk_settings import BASE
 from tests.unit.telephony.test_shell import FakeAmi

@@ -8,7 +8,7 @@ caller's screen-pop (residents, open cases, last calls) when the CRM is on, or
 the agent whose seat it is (the user's ``agent_id``; another seat is 403), with
 ``Authorization: Bearer`` from ``POST /api/crm/login``, and writes one audit row
 per user and call. The screen-pop was looked up when the call was
-offered (:class:`acd.telephony.serve_crm.CrmLink`); a slow CRM holds this request
+offered (:class:`serve.crm_link.CrmLink`); a slow CRM holds this request
 for at most ``POP_WAIT_S``, never the routing. Errors are the CRM's
 ``{"error": ...}``: an unknown agent is 404.
 
@@ -25,9 +25,6 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 
-from acd.telephony.control import QuietServer
-from acd.telephony.serve_crm import CrmLink
-from acd.telephony.shell import CallShell
 from acd.types import CallId
 from crm import api as crm_api
 from crm.api_auth import CALL_ROLES, Require
@@ -35,6 +32,9 @@ from crm.api_errors import install_error_handlers
 from crm.errors import ForbiddenError, NotFoundError
 from crm.lifecycle import Role
 from crm.models import User
+from serve.control import QuietServer
+from serve.crm_link import CrmLink
+from telephony.shell import CallShell
 
 __all__ = ["POP_WAIT_S", "WebServer", "build_web_app"]
 

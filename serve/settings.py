@@ -2,7 +2,7 @@
 
 One source of truth: the AMI port, user and secret and the FastAGI address come
 from the ``[asterisk]`` section the Asterisk configuration is rendered from
-(:func:`acd.telephony.asterisk_settings.read_settings`), or from a running
+(:func:`telephony.asterisk.settings.read_settings`), or from a running
 instance (``hotline serve --instance NAME``: its ports and generated secret);
 command-line options override both. ``[serve]`` holds only what is serve's own.
 Read strictly (unknown keys are refused, errors name the key). Every dialplan
@@ -13,7 +13,7 @@ default ``crm.db`` in the state directory); ``[web]`` (or ``[crm]``) turns on
 the browser-facing API on a loopback TCP port (``host``, ``port``: 127.0.0.1:8080).
 With the CRM on, the FastAGI hand-off waits at most ``sticky_lookup_s`` (0.05 s;
 0 turns it off) for the agent owning the caller's open case
-(:mod:`acd.telephony.case_owner`).
+(:mod:`crm.case_owner`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
-from acd.telephony import asterisk_settings
 from acd.types import AgentId
 from crm.settings import CrmSettings, parse_settings
+from telephony.asterisk import settings as asterisk_settings
 
 __all__ = ["ServeSettings", "read_settings"]
 

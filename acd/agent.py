@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from agents.state import TRANSITIONS, Action, AgentState, IllegalTransitionError
+from acd.agent_state import TRANSITIONS, Action, AgentState, IllegalTransitionError
 
 
 class AfterCall(enum.StrEnum):

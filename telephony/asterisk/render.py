@@ -2,7 +2,7 @@
 
 One source of truth: the agents, queues and languages come from
 :class:`acd.config.AcdConfig`, telephony settings from its ``[asterisk]`` section
-(:mod:`acd.telephony.asterisk_settings`). Templates hold ``{{name}}``
+(:mod:`telephony.asterisk.settings`). Templates hold ``{{name}}``
 placeholders (Asterisk's own ``${VAR}`` passes through untouched); a missing or
 unknown placeholder is an error, never an empty string in a config file.
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from acd.config import AcdConfig
-from acd.telephony.asterisk_settings import AsteriskSettings
 from ivr.config import read_ivr
+from telephony.asterisk.settings import AsteriskSettings
 
 __all__ = [
     "CONF_FILES",

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from acd.config import AcdConfig
-from acd.telephony import asterisk_root
-from acd.telephony.ami_probe import wait_for_ami
-from acd.telephony.asterisk_render import Secrets, agent_password, render, write_files
-from acd.telephony.asterisk_root import AsteriskRoot
-from acd.telephony.asterisk_settings import AsteriskSettings
 from ivr import prompts
 from ivr.config import read_ivr
+from telephony.ami_probe import wait_for_ami
+from telephony.asterisk import root as asterisk_root
+from telephony.asterisk.render import Secrets, agent_password, render, write_files
+from telephony.asterisk.root import AsteriskRoot
+from telephony.asterisk.settings import AsteriskSettings
 
 __all__ = ["AmiAccess", "AsteriskInstance", "AsteriskStartError", "free_port", "list_instances"]
 

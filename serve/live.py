@@ -5,7 +5,7 @@ its own process, the seats logged in through serve's control API, and a
 trickle of SIPp residents; every two seconds one line: waiting calls and the
 longest wait, answered / abandoned / lost, agents by state. Ctrl-C (or
 SIGTERM) stops everything: serve first, then SIPp and Asterisk. The pieces are
-those of :mod:`acd.telephony.rig` and the production ``hotline serve``.
+those of :mod:`telephony.rig.rig` and the production ``hotline serve``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from acd.config import ConfigError, load_config
-from acd.telephony.asterisk_instance import AsteriskStartError
-from acd.telephony.asterisk_root import ProvisionError
-from acd.telephony.control import request
+from serve.control import request
+from telephony.asterisk.instance import AsteriskStartError
+from telephony.asterisk.root import ProvisionError
 
 __all__ = ["main"]
 
@@ -39,7 +39,7 @@ def start_serve(config: Path, instance: str, state: Path) -> subprocess.Popen[by
     state.mkdir(parents=True, exist_ok=True)
     log = state / "serve.log"
     offset = log.stat().st_size if log.exists() else 0
-    args = [sys.executable, "-m", "acd.cli", "serve", "--config", str(config)]
+    args = [sys.executable, "-m", "hotline.cli", "serve", "--config", str(config)]
     args += ["--instance", instance, "--state-dir", str(state)]
     with log.open("ab") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--state-dir", default=Path("var/live"), type=Path)
     p.add_argument("--instance", default="live", help="Asterisk instance name")
     a = p.parse_args(argv)
-    from acd.telephony.rig import start_rig, trickle_callers
+    from telephony.rig.rig import start_rig, trickle_callers
 
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -27,7 +27,7 @@ the record (during wrap-up) is kept until the record is written. Scores are not
 in ``calls.jsonl``: one the CRM fails to take is logged with the call id, lost.
 
 **Screen-pop.** On ``OfferCall`` a task looks up the caller's screen-pop; the
-web API (:mod:`acd.telephony.web`) awaits that task, which is kept per call
+web API (:mod:`serve.web`) awaits that task, which is kept per call
 until the call finishes.
 """
 
@@ -46,16 +46,15 @@ from pathlib import Path
 from typing import Any
 
 from acd import effects as fx
-from acd.records import CallRecord
-from acd.telephony.serve_settings import ServeSettings
-from acd.telephony.serve_store import record_from_row
-from acd.telephony.shell import CallShell
+from acd.records import CallRecord, record_from_row
 from acd.types import CallId
 from crm import api as crm_api
 from crm.errors import CrmError, NotFoundError
 from crm.models import ScreenPop
 from crm.repository import CrmRepository, SqliteCrm
 from crm.types import WallClock
+from serve.settings import ServeSettings
+from telephony.shell import CallShell
 
 __all__ = ["CrmLink", "read_rows", "running"]
 

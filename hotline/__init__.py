@@ -1,0 +1,1 @@
+"""The ``hotline`` command: :mod:`hotline.cli` is the table of subcommands."""

@@ -1,0 +1,45 @@
+"""What ``hotline serve`` keeps on disk of finished calls: the call history.
+
+- ``calls.jsonl``: one JSON line per finished call: the engine's
+  :class:`acd.records.CallRecord` plus what only the shell knows (the caller's
+  channel, the recording's path). The CRM reads it; nothing is ever lost silently:
+  a call Asterisk lost is a line with ``outcome: "lost"``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from acd.records import FIELDS as _FIELDS
+from acd.records import CallRecord
+
+__all__ = ["CallHistory"]
+
+log = logging.getLogger(__name__)
+
+
+class CallHistory:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.rows: list[dict[str, Any]] = []
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+    def add(self, record: CallRecord, **extra: Any) -> dict[str, Any]:
+        row = {name: getattr(record, name) for name in _FIELDS}  # asdict() is slow
+        row.update(extra)
+        row["wait_s"] = record.wait_s
+        self.rows.append(row)
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return row
+
+    @staticmethod
+    def read(path: Path) -> list[dict[str, Any]]:
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
