@@ -151,9 +151,14 @@ def _debootstrap(target: Path, log_path: Path, say: Progress) -> None:
     start = time.monotonic()
     counts: dict[str, int] = {}
     tty = sys.stderr.isatty()
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert proc.stdout is not None  # for mypy: PIPE was asked for
+    # ``with Popen`` closes the pipe: a pipe left open is a ResourceWarning, which
+    # pytest's ``filterwarnings = error`` turned into a failed first run on a fresh machine.
+    with (
+        log_path.open("w") as log,
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc,
+    ):
+        if proc.stdout is None:  # pragma: no cover - PIPE was asked for
+            raise ProvisionError("debootstrap: no output pipe")
         for line in proc.stdout:
             log.write(line)
             log.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -68,3 +69,33 @@ def test_remove_tree_refuses_what_stays_mounted(
 
 def test_mounts_under_reads_the_real_mount_table() -> None:
     assert Path("/proc") in asterisk_root.mounts_under(Path("/"))
+
+
+FAKE_DEBOOTSTRAP = """#!/bin/sh
+# stands in for debootstrap: prints its kind of progress, makes the root's asterisk
+for i in 1 2 3; do echo "I: Retrieving pkg$i"; echo "I: Extracting pkg$i"; done
+target="$4"
+mkdir -p "$target/usr/sbin" && : > "$target/usr/sbin/asterisk"
+"""
+
+
+def test_a_fresh_build_leaves_no_pipe_open(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The first run on a fresh machine (no cached root) builds it; pytest's
+    ``filterwarnings = error`` makes an unclosed pipe (ResourceWarning) fail it."""
+    if asterisk_root.os.geteuid() != 0:
+        pytest.skip("provision builds only as root")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "debootstrap"
+    fake.write_text(FAKE_DEBOOTSTRAP)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{asterisk_root.os.environ['PATH']}")
+    lines: list[str] = []
+    root = asterisk_root.provision(lines.append)
+    gc.collect()  # a leaked pipe warns when its Popen is collected
+    assert root.path == (cache / "asterisk-root").resolve()
+    assert (root.path / STAMP).is_file()
+    assert any("building the Asterisk root" in line for line in lines)
+    assert "I: Extracting pkg3" in (cache / "debootstrap.log").read_text()
