@@ -68,6 +68,7 @@ def _q(**queue: Any) -> dict[str, Any]:
         ({**_q(), "metrics": {"service_level_s": []}}, "metrics.service_level_s: must list"),
         ({**_q(), "priorities": {"vip": 5.5}}, "priorities.vip: expected a whole number, got 5.5"),
         ({**_q(), "asterix": {}}, "asterix: unknown key in the top level"),
+        ({**_q(), "simulator": {"seed": 1}}, "simulator: unknown key in the top level"),
     ],
 )
 def test_bad_values_name_the_key(data: dict[str, Any], message: str) -> None:
