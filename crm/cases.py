@@ -16,7 +16,7 @@ import aiosqlite
 from crm.db import Database
 from crm.errors import InvalidFieldError, NotFoundError, VersionConflictError
 from crm.identity import normalize_phone
-from crm.lifecycle import Action, Command, Outcome, Status, transition
+from crm.lifecycle import OPEN_SQL, Action, Command, Outcome, Status, transition
 from crm.models import Case, CaseEvent, NewCase, User
 from crm.notify import enqueue_for_case
 from crm.settings import CrmSettings
@@ -25,10 +25,7 @@ from crm.types import Clock
 PRIORITIES = ("normal", "elderly", "urgent")
 MAX_TITLE = 200
 MAX_TEXT = 10_000
-# Written exactly as in the partial indexes cases_resident_open and cases_due_open
-# (0001_initial.sql): SQLite uses a partial index only when the terms match as written.
 MAX_OWNER_CASES = 20  # open cases looked at for sticky routing (as the screen-pop's)
-OPEN_SQL = "('accepted', 'dispatched', 'signed', 'returned', 'in_progress', 'replied')"
 
 
 _CASE_FIELDS = [f.name for f in dataclasses.fields(Case)]

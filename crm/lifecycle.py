@@ -79,6 +79,10 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.FOLLOWED_UP, Action.RATE): Status.RATED,
     (Status.FOLLOWED_UP, Action.REOPEN): Status.ACCEPTED,
 }
+# The open states as an SQL list, in lifecycle order: ``status IN {OPEN_SQL}``. It must read
+# exactly as in the partial indexes cases_resident_open and cases_due_open (0001_initial.sql):
+# SQLite uses a partial index only when the terms match as written (a test checks it).
+OPEN_SQL = "(" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATES) + ")"
 # Supervision leaves the state as it is, in every open state.
 for _s in OPEN_STATES:
     TRANSITIONS[(_s, Action.SUPERVISE)] = _s

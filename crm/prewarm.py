@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from crm.cases import OPEN_SQL
+from crm.lifecycle import OPEN_SQL
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 
-from crm.cases import OPEN_SQL, case_from_row
+from crm.cases import case_from_row
 from crm.db import Database
 from crm.identity import normalize_phone
 from crm.interactions import interaction_from_row
+from crm.lifecycle import OPEN_SQL
 from crm.models import ScreenPop
 from crm.residents import RESIDENT_SELECT, resident_from_rows
 

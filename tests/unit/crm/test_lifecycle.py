@@ -145,3 +145,13 @@ def test_random_walks_stay_in_the_table(actions: list[Action]) -> None:
     # A case can be rated only after it was closed; rated is the end of the loop.
     assert state is not Status.RATED or closed >= 1
     assert state is not Status.RATED or not any((Status.RATED, a) in TRANSITIONS for a in Action)
+
+
+def test_open_sql_reads_as_the_partial_indexes_do() -> None:
+    """SQLite uses a partial index only when the query's terms match it as written."""
+    from pathlib import Path
+
+    from crm.lifecycle import OPEN_SQL
+
+    sql = (Path(__file__).parents[3] / "crm" / "migrations" / "0001_initial.sql").read_text()
+    assert sql.count(f"status IN {OPEN_SQL}") >= 2
