@@ -30,7 +30,7 @@ __all__ = [
 
 # Top-level sections that belong to other parts of Hotline: kept raw here and
 # validated by their owners (with :class:`acd.config_reader.Table`, same errors).
-EXTENSION_SECTIONS = ("asterisk", "serve", "web", "mqtt", "crm", "ivr", "simulator")
+EXTENSION_SECTIONS = ("asterisk", "serve", "web", "mqtt", "crm", "ivr", "simulator", "alarms")
 
 STRATEGIES = ("longest-idle", "least-occupied", "round-robin", "best-skill")
 EMPTY_MODES = ("allow", "no-agents", "no-available")
