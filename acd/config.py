@@ -33,7 +33,7 @@ __all__ = [
 # `hotline config check` and `hotline serve` run every owner's reader. (The
 # simulator reads scenario files, not a section of this file: `[simulator]` here
 # is an unknown key.)
-EXTENSION_SECTIONS = ("asterisk", "serve", "web", "mqtt", "crm", "ivr")
+EXTENSION_SECTIONS = ("asterisk", "serve", "web", "mqtt", "crm", "ivr", "alarms")
 
 STRATEGIES = ("longest-idle", "least-occupied", "round-robin", "best-skill")
 EMPTY_MODES = ("allow", "no-agents", "no-available")

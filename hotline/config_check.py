@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from acd.alarm_config import read_alarms
 from acd.config import ConfigError, load_config
 from ivr.config import read_ivr
+from serve.mqtt_settings import read_mqtt
 from serve.settings import read_settings as read_serve_settings
 from telephony.asterisk.settings import read_settings
 
@@ -22,6 +24,8 @@ def main(argv: list[str]) -> int:
         asterisk = read_settings(cfg)
         serve = read_serve_settings(cfg)
         ivr = read_ivr(cfg)
+        alarms = read_alarms(cfg)
+        mqtt = read_mqtt(cfg)
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -39,6 +43,16 @@ def main(argv: list[str]) -> int:
         state = "on" if ivr.enabled else "off (enabled = false)"
         menus = ", ".join(f"{m.name} ({''.join(sorted(m.options))})" for m in ivr.menus.values())
         print(f"  ivr: {state}; menus {menus}; default queue {ivr.default_queue}")
+    if mqtt is not None:
+        print(
+            f"  mqtt: {mqtt.host}:{mqtt.port} as {mqtt.identifier}, "
+            f"topics {mqtt.topic_prefix}/{mqtt.centre}/..., qos {mqtt.qos}, buffer {mqtt.buffer}"
+        )
+    limits = ", ".join(f"{s.value} > {v:g} s" for s, v in alarms.agent_state_over_s.items())
+    print(
+        f"  alarms: SL{alarms.service_level_s:g} over {alarms.window_s:g} s, "
+        f"{len(alarms.queues)} queue overrides; agent states: {limits or 'off'}"
+    )
     for q in cfg.queues.values():
         skills = ", ".join(f"{s}>={lvl}" for s, lvl in q.skills)
         print(f"  {q.name:<12} {q.title}  [{skills}] {q.strategy}, {len(q.escalation)} steps")

@@ -1,0 +1,99 @@
+"""Prometheus metric names, and the shell counters they are read from. These strings
+are part of the exposed API (dashboards and alert rules query them): change them
+only with a CHANGELOG entry.
+
+Names follow ``hotline_<noun>_<unit>``; counters end in ``_total``. Labels:
+``queue`` (the entry queue), ``outcome`` (``acd.types.Outcome``), ``state``
+(``acd.agent_state.AgentState``), ``kind`` (``acd.alarms.AlarmKind``),
+``threshold`` (a service-level threshold in seconds, e.g. ``"20"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- from finished call records (serve.prometheus.Metrics.on_effect) ---------------
+CALLS = "hotline_calls"  # counter, exposed as hotline_calls_total{queue, outcome}
+WAIT_SECONDS = "hotline_wait_seconds"  # histogram {queue}: arrival to answer or leaving
+TALK_SECONDS = "hotline_talk_seconds"  # histogram {queue}: answered calls' talk time
+HANDLE_SECONDS = "hotline_handle_seconds"  # histogram {queue}: talk + wrap-up
+
+# --- from agent state changes --------------------------------------------------------
+AGENT_STATE_CHANGES = "hotline_agent_state_changes"  # counter {state}: entries into state
+
+# --- read at scrape time from the read model (CentreView) ------------------------------
+WAITING_CALLS = "hotline_waiting_calls"  # gauge {queue}
+LONGEST_WAIT_SECONDS = "hotline_longest_wait_seconds"  # gauge {queue}
+AGENTS = "hotline_agents"  # gauge {state}
+
+# --- KPIs by acd.metrics over today's records (the one implementation) ---------------
+SERVICE_LEVEL_RATIO = "hotline_service_level_ratio"  # gauge {queue, threshold}; 0..1
+ABANDON_RATE_RATIO = "hotline_abandon_rate_ratio"  # gauge {queue}; 0..1
+ASA_SECONDS = "hotline_asa_seconds"  # gauge {queue}
+AHT_SECONDS = "hotline_aht_seconds"  # gauge {queue}
+
+# --- alarms ------------------------------------------------------------------------------
+ALARMS_ACTIVE = "hotline_alarms_active"  # gauge {kind}
+ALARMS_RAISED = "hotline_alarms_raised"  # counter {kind}, exposed with _total
+
+# Buckets for the wait and talk histograms, in seconds: the service-level
+# thresholds (15, 20) and the escalation steps (30, 90, 180) are bucket edges, so a
+# histogram_quantile or a bucket ratio answers "answered within 20 s" exactly.
+WAIT_BUCKETS = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0)
+TALK_BUCKETS = (30.0, 60.0, 120.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
+
+
+class Stat:
+    """Keys of the shell's shared ``Counter[str]`` that metrics are read from."""
+
+    AMI_CONNECTS = "connects"  # telephony.ami_client: every successful AMI log-in
+    AMI_DISCONNECTS = "disconnects"
+    CRM_FAILURES = "crm_failures"  # serve.crm_link
+    STICKY_OWNERS = "sticky_owners"  # crm.case_owner: a look-up found the case owner
+    STICKY_TIMEOUTS = "sticky_lookup_timeouts"
+    STICKY_FAILURES = "sticky_lookup_failures"
+    STICKY_SKIPPED = "sticky_lookup_skipped"  # too many look-ups still unfinished
+    STATE_CORRECTIONS = "state_corrections"  # stuck-state healing (issue #10)
+    MQTT_DROPS = "mqtt_drops"  # serve.mqtt: events dropped from a full buffer
+    MQTT_PUBLISHED = "mqtt_published"
+    MQTT_CONNECTS = "mqtt_connects"
+    MQTT_CONNECT_FAILURES = "mqtt_connect_failures"
+    MQTT_DISCONNECTS = "mqtt_disconnects"
+
+
+@dataclass(frozen=True, slots=True)
+class StatCounter:
+    """One sample of a Prometheus counter whose value is a shell counter, read at
+    scrape time (no double bookkeeping). Entries with one ``name`` form one family."""
+
+    name: str  # without _total; the exposition adds it
+    help: str
+    stat: str
+    labels: tuple[tuple[str, str], ...] = ()
+    offset: int = 0  # subtracted, never below 0 (AMI reconnects = log-ins - the first)
+
+
+AMI_RECONNECTS = "hotline_ami_reconnects"
+AMI_DISCONNECTS = "hotline_ami_disconnects"
+MQTT_DROPS = "hotline_mqtt_drops"
+MQTT_MESSAGES = "hotline_mqtt_messages"
+MQTT_CONNECT_FAILURES = "hotline_mqtt_connect_failures"
+CRM_FAILURES = "hotline_crm_failures"
+STICKY_LOOKUPS = "hotline_sticky_lookups"
+STATE_CORRECTIONS = "hotline_state_corrections"
+
+_STICKY = "case-owner look-ups for sticky routing, by result"
+
+STAT_COUNTERS: tuple[StatCounter, ...] = (
+    StatCounter(AMI_RECONNECTS, "AMI log-ins after the first one", Stat.AMI_CONNECTS, offset=1),
+    StatCounter(AMI_DISCONNECTS, "AMI connections lost", Stat.AMI_DISCONNECTS),
+    StatCounter(MQTT_DROPS, "MQTT call events dropped from a full buffer", Stat.MQTT_DROPS),
+    StatCounter(MQTT_MESSAGES, "MQTT messages published", Stat.MQTT_PUBLISHED),
+    StatCounter(MQTT_CONNECT_FAILURES, "failed MQTT connections", Stat.MQTT_CONNECT_FAILURES),
+    StatCounter(CRM_FAILURES, "CRM operations that failed", Stat.CRM_FAILURES),
+    StatCounter(STICKY_LOOKUPS, _STICKY, Stat.STICKY_OWNERS, (("result", "found"),)),
+    StatCounter(STICKY_LOOKUPS, _STICKY, Stat.STICKY_TIMEOUTS, (("result", "timeout"),)),
+    StatCounter(STICKY_LOOKUPS, _STICKY, Stat.STICKY_FAILURES, (("result", "failed"),)),
+    StatCounter(STICKY_LOOKUPS, _STICKY, Stat.STICKY_SKIPPED, (("result", "skipped"),)),
+    StatCounter(STATE_CORRECTIONS, "agent states corrected from Asterisk", Stat.STATE_CORRECTIONS),
+)
