@@ -12,8 +12,10 @@ do I/O: sockets, processes, files.
   reconnect or a restart), :mod:`telephony.agi` (the FastAGI hand-off),
   :mod:`telephony.queue_log` (Asterisk's queue_log format);
 - :mod:`telephony.asterisk` provisions and runs Asterisk (debootstrap'd root,
-  instances, rendered config, ``hotline asterisk``);
-- :mod:`telephony.rig` runs SIPp (residents calling, agent seats) and the demo rig.
+  instances, rendered config);
+- :mod:`telephony.rig` runs SIPp (residents calling, agent seats) and the demo rig
+  on top of :mod:`telephony.asterisk` (never the other way round);
+- :mod:`telephony.cli` is ``hotline asterisk``: provisioning, instances and the rig.
 
 ``hotline serve`` (:mod:`serve`) composes these with the engine.
 """
