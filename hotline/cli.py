@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "asterisk": ("telephony.asterisk.cli:main", "provision, start, stop Asterisk for Hotline"),
+    "asterisk": ("telephony.cli:main", "provision, start, stop Asterisk for Hotline"),
     "config": ("hotline.config_check:main", "check a config file and summarise it"),
     "serve": ("serve.main:main", "run the call centre on Asterisk (AMI + FastAGI shell)"),
     "live": (

@@ -1,22 +1,50 @@
-"""What the shell knows of each call's channels in Asterisk. No I/O.
+"""What the shell knows of each call's channels in Asterisk, and the one table of
+their phases. No I/O.
 
 A call has one caller leg (the resident's channel, holding in the dialplan) and
 over its life zero or more agent legs (one per offer, each an ``Originate`` to
 ``PJSIP/<agent>`` with a channel id we choose, so its events are ours before
-Asterisk tells us the channel's name). The engine owns routing; this table only
+Asterisk tells us the channel's name). The engine owns routing; this module only
 maps channels and actions back to calls and agents, and remembers the phase of
 each leg so that the second of two racing signals (a Hangup and an
 OriginateResponse for the same failure) is ignored.
+
+Everything that affects a leg's phase lives here: the phases, the events and
+one transition table per leg kind, keyed by ``(phase, event)``. A pair in
+``*_IGNORED`` is a known race (a late second signal) and changes nothing; any
+other pair missing from the table raises :class:`IllegalLegTransitionError`,
+naming the leg, the phase and the event. :meth:`Legs.step_caller` and
+:meth:`Legs.step_offer` are the only code that assigns a phase.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
 from acd.types import AgentId, CallId, QueueName
 
-__all__ = ["AgentLeg", "CallLeg", "CallerPhase", "Legs", "OfferPhase"]
+__all__ = [
+    "CALLER_IGNORED",
+    "CALLER_TRANSITIONS",
+    "OFFER_IGNORED",
+    "OFFER_TRANSITIONS",
+    "AgentLeg",
+    "CallLeg",
+    "CallerEvent",
+    "CallerPhase",
+    "IllegalLegTransitionError",
+    "Legs",
+    "LegsView",
+    "OfferEvent",
+    "OfferPhase",
+    "StepCaller",
+    "StepOffer",
+    "caller_transition",
+    "offer_transition",
+]
 
 
 class CallerPhase(enum.StrEnum):
@@ -26,11 +54,109 @@ class CallerPhase(enum.StrEnum):
     ENDED = "ended"  # the engine has been told; later signals are ignored
 
 
+class CallerEvent(enum.StrEnum):
+    HUNG_UP = "hung-up"  # the caller's channel hung up (not a callback's: it leaves on purpose)
+    AGENT_ANSWERED = "agent-answered"  # the Originate of the call's agent leg succeeded
+    RESIDENT_ANSWERED = "resident-answered"  # a callback's Dial of the resident was answered
+    CALL_ENDED = "call-ended"  # a connected call ended (bridge left, a leg hung up or vanished)
+    CALLBACK_REQUESTED = "callback-requested"  # the engine accepted "call me back"
+    CALLBACK_FAILED = "callback-failed"  # the resident was not reached: the call keeps its place
+    EXITED = "exited"  # the engine sent the caller out of the queues (Redirect)
+    LOST = "lost"  # Asterisk no longer has the caller, or the engine refused a callback result
+
+
 class OfferPhase(enum.StrEnum):
     RINGING = "ringing"
     UP = "up"  # the agent answered
     CANCELLED = "cancelled"  # we hung it up (ring timeout, caller gone)
     DONE = "done"
+
+
+class OfferEvent(enum.StrEnum):
+    ANSWERED = "answered"  # OriginateResponse Success
+    CANCELLED = "cancelled"  # we hang it up: ring timeout, caller gone, answered too late
+    ENDED = "ended"  # over for its call: hung up, not originated, vanished, callback not reached
+
+
+class IllegalLegTransitionError(Exception):
+    """An event that the leg's current phase does not allow."""
+
+    def __init__(
+        self, leg: str, phase: CallerPhase | OfferPhase, event: CallerEvent | OfferEvent
+    ) -> None:
+        self.leg = leg
+        self.phase = phase
+        self.event = event
+        if isinstance(phase, CallerPhase):
+            allowed = sorted(e.value for (p, e) in CALLER_TRANSITIONS if p is phase)
+        else:
+            allowed = sorted(e.value for (p, e) in OFFER_TRANSITIONS if p is phase)
+        super().__init__(
+            f"{leg}: cannot {event.value!r} in phase {phase.value!r}"
+            f" (allowed there: {', '.join(allowed) or 'nothing'})"
+        )
+
+
+CP, CE = CallerPhase, CallerEvent
+OP, OE = OfferPhase, OfferEvent
+
+CALLER_TRANSITIONS: dict[tuple[CallerPhase, CallerEvent], CallerPhase] = {
+    (CP.WAITING, CE.HUNG_UP): CP.ENDED,  # abandoned
+    (CP.WAITING, CE.AGENT_ANSWERED): CP.CONNECTED,
+    (CP.WAITING, CE.CALLBACK_REQUESTED): CP.CALLBACK,
+    (CP.WAITING, CE.EXITED): CP.ENDED,
+    (CP.WAITING, CE.LOST): CP.ENDED,
+    (CP.CONNECTED, CE.HUNG_UP): CP.ENDED,
+    (CP.CONNECTED, CE.RESIDENT_ANSWERED): CP.CONNECTED,
+    (CP.CONNECTED, CE.CALL_ENDED): CP.ENDED,
+    (CP.CONNECTED, CE.CALLBACK_FAILED): CP.CALLBACK,
+    (CP.CONNECTED, CE.LOST): CP.ENDED,
+    (CP.CALLBACK, CE.AGENT_ANSWERED): CP.CONNECTED,
+    (CP.CALLBACK, CE.EXITED): CP.ENDED,  # overflowed to an exit
+    (CP.CALLBACK, CE.LOST): CP.ENDED,
+}
+# Known races: the second signal changes nothing.
+CALLER_IGNORED: frozenset[tuple[CallerPhase, CallerEvent]] = frozenset(
+    {
+        (CP.ENDED, CE.HUNG_UP),  # the caller's Hangup after BridgeLeave ended the call
+        (CP.ENDED, CE.AGENT_ANSWERED),  # the agent answered as the call ended
+        (CP.ENDED, CE.RESIDENT_ANSWERED),  # the Dial's DialEnd after the call ended
+        (CP.CONNECTED, CE.AGENT_ANSWERED),  # a second success for a connected call
+    }
+)
+
+OFFER_TRANSITIONS: dict[tuple[OfferPhase, OfferEvent], OfferPhase] = {
+    (OP.RINGING, OE.ANSWERED): OP.UP,
+    (OP.RINGING, OE.CANCELLED): OP.CANCELLED,
+    (OP.RINGING, OE.ENDED): OP.DONE,  # not answered: busy, no answer, no contact
+    (OP.UP, OE.CANCELLED): OP.CANCELLED,  # answered after the engine moved on
+    (OP.UP, OE.ENDED): OP.DONE,
+    (OP.CANCELLED, OE.ENDED): OP.DONE,
+}
+OFFER_IGNORED: frozenset[tuple[OfferPhase, OfferEvent]] = frozenset(
+    {
+        (OP.UP, OE.ANSWERED),  # a repeated OriginateResponse
+        (OP.CANCELLED, OE.ANSWERED),  # answered a cancelled offer: the shell hangs it up
+        (OP.DONE, OE.ANSWERED),
+        (OP.DONE, OE.ENDED),  # its Hangup after the OriginateResponse failure
+    }
+)
+
+
+def caller_transition(leg: str, phase: CallerPhase, event: CallerEvent) -> CallerPhase | None:
+    """The phase after ``event``; None if the table ignores it there; else the error."""
+    new = CALLER_TRANSITIONS.get((phase, event))
+    if new is None and (phase, event) not in CALLER_IGNORED:
+        raise IllegalLegTransitionError(leg, phase, event)
+    return new
+
+
+def offer_transition(leg: str, phase: OfferPhase, event: OfferEvent) -> OfferPhase | None:
+    """The phase after ``event``; None if the table ignores it there; else the error."""
+    new = OFFER_TRANSITIONS.get((phase, event))
+    if new is None and (phase, event) not in OFFER_IGNORED:
+        raise IllegalLegTransitionError(leg, phase, event)
+    return new
 
 
 @dataclass(slots=True)
@@ -41,6 +167,10 @@ class AgentLeg:
     action_id: str | None = None
     phase: OfferPhase = OfferPhase.RINGING
     offered_at: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"offer {self.uniqueid} (call {self.call}, agent {self.agent})"
 
 
 @dataclass(slots=True)
@@ -59,10 +189,45 @@ class CallLeg:
     recording: str | None = None
     position: int = 0
     callback: str | None = None  # the number to dial back (the caller's channel is gone)
-    extra: dict[str, str] = field(default_factory=dict)
+    resident_answered: bool = False  # a callback's Dial was answered (the agent leg's)
+
+    @property
+    def name(self) -> str:
+        return f"call {self.call} (caller {self.uniqueid})"
+
+
+@dataclass(frozen=True, slots=True)
+class StepCaller:
+    """Move a caller leg's phase (the translator's instruction; the shell applies it)."""
+
+    leg: CallLeg
+    event: CallerEvent
+
+
+@dataclass(frozen=True, slots=True)
+class StepOffer:
+    """Move an agent leg's phase (the translator's instruction; the shell applies it)."""
+
+    offer: AgentLeg
+    event: OfferEvent
 
 
 FINISHED_MEMORY = 50_000  # callers remembered as finished, so never adopted again
+
+
+class LegsView(Protocol):
+    """What a reader of the legs (the translator) may see: lookups, no changes."""
+
+    @property
+    def calls(self) -> Mapping[CallId, CallLeg]: ...
+    @property
+    def by_caller_uid(self) -> Mapping[str, CallLeg]: ...
+    @property
+    def by_agent_uid(self) -> Mapping[str, AgentLeg]: ...
+    @property
+    def by_action(self) -> Mapping[str, AgentLeg]: ...
+    @property
+    def finished(self) -> Mapping[str, None]: ...
 
 
 class Legs:
@@ -94,9 +259,34 @@ class Legs:
         offer.action_id = action_id
         self.by_action[action_id] = offer
 
-    def finish_offer(self, offer: AgentLeg, phase: OfferPhase = OfferPhase.DONE) -> None:
-        offer.phase = phase
-        if phase is OfferPhase.DONE:
+    def step(self, item: StepCaller | StepOffer) -> CallerPhase | OfferPhase | None:
+        """Apply one step: the new phase, or None when the table ignores it."""
+        if isinstance(item, StepCaller):
+            return self.step_caller(item.leg, item.event)
+        return self.step_offer(item.offer, item.event)
+
+    def step_caller(self, leg: CallLeg, event: CallerEvent) -> CallerPhase | None:
+        """Move the caller leg by the table; the new phase, or None when ignored.
+        Raises :class:`IllegalLegTransitionError` (and changes nothing)."""
+        new = caller_transition(leg.name, leg.phase, event)
+        if new is None:
+            return None
+        leg.phase = new
+        if event is CallerEvent.RESIDENT_ANSWERED:
+            leg.resident_answered = True
+        elif event is CallerEvent.CALLBACK_FAILED:
+            leg.resident_answered = False
+        return new
+
+    def step_offer(self, offer: AgentLeg, event: OfferEvent) -> OfferPhase | None:
+        """Move the agent leg by the table; the new phase, or None when ignored. A
+        finished offer leaves the indexes (and its call, unless the call is connected).
+        Raises :class:`IllegalLegTransitionError` (and changes nothing)."""
+        new = offer_transition(offer.name, offer.phase, event)
+        if new is None:
+            return None
+        offer.phase = new
+        if new is OfferPhase.DONE:
             self.by_agent_uid.pop(offer.uniqueid, None)
             if offer.action_id is not None:
                 self.by_action.pop(offer.action_id, None)
@@ -104,6 +294,7 @@ class Legs:
             waiting = (CallerPhase.WAITING, CallerPhase.CALLBACK)
             if leg is not None and leg.agent_leg is offer and leg.phase in waiting:
                 leg.agent_leg = None
+        return new
 
     def current_offer(self, call: CallId, agent: AgentId) -> AgentLeg | None:
         leg = self.calls.get(call)

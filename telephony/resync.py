@@ -21,7 +21,7 @@ import math
 from acd import events as ev
 from acd.types import CallId, OfferFailure, QueueName
 from telephony.ami_frames import AmiMessage
-from telephony.legs import CallerPhase, OfferPhase
+from telephony.legs import CallerEvent, CallerPhase, OfferEvent, OfferPhase, StepCaller, StepOffer
 from telephony.shell import AmiPort, CallShell
 
 __all__ = ["CHANNEL_VARIABLES", "Resyncer"]
@@ -77,7 +77,7 @@ class Resyncer:
             offer = leg.agent_leg
             if leg.uniqueid not in present and leg.callback is None:
                 if leg.phase is not CallerPhase.ENDED:
-                    leg.phase = CallerPhase.ENDED
+                    shell.step(StepCaller(leg, CallerEvent.LOST))
                     shell.feed(ev.CallLost(leg.call, "asterisk no longer has the caller's channel"))
                 elif leg.call not in shell.engine.calls:
                     legs.drop_call(leg.call)
@@ -85,11 +85,11 @@ class Resyncer:
             if offer is None or offer.uniqueid in present:
                 continue
             if offer.phase is OfferPhase.RINGING:
-                legs.finish_offer(offer)
+                shell.step(StepOffer(offer, OfferEvent.ENDED))
                 shell.feed(ev.OfferFailed(leg.call, offer.agent, OfferFailure.FAILED))
             elif offer.phase is OfferPhase.UP and leg.phase is CallerPhase.CONNECTED:
-                legs.finish_offer(offer)
-                leg.phase = CallerPhase.ENDED
+                shell.step(StepOffer(offer, OfferEvent.ENDED))
+                shell.step(StepCaller(leg, CallerEvent.CALL_ENDED))
                 shell.feed(ev.CallEnded(leg.call, by="agent"))
         hold = shell.settings.hold_context
         for uid, ch in present.items():

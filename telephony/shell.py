@@ -26,7 +26,17 @@ from serve.history import CallHistory
 from serve.settings import ServeSettings
 from telephony.ami_client import AmiDisconnectedError
 from telephony.ami_frames import AmiMessage
-from telephony.legs import CallerPhase, CallLeg, Legs, OfferPhase
+from telephony.legs import (
+    CallerEvent,
+    CallerPhase,
+    CallLeg,
+    IllegalLegTransitionError,
+    Legs,
+    OfferEvent,
+    OfferPhase,
+    StepCaller,
+    StepOffer,
+)
 from telephony.queue_log import QueueLog
 from telephony.translate import Adopt, HangupChannel, Instruction, Resync, Translator
 
@@ -103,8 +113,22 @@ class CallShell:
         elif isinstance(item, Resync):
             if self.on_resync is not None:
                 self.spawn(self.on_resync(item.why))
+        elif isinstance(item, StepCaller | StepOffer):
+            self.step(item)
         else:
             self.feed(item)
+
+    def step(self, item: StepCaller | StepOffer) -> bool:
+        """Move a leg's phase by the table in :mod:`telephony.legs`. An illegal move is
+        logged and counted (``illegal_leg_transitions``), never raised: False. The
+        engine still hears the event that came with it (it validates its own)."""
+        try:
+            self.legs.step(item)
+        except IllegalLegTransitionError as e:
+            self.stats["illegal_leg_transitions"] += 1
+            log.error("leg phase: %s", e)
+            return False
+        return True
 
     def enqueue(
         self,
@@ -154,12 +178,12 @@ class CallShell:
         if isinstance(event, ev.CallbackFailed):
             leg = self.legs.calls.get(event.call)  # the engine disagrees: end it as a call
             if leg is not None and leg.phase is CallerPhase.CALLBACK:
-                leg.phase = CallerPhase.ENDED
+                self.step(StepCaller(leg, CallerEvent.LOST))
                 self.feed(ev.CallLost(event.call, "callback result refused"))
         elif isinstance(event, ev.AgentAnswered):
             offer = self.legs.current_offer(event.call, event.agent)
             if offer is not None and offer.phase is OfferPhase.UP:
-                self.legs.finish_offer(offer, OfferPhase.CANCELLED)
+                self.step(StepOffer(offer, OfferEvent.CANCELLED))
                 self.spawn(self._hangup(offer.uniqueid, "answered too late"))
         elif isinstance(event, ev.CallArrived | ev.CallerAbandoned):
             self.legs.drop_call(event.call)
@@ -173,7 +197,8 @@ class CallShell:
         if leg is None:
             return
         if isinstance(event, ev.CallbackRequested):
-            leg.phase, leg.callback = CallerPhase.CALLBACK, event.number
+            self.step(StepCaller(leg, CallerEvent.CALLBACK_REQUESTED))
+            leg.callback = event.number
             log.info(
                 "call %s: callback to %s requested; it keeps its place", leg.call, event.number
             )
@@ -268,7 +293,7 @@ class CallShell:
             self.stats["originate_failures"] += 1
             log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
             if offer.phase is OfferPhase.RINGING:
-                self.legs.finish_offer(offer)
+                self.step(StepOffer(offer, OfferEvent.ENDED))
                 # no AMI: not the agent's fault (no autopause); the resync after the
                 # reconnection marks the agent reachable again
                 why = (
@@ -286,14 +311,14 @@ class CallShell:
             leg = self.legs.calls[e.call]
             ring_s = self.clock.now() - offer.offered_at
             self.queue_log.ring_no_answer(self.clock.now(), e.call, leg.queue, e.agent, ring_s)
-        self.legs.finish_offer(offer, OfferPhase.CANCELLED)
+        self.step(StepOffer(offer, OfferEvent.CANCELLED))
         self.spawn(self._hangup(offer.uniqueid, e.reason))
 
     def _exit(self, e: fx.ExitQueue) -> None:
         leg = self.legs.calls.get(e.call)
         if leg is None or e.reason is ExitReason.LOST:
             return
-        leg.phase = CallerPhase.ENDED
+        self.step(StepCaller(leg, CallerEvent.EXITED))  # whatever it says, the caller goes
         fields = [
             ("Channel", leg.channel),
             ("Context", self.settings.exit_context),
@@ -308,7 +333,7 @@ class CallShell:
         now = self.clock.now()
         offer = leg.agent_leg if leg else None
         if offer is not None and offer.phase is OfferPhase.RINGING:  # belt and braces
-            self.legs.finish_offer(offer, OfferPhase.CANCELLED)
+            self.step(StepOffer(offer, OfferEvent.CANCELLED))
             self.spawn(self._hangup(offer.uniqueid, "call finished"))
         if r.outcome != "answered":
             self.queue_log.finished(now, e, leg.position if leg else 0)

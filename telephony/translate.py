@@ -3,6 +3,11 @@
 One handler per event name in a dict: an event Hotline does not use costs one
 dict lookup. A handled event missing a field it needs is logged and counted
 (``missing_fields``) and otherwise ignored; nothing here raises on bad input.
+
+The translator only reads the legs (a :class:`~telephony.legs.LegsView`): a leg's
+phase changes come back as :class:`StepCaller` / :class:`StepOffer` instructions,
+placed before the engine event they go with, and the shell applies them in order
+through the one table in :mod:`telephony.legs`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from dataclasses import dataclass
 from acd import events as ev
 from acd.types import AgentId, OfferFailure
 from telephony.ami_frames import AmiMessage
-from telephony.legs import CallerPhase, Legs, OfferPhase
+from telephony.legs import (
+    CallerEvent,
+    CallerPhase,
+    LegsView,
+    OfferEvent,
+    OfferPhase,
+    StepCaller,
+    StepOffer,
+)
 
 __all__ = ["Adopt", "HangupChannel", "Instruction", "Resync", "Translator"]
 
@@ -46,7 +59,7 @@ class Resync:
     why: str
 
 
-Instruction = ev.Event | HangupChannel | Adopt | Resync
+Instruction = ev.Event | HangupChannel | Adopt | Resync | StepCaller | StepOffer
 
 # Hangup causes (Q.850) of an agent leg that never answered.
 _CAUSES = {
@@ -70,7 +83,6 @@ _REASONS = {
 CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 CALLBACK_REQUEST = "HotlineCallbackRequest"
 CALLBACK_RESULT = "HotlineCallbackResult"
-RESIDENT_ANSWERED = "resident_answered"  # CallLeg.extra key: the callback's Dial was answered
 _REACHABLE = {"Reachable": True, "Created": True, "NonQualified": True, "Unknown": True}
 _UNREACHABLE = {"Unreachable": False, "Removed": False}
 
@@ -78,7 +90,7 @@ _UNREACHABLE = {"Unreachable": False, "Removed": False}
 class Translator:
     def __init__(
         self,
-        legs: Legs,
+        legs: LegsView,
         agent_of_endpoint: Callable[[str], AgentId | None],
         *,
         waiting_event: str = "HotlineWaiting",
@@ -123,30 +135,35 @@ class Translator:
                 # without this channel (waiting, or already offered: the agent's leg
                 # dials the resident), whatever happened during the prompt.
                 return []
-            phase, leg.phase = leg.phase, CallerPhase.ENDED
-            if phase is CallerPhase.WAITING:
-                return [ev.CallerAbandoned(leg.call)]
-            if phase is CallerPhase.CONNECTED:
-                return [ev.CallEnded(leg.call, by="caller")]
-            return []
+            step = StepCaller(leg, CallerEvent.HUNG_UP)
+            if leg.phase is CallerPhase.WAITING:
+                return [step, ev.CallerAbandoned(leg.call)]
+            if leg.phase is CallerPhase.CONNECTED:
+                return [step, ev.CallEnded(leg.call, by="caller")]
+            return [step]
         offer = self.legs.by_agent_uid.get(uid)
         if offer is None:
             return []
-        was = offer.phase
-        self.legs.finish_offer(offer)
-        if was is OfferPhase.RINGING:
+        ended = StepOffer(offer, OfferEvent.ENDED)
+        if offer.phase is OfferPhase.RINGING:
             reason = _CAUSES.get(msg.get("Cause", ""), OfferFailure.FAILED)
-            return [ev.OfferFailed(offer.call, offer.agent, reason)]
-        if was is OfferPhase.UP:
+            return [ended, ev.OfferFailed(offer.call, offer.agent, reason)]
+        if offer.phase is OfferPhase.UP:
             call = self.legs.calls.get(offer.call)
             if call is not None and call.phase is CallerPhase.CONNECTED:
-                if call.callback is not None and not call.extra.get(RESIDENT_ANSWERED):
+                if call.callback is not None and not call.resident_answered:
                     # the agent gave up before the resident answered: not reached
-                    call.phase = CallerPhase.CALLBACK
-                    return [ev.CallbackFailed(offer.call, "agent-hung-up")]
-                call.phase = CallerPhase.ENDED
-                return [ev.CallEnded(offer.call, by="agent")]
-        return []
+                    return [
+                        ended,
+                        StepCaller(call, CallerEvent.CALLBACK_FAILED),
+                        ev.CallbackFailed(offer.call, "agent-hung-up"),
+                    ]
+                return [
+                    ended,
+                    StepCaller(call, CallerEvent.CALL_ENDED),
+                    ev.CallEnded(offer.call, by="agent"),
+                ]
+        return [ended]
 
     def _bridge_leave(self, msg: AmiMessage) -> list[Instruction]:
         """Who left the bridge first ended the call: more exact than the order of
@@ -163,8 +180,7 @@ class Translator:
         # agent leg's Hangup say who hung up
         if leg is None or leg.phase is not CallerPhase.CONNECTED or leg.callback is not None:
             return []
-        leg.phase = CallerPhase.ENDED
-        return [ev.CallEnded(leg.call, by=by)]
+        return [StepCaller(leg, CallerEvent.CALL_ENDED), ev.CallEnded(leg.call, by=by)]
 
     def _originate_response(self, msg: AmiMessage) -> list[Instruction]:
         aid = msg["ActionID"]
@@ -175,20 +191,22 @@ class Translator:
             return []
         if response == "Success":
             if offer.phase is OfferPhase.RINGING:
-                offer.phase = OfferPhase.UP
+                steps: list[Instruction] = [StepOffer(offer, OfferEvent.ANSWERED)]
                 call = self.legs.calls.get(offer.call)
-                if call is not None and call.phase in (CallerPhase.WAITING, CallerPhase.CALLBACK):
-                    call.phase = CallerPhase.CONNECTED
-                return [ev.AgentAnswered(offer.call, offer.agent)]
+                if call is not None:  # a connected or ended caller ignores it
+                    steps.append(StepCaller(call, CallerEvent.AGENT_ANSWERED))
+                return [*steps, ev.AgentAnswered(offer.call, offer.agent)]
             if offer.phase is OfferPhase.CANCELLED:
                 return [HangupChannel(offer.uniqueid, "answered a cancelled offer")]
             return []
         if offer.phase is OfferPhase.RINGING:
-            self.legs.finish_offer(offer)
             reason = _REASONS.get(msg.get("Reason", ""), OfferFailure.FAILED)
-            return [ev.OfferFailed(offer.call, offer.agent, reason)]
+            return [
+                StepOffer(offer, OfferEvent.ENDED),
+                ev.OfferFailed(offer.call, offer.agent, reason),
+            ]
         if offer.phase is OfferPhase.CANCELLED:
-            self.legs.finish_offer(offer)
+            return [StepOffer(offer, OfferEvent.ENDED)]
         return []
 
     def _user_event(self, msg: AmiMessage) -> list[Instruction]:
@@ -225,7 +243,7 @@ class Translator:
             return []
         leg = self.legs.calls.get(offer.call)
         if leg is not None and leg.callback is not None and msg.get("DialStatus") == "ANSWER":
-            leg.extra[RESIDENT_ANSWERED] = "1"
+            return [StepCaller(leg, CallerEvent.RESIDENT_ANSWERED)]
         return []
 
     def _callback_result(self, msg: AmiMessage) -> list[Instruction]:
@@ -238,12 +256,12 @@ class Translator:
             return []
         status = msg.get("DialStatus", "")
         if status == "ANSWER":  # the resident answered, talked and hung up first
-            leg.phase = CallerPhase.ENDED
-            return [ev.CallEnded(leg.call, by="caller")]
-        leg.phase = CallerPhase.CALLBACK  # not reached: it keeps its place (or retries)
-        leg.extra.pop(RESIDENT_ANSWERED, None)
-        self.legs.finish_offer(offer)
-        return [ev.CallbackFailed(leg.call, (status or "failed").lower())]
+            return [StepCaller(leg, CallerEvent.CALL_ENDED), ev.CallEnded(leg.call, by="caller")]
+        return [  # not reached: it keeps its place (or retries)
+            StepCaller(leg, CallerEvent.CALLBACK_FAILED),
+            StepOffer(offer, OfferEvent.ENDED),
+            ev.CallbackFailed(leg.call, (status or "failed").lower()),
+        ]
 
     def _fully_booted(self, msg: AmiMessage) -> list[Instruction]:
         return [Resync(msg.name)]

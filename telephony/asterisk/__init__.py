@@ -7,5 +7,4 @@
   root built once into a cache folder, and its mounts.
 - :mod:`telephony.asterisk.instance`: one running Asterisk with its own directories
   and ports; several can run at once from one root.
-- :mod:`telephony.asterisk.cli`: ``hotline asterisk provision|start|stop|status``.
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acd.config import parse_config
-from telephony.asterisk import cli as asterisk_cli
+from telephony import cli as asterisk_cli
 from telephony.asterisk.render import Secrets, render
 from telephony.asterisk.settings import read_settings
 

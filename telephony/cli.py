@@ -1,9 +1,11 @@
-"""``hotline asterisk provision|start|stop|status|render|cli``: Asterisk for Hotline.
+"""``hotline asterisk provision|start|stop|status|render|rig|cli``: Asterisk for Hotline.
 
 ``provision`` makes Asterisk available (installed, cached root, or a one-time
 debootstrap build); ``start`` renders the config from the TOML file into the
 instance's folder, starts Asterisk and waits for an AMI login; ``stop`` stops it
-and unmounts what no other instance needs; ``status`` lists the instances.
+and unmounts what no other instance needs; ``status`` lists the instances;
+``rig`` adds SIPp seats and callers. It sits above :mod:`telephony.asterisk` and
+:mod:`telephony.rig` (which builds on the former), so neither imports the other back.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from telephony.asterisk.instance import (
 from telephony.asterisk.render import RenderError, Secrets, render, write_files
 from telephony.asterisk.root import ProvisionError, find_root, provision
 from telephony.asterisk.settings import AsteriskSettings, read_settings
+from telephony.rig.rig import start_rig, trickle_callers
 
 DEFAULT_CONFIG = os.environ.get("HOTLINE_CONFIG", "examples/hotline.toml")
 
@@ -173,8 +176,6 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _rig(args: argparse.Namespace) -> int:
-    from telephony.rig.rig import start_rig, trickle_callers
-
     signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly when killed, too
     rig = start_rig(
         load_config(args.config),
