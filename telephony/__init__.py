@@ -10,7 +10,9 @@ do I/O: sockets, processes, files.
   (channels ↔ calls), :mod:`telephony.shell` (the one way into the engine, effects →
   AMI actions, the engine's timer), :mod:`telephony.resync` (adoption after a
   reconnect or a restart), :mod:`telephony.agi` (the FastAGI hand-off),
-  :mod:`telephony.queue_log` (Asterisk's queue_log format);
+  :mod:`telephony.notifier` (the one way out: every effect and finished call to
+  the subscribers), :mod:`telephony.settings` (the dialplan names the shell uses),
+  :mod:`telephony.queue_log` (Asterisk's queue_log format, a subscriber);
 - :mod:`telephony.asterisk` provisions and runs Asterisk (debootstrap'd root,
   instances, rendered config, ``hotline asterisk``);
 - :mod:`telephony.rig` runs SIPp (residents calling, agent seats) and the demo rig.

@@ -6,7 +6,14 @@ event that does not fit the engine's state is logged and counted
 (``engine_errors``), never raised. Effects become AMI actions sent at once;
 their answers are awaited in background tasks (with timeouts), and a failure
 comes back to the engine as an event (an ``Originate`` refused → ``OfferFailed``).
-A call is never dropped silently: each one ends as a line in the call history.
+
+Everything leaves through the :class:`telephony.notifier.Notifier` given at
+construction: each effect after the shell carried it out, and what only the
+shell knows (a call entering, connecting, a ring unanswered, talk ended, a call
+closed with its channel and recording). The shell imports nothing above
+``telephony``: the queue_log, the call history, the agent store and the CRM
+link are subscribers wired by ``hotline serve``. A call is never dropped
+silently: each one ends as a ``CallClosed`` note (a line in the call history).
 """
 
 from __future__ import annotations
