@@ -207,5 +207,49 @@ class AgentTimeMeter:
         return _ratio(busy, busy + ready)
 
 
+class DailyKpis:
+    """Today's figures, in bounded memory: the call records finished since local
+    midnight (``timezone_offset_s`` east of UTC, the centre's ``[centre]``), added
+    one at a time; the first record or read of a new day starts over. What
+    ``/status`` (and later the wallboard) shows as "today", without keeping the
+    records themselves."""
+
+    def __init__(self, config: MetricsConfig | None = None, timezone_offset_s: float = 0.0) -> None:
+        self.config = config or MetricsConfig()
+        self.timezone_offset_s = timezone_offset_s
+        self.day = -1
+        self.acc = KpiAccumulator(self.config)
+        self.outcomes: dict[str, int] = {}
+
+    def day_of(self, at: float) -> int:
+        return math.floor((at + self.timezone_offset_s) / 86400)
+
+    def roll(self, now: float) -> None:
+        day = self.day_of(now)
+        if day != self.day:
+            self.day = day
+            self.acc = KpiAccumulator(self.config)
+            self.outcomes = {}
+
+    def add(self, record: CallRecord, now: float) -> None:
+        """A call that finished at ``now``."""
+        self.roll(now)
+        self.acc.add(record)
+        key = str(record.outcome)
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+    def finished(self, now: float) -> int:
+        self.roll(now)
+        return self.acc.offered
+
+    def outcome_counts(self, now: float) -> dict[str, int]:
+        self.roll(now)
+        return dict(self.outcomes)
+
+    def kpis(self, now: float) -> Kpis:
+        self.roll(now)
+        return self.acc.kpis()
+
+
 def _ratio(num: float, den: float) -> float:
     return num / den if den else math.nan

@@ -1,8 +1,12 @@
-"""Read-only views of the engine for wallboards and announcements.
+"""Read-only views of the engine for wallboards, the agent desk and announcements.
 
-Nothing here changes the engine. ``snapshot`` is O(calls + agents): call it
-once a second, not per event. ``expected_wait_s`` is what the holding loop
-announces ("you are number 3; about 2 minutes").
+Nothing here changes the engine, and nothing outside ``acd`` reads the engine's
+dictionaries: every outward view (``/status``, the offer endpoint, ``hotline
+live``, later the wallboard and MQTT) is built from these functions, so the
+engine's internals may change without touching a surface. ``snapshot`` is
+O(calls + agents): call it once a second, not per event; ``agent_view`` and
+``call_view`` are O(1). ``expected_wait_s`` is what the holding loop announces
+("you are number 3; about 2 minutes").
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from acd.agent_state import AgentState
 from acd.calls import CallState
 from acd.engine import Engine
-from acd.types import CallId, QueueName
+from acd.types import AgentId, CallId, QueueName
 
 _SERVING = (AgentState.READY, AgentState.OFFERED, AgentState.ON_CALL, AgentState.WRAP_UP)
 
@@ -84,3 +88,83 @@ def expected_wait_s(engine: Engine, call_id: CallId, aht_s: float) -> float | No
         if engine.agents[a].state in _SERVING and engine.agents[a].reachable
     )
     return pos * aht_s / max(serving, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """One agent as the desk and the wallboard show it."""
+
+    id: AgentId
+    state: str  # an AgentState value: "ready", "paused", ...
+    reason: str | None  # the pause reason when paused
+    call: CallId | None  # the call it is offered, on, or wrapping up
+    since: float  # when it entered ``state``
+    reachable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    """One call the engine holds, as the offer (screen-pop) shows it."""
+
+    id: CallId
+    queue: QueueName  # where it waits now
+    caller: str
+    state: str  # a CallState value: "waiting", "offered", ...
+    arrived_at: float
+    answered_at: float | None
+    callback: str | None  # the number to dial back, for a callback
+    waited_s: float  # until answered, or until now
+
+
+def agent_view(engine: Engine, agent_id: str) -> AgentView | None:
+    """None for an agent not in the roster."""
+    a = engine.agents.get(agent_id)
+    if a is None:
+        return None
+    call = CallId(a.call) if a.call else None
+    reason = a.pause_reason if a.state is AgentState.PAUSED else None
+    return AgentView(AgentId(a.id), a.state.value, reason, call, a.state_since, a.reachable)
+
+
+def agent_views(engine: Engine, *, logged_in: bool = False) -> list[AgentView]:
+    """Every agent of the roster in roster order (only those logged in, if asked)."""
+    views = (agent_view(engine, a) for a in engine.agents)
+    return [v for v in views if v is not None and not (logged_in and v.state == "logged-out")]
+
+
+def call_view(engine: Engine, call_id: str) -> CallView | None:
+    """None once the engine has forgotten the call (after its wrap-up)."""
+    c = engine.calls.get(CallId(call_id))
+    if c is None:
+        return None
+    until = c.answered_at if c.answered_at is not None else engine.clock.now()
+    return CallView(
+        c.id, c.queue, c.caller, c.state.value, c.arrived_at, c.answered_at, c.callback,
+        until - c.arrived_at,
+    )  # fmt: skip
+
+
+def has_call(engine: Engine, call_id: str) -> bool:
+    return CallId(call_id) in engine.calls
+
+
+def call_ids(engine: Engine) -> list[CallId]:
+    """The calls the engine holds, sorted."""
+    return sorted(engine.calls)
+
+
+def queue_length(engine: Engine, queue: QueueName) -> int:
+    """Calls in ``queue`` (waiting, being offered, or callbacks keeping their place)."""
+    return len(engine.waiting(queue))
+
+
+def queue_lengths(engine: Engine) -> dict[QueueName, int]:
+    """:func:`queue_length` of every queue that has a call, in config order."""
+    lengths = {q: queue_length(engine, q) for q in engine.config.queues}
+    return {q: n for q, n in lengths.items() if n}
+
+
+def longest_waiting_s(engine: Engine) -> float:
+    """How long the longest-waiting call not yet offered has waited (0 if none)."""
+    waiting = [c.arrived_at for c in engine.calls.values() if c.state is CallState.WAITING]
+    return engine.clock.now() - min(waiting) if waiting else 0.0

@@ -2,7 +2,8 @@
 
 ``agents.json`` in serve's state directory, so that a restart of ``hotline serve``
 (even a SIGKILL) comes back with the same staff. Written only when that presence
-changes (not on every offer), atomically.
+changes (not on every offer), atomically. A subscriber of the call shell's
+notifier (:meth:`AgentStore.notify`): it reads the engine's ``AgentStateChanged``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import logging
 import os
 from pathlib import Path
+
+from acd.effects import AgentStateChanged
 
 __all__ = ["AgentStore"]
 
@@ -41,6 +44,10 @@ class AgentStore:
             if isinstance(v, str | type(None))
         }
         return dict(self.presence)
+
+    def notify(self, note: object) -> None:
+        if isinstance(note, AgentStateChanged):
+            self.changed(note.agent, note.new, note.reason)
 
     def changed(self, agent: str, new_state: str, reason: str | None) -> None:
         if new_state == "logged-out":

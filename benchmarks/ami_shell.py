@@ -36,9 +36,12 @@ from acd import Engine, load_config
 from acd import events as ev
 from acd.types import AgentId, CallId, QueueName
 from benchmarks.report import write_results
-from serve.settings import ServeSettings
+from serve.history import CallHistory
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage, FrameParser
+from telephony.notifier import Notifier
+from telephony.queue_log import QueueLog
+from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 
 ROOT = Path(__file__).parents[1]
@@ -65,9 +68,20 @@ class NullAmi:
         return [AmiMessage({"Response": "Success"})]
 
 
-def new_shell() -> tuple[CallShell, Callable[[AmiMessage], None]]:
+class BenchShell(CallShell):
+    """The shell with what ``hotline serve`` subscribes that costs per call: the
+    queue_log and the call history (both kept in memory here)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.queue_log, self.history = QueueLog(None), CallHistory(None)
+        subscribers = [("queue_log", self.queue_log.notify), ("history", self.history.notify)]
+        notifier = Notifier(subscribers)
+        super().__init__(engine, ShellSettings(), engine.clock, NullAmi(), notifier=notifier)
+
+
+def new_shell() -> tuple[BenchShell, Callable[[AmiMessage], None]]:
     engine = Engine(load_config(CONFIG), _Clock())
-    shell = CallShell(engine, ServeSettings(), engine.clock, NullAmi())
+    shell = BenchShell(engine)
     for agent in list(engine.config.agents):
         shell.feed(ev.AgentLoggedIn(AgentId(agent)))
 

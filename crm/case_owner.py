@@ -114,6 +114,12 @@ class CaseOwners:
         if not task.cancelled():
             task.exception()  # retrieved: a late failure (counted as a timeout) is no warning
 
+    async def __aenter__(self) -> CaseOwners:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     async def close(self) -> None:
         """Cancel the look-ups still running (at shutdown)."""
         for task in list(self.pending):

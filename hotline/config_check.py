@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     extra = f", CRM {serve.crm_database}" if serve.crm is not None else ""
     if serve.web_port is not None:
         extra += f", web {serve.web_host}:{serve.web_port}"
-    print(f"  serve: state in {serve.state_dir}, hold context {serve.hold_context}{extra}")
+    print(f"  serve: state in {serve.state_dir}, hold context {serve.shell.hold_context}{extra}")
     if ivr is not None:
         state = "on" if ivr.enabled else "off (enabled = false)"
         menus = ", ".join(f"{m.name} ({''.join(sorted(m.options))})" for m in ivr.menus.values())

@@ -1,9 +1,11 @@
 """The control API of ``hotline serve``: agent login/ready/pause, and a status view.
 
-FastAPI served by uvicorn in the serve process's own event loop, on a unix
-socket in the state directory (local users only; no TCP port to allocate).
-Engine refusals map to HTTP status codes in one place: unknown agent → 404,
-a transition the agent's state does not allow → 409.
+An HTTP adapter: the logic (which command is which engine event, the roster
+check) is :mod:`agents.control`, the status is the read model's
+(:mod:`serve.read_model`). FastAPI served by uvicorn in the serve process's own
+event loop, on a unix socket in the state directory (local users only; no TCP
+port to allocate). Refusals map to HTTP status codes in one place: unknown
+agent → 404, a transition the agent's state does not allow → 409.
 
 ``hotline agent <id> login|logout|ready|pause [reason]`` and ``hotline agent
 status`` are the command-line client (:func:`main`).
@@ -12,79 +14,68 @@ status`` are the command-line client (:func:`main`).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import json
 import socket
 import sys
-from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from acd import events as ev
-from acd.engine import EngineError
-from acd.types import AgentId
-from telephony.shell import CallShell
+from agents.control import (
+    AgentControl,
+    Command,
+    ControlError,
+    NotYourSeatError,
+    RefusedError,
+    UnknownAgentError,
+)
+from serve.read_model import ReadModel
 
-__all__ = ["ControlServer", "QuietServer", "build_app", "main"]
+__all__ = ["ControlServer", "QuietServer", "build_app", "main", "stop_uvicorn"]
+
+# domain errors → HTTP status codes, in one place (as HTTPException's {"detail": ...})
+_CODES: dict[type[ControlError], int] = {
+    UnknownAgentError: 404,
+    NotYourSeatError: 403,
+    RefusedError: 409,
+}
 
 
-def build_app(shell: CallShell) -> FastAPI:
+def build_app(control: AgentControl, read_model: ReadModel) -> FastAPI:
     app = FastAPI(title="hotline serve control")
 
-    def apply(event: ev.Event) -> dict[str, Any]:
-        agent = getattr(event, "agent", "")
-        if agent not in shell.engine.agents:
-            raise HTTPException(404, f"agent {agent!r} is not in the roster")
-        try:
-            effects = shell.engine.handle(event)
-        except EngineError as e:
-            raise HTTPException(409, str(e)) from e
-        shell.run_effects(effects)
-        return {"agent": agent, "state": shell.engine.agents[agent].state.value}
+    @app.exception_handler(ControlError)
+    async def control_error(request: Request, exc: ControlError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=_CODES.get(type(exc), 400))
 
     # async handlers: they run on the event loop, like everything that touches the engine
     @app.post("/agents/{agent}/login")
     async def login(agent: str, paused: str | None = None) -> dict[str, Any]:
-        return apply(ev.AgentLoggedIn(AgentId(agent), paused_reason=paused))
+        return control.command(agent, Command.LOGIN, paused).as_dict()
 
     @app.post("/agents/{agent}/logout")
     async def logout(agent: str) -> dict[str, Any]:
-        return apply(ev.AgentLoggedOut(AgentId(agent)))
+        return control.command(agent, Command.LOGOUT).as_dict()
 
     @app.post("/agents/{agent}/ready")
     async def ready(agent: str) -> dict[str, Any]:
-        return apply(ev.AgentReady(AgentId(agent)))
+        return control.command(agent, Command.READY).as_dict()
 
     @app.post("/agents/{agent}/pause")
     async def pause(agent: str, reason: str = "break") -> dict[str, Any]:
-        return apply(ev.AgentPaused(AgentId(agent), reason))
+        return control.command(agent, Command.PAUSE, reason).as_dict()
 
     @app.get("/status")
     async def status() -> dict[str, Any]:
-        eng = shell.engine
-        agents = {
-            a.id: {"state": a.state.value, "reachable": a.reachable, "call": a.call}
-            for a in eng.agents.values()
-            if a.state.value != "logged-out"
-        }
-        waiting = {q: len(eng.waiting(q)) for q in shell.config.queues if eng.waiting(q)}
-        now = shell.clock.now()
-        holding = [c.arrived_at for c in eng.calls.values() if c.state.value == "waiting"]
-        outcomes = Counter(str(r["outcome"]) for r in shell.history.rows)
-        return {
-            "waiting": waiting,
-            "longest_wait_s": round(now - min(holding), 1) if holding else 0.0,
-            "outcomes": dict(outcomes),
-            "calls": sorted(eng.calls),
-            "agents": agents,
-            "stats": dict(shell.stats),
-            "finished": len(shell.history.rows),
-        }
+        return read_model.status()
 
     return app
 
@@ -97,21 +88,36 @@ class QuietServer(uvicorn.Server):
         yield  # hotline serve handles signals itself
 
 
+async def stop_uvicorn(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """Ask a uvicorn server running as ``task`` to stop, and wait (3 s at most)."""
+    server.should_exit = True
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(task, 3.0)
+
+
 class ControlServer:
-    def __init__(self, shell: CallShell, path: Path) -> None:
+    """The control API on the unix socket ``path``, while ``async with`` runs."""
+
+    def __init__(self, app: FastAPI, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
-        config = uvicorn.Config(
-            build_app(shell), uds=str(path), log_level="warning", lifespan="off"
-        )
+        config = uvicorn.Config(app, uds=str(path), log_level="warning", lifespan="off")
         self.server = QuietServer(config)
+        self._task: asyncio.Task[None] | None = None
 
-    async def serve(self) -> None:
-        await self.server.serve()
+    async def __aenter__(self) -> ControlServer:
+        self._task = asyncio.create_task(self.server.serve())
+        return self
 
-    def stop(self) -> None:
-        self.server.should_exit = True
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._task is not None:
+            await stop_uvicorn(self.server, self._task)
 
 
 # the client

@@ -1,368 +1,52 @@
-"""``hotline serve`` and the CRM: each finished call becomes an interaction, each offer
-gets its caller's screen-pop. Routing never waits for the CRM.
+"""``hotline serve``'s wiring of the CRM link (:mod:`crm.link`): the database, the
+link's writer task and the CRM's own background jobs, as one async context.
 
-**Interactions.** The shell tells :meth:`CrmLink.on_effect` of every effect, after
-it carried it out; a ``CallFinished`` record, already a line of ``calls.jsonl``,
-is queued (no await) for one writer task that stores it with
-``repo.interactions.record_call`` (keyed by the Asterisk unique id of the
-caller's channel, which is the call id; the CRM finds the resident by the
-caller's number). ``calls.jsonl`` stays the source of truth: a write that fails
-is logged with the call id and counted (``crm_failures``) and never retried from
-memory; instead the writer *catches up* from ``calls.jsonl`` every ``retry_s``
-until it succeeds, and once at start (after a crash, a full disk, a locked
-database). Catching up imports the lines after the checkpoint (a byte offset in
-``calls.jsonl`` up to which every call is known to be in the CRM) whose call the
-CRM does not have yet: idempotent by unique id. A record the CRM refuses as
-invalid is logged and counted (``crm_rejected``) and skipped, not retried.
-
-**Which case a call was about** (no guessing beyond this): among the open cases
-of the residents with the caller's number, the one case opened while the call
-was on (arrival to end, e.g. by the agent during the call), else the caller's
-only open case; otherwise none, and the agent links it
-(``POST /api/crm/cases`` with ``interaction``, after the call).
-
-**Survey.** ``UserEvent HotlineSurvey`` (the caller's 1-5 after the agent hung up)
-sets the interaction's score, through the same writer; a score that comes before
-the record (during wrap-up) is kept until the record is written. Scores are not
-in ``calls.jsonl``: one the CRM fails to take is logged with the call id, lost.
-
-**Screen-pop.** On ``OfferCall`` a task looks up the caller's screen-pop; the
-web API (:mod:`serve.web`) awaits that task, which is kept per call
-until the call finishes.
+The link itself knows nothing of serve or telephony: :func:`serve.main.serve`
+subscribes :meth:`crm.link.CrmLink.on_effect` to the call shell's notifier and
+passes it the survey's ``UserEvent`` from the AMI stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
-import os
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
-from acd import effects as fx
-from acd.records import CallRecord, record_from_row
 from acd.types import CallId
 from crm import api as crm_api
-from crm.errors import CrmError, NotFoundError
-from crm.models import ScreenPop
-from crm.repository import CrmRepository, SqliteCrm
+from crm.link import CrmLink
+from crm.repository import SqliteCrm
 from crm.types import WallClock
 from serve.settings import ServeSettings
-from telephony.shell import CallShell
 
-__all__ = ["CrmLink", "read_rows", "running"]
-
-log = logging.getLogger(__name__)
-
-CHECKPOINT_EVERY_S = 5.0
-SURVEY_EVENT = "HotlineSurvey"
-
-
-@dataclass(frozen=True, slots=True)
-class Survey:
-    call: CallId
-    score: int
-
-
-class CrmLink:
-    def __init__(
-        self,
-        repo: CrmRepository,
-        history: Path | None,
-        checkpoint: Path | None,
-        *,
-        caller_of: Callable[[CallId], str | None] = lambda call: None,
-        stats: Counter[str] | None = None,
-        retry_s: float = 10.0,
-    ) -> None:
-        self.repo = repo
-        self.history = history
-        self.checkpoint = checkpoint
-        self.caller_of = caller_of
-        self.stats: Counter[str] = stats if stats is not None else Counter()
-        self.retry_s = retry_s
-        self.queue: asyncio.Queue[CallRecord | Survey] = asyncio.Queue()
-        self.surveys: dict[CallId, int] = {}  # scores that came before their record
-        self.behind = False  # a write failed: calls.jsonl has calls the CRM lacks
-        self.pops: dict[CallId, asyncio.Task[ScreenPop | str]] = {}
-        self.audited: dict[CallId, set[str]] = {}  # call → users shown its screen-pop
-        self._saved_at = 0.0
-
-    # the shell's listener: synchronous, never raises
-
-    def on_effect(self, e: fx.Effect) -> None:
-        try:
-            if isinstance(e, fx.OfferCall):
-                if e.call not in self.pops:
-                    self.lookup(e.call, self.caller_of(e.call) or "")
-            elif isinstance(e, fx.CallFinished):
-                self.forget(e.record.call)
-                self.queue.put_nowait(e.record)
-        except Exception:  # pragma: no cover - a bug here must not stop routing
-            self.stats["crm_failures"] += 1
-            log.exception("CRM link: effect %s not handled", type(e).__name__)
-
-    def on_ami_event(self, msg: Mapping[str, str]) -> None:
-        """The survey's ``UserEvent``; every other event is not the CRM's business."""
-        if msg.get("Event") != "UserEvent" or msg.get("UserEvent") != SURVEY_EVENT:
-            return
-        call, text = msg.get("CallId", ""), msg.get("Score", "").strip()
-        if not call or text not in ("1", "2", "3", "4", "5"):
-            self.stats["crm_rejected"] += 1
-            log.warning("CRM: survey of call %r: score %r is not 1-5: ignored", call, text)
-            return
-        self.queue.put_nowait(Survey(CallId(call), int(text)))
-
-    # screen-pop
-
-    def lookup(self, call: CallId, caller: str) -> asyncio.Task[ScreenPop | str]:
-        """The screen-pop task for ``call`` (started now if there is none)."""
-        task = self.pops.get(call)
-        if task is None:
-            task = asyncio.get_running_loop().create_task(self._pop(call, caller))
-            self.pops[call] = task
-        return task
-
-    async def _pop(self, call: CallId, caller: str) -> ScreenPop | str:
-        """The screen-pop, or why there is none (withheld number, CRM failure)."""
-        try:
-            return await self.repo.screen_pop(caller)
-        except ValueError as e:  # InvalidIdentifierError: withheld or garbage number
-            return str(e)
-        except Exception as e:
-            self.stats["crm_screenpop_failures"] += 1
-            log.warning("CRM: screen-pop for call %s failed: %s", call, e)
-            return f"the CRM is unavailable ({type(e).__name__})"
-
-    def forget(self, call: CallId) -> None:
-        task = self.pops.pop(call, None)
-        if task is not None and not task.done():
-            task.cancel()
-        self.audited.pop(call, None)
-
-    # interactions
-
-    async def run(self) -> None:
-        """The writer: catch up, then write queued records; catch up again when behind."""
-        await self.catch_up()
-        while True:
-            try:
-                timeout = self.retry_s if self.behind else None
-                item = await asyncio.wait_for(self.queue.get(), timeout)
-            except TimeoutError:
-                await self.catch_up()
-                continue
-            try:
-                if isinstance(item, Survey):
-                    await self.survey(item)
-                else:
-                    await self.write(item)
-            finally:
-                self.queue.task_done()
-            if self.queue.empty() and not self.behind:
-                self.save_checkpoint(self._history_size(), throttle=True)
-
-    async def close(self, timeout_s: float = 5.0) -> None:
-        """Let the writer drain the queue (for at most ``timeout_s``); see :meth:`run`."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.queue.join(), timeout_s)
-        if self.queue.empty() and not self.behind:
-            self.save_checkpoint(self._history_size())
-        for call in list(self.pops):
-            self.forget(call)
-
-    async def write(self, rec: CallRecord) -> bool:
-        """Store one record; False if it is not in the CRM (logged, counted)."""
-        try:
-            await self.store(rec)
-        except (CrmError, ValueError) as e:  # the CRM refuses it: retrying will not help
-            self.stats["crm_rejected"] += 1
-            log.error("CRM: call %s refused, not recorded as an interaction: %s", rec.call, e)
-            return False
-        except Exception as e:  # locked, disk full, closed: calls.jsonl keeps it
-            self.stats["crm_failures"] += 1
-            self.behind = True
-            log.error(
-                "CRM: interaction for call %s not written (%s: %s); it is in calls.jsonl"
-                " and is retried every %g s",
-                rec.call,
-                type(e).__name__,
-                e,
-                self.retry_s,
-            )
-            return False
-        self.stats["crm_interactions"] += 1
-        return True
-
-    async def store(self, rec: CallRecord) -> None:
-        case = await self.case_for(rec)
-        await self.repo.interactions.record_call(rec, case)
-        score = self.surveys.pop(rec.call, None)
-        if score is not None:
-            await self.survey(Survey(rec.call, score))
-
-    async def survey(self, s: Survey) -> None:
-        try:
-            await self.repo.interactions.set_survey(str(s.call), s.score)
-        except NotFoundError:  # the record comes at the end of the wrap-up
-            self.surveys[s.call] = s.score
-        except Exception as e:
-            self.stats["crm_failures"] += 1
-            log.error("CRM: survey score %d of call %s not written: %s", s.score, s.call, e)
-
-    async def case_for(self, rec: CallRecord) -> int | None:
-        """The case the call was about (see the module's doc), or None."""
-        try:
-            pop = await self.repo.screen_pop(rec.caller)
-        except ValueError:  # InvalidIdentifierError: withheld or garbage number
-            return None
-        end = rec.wrapup_ended_at or rec.ended_at or rec.left_at or rec.arrived_at
-        during = [c for c in pop.open_cases if rec.arrived_at <= c.created_at <= end]
-        if len(during) == 1:
-            return during[0].id
-        if len(pop.open_cases) == 1:
-            return pop.open_cases[0].id
-        return None
-
-    async def catch_up(self) -> int:
-        """Import the calls of ``calls.jsonl`` the CRM lacks; the number imported."""
-        if self.history is None:
-            self.behind = False
-            return 0
-        start = self._load_checkpoint()
-        try:
-            rows = await asyncio.to_thread(read_rows, self.history, start)
-        except OSError as e:
-            log.error("CRM: cannot read %s (%s): retried in %g s", self.history, e, self.retry_s)
-            self.behind = True
-            return 0
-        done, imported = start, 0
-        self.behind = False
-        for end, rec in rows:
-            if rec is None:
-                self.stats["crm_bad_lines"] += 1
-            else:
-                present = True
-                try:
-                    present = await self._has(rec.call)
-                except Exception as e:
-                    self.stats["crm_failures"] += 1
-                    log.error("CRM: cannot read interaction %s (%s): retried later", rec.call, e)
-                    self.behind = True
-                if not self.behind and not present:
-                    imported += await self.write(rec)
-                if self.behind:  # still failing: try again later from this line
-                    break
-            done = end
-        self.save_checkpoint(done)
-        if imported:
-            log.info("CRM: caught up %d call(s) from %s", imported, self.history)
-        return imported
-
-    async def _has(self, call: CallId) -> bool:
-        try:
-            await self.repo.interactions.get(str(call))
-        except NotFoundError:
-            return False
-        return True
-
-    # the checkpoint: a byte offset of calls.jsonl
-
-    def _history_size(self) -> int:
-        try:
-            return self.history.stat().st_size if self.history is not None else 0
-        except OSError:
-            return 0
-
-    def _load_checkpoint(self) -> int:
-        if self.checkpoint is None:
-            return 0
-        try:
-            offset = int(self.checkpoint.read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            return 0
-        return offset if 0 <= offset <= self._history_size() else 0  # rotated: from the start
-
-    def save_checkpoint(self, offset: int, *, throttle: bool = False) -> None:
-        if self.checkpoint is None:
-            return
-        now = time.monotonic()
-        if throttle and now - self._saved_at < CHECKPOINT_EVERY_S:
-            return
-        self._saved_at = now
-        try:
-            tmp = self.checkpoint.with_suffix(".tmp")
-            tmp.write_text(str(offset), encoding="ascii")
-            os.replace(tmp, self.checkpoint)
-        except OSError as e:
-            log.warning("CRM: cannot save %s: %s", self.checkpoint, e)
-
-
-def read_rows(path: Path, start: int) -> list[tuple[int, CallRecord | None]]:
-    """The complete lines of ``calls.jsonl`` from byte ``start``: (end offset, record or
-    None for a line that is not one). A line still being written is left for later."""
-    out: list[tuple[int, CallRecord | None]] = []
-    try:
-        f = path.open("rb")
-    except FileNotFoundError:
-        return out
-    with f:
-        f.seek(start)
-        offset = start
-        for line in f:
-            if not line.endswith(b"\n"):
-                break
-            offset += len(line)
-            if not line.strip():
-                continue
-            rec: CallRecord | None
-            try:
-                row: Any = json.loads(line)
-                rec = record_from_row(row) if isinstance(row, dict) else None
-            except ValueError:
-                rec = None
-            if rec is None:
-                log.warning("CRM: %s: a line before byte %d is not a call record", path, offset)
-            out.append((offset, rec))
-    return out
+__all__ = ["running"]
 
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: ServeSettings, shell: CallShell, stats: Counter[str]
+    settings: ServeSettings, caller_of: Callable[[CallId], str | None], stats: Counter[str]
 ) -> AsyncIterator[CrmLink | None]:
     """The CRM while the block runs (None without ``[crm]``): the database opened
-    (and migrated), the link listening to the shell, the writer, and the CRM's own
-    background jobs (outbox delivery, overdue supervision). Leaving it drains the
-    writer and closes the database. A database that cannot be opened raises."""
+    (and migrated), the link's writer, and the CRM's own background jobs (outbox
+    delivery, overdue supervision). Leaving it drains the writer and closes the
+    database. A database that cannot be opened raises."""
     if settings.crm is None:
         yield None
         return
     repo = await SqliteCrm.open(str(settings.crm_database), settings.crm, WallClock())
-    engine = shell.engine
-
-    def caller_of(call: CallId) -> str | None:
-        c = engine.calls.get(call)
-        return c.caller if c is not None else None
-
-    link = CrmLink(
-        repo, settings.history, settings.crm_checkpoint, caller_of=caller_of, stats=stats
-    )
-    shell.listeners.append(link.on_effect)
-    writer = asyncio.create_task(link.run())
     try:
-        async with crm_api.background(repo, crm_api.make_sender(settings.crm)):
-            yield link
+        link = CrmLink(
+            repo, settings.history, settings.crm_checkpoint, caller_of=caller_of, stats=stats
+        )
+        writer = asyncio.create_task(link.run())
+        try:
+            async with crm_api.background(repo, crm_api.make_sender(settings.crm)):
+                yield link
+        finally:
+            await link.close()
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
     finally:
-        shell.listeners.remove(link.on_effect)
-        await link.close()
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
         await repo.close()

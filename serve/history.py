@@ -4,6 +4,12 @@
   :class:`acd.records.CallRecord` plus what only the shell knows (the caller's
   channel, the recording's path). The CRM reads it; nothing is ever lost silently:
   a call Asterisk lost is a line with ``outcome: "lost"``.
+
+A subscriber of the shell's notifier (:meth:`CallHistory.notify`). With a path
+it keeps nothing in memory (30,000 calls a day would grow without bound; today's
+figures come from :class:`acd.metrics.DailyKpis`); without one (tests) it keeps
+the rows in :attr:`CallHistory.rows` instead, as :class:`telephony.queue_log.QueueLog`
+keeps its lines.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 
 from acd.records import FIELDS as _FIELDS
 from acd.records import CallRecord
+from telephony import notifier as nt
 
 __all__ = ["CallHistory"]
 
@@ -24,16 +31,21 @@ log = logging.getLogger(__name__)
 class CallHistory:
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[dict[str, Any]] = []  # only without a path (tests)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+
+    def notify(self, note: nt.Note) -> None:
+        if isinstance(note, nt.CallClosed):
+            self.add(note.finished.record, channel=note.channel, recording=note.recording)
 
     def add(self, record: CallRecord, **extra: Any) -> dict[str, Any]:
         row = {name: getattr(record, name) for name in _FIELDS}  # asdict() is slow
         row.update(extra)
         row["wait_s"] = record.wait_s
-        self.rows.append(row)
-        if self.path is not None:
+        if self.path is None:
+            self.rows.append(row)
+        else:
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
         return row

@@ -2,7 +2,22 @@
 
 AMI client + FastAGI hand-off + the routing engine + its timer + the control
 API, and with ``[crm]`` / ``[web]`` the CRM link (interactions, screen-pops, the
-case owner for sticky routing) and the browser-facing API, wired by hand here.
+case owner for sticky routing) and the browser-facing API, wired by hand here,
+by constructor: nothing is set on an object after it is built.
+
+- **One way in**: every event reaches the engine through :meth:`CallShell.feed`
+  (AMI events, the FastAGI hand-off, the resync, the agent control API).
+- **One way out**: the shell publishes every effect it carried out and every
+  finished call to one :class:`telephony.notifier.Notifier`, whose subscribers
+  are listed in :func:`serve`, in order: the queue_log, the call history
+  (``calls.jsonl``), the agent store (``agents.json``), the read model's today's
+  figures, the CRM link. MQTT, Prometheus and the WebSocket push (issue #10)
+  are one more line there.
+- **One read model** (:class:`serve.read_model.ReadModel`) for ``/status``, the
+  offer endpoint and the CRM link's caller look-up.
+
+Each subsystem is an async context manager entered on one
+:class:`contextlib.AsyncExitStack`, in start-up order, and left in reverse.
 Start-up order matters: agents' presence is restored from the state
 directory, then AMI logs in and resynchronises (adopting callers still
 holding), and only then is the FastAGI port opened, so no call is routed
@@ -17,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -26,27 +42,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 from acd import events as ev
-from acd.config import ConfigError, load_config
+from acd.config import AcdConfig, ConfigError, load_config
 from acd.engine import Engine
 from acd.types import AgentId
+from agents.control import AgentControl
 from agents.presence import AgentStore
 from crm.case_owner import CaseOwners
 from crm.errors import NotFoundError
+from crm.link import CrmLink
 from crm.repository import CrmRepository
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.config import read_ivr
 from serve import crm_link as serve_crm
-from serve.control import ControlServer
+from serve.control import ControlServer, build_app
 from serve.history import CallHistory
+from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
-from telephony.agi import FastAgiServer, OwnerOf, enqueue_handler
+from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.root import find_root
+from telephony.notifier import Notifier, Subscriber
 from telephony.queue_log import QueueLog
-from telephony.resync import Resyncer
 from telephony.shell import CallShell
 
 __all__ = ["WallClock", "main", "serve"]
@@ -68,103 +87,82 @@ async def serve(
     clock = WallClock()
     engine = Engine(config, clock)
     stats: Counter[str] = Counter()
-    shell_ref: list[CallShell] = []
-    also: list[Callable[[AmiMessage], None]] = []  # the CRM link's survey scores
-
-    def on_event(msg: AmiMessage) -> None:
-        shell_ref[0].on_ami_event(msg)
-        for listener in also:
-            listener(msg)
-
+    read_model = ReadModel(engine, clock, stats)
+    store = AgentStore(settings.agents_file)
     ami = AmiClient(
         settings.ami_host,
         settings.ami_port,
         settings.ami_username,
         settings.ami_secret,
-        on_event,
         events=settings.ami_events,
         action_timeout_s=settings.action_timeout_s,
         stats=stats,
         record_to=record_ami,
     )
-    store = AgentStore(settings.agents_file)
-    shell = CallShell(
-        engine,
-        settings,
-        clock,
-        ami,
-        queue_log=QueueLog(settings.queue_log),
-        history=CallHistory(settings.history),
-        agents=store,
-        stats=stats,
-    )
-    shell_ref.append(shell)
-    resyncer = Resyncer(shell, ami)
-    first_sync = asyncio.Event()
-
-    async def on_connected() -> None:
-        try:
-            await resyncer.resync("connected")
-        finally:
-            first_sync.set()
-
-    ami.on_connected = on_connected
-    for agent, reason in store.load().items():
-        if agent in config.agents:
-            shell.feed(ev.AgentLoggedIn(AgentId(agent), paused_reason=reason))
-
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(ami.close)  # closes the recording even if never run
         try:
-            link = await stack.enter_async_context(serve_crm.running(settings, shell, stats))
-            if link is not None:
-                also.append(link.on_ami_event)
+            queue_log = stack.enter_context(contextlib.closing(QueueLog(settings.queue_log)))
+            link = await stack.enter_async_context(
+                serve_crm.running(settings, read_model.caller_of, stats)
+            )
             owners = None
             if link is not None and settings.sticky_lookup_s > 0:
-                owners = CaseOwners(
-                    link.repo.cases.owner_agents, config.agents, settings.sticky_lookup_s, stats
+                owners = await stack.enter_async_context(
+                    CaseOwners(
+                        link.repo.cases.owner_agents, config.agents, settings.sticky_lookup_s, stats
+                    )
                 )
+            subscribers: list[tuple[str, Subscriber]] = [
+                ("queue_log", queue_log.notify),
+                ("history", CallHistory(settings.history).notify),
+                ("agents", store.notify),
+                ("today", read_model.notify),
+            ]
+            if link is not None:
+                subscribers.append(("crm", link.on_effect))
+            notifier = Notifier(subscribers, stats=stats)
+            shell = CallShell(
+                engine, settings.shell, clock, ami, notifier=notifier, resync=True, stats=stats
+            )
+            stack.callback(_cancel_tasks, shell)
+            _restore_presence(shell, store, config)
             web = None
             if settings.web_port is not None:
-                web = WebServer(build_web_app(shell, link), settings.web_host, settings.web_port)
+                app = build_web_app(read_model, link)
+                web = WebServer(app, settings.web_host, settings.web_port)
         except Exception as e:  # a database that cannot be opened, a port in use
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
             return 2
-        owner_of = owners.owner if owners is not None else None
+        control = AgentControl(
+            config.agents, functools.partial(shell.feed, strict=True), read_model.state_of
+        )
         ivr_cfg = read_ivr(config)
         ivr = None
         if ivr_cfg is not None and ivr_cfg.enabled:
             lookup = _case_status(link.repo) if link is not None else None
             ivr = IvrDriver(ivr_cfg, lookup, stats)
-        try:
-            return await _run(settings, shell, ami, first_sync, stop, web, stats, owner_of, ivr)
-        finally:
-            if owners is not None:
-                await owners.close()
+        agi = FastAgiServer(
+            enqueue_handler(shell, owners.owner if owners is not None else None, ivr)
+        )
+        first_sync = asyncio.Event()
 
+        async def on_connected() -> None:
+            try:
+                if shell.resyncer is not None:
+                    await shell.resyncer.resync("connected")
+            finally:
+                first_sync.set()
 
-async def _run(
-    settings: ServeSettings,
-    shell: CallShell,
-    ami: AmiClient,
-    first_sync: asyncio.Event,
-    stop: asyncio.Event,
-    web: WebServer | None,
-    stats: Counter[str],
-    owner_of: OwnerOf | None = None,
-    ivr: IvrDriver | None = None,
-) -> int:
-    ami_task = asyncio.create_task(ami.run())
-    control = ControlServer(shell, settings.control_socket)
-    control_task = asyncio.create_task(control.serve())
-    web_task = asyncio.create_task(web.serve()) if web is not None else None
-    agi = FastAgiServer(enqueue_handler(shell, owner_of, ivr))
-    try:
-        waiter = asyncio.create_task(first_sync.wait())
-        stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
-        if not stop.is_set():
-            port = await agi.start(settings.agi_host, settings.agi_port)
+        await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
+        app = build_app(control, read_model)
+        await stack.enter_async_context(ControlServer(app, settings.control_socket))
+        if web is not None:
+            await stack.enter_async_context(web)
+        if await _first_sync_or_stop(first_sync, stop):
+            port = await stack.enter_async_context(
+                agi.listening(settings.agi_host, settings.agi_port)
+            )
             print(
                 f"hotline serve: ready (AMI {settings.ami_host}:{settings.ami_port},"
                 f" FastAGI {settings.agi_host}:{port}, control {settings.control_socket}"
@@ -173,24 +171,44 @@ async def _run(
                 + ")",
                 flush=True,
             )
-            await stopper
-    finally:
-        await agi.close()
-        control.stop()
-        if web is not None:
-            web.stop()
-        await ami.close()
-        ami_task.cancel()
-        for t in (control_task, ami_task, web_task):
-            if t is None:
-                continue
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(t, 3.0)
-        for t in list(shell.tasks):
-            t.cancel()
-        shell.queue_log.close()
-        log.info("stopped; counters: %s", dict(stats))
+            await stop.wait()
+    log.info("stopped; counters: %s", dict(stats))
     return 0
+
+
+def _restore_presence(shell: CallShell, store: AgentStore, config: AcdConfig) -> None:
+    """Log back in, paused as they were, the agents ``agents.json`` remembers."""
+    for agent, reason in store.load().items():
+        if agent in config.agents:
+            shell.feed(ev.AgentLoggedIn(AgentId(agent), paused_reason=reason))
+
+
+def _fan_out(shell: CallShell, link: CrmLink | None) -> Callable[[AmiMessage], None]:
+    """AMI events: all to the shell, and the survey's UserEvent to the CRM link."""
+    if link is None:
+        return shell.on_ami_event
+
+    def on_event(msg: AmiMessage) -> None:
+        shell.on_ami_event(msg)
+        link.on_ami_event(msg)
+
+    return on_event
+
+
+async def _first_sync_or_stop(first_sync: asyncio.Event, stop: asyncio.Event) -> bool:
+    """Wait for the first resync after log-in; False if told to stop first."""
+    waiter = asyncio.create_task(first_sync.wait())
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    stopper.cancel()
+    return not stop.is_set()
+
+
+def _cancel_tasks(shell: CallShell) -> None:
+    """The shell's background AMI actions, once AMI is closed."""
+    for t in list(shell.tasks):
+        t.cancel()
 
 
 def _case_status(repo: CrmRepository) -> CaseLookup:

@@ -19,15 +19,15 @@ With the CRM on, the FastAGI hand-off waits at most ``sticky_lookup_s`` (0.05 s;
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
-from acd.types import AgentId
 from crm.settings import CrmSettings, parse_settings
 from telephony.asterisk import settings as asterisk_settings
+from telephony.settings import ShellSettings
 
 __all__ = ["ServeSettings", "read_settings"]
 
@@ -43,13 +43,9 @@ class ServeSettings:
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     state_dir: Path = Path("var/serve")
-    connect_context: str = "hotline-connect"  # the agent leg runs Bridge(${CALLER}) here
-    hold_context: str = "hotline-hold"  # callers wait here (re-adopted from here)
-    exit_context: str = "hotline-exit"  # ExitQueue destinations are extensions here
-    endpoint_prefix: str = ""  # PJSIP endpoint of agent 2001 = prefix + "2001"
-    waiting_event: str = "HotlineWaiting"  # UserEvent a holding caller raises
-    recordings_dir: str = ""  # as Asterisk sees it; "": Asterisk's own monitor folder
-    ring_margin_s: float = 5.0  # Originate timeout = engine ring timeout + this
+    shell: ShellSettings = field(
+        default_factory=ShellSettings
+    )  # the dialplan names, endpoints, ring margin
     crm: CrmSettings | None = None  # the [crm] section; None: no CRM
     crm_db: Path | None = None  # None: crm.db in the state directory
     sticky_lookup_s: float = 0.05  # the hand-off waits this long for the case owner; 0: off
@@ -81,12 +77,6 @@ class ServeSettings:
     def agents_file(self) -> Path:
         return self.state_dir / "agents.json"
 
-    def endpoint(self, agent: str) -> str:
-        return self.endpoint_prefix + agent
-
-    def agent_lookup(self, config: AcdConfig) -> dict[str, AgentId]:
-        return {self.endpoint(a): a for a in config.agents}
-
     def override(self, **changes: Any) -> ServeSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
@@ -105,13 +95,7 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         ami_events=t.text("ami_events", d.ami_events),
         action_timeout_s=t.number("action_timeout_s", d.action_timeout_s, 0.1, 120),
         state_dir=Path(t.text("state_dir", str(d.state_dir))),
-        connect_context=t.text("connect_context", d.connect_context),
-        hold_context=t.text("hold_context", d.hold_context),
-        exit_context=t.text("exit_context", d.exit_context),
-        endpoint_prefix=_prefix(t),
-        waiting_event=t.text("waiting_event", d.waiting_event),
-        recordings_dir=_plain(t, "recordings_dir"),
-        ring_margin_s=t.number("ring_margin_s", d.ring_margin_s, 0, 60),
+        shell=_shell(t),
         crm_db=Path(t.text("crm_db", "-")) if t.has("crm_db") else None,
         sticky_lookup_s=t.number("sticky_lookup_s", d.sticky_lookup_s, 0, 1),
     )
@@ -141,8 +125,18 @@ def _loopback(t: Table, key: str, default: str) -> str:
     return text
 
 
-def _prefix(t: Table) -> str:
-    return _plain(t, "endpoint_prefix")
+def _shell(t: Table) -> ShellSettings:
+    """The keys of ``[serve]`` the call shell reads (:mod:`telephony.settings`)."""
+    d = ShellSettings()
+    return ShellSettings(
+        connect_context=t.text("connect_context", d.connect_context),
+        hold_context=t.text("hold_context", d.hold_context),
+        exit_context=t.text("exit_context", d.exit_context),
+        endpoint_prefix=_plain(t, "endpoint_prefix"),
+        waiting_event=t.text("waiting_event", d.waiting_event),
+        recordings_dir=_plain(t, "recordings_dir"),
+        ring_margin_s=t.number("ring_margin_s", d.ring_margin_s, 0, 60),
+    )
 
 
 def _plain(t: Table, key: str) -> str:

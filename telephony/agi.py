@@ -24,9 +24,10 @@ logged with the field's name and replaced by defaults, never dropping the call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from acd.types import AgentId, CallId, QueueName
 from ivr.agi_driver import ChannelGone, IvrDriver
@@ -97,6 +98,16 @@ class FastAgiServer:
     async def start(self, host: str, port: int) -> int:
         self.server = await asyncio.start_server(self._serve, host, port)
         return int(self.server.sockets[0].getsockname()[1])
+
+    @contextlib.asynccontextmanager
+    async def listening(self, host: str, port: int) -> AsyncIterator[int]:
+        """Accepting hand-offs on ``host:port`` while the block runs; yields the port
+        (0: any free one)."""
+        bound = await self.start(host, port)
+        try:
+            yield bound
+        finally:
+            await self.close()
 
     async def close(self) -> None:
         if self.server is not None:

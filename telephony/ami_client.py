@@ -19,14 +19,21 @@ import contextlib
 import itertools
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from telephony.ami_frames import AmiMessage, FrameParser, encode_action
 
-__all__ = ["AmiActionError", "AmiClient", "AmiDisconnectedError", "AmiTimeoutError"]
+__all__ = [
+    "AMI_ERRORS",
+    "AmiActionError",
+    "AmiClient",
+    "AmiDisconnectedError",
+    "AmiPort",
+    "AmiTimeoutError",
+]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,25 @@ class AmiTimeoutError(AmiActionError):
 
 class AmiDisconnectedError(ConnectionError):
     pass
+
+
+# What an action can raise: refused or timed out (AmiActionError), the connection
+# gone (AmiDisconnectedError is a ConnectionError) or a socket error.
+AMI_ERRORS = (AmiActionError, OSError)
+
+
+class AmiPort(Protocol):
+    """What the call shell needs of an AMI connection (:class:`AmiClient` has it)."""
+
+    async def action(
+        self,
+        action: str,
+        fields: list[tuple[str, str]] | None = None,
+        *,
+        listing: bool = False,
+        timeout_s: float | None = None,
+        action_id: str | None = None,
+    ) -> list[AmiMessage]: ...
 
 
 @dataclass
@@ -92,7 +118,7 @@ class AmiClient:
         port: int,
         username: str,
         secret: str,
-        on_event: Callable[[AmiMessage], None],
+        on_event: Callable[[AmiMessage], None] | None = None,
         on_connected: Callable[[], Awaitable[None]] | None = None,
         *,
         events: str = "call,system,user,agent",
@@ -106,7 +132,7 @@ class AmiClient:
         self.recording: BinaryIO | None = record_to.open("ab") if record_to else None
         self.host, self.port = host, port
         self.username, self.secret, self.events = username, secret, events
-        self.on_event = on_event
+        self.on_event: Callable[[AmiMessage], None] = on_event or (lambda _msg: None)
         self.on_connected = on_connected
         self.action_timeout_s = action_timeout_s
         self.backoff_s = backoff_s
@@ -267,6 +293,27 @@ class AmiClient:
                     self.stats["resync_failures"] += 1
                     log.exception("AMI: resynchronisation failed")
             await self._lost.wait()
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self,
+        on_event: Callable[[AmiMessage], None],
+        on_connected: Callable[[], Awaitable[None]] | None = None,
+    ) -> AsyncIterator[AmiClient]:
+        """Connected (and reconnecting, :meth:`run`) while the block runs, each event
+        to ``on_event``, ``on_connected`` after each log-in; closed on leaving.
+
+        The handlers are given here, not to the constructor, because they belong to
+        the call shell, which itself needs this client to send its actions."""
+        self.on_event, self.on_connected = on_event, on_connected
+        task = asyncio.create_task(self.run())
+        try:
+            yield self
+        finally:
+            await self.close()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, 3.0)
 
     def drop(self) -> None:
         """Close the current connection (run() reconnects): for tests and resets."""

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import TextIO
 
 from acd import effects as fx
-from acd.types import ExitReason
+from acd.types import ExitReason, Outcome
+from telephony import notifier as nt
 
 __all__ = ["QueueLog"]
 
@@ -77,6 +78,29 @@ class QueueLog:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+    # the notifier's subscriber: the shell's notes and effects, as lines
+
+    def notify(self, note: nt.Note) -> None:
+        """Write the line(s) a note stands for; other notes are not the queue_log's."""
+        if isinstance(note, fx.AgentStateChanged):
+            self.agent_state(note)
+        elif isinstance(note, nt.CallEntered):
+            self.enter(note.at, note.call, note.queue, note.caller)
+        elif isinstance(note, nt.CallConnected):
+            self.connect(
+                note.at, note.call, note.queue, note.agent, note.hold_s,
+                note.agent_uniqueid, note.ring_s,
+            )  # fmt: skip
+        elif isinstance(note, nt.RingUnanswered):
+            self.ring_no_answer(note.at, note.call, note.queue, note.agent, note.ring_s)
+        elif isinstance(note, nt.TalkEnded):
+            self.complete(
+                note.at, note.call, note.queue, note.agent, note.by, note.hold_s,
+                note.talk_s, note.position,
+            )  # fmt: skip
+        elif isinstance(note, nt.CallClosed) and note.finished.record.outcome != Outcome.ANSWERED:
+            self.finished(note.at, note.finished, note.position)
 
     # calls (the shell knows these moments; they are not all engine effects)
 

@@ -17,12 +17,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections import Counter
+from typing import Protocol
 
 from acd import events as ev
-from acd.types import CallId, OfferFailure, QueueName
+from acd.config import AcdConfig
+from acd.types import AgentId, CallId, Clock, OfferFailure, QueueName
+from telephony.ami_client import AmiPort
 from telephony.ami_frames import AmiMessage
-from telephony.legs import CallerEvent, CallerPhase, OfferEvent, OfferPhase, StepCaller, StepOffer
-from telephony.shell import AmiPort, CallShell
+from telephony.legs import (
+    CallerEvent,
+    CallerPhase,
+    Legs,
+    OfferEvent,
+    OfferPhase,
+    StepCaller,
+    StepOffer,
+)
+from telephony.settings import ShellSettings
 
 __all__ = ["CHANNEL_VARIABLES", "Resyncer"]
 
@@ -38,13 +50,40 @@ CHANNEL_VARIABLES = (
 )
 
 
+class Shell(Protocol):
+    """What the resync needs of the call shell (:class:`telephony.shell.CallShell`,
+    which holds its resyncer)."""
+
+    config: AcdConfig
+    settings: ShellSettings
+    clock: Clock
+    stats: Counter[str]
+    legs: Legs
+    adopting: set[str]
+
+    def feed(self, event: ev.Event, *, strict: bool = False) -> bool: ...
+    def step(self, item: StepCaller | StepOffer) -> bool: ...
+    def has_call(self, call: CallId) -> bool: ...
+    def enqueue(
+        self,
+        call: CallId,
+        channel: str,
+        uniqueid: str,
+        queue: QueueName,
+        *,
+        priority: str = "normal",
+        caller: str = "",
+        language: str | None = None,
+        arrived_at: float | None = None,
+        case_owner: AgentId | None = None,
+    ) -> bool: ...
+
+
 class Resyncer:
-    def __init__(self, shell: CallShell, ami: AmiPort) -> None:
+    def __init__(self, shell: Shell, ami: AmiPort) -> None:
         self.shell = shell
         self.ami = ami
         self._lock = asyncio.Lock()
-        shell.on_resync = self.resync
-        shell.on_adopt = self.adopt
 
     async def resync(self, why: str = "connected") -> None:
         """Never raises: a failure is logged and counted (the next connect retries)."""
@@ -79,7 +118,7 @@ class Resyncer:
                 if leg.phase is not CallerPhase.ENDED:
                     shell.step(StepCaller(leg, CallerEvent.LOST))
                     shell.feed(ev.CallLost(leg.call, "asterisk no longer has the caller's channel"))
-                elif leg.call not in shell.engine.calls:
+                elif not shell.has_call(leg.call):
                     legs.drop_call(leg.call)
                 continue
             if offer is None or offer.uniqueid in present:

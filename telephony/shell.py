@@ -6,7 +6,14 @@ event that does not fit the engine's state is logged and counted
 (``engine_errors``), never raised. Effects become AMI actions sent at once;
 their answers are awaited in background tasks (with timeouts), and a failure
 comes back to the engine as an event (an ``Originate`` refused → ``OfferFailed``).
-A call is never dropped silently: each one ends as a line in the call history.
+
+Everything leaves through the :class:`telephony.notifier.Notifier` given at
+construction: each effect after the shell carried it out, and what only the
+shell knows (a call entering, connecting, a ring unanswered, talk ended, a call
+closed with its channel and recording). The shell imports nothing above
+``telephony``: the queue_log, the call history, the agent store and the CRM
+link are subscribers wired by ``hotline serve``. A call is never dropped
+silently: each one ends as a ``CallClosed`` note (a line in the call history).
 """
 
 from __future__ import annotations
@@ -14,17 +21,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from collections.abc import Coroutine
+from typing import Any
 
 from acd import effects as fx
 from acd import events as ev
+from acd import snapshot
 from acd.engine import Engine, EngineError
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
-from agents.presence import AgentStore
-from serve.history import CallHistory
-from serve.settings import ServeSettings
-from telephony.ami_client import AmiDisconnectedError
+from telephony import notifier as nt
+from telephony.ami_client import AMI_ERRORS, AmiDisconnectedError, AmiPort
 from telephony.ami_frames import AmiMessage
 from telephony.legs import (
     CallerEvent,
@@ -37,7 +43,9 @@ from telephony.legs import (
     StepCaller,
     StepOffer,
 )
-from telephony.queue_log import QueueLog
+from telephony.notifier import Notifier
+from telephony.resync import Resyncer
+from telephony.settings import ShellSettings
 from telephony.translate import Adopt, HangupChannel, Instruction, Resync, Translator
 
 __all__ = ["AmiPort", "CallShell"]
@@ -45,42 +53,29 @@ __all__ = ["AmiPort", "CallShell"]
 log = logging.getLogger(__name__)
 
 
-class AmiPort(Protocol):
-    """What the shell needs of an AMI connection (:class:`AmiClient` has it)."""
-
-    async def action(
-        self,
-        action: str,
-        fields: list[tuple[str, str]] | None = None,
-        *,
-        listing: bool = False,
-        timeout_s: float | None = None,
-        action_id: str | None = None,
-    ) -> list[AmiMessage]: ...
-
-
 class CallShell:
     def __init__(
         self,
         engine: Engine,
-        settings: ServeSettings,
+        settings: ShellSettings,
         clock: Clock,
         ami: AmiPort,
         *,
-        queue_log: QueueLog | None = None,
-        history: CallHistory | None = None,
-        agents: AgentStore | None = None,
+        notifier: Notifier | None = None,
+        resync: bool = False,
         stats: Counter[str] | None = None,
     ) -> None:
+        """``notifier``: where every effect and finished call goes (nowhere by default).
+        ``resync``: follow Asterisk (re)starts and adopt unknown holding callers
+        (:class:`telephony.resync.Resyncer`, ``hotline serve``); off, those AMI
+        signals are ignored (unit tests of the translation)."""
         self.engine = engine
         self.config = engine.config
         self.settings = settings
         self.clock = clock
         self.ami = ami
         self.stats: Counter[str] = stats if stats is not None else Counter()
-        self.queue_log = queue_log or QueueLog(None)
-        self.history = history or CallHistory(None)
-        self.agents = agents or AgentStore(None)
+        self.notifier = notifier if notifier is not None else Notifier(stats=self.stats)
         self.legs = Legs()
         endpoints = settings.agent_lookup(engine.config)
         self.translator = Translator(
@@ -90,12 +85,7 @@ class CallShell:
         self.adopting: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
-        # set by telephony.resync.Resyncer (it needs the AMI listings)
-        self.on_resync: Callable[[str], Coroutine[Any, Any, None]] | None = None
-        self.on_adopt: Callable[[str, str, float | None], Coroutine[Any, Any, None]] | None = None
-        # told of every effect after the shell carried it out (the CRM link); must not
-        # raise nor block: routing waits for nobody
-        self.listeners: list[Callable[[fx.Effect], None]] = []
+        self.resyncer = Resyncer(self, ami) if resync else None
 
     # inputs
 
@@ -108,11 +98,11 @@ class CallShell:
         if isinstance(item, HangupChannel):
             self.spawn(self._hangup(item.channel, item.why))
         elif isinstance(item, Adopt):
-            if self.on_adopt is not None and item.uniqueid not in self.adopting:
-                self.spawn(self.on_adopt(item.channel, item.uniqueid, None))
+            if self.resyncer is not None and item.uniqueid not in self.adopting:
+                self.spawn(self.resyncer.adopt(item.channel, item.uniqueid, None))
         elif isinstance(item, Resync):
-            if self.on_resync is not None:
-                self.spawn(self.on_resync(item.why))
+            if self.resyncer is not None:
+                self.spawn(self.resyncer.resync(item.why))
         elif isinstance(item, StepCaller | StepOffer):
             self.step(item)
         else:
@@ -150,7 +140,7 @@ class CallShell:
             return False
         at = self.clock.now() if arrived_at is None else min(arrived_at, self.clock.now())
         leg = CallLeg(call, channel, uniqueid, queue, at, caller=caller, priority=priority)
-        leg.position = len(self.engine.waiting(queue)) + 1  # app_queue's "position"
+        leg.position = snapshot.queue_length(self.engine, queue) + 1  # app_queue's "position"
         self.legs.add_call(leg)
         event = ev.CallArrived(
             call, queue, priority, caller, language, case_owner=case_owner, arrived_at=at
@@ -160,14 +150,24 @@ class CallShell:
             return False
         return True
 
-    def feed(self, event: ev.Event) -> bool:
-        """Tell the engine; carry out its effects. False if the engine refused."""
+    def has_call(self, call: CallId) -> bool:
+        """Whether the engine still holds ``call`` (waiting, on, or in wrap-up)."""
+        return snapshot.has_call(self.engine, call)
+
+    def feed(self, event: ev.Event, *, strict: bool = False) -> bool:
+        """Tell the engine; carry out its effects. False if the engine refused.
+
+        ``strict``: a refusal is the caller's to report (the agent control API
+        answers it as 409 with the engine's text): the :class:`EngineError` is
+        raised, not logged nor counted."""
         try:
             effects = self.engine.handle(event)
         except EngineError as e:
+            self._refused(event)
+            if strict:
+                raise
             self.stats["engine_errors"] += 1
             log.warning("engine refused %s: %s", type(event).__name__, e)
-            self._refused(event)
             return False
         self.stats["engine_events"] += 1
         self._before_effects(event)
@@ -191,7 +191,7 @@ class CallShell:
     def _before_effects(self, event: ev.Event) -> None:
         now = self.clock.now()
         if isinstance(event, ev.CallArrived):
-            self.queue_log.enter(now, event.call, event.queue, event.caller)
+            self.notifier.publish(nt.CallEntered(now, event.call, event.queue, event.caller))
             return
         leg = self.legs.calls.get(getattr(event, "call", CallId("")))
         if leg is None:
@@ -211,23 +211,27 @@ class CallShell:
             ring_s = now - offer.offered_at if offer else 0.0
             uid = offer.uniqueid if offer else ""
             hold = now - leg.arrived_at
-            self.queue_log.connect(now, leg.call, leg.queue, event.agent, hold, uid, ring_s)
+            self.notifier.publish(
+                nt.CallConnected(now, leg.call, leg.queue, event.agent, hold, uid, ring_s)
+            )
             if self.config.queues[leg.queue].record_calls:
-                leg.recording = self._recording_path(leg.call)
+                leg.recording = self.settings.recording_path(leg.call)
         elif isinstance(event, ev.OfferFailed):
             offer = leg.agent_leg
             ring_s = now - offer.offered_at if offer else 0.0
-            self.queue_log.ring_no_answer(now, leg.call, leg.queue, event.agent, ring_s)
+            self.notifier.publish(nt.RingUnanswered(now, leg.call, leg.queue, event.agent, ring_s))
         elif isinstance(event, ev.CallEnded) and leg.answered_at is not None:
             agent = leg.agent_leg.agent if leg.agent_leg else "NONE"
             hold, talk = leg.answered_at - leg.arrived_at, now - leg.answered_at
-            self.queue_log.complete(
-                now, leg.call, leg.queue, agent, event.by, hold, talk, leg.position
+            self.notifier.publish(
+                nt.TalkEnded(now, leg.call, leg.queue, agent, event.by, hold, talk, leg.position)
             )
 
     # effects
 
     def run_effects(self, effects: list[fx.Effect]) -> None:
+        """Carry out each effect, then publish it; re-arm the engine's timer."""
+        publish = self.notifier.publish
         for e in effects:
             if isinstance(e, fx.OfferCall):
                 self._offer(e)
@@ -241,12 +245,10 @@ class CallShell:
                     leg.queue = e.to_queue
                     self.spawn(self._setvar(leg.channel, "HOTLINE_QUEUE", e.to_queue))
             elif isinstance(e, fx.AgentStateChanged):
-                self.queue_log.agent_state(e)
-                self.agents.changed(e.agent, e.new, e.reason)
+                pass  # nothing to do in Asterisk: the subscribers write it down
             else:
                 self._finished(e)
-            for listener in self.listeners:
-                listener(e)
+            publish(e)
         self.arm_timer()
 
     def _offer(self, e: fx.OfferCall) -> None:
@@ -274,7 +276,8 @@ class CallShell:
         ]
         if self.config.queues[e.queue].record_calls:  # MixMonitor in the connect context
             fields.append(("Variable", "HOTLINE_RECORD=1"))
-            fields.append(("Variable", f"HOTLINE_RECORD_FILE={self._recording_path(e.call)}"))
+            path = self.settings.recording_path(e.call)
+            fields.append(("Variable", f"HOTLINE_RECORD_FILE={path}"))
         if e.callback is not None:  # the connect context Dials the resident
             fields.append(("Variable", f"HOTLINE_CALLBACK={e.callback}"))
         if caller_id:
@@ -289,7 +292,7 @@ class CallShell:
         self.legs.bind_action(offer, aid)  # before any OriginateResponse can arrive
         try:
             await self.ami.action("Originate", fields, action_id=aid)
-        except Exception as err:
+        except AMI_ERRORS as err:
             self.stats["originate_failures"] += 1
             log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
             if offer.phase is OfferPhase.RINGING:
@@ -309,8 +312,9 @@ class CallShell:
             return
         if e.reason == "ring-timeout":
             leg = self.legs.calls[e.call]
-            ring_s = self.clock.now() - offer.offered_at
-            self.queue_log.ring_no_answer(self.clock.now(), e.call, leg.queue, e.agent, ring_s)
+            now = self.clock.now()
+            ring_s = now - offer.offered_at
+            self.notifier.publish(nt.RingUnanswered(now, e.call, leg.queue, e.agent, ring_s))
         self.step(StepOffer(offer, OfferEvent.CANCELLED))
         self.spawn(self._hangup(offer.uniqueid, e.reason))
 
@@ -335,20 +339,17 @@ class CallShell:
         if offer is not None and offer.phase is OfferPhase.RINGING:  # belt and braces
             self.step(StepOffer(offer, OfferEvent.CANCELLED))
             self.spawn(self._hangup(offer.uniqueid, "call finished"))
-        if r.outcome != "answered":
-            self.queue_log.finished(now, e, leg.position if leg else 0)
-        self.history.add(
-            r,
-            channel=leg.channel if leg else None,
-            recording=leg.recording if leg else None,
+        self.notifier.publish(
+            nt.CallClosed(
+                now,
+                e,
+                channel=leg.channel if leg else None,
+                recording=leg.recording if leg else None,
+                position=leg.position if leg else 0,
+            )
         )
         if r.outcome == "lost":
             log.error("call %s lost: %s", r.call, r.ended_by)
-
-    def _recording_path(self, call: CallId) -> str:
-        name = f"hotline-{call}.wav"
-        base = self.settings.recordings_dir
-        return f"{base.rstrip('/')}/{name}" if base else name
 
     # AMI helpers (background; failures are logged and counted)
 
@@ -358,7 +359,7 @@ class CallShell:
     async def _redirect(self, channel: str, fields: list[tuple[str, str]]) -> None:
         try:
             await self.ami.action("Redirect", fields)
-        except Exception as e:
+        except AMI_ERRORS as e:
             self.stats["exit_failures"] += 1
             log.error("cannot send caller %s out of the queues (%s): hanging up", channel, e)
             await self._hangup(channel, "exit failed")
@@ -369,7 +370,7 @@ class CallShell:
     async def _quiet(self, action: str, fields: list[tuple[str, str]]) -> None:
         try:
             await self.ami.action(action, fields)
-        except Exception as e:
+        except AMI_ERRORS as e:
             self.stats["action_failures"] += 1
             log.info("AMI %s %s failed: %s", action, fields[0][1] if fields else "", e)
 

@@ -13,8 +13,9 @@ virtual-time asyncio loop, so a morning runs in well under a second.
 
 Agents' own actions (login, pause, ready, logout) go to the shell the way the
 control API (``hotline agent``) sends them: straight into :meth:`CallShell.feed`.
-Agents and the world learn the outcome of calls from what the shell writes
-(the call history, the queue_log's agent lines).
+Agents and the world learn the outcome of calls from what the shell publishes
+(its notifier: the finished call records, the agents' state changes), after the
+queue_log and the call history have written them.
 
 Sticky routing: the FastAGI hand-off asks ``owner_of`` (the CRM's case owner in
 ``hotline serve``), which answers from the caller's ``CallSpec.case_owner`` at
@@ -38,14 +39,13 @@ from acd.config import AcdConfig
 from acd.engine import Engine
 from acd.records import CallRecord
 from acd.types import AgentId, CallId, Clock, ExitReason, QueueName
-from serve.history import CallHistory
-from serve.settings import ServeSettings
 from simulator.run import RunResult
 from simulator.world import CONNECTED, Behaviour, CallSpec, Shift, World
 from telephony.agi import enqueue_handler
-from telephony.queue_log import QueueLog
-from telephony.shell import CallShell
+from telephony.notifier import CallClosed, Note
+from telephony.settings import ShellSettings
 from tests.fakes.asterisk_callback import CallbackAsterisk
+from tests.fakes.shell import RecordingShell
 from tests.fakes.virtual_loop import LoopClock, LoopScheduler, VirtualTimeLoop
 
 __all__ = ["AmiRun", "AmiWorld", "run_call_shell"]
@@ -60,12 +60,12 @@ class AmiWorld:
     def __init__(
         self,
         clock: Clock,
-        settings: ServeSettings,
+        settings: ShellSettings,
         seats: Mapping[str, AgentId],
         later: Callable[[float, Callable[[Any], None], Any], None],
     ) -> None:
         self.asterisk = CallbackAsterisk(clock, settings, seats, self, later)
-        self.shell: CallShell | None = None
+        self.shell: RecordingShell | None = None
         self.world: World | None = None
         self.owners: dict[CallId, AgentId] = {}  # the open case's owner, per call
 
@@ -117,31 +117,21 @@ class AmiWorld:
         self._effect(fx.ExitQueue(call, ExitReason.TIMEOUT, destination))
 
 
-class _History(CallHistory):
-    """The call history (``calls.jsonl``), also read by the world as calls finish."""
+class _Reader:
+    """A subscriber of the shell's notifier, after the queue_log and the call history:
+    the world learns who is in (autopause) from agent state changes, and the outcome
+    of each call from its record as the history writes it."""
 
     def __init__(self, bridge: AmiWorld) -> None:
-        super().__init__(None)
         self.bridge = bridge
         self.records: list[CallRecord] = []
 
-    def add(self, record: CallRecord, **extra: Any) -> dict[str, Any]:
-        self.records.append(record)
-        row = super().add(record, **extra)
-        self.bridge._effect(fx.CallFinished(record))
-        return row
-
-
-class _QueueLog(QueueLog):
-    """The queue_log, whose agent lines the world reads (autopause, who is in)."""
-
-    def __init__(self, bridge: AmiWorld) -> None:
-        super().__init__(None)
-        self.bridge = bridge
-
-    def agent_state(self, e: fx.AgentStateChanged) -> None:
-        super().agent_state(e)
-        self.bridge._effect(e)
+    def notify(self, note: Note) -> None:
+        if isinstance(note, fx.AgentStateChanged):
+            self.bridge._effect(note)
+        elif isinstance(note, CallClosed):
+            self.records.append(note.finished.record)
+            self.bridge._effect(note.finished)
 
 
 class _World(World):
@@ -161,7 +151,7 @@ class _World(World):
 @dataclass(slots=True)
 class AmiRun:
     result: RunResult
-    shell: CallShell
+    shell: RecordingShell
     asterisk: CallbackAsterisk
     history: list[CallRecord]  # as the shell wrote them, in order
 
@@ -172,13 +162,13 @@ def run_call_shell(
     shifts: Sequence[Shift],
     behaviour: Behaviour,
     seed: int,
-    settings: ServeSettings | None = None,
+    settings: ShellSettings | None = None,
 ) -> AmiRun:
     """Run until nothing is left to happen, on a fresh virtual-time loop."""
     loop = VirtualTimeLoop()
     try:
         return loop.run_until_complete(
-            _main(loop, cfg, calls, shifts, behaviour, seed, settings or ServeSettings())
+            _main(loop, cfg, calls, shifts, behaviour, seed, settings or ShellSettings())
         )
     finally:
         loop.close()
@@ -191,14 +181,14 @@ async def _main(
     shifts: Sequence[Shift],
     behaviour: Behaviour,
     seed: int,
-    settings: ServeSettings,
+    settings: ShellSettings,
 ) -> AmiRun:
     clock, sched = LoopClock(loop), LoopScheduler(loop)
     bridge = AmiWorld(clock, settings, settings.agent_lookup(cfg), sched.call_at)
     asterisk = bridge.asterisk
-    history = _History(bridge)
-    shell = bridge.shell = CallShell(
-        Engine(cfg, clock), settings, clock, asterisk, queue_log=_QueueLog(bridge), history=history
+    reader = _Reader(bridge)
+    shell = bridge.shell = RecordingShell(
+        Engine(cfg, clock), settings, clock, asterisk, subscribers=[("world", reader.notify)]
     )
     asterisk.connect(shell.on_ami_event, enqueue_handler(shell, owner_of=bridge.owner_of))
     world = bridge.world = _World.for_centre(
@@ -210,4 +200,4 @@ async def _main(
     world.meter.close(end)
     world.tally.step(end, 0)
     result = RunResult(world.records, world.meter, world.tally, end, len(calls))
-    return AmiRun(result, shell, asterisk, history.records)
+    return AmiRun(result, shell, asterisk, reader.records)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from acd.types import AgentId, CallId, Clock, QueueName
-from serve.settings import ServeSettings
 from telephony.agi import AgiError, AgiSession, Handler
 from telephony.ami_frames import AmiMessage, FrameParser
+from telephony.settings import ShellSettings
 
 __all__ = ["FakeAsterisk", "Listener"]
 
@@ -102,7 +102,7 @@ class FakeAsterisk:
     def __init__(
         self,
         clock: Clock,
-        settings: ServeSettings,
+        settings: ShellSettings,
         seats: Mapping[str, AgentId],
         listener: Listener,
         later: Callable[[float, Callable[[Any], None], Any], None],
@@ -193,7 +193,7 @@ class FakeAsterisk:
         env = {
             "agi_network": "yes",
             "agi_network_script": "inbound",
-            "agi_request": f"agi://{self.settings.agi_host}:{self.settings.agi_port}/inbound",
+            "agi_request": "agi://127.0.0.1:4573/inbound",  # [asterisk] agi_host, agi_port
             "agi_channel": name,
             "agi_language": "en",
             "agi_type": "PJSIP",

@@ -23,8 +23,9 @@ from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
-from serve.settings import ServeSettings, read_settings
+from serve.settings import read_settings
 from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.telephony.test_agi import fake_asterisk
 from tests.unit.telephony.test_asterisk_settings import BASE
@@ -58,7 +59,7 @@ class FakeCrm:
 def centre() -> CallShell:
     """2001 ready a minute before 2002: longest-idle alone would pick 2001."""
     clock = FakeClock(T0)
-    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
     shell.feed(ev.AgentLoggedIn(AgentId("2001")))
     clock.advance(60)
     shell.feed(ev.AgentLoggedIn(AgentId("2002")))

@@ -13,8 +13,8 @@ from acd.types import AgentId, FakeClock
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.config import IvrConfig
 from ivr.prompts import prompt_name
-from serve.settings import ServeSettings
 from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.ivr.test_menu import config
 from tests.unit.telephony.test_shell import FakeAmi
@@ -63,7 +63,7 @@ async def call(
     keys: list[str], cfg: IvrConfig | None = None, lookup: CaseLookup | None = None
 ) -> tuple[CallShell, list[str], Counter[str]]:
     clock = FakeClock(1_763_820_100.0)
-    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
     shell.feed(ev.AgentLoggedIn(AgentId("2171"), paused_reason="break"))
     stats: Counter[str] = Counter()
     server = FastAgiServer(enqueue_handler(shell, None, IvrDriver(cfg or config(), lookup, stats)))

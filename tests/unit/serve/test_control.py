@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import httpx
 
 from acd import Engine, load_config
 from acd.types import FakeClock
+from agents.control import AgentControl
 from serve.control import build_app
-from serve.settings import ServeSettings
-from telephony.shell import CallShell
+from serve.read_model import ReadModel
+from telephony.settings import ShellSettings
+from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import FakeAmi
 
 CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
@@ -18,8 +21,13 @@ CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
 
 async def test_agent_actions_and_error_codes() -> None:
     clock = FakeClock(1_000.0)
-    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
-    transport = httpx.ASGITransport(app=build_app(shell))
+    engine = Engine(load_config(CONFIG), clock)
+    shell = RecordingShell(engine, ShellSettings(), clock, FakeAmi())
+    read_model = ReadModel(engine, clock, shell.stats)
+    control = AgentControl(
+        engine.config.agents, functools.partial(shell.feed, strict=True), read_model.state_of
+    )
+    transport = httpx.ASGITransport(app=build_app(control, read_model))
     async with httpx.AsyncClient(transport=transport, base_url="http://serve") as c:
         r = await c.post("/agents/2001/login", params={"paused": "lunch"})
         assert r.status_code == 200 and r.json() == {"agent": "2001", "state": "paused"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,16 @@ from acd.config import ConfigError, parse_config
 from acd.records import CallRecord
 from acd.types import AgentId, CallId, FakeClock, Outcome, QueueName
 from crm.lifecycle import Role
+from crm.link import CrmLink, read_rows
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
-from serve.crm_link import CrmLink, read_rows
 from serve.history import CallHistory
-from serve.settings import ServeSettings, read_settings
+from serve.read_model import ReadModel
+from serve.settings import read_settings
 from serve.web import build_web_app
-from telephony.shell import CallShell
+from telephony.settings import ShellSettings
+from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_asterisk_settings import BASE
 from tests.unit.telephony.test_shell import FakeAmi, event, settle
 
@@ -119,23 +122,26 @@ async def test_answered_call_is_an_interaction_and_its_offer_shows_the_screen_po
     sue, _ = await repo.users.login("sue", PASSWORD)
     clock = FakeClock(T0)
     history = tmp_path / "calls.jsonl"
-    shell = CallShell(
-        Engine(load_config(CONFIG), clock),
-        ServeSettings(),
-        clock,
-        FakeAmi(),
-        history=CallHistory(history),
-    )
+    stats: Counter[str] = Counter()
     link = CrmLink(
         repo,
         history,
         tmp_path / "offset",
         caller_of=lambda c: shell.engine.calls[c].caller,
-        stats=shell.stats,
+        stats=stats,
     )
-    shell.listeners.append(link.on_effect)
+    engine = Engine(load_config(CONFIG), clock)
+    shell = RecordingShell(
+        engine,
+        ShellSettings(),
+        clock,
+        FakeAmi(),
+        history=CallHistory(history),
+        subscribers=[("crm", link.on_effect)],
+        stats=stats,
+    )
     writer = asyncio.create_task(link.run())
-    app = build_web_app(shell, link)
+    app = build_web_app(ReadModel(engine, clock, stats), link)
     auth = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://serve"
@@ -277,8 +283,9 @@ def test_read_rows_skips_garbage_and_leaves_a_torn_line(tmp_path: Path) -> None:
 
 async def test_offer_without_crm_needs_no_login(tmp_path: Path) -> None:
     clock = FakeClock(T0)
-    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
-    app = build_web_app(shell, None)
+    engine = Engine(load_config(CONFIG), clock)
+    shell = RecordingShell(engine, ShellSettings(), clock, FakeAmi())
+    app = build_web_app(ReadModel(engine, clock, shell.stats), None)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://serve"
     ) as web:

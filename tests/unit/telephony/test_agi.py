@@ -8,8 +8,8 @@ from pathlib import Path
 from acd import Engine, load_config
 from acd import events as ev
 from acd.types import AgentId, FakeClock
-from serve.settings import ServeSettings
 from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import FakeAmi
 
@@ -40,7 +40,7 @@ async def fake_asterisk(port: int, env: dict[str, str], variables: dict[str, str
 async def test_handoff_enqueues_with_the_dialplan_arrival_time() -> None:
     clock = FakeClock(1_763_820_100.0)
     ami = FakeAmi()
-    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, ami)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, ami)
     shell.feed(ev.AgentLoggedIn(AgentId("2001"), paused_reason="break"))
     server = FastAgiServer(enqueue_handler(shell))
     port = await server.start("127.0.0.1", 0)
@@ -72,7 +72,7 @@ async def test_handoff_enqueues_with_the_dialplan_arrival_time() -> None:
 
 async def test_bad_values_fall_back_never_drop_the_call() -> None:
     clock = FakeClock(1_763_820_100.0)
-    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
     shell.feed(ev.AgentLoggedIn(AgentId("2171"), paused_reason="break"))
     server = FastAgiServer(enqueue_handler(shell))
     port = await server.start("127.0.0.1", 0)

@@ -10,10 +10,10 @@ import dataclasses
 from acd import Engine, load_config
 from acd import events as ev
 from acd.types import AgentId, CallId, FakeClock, QueueName
-from serve.settings import ServeSettings
 from telephony.ami_frames import AmiMessage
 from telephony.legs import CallerPhase
-from telephony.shell import CallShell
+from telephony.settings import ShellSettings
+from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import CONFIG, FakeAmi, settle
 
 NUMBER = "13800138000"
@@ -36,7 +36,7 @@ def user_event(name: str, uid: str, channel: str, **body: str) -> AmiMessage:
     return AmiMessage({**headers, **body})
 
 
-def rig(attempts: int = 2) -> tuple[CallShell, FakeAmi, FakeClock]:
+def rig(attempts: int = 2) -> tuple[RecordingShell, FakeAmi, FakeClock]:
     clock = FakeClock(1_763_820_000.0)
     cfg = load_config(CONFIG)
     q = cfg.queues[QueueName("general")]
@@ -46,10 +46,10 @@ def rig(attempts: int = 2) -> tuple[CallShell, FakeAmi, FakeClock]:
     )
     cfg = dataclasses.replace(cfg, queues=queues)
     ami = FakeAmi()
-    return CallShell(Engine(cfg, clock), ServeSettings(), clock, ami), ami, clock
+    return RecordingShell(Engine(cfg, clock), ShellSettings(), clock, ami), ami, clock
 
 
-def request_callback(shell: CallShell, number: str = NUMBER, *, paused: bool = True) -> None:
+def request_callback(shell: RecordingShell, number: str = NUMBER, *, paused: bool = True) -> None:
     if paused:  # on shift but paused: the caller holds
         shell.feed(ev.AgentLoggedIn(AgentId("2171"), paused_reason="break"))
     assert shell.enqueue(CallId("c1"), "PJSIP/residents-1", "c1", QueueName("general"))
@@ -168,7 +168,7 @@ def test_dialplan_has_the_callback_pieces() -> None:
     assert "contact = sip:127.0.0.2:5099" in pjsip and "aors = residents" in pjsip
 
 
-async def _connected_callback() -> tuple[CallShell, FakeAmi, FakeClock]:
+async def _connected_callback() -> tuple[RecordingShell, FakeAmi, FakeClock]:
     shell, ami, clock = rig(attempts=1)
     request_callback(shell)
     shell.feed(ev.AgentReady(AgentId("2171")))

@@ -12,7 +12,6 @@ import pytest
 from acd import Engine, load_config
 from acd import events as ev
 from acd.types import AgentId, CallId, FakeClock, QueueName
-from serve.settings import ServeSettings
 from telephony.ami_frames import AmiMessage
 from telephony.legs import (
     CALLER_IGNORED,
@@ -30,6 +29,7 @@ from telephony.legs import (
     StepCaller,
     StepOffer,
 )
+from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import CONFIG, FakeAmi, settle
 
@@ -194,7 +194,7 @@ def test_only_the_table_module_assigns_a_phase() -> None:
 
 def shell_on_fake_ami() -> CallShell:
     clock = FakeClock(1_763_820_000.0)
-    return CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, FakeAmi())
+    return CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
 
 
 async def test_the_translator_reads_the_legs_and_the_shell_moves_them() -> None:

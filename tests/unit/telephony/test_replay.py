@@ -10,9 +10,9 @@ from pathlib import Path
 from acd import Engine, load_config
 from acd import events as ev
 from acd.types import AgentId, CallId, FakeClock, QueueName
-from serve.settings import ServeSettings
 from telephony.ami_frames import AmiMessage, FrameParser
-from telephony.shell import CallShell
+from telephony.settings import ShellSettings
+from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import FakeAmi, settle
 
 ROOT = Path(__file__).parents[3]
@@ -43,9 +43,9 @@ def test_real_session_frames_identically_in_any_chunking() -> None:
 
 async def test_real_session_through_the_shell_accounts_for_every_call() -> None:
     clock = FakeClock(1_795_357_000.0)
-    shell = CallShell(
+    shell = RecordingShell(
         Engine(load_config(ROOT / "examples/hotline.toml"), clock),
-        ServeSettings(),
+        ShellSettings(),
         clock,
         FakeAmi(),
     )

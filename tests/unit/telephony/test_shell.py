@@ -13,12 +13,12 @@ import pytest
 from acd import Engine, load_config
 from acd import events as ev
 from acd.types import AgentId, CallId, FakeClock, QueueName
-from serve.settings import ServeSettings
 from telephony.ami_client import AmiDisconnectedError
 from telephony.ami_frames import AmiMessage, FrameParser
 from telephony.legs import OfferPhase
 from telephony.resync import Resyncer
-from telephony.shell import CallShell
+from telephony.settings import ShellSettings
+from tests.fakes.shell import RecordingShell
 
 CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "ami"
@@ -69,21 +69,21 @@ def event(**headers: str) -> AmiMessage:
 
 
 @pytest.fixture
-def rig() -> tuple[CallShell, FakeAmi, FakeClock]:
+def rig() -> tuple[RecordingShell, FakeAmi, FakeClock]:
     clock = FakeClock(1_763_820_000.0)
     ami = FakeAmi()
-    shell = CallShell(Engine(load_config(CONFIG), clock), ServeSettings(), clock, ami)
+    shell = RecordingShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, ami)
     return shell, ami, clock
 
 
-async def settle(shell: CallShell) -> None:
+async def settle(shell: RecordingShell) -> None:
     for _ in range(5):
         await asyncio.sleep(0)
     if shell.tasks:
         await asyncio.gather(*list(shell.tasks))
 
 
-async def test_answered_call_end_to_end(rig: tuple[CallShell, FakeAmi, FakeClock]) -> None:
+async def test_answered_call_end_to_end(rig: tuple[RecordingShell, FakeAmi, FakeClock]) -> None:
     shell, ami, clock = rig
     shell.feed(ev.AgentLoggedIn(AgentId("2171")))
     assert shell.enqueue(CallId("c1"), "PJSIP/trunk-1", "c1", QueueName("general"), caller="138")
@@ -112,7 +112,7 @@ async def test_answered_call_end_to_end(rig: tuple[CallShell, FakeAmi, FakeClock
 
 
 async def test_abandon_while_ringing_cancels_agent_leg(
-    rig: tuple[CallShell, FakeAmi, FakeClock],
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
 ) -> None:
     shell, ami, clock = rig
     shell.feed(ev.AgentLoggedIn(AgentId("2171")))
@@ -128,7 +128,7 @@ async def test_abandon_while_ringing_cancels_agent_leg(
 
 
 async def test_ring_timeout_reoffers_and_autopauses(
-    rig: tuple[CallShell, FakeAmi, FakeClock],
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
 ) -> None:
     shell, ami, clock = rig
     for a in ("2171", "2172"):
@@ -151,7 +151,9 @@ async def test_ring_timeout_reoffers_and_autopauses(
     assert ami.sent[-1][0] == "Hangup" and ("Channel", "c3-o1") in ami.sent[-1][1]
 
 
-async def test_unregistered_agent_never_offered(rig: tuple[CallShell, FakeAmi, FakeClock]) -> None:
+async def test_unregistered_agent_never_offered(
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
+) -> None:
     shell, ami, _ = rig
     shell.feed(ev.AgentLoggedIn(AgentId("2171")))
     shell.on_ami_event(event(Event="ContactStatus", AOR="2171", ContactStatus="Removed"))
@@ -164,7 +166,7 @@ async def test_unregistered_agent_never_offered(rig: tuple[CallShell, FakeAmi, F
 
 
 async def test_resync_adopts_holding_caller_and_reports_lost(
-    rig: tuple[CallShell, FakeAmi, FakeClock],
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
 ) -> None:
     shell, ami, clock = rig
     resync = Resyncer(shell, ami)
@@ -207,7 +209,7 @@ async def test_resync_adopts_holding_caller_and_reports_lost(
 
 
 async def test_broken_transcript_is_counted_never_raises(
-    rig: tuple[CallShell, FakeAmi, FakeClock],
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
 ) -> None:
     shell, _, _ = rig
     parser = FrameParser(shell.stats)
@@ -222,7 +224,7 @@ async def test_broken_transcript_is_counted_never_raises(
 
 
 async def test_offer_while_ami_is_down_keeps_the_call_and_does_not_autopause(
-    rig: tuple[CallShell, FakeAmi, FakeClock],
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
 ) -> None:
     shell, ami, _ = rig
     shell.feed(ev.AgentLoggedIn(AgentId("2171")))
@@ -238,14 +240,14 @@ async def test_offer_while_ami_is_down_keeps_the_call_and_does_not_autopause(
 
 
 async def test_a_caller_refused_at_the_hand_off_is_never_adopted_again(
-    rig: tuple[CallShell, FakeAmi, FakeClock],
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
 ) -> None:
     """general has join_empty = "no-agents": the engine refuses the call during the
     AGI hand-off, but the dialplan may already be in the hold context when the
     Redirect lands; its HotlineWaiting event must not enqueue the call a second time."""
-    shell, ami, _ = rig
-    resync = Resyncer(shell, ami)
-    shell.on_adopt = resync.adopt
+    _, ami, clock = rig  # a shell that follows Asterisk (adopts holding callers)
+    cfg = load_config(CONFIG)
+    shell = RecordingShell(Engine(cfg, clock), ShellSettings(), clock, ami, resync=True)
     shell.enqueue(CallId("c1"), "PJSIP/trunk-1", "c1", QueueName("general"), caller="138")
     await settle(shell)
     assert "Redirect" in ami.names()

@@ -1,0 +1,143 @@
+"""The one way out of the call shell: every effect it carried out, and what only the
+shell knows of a call, published to the subscribers wired in by ``hotline serve``.
+
+Modelled on wazo-calld's ``plugins/calls/notifier.py``: the shell does not know
+who listens. It calls :meth:`Notifier.publish` with a :data:`Note` — an engine
+effect (:mod:`acd.effects`) *after* the shell carried it out, or one of the
+shell-side notes below, at the moment the shell learns it — and the notifier
+hands it to each subscriber in the order they were given at construction.
+
+Subscribers today, in this order (``serve.main``): the queue_log
+(:meth:`telephony.queue_log.QueueLog.notify`), the call history
+(``calls.jsonl``), the agent store (``agents.json``), today's figures, the CRM
+link. Next (issue #10): MQTT, Prometheus and the WebSocket push subscribe the
+same way — one more ``(name, callable)`` pair in the composition root.
+
+The rules a subscriber lives by:
+
+- it is called synchronously on the routing path, so it must not block: it
+  writes a line, bumps a counter, or puts the note on its own bounded queue
+  (``put_nowait``) for a task of its own (a broker, a socket) and counts what it
+  drops;
+- it may raise, but it should not: the notifier logs the error with the
+  subscriber's name, counts it (``notify_failures``) and goes on with the next
+  subscriber; routing never stops for a subscriber;
+- it reads notes and never changes them (they are frozen).
+
+A subscriber that takes ``object`` (the CRM link, the agent store) needs none of
+the shell's types: it picks the effects it knows with ``isinstance``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from acd import effects as fx
+from acd.types import AgentId, CallId, QueueName
+
+__all__ = [
+    "CallClosed",
+    "CallConnected",
+    "CallEntered",
+    "Note",
+    "Notifier",
+    "RingUnanswered",
+    "Subscriber",
+    "TalkEnded",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CallEntered:
+    """The engine took a call into ``queue`` (queue_log ENTERQUEUE)."""
+
+    at: float
+    call: CallId
+    queue: QueueName
+    caller: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallConnected:
+    """An agent answered (queue_log CONNECT): ``hold_s`` since arrival, ``ring_s`` of
+    the offer, ``agent_uniqueid`` the agent leg's channel."""
+
+    at: float
+    call: CallId
+    queue: QueueName
+    agent: AgentId
+    hold_s: float
+    agent_uniqueid: str
+    ring_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class RingUnanswered:
+    """An offer ended without an answer (queue_log RINGNOANSWER)."""
+
+    at: float
+    call: CallId
+    queue: QueueName
+    agent: AgentId
+    ring_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TalkEnded:
+    """An answered call's conversation ended (queue_log COMPLETEAGENT/COMPLETECALLER);
+    ``position`` is the caller's place when it entered the queue."""
+
+    at: float
+    call: CallId
+    queue: QueueName
+    agent: str  # "NONE" if the agent leg is unknown
+    by: str
+    hold_s: float
+    talk_s: float
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallClosed:
+    """A call is over for the engine and the shell: its record with what only the
+    shell knows (the caller's channel, the recording, the original position).
+    Published just before the ``CallFinished`` effect itself."""
+
+    at: float
+    finished: fx.CallFinished
+    channel: str | None
+    recording: str | None
+    position: int
+
+
+Note = fx.Effect | CallEntered | CallConnected | RingUnanswered | TalkEnded | CallClosed
+Subscriber = Callable[[Note], object]
+
+
+class Notifier:
+    """Publishes each note to ``subscribers`` (``(name, callable)`` pairs), in order."""
+
+    def __init__(
+        self,
+        subscribers: Sequence[tuple[str, Subscriber]] = (),
+        *,
+        stats: Counter[str] | None = None,
+    ) -> None:
+        names = [name for name, _ in subscribers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"subscriber names must be distinct, got {names}")
+        self.subscribers: tuple[tuple[str, Subscriber], ...] = tuple(subscribers)
+        self.stats: Counter[str] = stats if stats is not None else Counter()
+
+    def publish(self, note: Note) -> None:
+        for name, subscriber in self.subscribers:
+            try:
+                subscriber(note)
+            except Exception:  # any subscriber's bug: routing and the others go on
+                self.stats["notify_failures"] += 1
+                log.exception("subscriber %s failed on %s", name, type(note).__name__)
