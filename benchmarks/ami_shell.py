@@ -34,6 +34,7 @@ from typing import Any
 
 from acd import Engine, load_config
 from acd import events as ev
+from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 from benchmarks.report import write_results
 from serve.history import CallHistory
@@ -194,9 +195,9 @@ async def bench(copies: int, repeat: int = 3) -> dict[str, Any]:
             results[name] = {
                 "seconds": seconds,
                 "rate": n / seconds,
-                "engine_events": shell.stats["engine_events"],
+                "engine_events": shell.stats[Count.ENGINE_EVENTS],
                 "finished": len(shell.history.rows),
-                "errors": shell.stats["engine_errors"],
+                "errors": shell.stats[Count.ENGINE_ERRORS],
             }
     return results
 

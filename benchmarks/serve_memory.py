@@ -35,6 +35,7 @@ from typing import Any
 
 from acd import events as ev
 from acd.config import AcdConfig, parse_config
+from acd.counters import Count
 from acd.engine import Engine
 from acd.types import AgentId, CallId, FakeClock, QueueName
 from agents.presence import AgentStore
@@ -150,7 +151,7 @@ async def run(calls: int, warmup: int, baseline: bool, state: Path) -> dict[str,
     after = rss_mib()
     queue_log.close()
     status = model.status()
-    lost = stats["engine_errors"] + stats["notify_failures"]
+    lost = stats[Count.ENGINE_ERRORS] + stats[Count.NOTIFY_FAILURES]
     if status["calls"] or lost:
         raise SystemExit(f"calls left or errors: {status['calls'][:5]}, {dict(stats)}")
     lines = sum(1 for _ in (state / "calls.jsonl").open("rb"))

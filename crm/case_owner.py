@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
+from acd.counters import Count
 from acd.types import AgentId, CallId
 
 __all__ = ["MAX_PENDING", "CaseOwners", "OwnerLookup"]
@@ -65,7 +66,7 @@ class CaseOwners:
         if not caller:
             return None
         if len(self.pending) >= self.max_pending:
-            self.stats["sticky_lookup_skipped"] += 1
+            self.stats[Count.STICKY_LOOKUP_SKIPPED] += 1
             log.warning(
                 "CRM: %d case-owner look-ups still unfinished: call %s routed without",
                 len(self.pending),
@@ -80,7 +81,7 @@ class CaseOwners:
         # finishes on its own (the CRM's reader thread cannot be interrupted anyway).
         await asyncio.wait({task}, timeout=self.budget_s)
         if not task.done():
-            self.stats["sticky_lookup_timeouts"] += 1
+            self.stats[Count.STICKY_LOOKUP_TIMEOUTS] += 1
             log.warning(
                 "CRM: case owner of call %s not known within %.0f ms: routed without",
                 call,
@@ -94,12 +95,12 @@ class CaseOwners:
             log.debug("call %s: caller %r is no phone number: no case owner", call, caller)
             return None
         if error is not None:
-            self.stats["sticky_lookup_failures"] += 1
+            self.stats[Count.STICKY_LOOKUP_FAILURES] += 1
             log.warning("CRM: case owner of call %s: %s: %s", call, type(error).__name__, error)
             return None
         for agent in task.result():
             if agent in self.agents:
-                self.stats["sticky_owners"] += 1
+                self.stats[Count.STICKY_OWNERS] += 1
                 log.info(
                     "call %s: case owner %s (%.1f ms)",
                     call,

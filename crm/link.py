@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from acd import effects as fx
+from acd.counters import Count
 from acd.records import CallRecord, record_from_row
 from acd.types import CallId
 from crm.errors import CrmError, NotFoundError
@@ -108,7 +109,7 @@ class CrmLink:
                 self.forget(e.record.call)
                 self.queue.put_nowait(e.record)
         except Exception:  # pragma: no cover - a bug here must not stop routing
-            self.stats["crm_failures"] += 1
+            self.stats[Count.CRM_FAILURES] += 1
             log.exception("CRM link: effect %s not handled", type(e).__name__)
 
     def on_ami_event(self, msg: Mapping[str, str]) -> None:
@@ -117,7 +118,7 @@ class CrmLink:
             return
         call, text = msg.get("CallId", ""), msg.get("Score", "").strip()
         if not call or text not in ("1", "2", "3", "4", "5"):
-            self.stats["crm_rejected"] += 1
+            self.stats[Count.CRM_REJECTED] += 1
             log.warning("CRM: survey of call %r: score %r is not 1-5: ignored", call, text)
             return
         self.queue.put_nowait(Survey(CallId(call), int(text)))
@@ -139,7 +140,7 @@ class CrmLink:
         except ValueError as e:  # InvalidIdentifierError: withheld or garbage number
             return str(e)
         except Exception as e:
-            self.stats["crm_screenpop_failures"] += 1
+            self.stats[Count.CRM_SCREENPOP_FAILURES] += 1
             log.warning("CRM: screen-pop for call %s failed: %s", call, e)
             return f"the CRM is unavailable ({type(e).__name__})"
 
@@ -212,11 +213,11 @@ class CrmLink:
         try:
             await self.store(rec)
         except (CrmError, ValueError) as e:  # the CRM refuses it: retrying will not help
-            self.stats["crm_rejected"] += 1
+            self.stats[Count.CRM_REJECTED] += 1
             log.error("CRM: call %s refused, not recorded as an interaction: %s", rec.call, e)
             return False
         except Exception as e:  # locked, disk full, closed: calls.jsonl keeps it
-            self.stats["crm_failures"] += 1
+            self.stats[Count.CRM_FAILURES] += 1
             self.behind = True
             log.error(
                 "CRM: interaction for call %s not written (%s: %s); it is in calls.jsonl"
@@ -227,7 +228,7 @@ class CrmLink:
                 self.retry_s,
             )
             return False
-        self.stats["crm_interactions"] += 1
+        self.stats[Count.CRM_INTERACTIONS] += 1
         return True
 
     async def store(self, rec: CallRecord) -> None:
@@ -245,7 +246,7 @@ class CrmLink:
             if len(self.surveys) > EARLY_SURVEYS:  # a score for a call that never ends
                 del self.surveys[next(iter(self.surveys))]
         except Exception as e:
-            self.stats["crm_failures"] += 1
+            self.stats[Count.CRM_FAILURES] += 1
             log.error("CRM: survey score %d of call %s not written: %s", s.score, s.call, e)
 
     async def case_for(self, rec: CallRecord) -> int | None:
@@ -278,13 +279,13 @@ class CrmLink:
         self.behind = False
         for end, rec in rows:
             if rec is None:
-                self.stats["crm_bad_lines"] += 1
+                self.stats[Count.CRM_BAD_LINES] += 1
             else:
                 present = True
                 try:
                     present = await self._has(rec.call)
                 except Exception as e:
-                    self.stats["crm_failures"] += 1
+                    self.stats[Count.CRM_FAILURES] += 1
                     log.error("CRM: cannot read interaction %s (%s): retried later", rec.call, e)
                     self.behind = True
                 if not self.behind and not present:

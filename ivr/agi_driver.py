@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from acd.counters import Count
 from ivr.config import DIGITS, IvrConfig
 from ivr.menu import (
     Action,
@@ -80,7 +81,7 @@ class IvrDriver:
 
     async def run(self, agi: AgiChannel, call: str) -> Route | None:
         """Run the menu on one channel; the route chosen, or None (see the module)."""
-        self.stats["ivr_calls"] += 1
+        self.stats[Count.IVR_CALLS] += 1
         state, actions = start(self.cfg)
         try:
             sounds = await agi.get_variable("HOTLINE_IVR_SOUNDS")
@@ -89,17 +90,17 @@ class IvrDriver:
             while True:
                 outcome = await self._carry_out(agi, sounds, actions, call)
                 if isinstance(outcome, Route):
-                    self.stats["ivr_routed"] += 1
+                    self.stats[Count.IVR_ROUTED] += 1
                     log.info("IVR call %s: routed to %s (%s)", call, outcome.queue, state.language)
                     return outcome
                 if isinstance(outcome, HangUp):
                     await agi.set_variable("HOTLINE_ROUTE", "done")
-                    self.stats["ivr_finished"] += 1
+                    self.stats[Count.IVR_FINISHED] += 1
                     return None
                 state, actions = step(self.cfg, state, outcome)
         except (ChannelGone, OSError):  # the caller hung up (or the socket is gone)
             step(self.cfg, state, Hangup())
-            self.stats["ivr_hangups"] += 1
+            self.stats[Count.IVR_HANGUPS] += 1
             log.info("IVR call %s: caller hung up in menu %s: not a queue call", call, state.menu)
             return None
 
@@ -178,18 +179,18 @@ class IvrDriver:
         # asyncio.wait does not cancel a slow look-up: it finishes on its own
         await asyncio.wait({task}, timeout=self.cfg.case_lookup_s)
         if not task.done():
-            self.stats["ivr_case_timeouts"] += 1
+            self.stats[Count.IVR_CASE_TIMEOUTS] += 1
             log.warning(
                 "IVR call %s: case look-up slower than %.1f s", call, self.cfg.case_lookup_s
             )
             return CaseUnavailable()
         error = None if task.cancelled() else task.exception()
         if task.cancelled() or error is not None:
-            self.stats["ivr_case_failures"] += 1
+            self.stats[Count.IVR_CASE_FAILURES] += 1
             log.warning("IVR call %s: case look-up failed: %r", call, error)
             return CaseUnavailable()
         status = task.result()
-        self.stats["ivr_case_lookups"] += 1
+        self.stats[Count.IVR_CASE_LOOKUPS] += 1
         log.info("IVR call %s: case status %s", call, status or "not found")
         return CaseNotFound() if status is None else CaseFound(status)
 

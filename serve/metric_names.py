@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acd.counters import Count
+
 # --- from finished call records (serve.prometheus.Metrics.on_effect) ---------------
 CALLS = "hotline_calls"  # counter, exposed as hotline_calls_total{queue, outcome}
 WAIT_SECONDS = "hotline_wait_seconds"  # histogram {queue}: arrival to answer or leaving
@@ -43,24 +45,6 @@ WAIT_BUCKETS = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300
 TALK_BUCKETS = (30.0, 60.0, 120.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
 
 
-class Stat:
-    """Keys of the shell's shared ``Counter[str]`` that metrics are read from."""
-
-    AMI_CONNECTS = "connects"  # telephony.ami_client: every successful AMI log-in
-    AMI_DISCONNECTS = "disconnects"
-    CRM_FAILURES = "crm_failures"  # serve.crm_link
-    STICKY_OWNERS = "sticky_owners"  # crm.case_owner: a look-up found the case owner
-    STICKY_TIMEOUTS = "sticky_lookup_timeouts"
-    STICKY_FAILURES = "sticky_lookup_failures"
-    STICKY_SKIPPED = "sticky_lookup_skipped"  # too many look-ups still unfinished
-    STATE_CORRECTIONS = "state_corrections"  # stuck-state healing (issue #10)
-    MQTT_DROPS = "mqtt_drops"  # serve.mqtt: events dropped from a full buffer
-    MQTT_PUBLISHED = "mqtt_published"
-    MQTT_CONNECTS = "mqtt_connects"
-    MQTT_CONNECT_FAILURES = "mqtt_connect_failures"
-    MQTT_DISCONNECTS = "mqtt_disconnects"
-
-
 @dataclass(frozen=True, slots=True)
 class StatCounter:
     """One sample of a Prometheus counter whose value is a shell counter, read at
@@ -68,7 +52,7 @@ class StatCounter:
 
     name: str  # without _total; the exposition adds it
     help: str
-    stat: str
+    stat: Count
     labels: tuple[tuple[str, str], ...] = ()
     offset: int = 0  # subtracted, never below 0 (AMI reconnects = log-ins - the first)
 
@@ -85,15 +69,15 @@ STATE_CORRECTIONS = "hotline_state_corrections"
 _STICKY = "case-owner look-ups for sticky routing, by result"
 
 STAT_COUNTERS: tuple[StatCounter, ...] = (
-    StatCounter(AMI_RECONNECTS, "AMI log-ins after the first one", Stat.AMI_CONNECTS, offset=1),
-    StatCounter(AMI_DISCONNECTS, "AMI connections lost", Stat.AMI_DISCONNECTS),
-    StatCounter(MQTT_DROPS, "MQTT call events dropped from a full buffer", Stat.MQTT_DROPS),
-    StatCounter(MQTT_MESSAGES, "MQTT messages published", Stat.MQTT_PUBLISHED),
-    StatCounter(MQTT_CONNECT_FAILURES, "failed MQTT connections", Stat.MQTT_CONNECT_FAILURES),
-    StatCounter(CRM_FAILURES, "CRM operations that failed", Stat.CRM_FAILURES),
-    StatCounter(STICKY_LOOKUPS, _STICKY, Stat.STICKY_OWNERS, (("result", "found"),)),
-    StatCounter(STICKY_LOOKUPS, _STICKY, Stat.STICKY_TIMEOUTS, (("result", "timeout"),)),
-    StatCounter(STICKY_LOOKUPS, _STICKY, Stat.STICKY_FAILURES, (("result", "failed"),)),
-    StatCounter(STICKY_LOOKUPS, _STICKY, Stat.STICKY_SKIPPED, (("result", "skipped"),)),
-    StatCounter(STATE_CORRECTIONS, "agent states corrected from Asterisk", Stat.STATE_CORRECTIONS),
+    StatCounter(AMI_RECONNECTS, "AMI log-ins after the first one", Count.CONNECTS, offset=1),
+    StatCounter(AMI_DISCONNECTS, "AMI connections lost", Count.DISCONNECTS),
+    StatCounter(MQTT_DROPS, "MQTT call events dropped from a full buffer", Count.MQTT_DROPS),
+    StatCounter(MQTT_MESSAGES, "MQTT messages published", Count.MQTT_PUBLISHED),
+    StatCounter(MQTT_CONNECT_FAILURES, "failed MQTT connections", Count.MQTT_CONNECT_FAILURES),
+    StatCounter(CRM_FAILURES, "CRM operations that failed", Count.CRM_FAILURES),
+    StatCounter(STICKY_LOOKUPS, _STICKY, Count.STICKY_OWNERS, (("result", "found"),)),
+    StatCounter(STICKY_LOOKUPS, _STICKY, Count.STICKY_LOOKUP_TIMEOUTS, (("result", "timeout"),)),
+    StatCounter(STICKY_LOOKUPS, _STICKY, Count.STICKY_LOOKUP_FAILURES, (("result", "failed"),)),
+    StatCounter(STICKY_LOOKUPS, _STICKY, Count.STICKY_LOOKUP_SKIPPED, (("result", "skipped"),)),
+    StatCounter(STATE_CORRECTIONS, "agent states corrected from Asterisk", Count.STATE_CORRECTIONS),
 )

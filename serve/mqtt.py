@@ -40,7 +40,7 @@ from types import TracebackType
 
 import aiomqtt
 
-from serve.metric_names import Stat
+from acd.counters import Count
 from serve.mqtt_settings import MqttSettings
 from serve.topics import MqttMessage, Topics
 
@@ -72,7 +72,7 @@ class MqttPublisher:
         else:
             if len(self._events) >= self.settings.buffer:
                 self._events.popleft()
-                self.stats[Stat.MQTT_DROPS] += 1
+                self.stats[Count.MQTT_DROPS] += 1
             self._events.append(message)
         self._wake.set()
 
@@ -91,7 +91,7 @@ class MqttPublisher:
 
     @property
     def dropped(self) -> int:
-        return self.stats[Stat.MQTT_DROPS]
+        return self.stats[Count.MQTT_DROPS]
 
     # --- lifecycle ------------------------------------------------------------------
     async def __aenter__(self) -> MqttPublisher:
@@ -143,7 +143,7 @@ class MqttPublisher:
                     timeout=10.0,
                 ) as client:
                     self._connected = True
-                    self.stats[Stat.MQTT_CONNECTS] += 1
+                    self.stats[Count.MQTT_CONNECTS] += 1
                     log.info("MQTT: connected to %s:%d", s.host, s.port)
                     delay = s.reconnect_min_s
                     self._dirty = dict.fromkeys(self._retained) | self._dirty
@@ -151,10 +151,10 @@ class MqttPublisher:
                     await self._send(client)
             except (aiomqtt.MqttError, OSError) as e:
                 if self._connected:
-                    self.stats[Stat.MQTT_DISCONNECTS] += 1
+                    self.stats[Count.MQTT_DISCONNECTS] += 1
                     log.warning("MQTT: lost the broker (%s); reconnecting", e)
                 else:
-                    self.stats[Stat.MQTT_CONNECT_FAILURES] += 1
+                    self.stats[Count.MQTT_CONNECT_FAILURES] += 1
                     log.debug("MQTT: cannot connect to %s:%d: %s", s.host, s.port, e)
             finally:
                 self._connected = False
@@ -182,7 +182,7 @@ class MqttPublisher:
                     except BaseException:
                         self._requeue(message)
                         raise
-                self.stats[Stat.MQTT_PUBLISHED] += 1
+                self.stats[Count.MQTT_PUBLISHED] += 1
             waiter: asyncio.Future[object] = asyncio.ensure_future(self._wake.wait())
             watched: set[asyncio.Future[object]] = {waiter, lost}
             try:
@@ -196,7 +196,7 @@ class MqttPublisher:
     def _requeue(self, message: MqttMessage) -> None:
         """Put an event that was being sent back in front, unless that overfills."""
         if len(self._events) >= self.settings.buffer:
-            self.stats[Stat.MQTT_DROPS] += 1
+            self.stats[Count.MQTT_DROPS] += 1
             return
         self._events.appendleft(message)
 

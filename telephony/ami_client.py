@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from acd.counters import Count
 from telephony.ami_frames import AmiMessage, FrameParser, encode_action
 
 __all__ = [
@@ -151,10 +152,10 @@ class AmiClient:
         p = self._pending.get(aid) if aid is not None else None
         if p is None:
             if msg.is_event:
-                self.stats["events"] += 1
+                self.stats[Count.EVENTS] += 1
                 self.on_event(msg)
             else:
-                self.stats["stray_responses"] += 1
+                self.stats[Count.STRAY_RESPONSES] += 1
                 log.info("AMI: response to no pending action: %r", msg)
             return
         if p.listing:
@@ -173,7 +174,7 @@ class AmiClient:
                 self._resolve(aid, p, [])  # a listing with nothing to list
             return
         if msg.is_event:  # e.g. OriginateResponse after its action resolved
-            self.stats["events"] += 1
+            self.stats[Count.EVENTS] += 1
             self.on_event(msg)
             return
         if msg.name == "Error":
@@ -202,7 +203,7 @@ class AmiClient:
             if not p.future.done():
                 p.future.set_exception(AmiDisconnectedError(f"AMI {p.action}: connection lost"))
         if not self._closing:
-            self.stats["disconnects"] += 1
+            self.stats[Count.DISCONNECTS] += 1
             log.warning("AMI: connection lost (%s)", exc or "closed by Asterisk")
 
     # actions
@@ -243,7 +244,7 @@ class AmiClient:
         try:
             return await asyncio.wait_for(asyncio.shield(fut), t)
         except TimeoutError:
-            self.stats["action_timeouts"] += 1
+            self.stats[Count.ACTION_TIMEOUTS] += 1
             for aid, p in list(self._pending.items()):
                 if p.future is fut:
                     del self._pending[aid]
@@ -279,18 +280,18 @@ class AmiClient:
             try:
                 await self.connect()
             except (OSError, AmiActionError, TimeoutError) as e:
-                self.stats["connect_failures"] += 1
+                self.stats[Count.CONNECT_FAILURES] += 1
                 log.warning("AMI: cannot connect to %s:%d: %s", self.host, self.port, e)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.backoff_s[1])
                 continue
             delay = self.backoff_s[0]
-            self.stats["connects"] += 1
+            self.stats[Count.CONNECTS] += 1
             if self.on_connected is not None:
                 try:
                     await self.on_connected()
                 except Exception:
-                    self.stats["resync_failures"] += 1
+                    self.stats[Count.RESYNC_FAILURES] += 1
                     log.exception("AMI: resynchronisation failed")
             await self._lost.wait()
 

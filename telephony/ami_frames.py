@@ -21,6 +21,8 @@ import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping
 
+from acd.counters import Count
+
 __all__ = ["MAX_FRAME_CHARS", "AmiMessage", "FrameParser", "encode_action"]
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,7 @@ class FrameParser:
     def feed(self, data: bytes) -> list[AmiMessage]:
         text = self._decoder.decode(data)
         if "\ufffd" in text:
-            self.stats["invalid_utf8"] += 1
+            self.stats[Count.INVALID_UTF8] += 1
             log.warning("AMI: undecodable bytes in the stream (replaced)")
         buf = self._buf + text if self._buf else text
         if not self._greeted:
@@ -115,7 +117,7 @@ class FrameParser:
         frames = buf.split(_END)
         tail = frames.pop()
         if len(tail) > MAX_FRAME_CHARS:
-            self.stats["oversized_frames"] += 1
+            self.stats[Count.OVERSIZED_FRAMES] += 1
             log.error("AMI: dropped %d characters with no end of frame", len(tail))
             tail = ""
         self._buf = tail
@@ -136,7 +138,7 @@ class FrameParser:
                 elif not line.strip():
                     continue
                 else:
-                    self.stats["malformed_lines"] += 1
+                    self.stats[Count.MALFORMED_LINES] += 1
                     log.warning("AMI: line without 'Key: Value' ignored: %.80r", line)
                     continue
             if key in headers:
@@ -145,10 +147,10 @@ class FrameParser:
                 headers[key] = value
         if not any(h in headers for h in self.heads):
             if headers or frame.strip():
-                self.stats["malformed_frames"] += 1
+                self.stats[Count.MALFORMED_FRAMES] += 1
                 log.warning("AMI: frame without %s dropped: %.120r", "/".join(self.heads), frame)
             return None
-        self.stats["frames"] += 1
+        self.stats[Count.FRAMES] += 1
         return AmiMessage(headers)
 
     def reset(self) -> None:

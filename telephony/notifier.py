@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from acd import effects as fx
+from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 
 __all__ = [
@@ -139,5 +140,5 @@ class Notifier:
             try:
                 subscriber(note)
             except Exception:  # any subscriber's bug: routing and the others go on
-                self.stats["notify_failures"] += 1
+                self.stats[Count.NOTIFY_FAILURES] += 1
                 log.exception("subscriber %s failed on %s", name, type(note).__name__)

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from acd import events as ev
 from acd.config import AcdConfig
+from acd.counters import Count
 from acd.types import AgentId, CallId, Clock, OfferFailure, QueueName
 from telephony.ami_client import AmiPort
 from telephony.ami_frames import AmiMessage
@@ -89,12 +90,12 @@ class Resyncer:
         """Never raises: a failure is logged and counted (the next connect retries)."""
         async with self._lock:
             log.info("resync from Asterisk (%s)", why)
-            self.shell.stats["resyncs"] += 1
+            self.shell.stats[Count.RESYNCS] += 1
             try:
                 await self._presence()
                 await self._channels()
             except Exception as e:
-                self.shell.stats["resync_failures"] += 1
+                self.shell.stats[Count.RESYNC_FAILURES] += 1
                 log.error("resync from Asterisk failed: %s", e)
 
     async def _presence(self) -> None:
@@ -172,10 +173,10 @@ class Resyncer:
                 arrived_at=arrived,
             )
             if ok:
-                shell.stats["adopted_calls"] += 1
+                shell.stats[Count.ADOPTED_CALLS] += 1
                 log.info("adopted holding caller %s (arrived %.1f s ago)", channel, now - arrived)
         except Exception as e:
-            shell.stats["adopt_failures"] += 1
+            shell.stats[Count.ADOPT_FAILURES] += 1
             log.error("cannot adopt holding caller %s: %s", channel, e)
         finally:
             shell.adopting.discard(uniqueid)

@@ -27,6 +27,7 @@ from typing import Any
 from acd import effects as fx
 from acd import events as ev
 from acd import snapshot
+from acd.counters import Count
 from acd.engine import Engine, EngineError
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
 from telephony import notifier as nt
@@ -115,7 +116,7 @@ class CallShell:
         try:
             self.legs.step(item)
         except IllegalLegTransitionError as e:
-            self.stats["illegal_leg_transitions"] += 1
+            self.stats[Count.ILLEGAL_LEG_TRANSITIONS] += 1
             log.error("leg phase: %s", e)
             return False
         return True
@@ -136,7 +137,7 @@ class CallShell:
         """A caller handed over (FastAGI) or adopted (resync): into the engine;
         ``case_owner`` (the hand-off's CRM look-up) for sticky routing."""
         if call in self.legs.calls or uniqueid in self.legs.by_caller_uid:
-            self.stats["duplicate_enqueues"] += 1
+            self.stats[Count.DUPLICATE_ENQUEUES] += 1
             return False
         at = self.clock.now() if arrived_at is None else min(arrived_at, self.clock.now())
         leg = CallLeg(call, channel, uniqueid, queue, at, caller=caller, priority=priority)
@@ -166,10 +167,10 @@ class CallShell:
             self._refused(event)
             if strict:
                 raise
-            self.stats["engine_errors"] += 1
+            self.stats[Count.ENGINE_ERRORS] += 1
             log.warning("engine refused %s: %s", type(event).__name__, e)
             return False
-        self.stats["engine_events"] += 1
+        self.stats[Count.ENGINE_EVENTS] += 1
         self._before_effects(event)
         self.run_effects(effects)
         return True
@@ -254,7 +255,7 @@ class CallShell:
     def _offer(self, e: fx.OfferCall) -> None:
         leg = self.legs.calls.get(e.call)
         if leg is None:  # the engine holds a call Asterisk never gave us: impossible
-            self.stats["offers_without_leg"] += 1
+            self.stats[Count.OFFERS_WITHOUT_LEG] += 1
             log.error("offer of call %s, which has no channel: reported lost", e.call)
             self.feed(ev.CallLost(e.call, "no channel"))
             return
@@ -293,7 +294,7 @@ class CallShell:
         try:
             await self.ami.action("Originate", fields, action_id=aid)
         except AMI_ERRORS as err:
-            self.stats["originate_failures"] += 1
+            self.stats[Count.ORIGINATE_FAILURES] += 1
             log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
             if offer.phase is OfferPhase.RINGING:
                 self.step(StepOffer(offer, OfferEvent.ENDED))
@@ -360,7 +361,7 @@ class CallShell:
         try:
             await self.ami.action("Redirect", fields)
         except AMI_ERRORS as e:
-            self.stats["exit_failures"] += 1
+            self.stats[Count.EXIT_FAILURES] += 1
             log.error("cannot send caller %s out of the queues (%s): hanging up", channel, e)
             await self._hangup(channel, "exit failed")
 
@@ -371,7 +372,7 @@ class CallShell:
         try:
             await self.ami.action(action, fields)
         except AMI_ERRORS as e:
-            self.stats["action_failures"] += 1
+            self.stats[Count.ACTION_FAILURES] += 1
             log.info("AMI %s %s failed: %s", action, fields[0][1] if fields else "", e)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
@@ -400,7 +401,7 @@ class CallShell:
         try:
             effects = self.engine.expire()
         except EngineError as e:  # pragma: no cover - the engine's own timers
-            self.stats["engine_errors"] += 1
+            self.stats[Count.ENGINE_ERRORS] += 1
             log.error("engine expire failed: %s", e)
             effects = []
         self.run_effects(effects)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd import events as ev
+from acd.counters import Count
 from acd.types import AgentId, OfferFailure
 from telephony.ami_frames import AmiMessage
 from telephony.legs import (
@@ -115,12 +116,12 @@ class Translator:
     def translate(self, msg: AmiMessage) -> list[Instruction]:
         handler = self.handlers.get(msg.name)
         if handler is None:
-            self.stats["ignored_events"] += 1
+            self.stats[Count.IGNORED_EVENTS] += 1
             return []
         try:
             return handler(msg)
         except KeyError as e:
-            self.stats["missing_fields"] += 1
+            self.stats[Count.MISSING_FIELDS] += 1
             log.warning("AMI %s without field %s: ignored (%r)", msg.name, e, msg)
             return []
 
@@ -187,7 +188,7 @@ class Translator:
         response = msg["Response"]
         offer = self.legs.by_action.get(aid)
         if offer is None:
-            self.stats["stale_originate_responses"] += 1
+            self.stats[Count.STALE_ORIGINATE_RESPONSES] += 1
             return []
         if response == "Success":
             if offer.phase is OfferPhase.RINGING:
@@ -227,10 +228,10 @@ class Translator:
         leg = self.legs.by_caller_uid.get(msg["Uniqueid"])
         number = msg.get("Number", "").strip()
         if leg is None or leg.phase is not CallerPhase.WAITING:
-            self.stats["stale_callback_requests"] += 1
+            self.stats[Count.STALE_CALLBACK_REQUESTS] += 1
             return []
         if not CALLBACK_NUMBER.match(number):
-            self.stats["invalid_callback_numbers"] += 1
+            self.stats[Count.INVALID_CALLBACK_NUMBERS] += 1
             log.warning("call %s: callback number %r refused", leg.call, number)
             return []
         return [ev.CallbackRequested(leg.call, number)]

@@ -1,0 +1,78 @@
+"""The names of Hotline's counters: part of the exposed API.
+
+``hotline agent status`` (``/status``'s ``stats``), the log at stop, and the
+Prometheus counters read from them (:mod:`serve.metric_names`) show these strings;
+dashboards and alert rules use them. Rename one only with a CHANGELOG entry.
+
+Every part of ``hotline serve`` counts into one shared ``collections.Counter[str]``
+keyed by these members (a ``StrEnum``: the key *is* the string). No counter name is
+written anywhere else as a string; a test checks it.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Count"]
+
+
+class Count(enum.StrEnum):
+    # AMI framing (telephony.ami_frames)
+    FRAMES = "frames"
+    MALFORMED_FRAMES = "malformed_frames"
+    MALFORMED_LINES = "malformed_lines"
+    OVERSIZED_FRAMES = "oversized_frames"
+    INVALID_UTF8 = "invalid_utf8"
+    # the AMI connection (telephony.ami_client)
+    EVENTS = "events"
+    STRAY_RESPONSES = "stray_responses"
+    CONNECTS = "connects"
+    CONNECT_FAILURES = "connect_failures"
+    DISCONNECTS = "disconnects"
+    ACTION_TIMEOUTS = "action_timeouts"
+    # AMI events into engine events (telephony.translate)
+    IGNORED_EVENTS = "ignored_events"
+    MISSING_FIELDS = "missing_fields"
+    STALE_ORIGINATE_RESPONSES = "stale_originate_responses"
+    STALE_CALLBACK_REQUESTS = "stale_callback_requests"
+    INVALID_CALLBACK_NUMBERS = "invalid_callback_numbers"
+    # the call shell (telephony.shell, telephony.notifier, telephony.legs)
+    ENGINE_EVENTS = "engine_events"
+    ENGINE_ERRORS = "engine_errors"
+    DUPLICATE_ENQUEUES = "duplicate_enqueues"
+    OFFERS_WITHOUT_LEG = "offers_without_leg"
+    ORIGINATE_FAILURES = "originate_failures"
+    EXIT_FAILURES = "exit_failures"
+    ACTION_FAILURES = "action_failures"
+    ILLEGAL_LEG_TRANSITIONS = "illegal_leg_transitions"
+    NOTIFY_FAILURES = "notify_failures"
+    # resynchronisation with Asterisk (telephony.resync)
+    RESYNCS = "resyncs"
+    RESYNC_FAILURES = "resync_failures"
+    ADOPTED_CALLS = "adopted_calls"
+    ADOPT_FAILURES = "adopt_failures"
+    STATE_CORRECTIONS = "state_corrections"
+    # the IVR (ivr.agi_driver)
+    IVR_CALLS = "ivr_calls"
+    IVR_ROUTED = "ivr_routed"
+    IVR_HANGUPS = "ivr_hangups"
+    IVR_FINISHED = "ivr_finished"
+    IVR_CASE_LOOKUPS = "ivr_case_lookups"
+    IVR_CASE_TIMEOUTS = "ivr_case_timeouts"
+    IVR_CASE_FAILURES = "ivr_case_failures"
+    # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
+    CRM_INTERACTIONS = "crm_interactions"
+    CRM_FAILURES = "crm_failures"
+    CRM_REJECTED = "crm_rejected"
+    CRM_BAD_LINES = "crm_bad_lines"
+    CRM_SCREENPOP_FAILURES = "crm_screenpop_failures"
+    STICKY_OWNERS = "sticky_owners"
+    STICKY_LOOKUP_TIMEOUTS = "sticky_lookup_timeouts"
+    STICKY_LOOKUP_FAILURES = "sticky_lookup_failures"
+    STICKY_LOOKUP_SKIPPED = "sticky_lookup_skipped"
+    # MQTT (serve.mqtt)
+    MQTT_PUBLISHED = "mqtt_published"
+    MQTT_DROPS = "mqtt_drops"
+    MQTT_CONNECTS = "mqtt_connects"
+    MQTT_CONNECT_FAILURES = "mqtt_connect_failures"
+    MQTT_DISCONNECTS = "mqtt_disconnects"
