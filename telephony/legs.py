@@ -20,7 +20,7 @@ naming the leg, the phase and the event. :meth:`Legs.step_caller` and
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -301,6 +301,21 @@ class Legs:
         if leg is None or leg.agent_leg is None or leg.agent_leg.agent != agent:
             return None
         return leg.agent_leg
+
+    def forget_orphans(self, present: Collection[str]) -> int:
+        """Forget agent legs whose call is over and whose channel Asterisk no longer has
+        (their Hangup was missed, e.g. while AMI was down): without this the indexes of
+        agent legs would grow for the life of the process. Returns how many."""
+        gone = [
+            offer
+            for uid, offer in self.by_agent_uid.items()
+            if uid not in present and offer.call not in self.calls
+        ]
+        for offer in gone:
+            self.by_agent_uid.pop(offer.uniqueid, None)
+            if offer.action_id is not None:
+                self.by_action.pop(offer.action_id, None)
+        return len(gone)
 
     def drop_call(self, call: CallId) -> CallLeg | None:
         """Forget a call that is over for Asterisk and for the engine."""

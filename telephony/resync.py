@@ -131,6 +131,7 @@ class Resyncer:
                 shell.step(StepOffer(offer, OfferEvent.ENDED))
                 shell.step(StepCaller(leg, CallerEvent.CALL_ENDED))
                 shell.feed(ev.CallEnded(leg.call, by="agent"))
+        legs.forget_orphans(present)
         hold = shell.settings.hold_context
         for uid, ch in present.items():
             if uid in legs.by_caller_uid or uid in legs.by_agent_uid or uid in shell.adopting:

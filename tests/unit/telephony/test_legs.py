@@ -233,3 +233,20 @@ async def test_an_illegal_move_on_the_read_path_is_logged_and_counted(
     assert "cannot 'hung-up' in phase 'callback'" in caplog.text
     assert shell.step(StepCaller(caller(CallerPhase.ENDED), CallerEvent.LOST)) is False
     assert shell.stats["illegal_leg_transitions"] == 2
+
+
+def test_an_agent_leg_whose_hangup_was_missed_is_forgotten_at_resync() -> None:
+    """An answered agent leg leaves the indexes on its Hangup; if that event is lost
+    (AMI down), the resync's channel list is what lets it go."""
+    legs = Legs()
+    leg = CallLeg(CallId("c1"), "PJSIP/trunk-1", "u1", QueueName("general"), 0.0)
+    legs.add_call(leg)
+    offer = legs.new_offer(CallId("c1"), AgentId("2001"), 1.0)
+    legs.bind_action(offer, "o-1")
+    legs.step(StepOffer(offer, OfferEvent.ANSWERED))
+    legs.step(StepCaller(leg, CallerEvent.AGENT_ANSWERED))
+    legs.drop_call(CallId("c1"))  # the call finished; the agent leg's Hangup never came
+    assert offer.uniqueid in legs.by_agent_uid
+    assert legs.forget_orphans({offer.uniqueid}) == 0  # still in Asterisk: kept
+    assert legs.forget_orphans(set()) == 1
+    assert offer.uniqueid not in legs.by_agent_uid and "o-1" not in legs.by_action
