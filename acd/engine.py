@@ -17,7 +17,6 @@ The call side lives here; the agent side in :mod:`acd.engine_agents`.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,12 +27,12 @@ from acd.agent_state import Action, AgentState, IllegalTransitionError
 from acd.calls import Call, CallState
 from acd.config import AcdConfig, QueueConfig
 from acd.engine_agents import AgentSide, EngineError
+from acd.numbers import RULE, is_callback_number
 from acd.timers import Timer, Timers
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, Outcome, QueueName
 
 __all__ = ["Engine", "EngineError"]
 
-_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 _MAX_HOPS = 8
 
 
@@ -408,10 +407,10 @@ class Engine(AgentSide):
 
     def _callback_requested(self, e: ev.CallbackRequested) -> None:
         call = self._call(e.call, "CallbackRequested")
-        if not _NUMBER.match(e.number):
+        if not is_callback_number(e.number):
             raise EngineError(
                 f"call {e.call}: CallbackRequested.number {e.number!r} is not a phone number"
-                " (3 to 20 digits, an optional leading +)"
+                f" ({RULE})"
             )
         if call.state is not CallState.WAITING or call.callback is not None:
             raise EngineError(

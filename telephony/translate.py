@@ -8,12 +8,12 @@ dict lookup. A handled event missing a field it needs is logged and counted
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd import events as ev
+from acd.numbers import is_callback_number
 from acd.types import AgentId, OfferFailure
 from telephony.ami_frames import AmiMessage
 from telephony.legs import CallerPhase, Legs, OfferPhase
@@ -66,8 +66,6 @@ _REASONS = {
     "5": OfferFailure.BUSY,
     "8": OfferFailure.FAILED,  # congestion
 }
-# What may be dialled back: the engine's own rule (3-20 digits, an optional +).
-CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 CALLBACK_REQUEST = "HotlineCallbackRequest"
 CALLBACK_RESULT = "HotlineCallbackResult"
 RESIDENT_ANSWERED = "resident_answered"  # CallLeg.extra key: the callback's Dial was answered
@@ -211,7 +209,7 @@ class Translator:
         if leg is None or leg.phase is not CallerPhase.WAITING:
             self.stats["stale_callback_requests"] += 1
             return []
-        if not CALLBACK_NUMBER.match(number):
+        if not is_callback_number(number):
             self.stats["invalid_callback_numbers"] += 1
             log.warning("call %s: callback number %r refused", leg.call, number)
             return []
