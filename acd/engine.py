@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, assert_never
 
 from acd import effects as fx
 from acd import events as ev
@@ -28,7 +28,7 @@ from acd.calls import Call, CallState
 from acd.config import AcdConfig, QueueConfig
 from acd.engine_agents import AgentSide, EngineError
 from acd.numbers import RULE, is_callback_number
-from acd.timers import Timer, Timers
+from acd.timers import Timer, TimerKind, Timers
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, Outcome, QueueName
 
 __all__ = ["Engine", "EngineError"]
@@ -57,14 +57,6 @@ class Engine(AgentSide):
             ev.AgentPaused: self._agent_paused,
             ev.AgentReachable: self._agent_reachable,
             ev.AgentSkillsChanged: self._agent_skills_changed,
-        }
-        self._on_timer: dict[str, Callable[[Any], None]] = {
-            "step": self._timer_settle,
-            "wait": self._timer_settle,
-            "sticky": self._timer_sticky,
-            "ring": self._timer_ring,
-            "retry": self._timer_retry,
-            "wrapup": self._timer_wrapup,
         }
 
     # the public surface
@@ -101,7 +93,7 @@ class Engine(AgentSide):
             self._deferred = []
             try:
                 while (t := self.timers.pop_due(at)) is not None:
-                    self._on_timer[t.kind](t.target)
+                    self._fire(t)
             finally:
                 deferred, self._deferred = self._deferred, None
             for call in sorted(deferred, key=Call.order_key):
@@ -198,10 +190,12 @@ class Engine(AgentSide):
         call.step_timer = call.wait_timer = call.sticky_timer = None
         if call.step < len(steps):
             call.step_timer = self.timers.add(
-                call.queue_entered_at + steps[call.step].after_s, "step", call
+                call.queue_entered_at + steps[call.step].after_s, TimerKind.STEP, call
             )
         if exits and q.max_wait_s is not None:
-            call.wait_timer = self.timers.add(call.queue_entered_at + q.max_wait_s, "wait", call)
+            call.wait_timer = self.timers.add(
+                call.queue_entered_at + q.max_wait_s, TimerKind.WAIT, call
+            )
         call.state = CallState.WAITING
         if call.sticky_agent is not None:
             owner = self.agents[call.sticky_agent]
@@ -210,7 +204,7 @@ class Engine(AgentSide):
                 if owner.available:
                     return self._offer(call, owner)
                 self.sticky_waiting.setdefault(owner.id, {})[call.id] = call
-                call.sticky_timer = self.timers.add(call.sticky_until, "sticky", call)
+                call.sticky_timer = self.timers.add(call.sticky_until, TimerKind.STICKY, call)
                 return None
             call.sticky_agent = None
         pool = call.pool
@@ -301,7 +295,7 @@ class Engine(AgentSide):
         if call.first_offered_at is None:
             call.first_offered_at = now
         q = self.config.queues[call.queue]
-        call.ring_timer = self.timers.add(now + q.ring_timeout_s, "ring", call)
+        call.ring_timer = self.timers.add(now + q.ring_timeout_s, TimerKind.RING, call)
         self.out.append(
             fx.OfferCall(call.id, AgentId(agent.id), call.queue, call.callback, q.ring_timeout_s)
         )
@@ -442,7 +436,9 @@ class Engine(AgentSide):
         else:
             call.state = CallState.DEFERRED
             self.queue_calls.setdefault(call.queue, {})[call.id] = call
-            call.retry_timer = self.timers.add(self.clock.now() + q.callback_retry_s, "retry", call)
+            call.retry_timer = self.timers.add(
+                self.clock.now() + q.callback_retry_s, TimerKind.RETRY, call
+            )
         agent.call = None
         self._transition(agent, Action.CALL_ENDED_READY)
         self._after_ready(agent)
@@ -452,7 +448,22 @@ class Engine(AgentSide):
             call.retry_timer = None
             self._settle(call)
 
-    # timers on waiting calls
+    # timers
+
+    def _fire(self, t: Timer) -> None:
+        kind = t.kind
+        if kind is TimerKind.STEP or kind is TimerKind.WAIT:
+            self._timer_settle(t.target)
+        elif kind is TimerKind.RING:
+            self._timer_ring(t.target)
+        elif kind is TimerKind.WRAPUP:
+            self._timer_wrapup(t.target)
+        elif kind is TimerKind.STICKY:
+            self._timer_sticky(t.target)
+        elif kind is TimerKind.RETRY:
+            self._timer_retry(t.target)
+        else:
+            assert_never(kind)
 
     def _timer_settle(self, call: Call) -> None:
         if call.state is CallState.WAITING:
@@ -493,5 +504,5 @@ class Engine(AgentSide):
             )
         return q
 
-    def _add_timer(self, at: float, kind: str, target: Any) -> Timer:
+    def _add_timer(self, at: float, kind: TimerKind, target: Any) -> Timer:
         return self.timers.add(at, kind, target)

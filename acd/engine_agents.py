@@ -8,13 +8,13 @@ extends it with the call side and the public surface.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from acd import effects as fx
 from acd import events as ev
 from acd.agent import AfterCall, Agent
 from acd.agent_state import Action, AgentState, IllegalTransitionError, transition
-from acd.config import AcdConfig, QueueConfig
+from acd.config import AcdConfig, EmptyMode, QueueConfig
 from acd.pools import Pool, ReadySet, order_skills
 from acd.strategies import Requirement
 from acd.types import AgentId, CallId, Clock, QueueName
@@ -22,6 +22,8 @@ from acd.types import AgentId, CallId, Clock, QueueName
 if TYPE_CHECKING:
     from acd.calls import Call
     from acd.timers import Timer
+
+from acd.timers import TimerKind
 
 
 class EngineError(Exception):
@@ -79,7 +81,7 @@ class AgentSide:
     def _leave_empty(self, queue: QueueName) -> None:
         raise NotImplementedError
 
-    def _add_timer(self, at: float, kind: str, target: Any) -> Timer:
+    def _add_timer(self, at: float, kind: TimerKind, target: Any) -> Timer:
         raise NotImplementedError
 
     # requirements and pools
@@ -229,16 +231,18 @@ class AgentSide:
 
     def _check_leave_empty(self, q: QueueName) -> None:
         mode = self.config.queues[q].leave_empty
-        if mode != "allow" and not self._may_join(self.config.queues[q], mode):
+        if not self._may_join(self.config.queues[q], mode):
             self._leave_empty(q)
 
-    def _may_join(self, q: QueueConfig, mode: str | None = None) -> bool:
+    def _may_join(self, q: QueueConfig, mode: EmptyMode | None = None) -> bool:
         mode = mode or q.join_empty
-        if mode == "no-agents":
+        if mode is EmptyMode.ALLOW:
+            return True
+        if mode is EmptyMode.NO_AGENTS:
             return self.logged_in_count[q.name] > 0
-        if mode == "no-available":
+        if mode is EmptyMode.NO_AVAILABLE:
             return self.serving_count[q.name] > 0
-        return True
+        assert_never(mode)
 
     def _transition(self, agent: Agent, action: Action, reason: str | None = None) -> None:
         # The hot path of every call (four or five per call): the presence pair and
@@ -306,7 +310,9 @@ class AgentSide:
         self._transition(agent, Action.CALL_ENDED)
         if wrapup_s <= 0:
             return self._end_wrapup(agent, Action.WRAPUP_ENDED)
-        self._wrap_timers[agent.id] = self._add_timer(self.clock.now() + wrapup_s, "wrapup", agent)
+        self._wrap_timers[agent.id] = self._add_timer(
+            self.clock.now() + wrapup_s, TimerKind.WRAPUP, agent
+        )
         return None
 
     def _end_wrapup(self, agent: Agent, action: Action, reason: str | None = None) -> None:

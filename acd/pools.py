@@ -15,7 +15,7 @@ import heapq
 from typing import TYPE_CHECKING
 
 from acd.agent import Agent
-from acd.strategies import KEYS, Requirement
+from acd.strategies import KEYS, Requirement, Strategy
 
 if TYPE_CHECKING:
     from acd.calls import Call
@@ -24,10 +24,10 @@ AgentEntry = tuple[tuple[float, ...], int, int, Agent]
 CallEntry = tuple[int, float, int, int, "Call"]
 
 
-def order_skills(requirement: Requirement, strategy: str) -> tuple[str, ...]:
+def order_skills(requirement: Requirement, strategy: Strategy) -> tuple[str, ...]:
     """What a strategy's order reads of the requirement: best-skill sums the agent's
     levels in its skills; the other strategies do not look at it."""
-    return tuple(skill for skill, _ in requirement) if strategy == "best-skill" else ()
+    return tuple(skill for skill, _ in requirement) if strategy is Strategy.BEST_SKILL else ()
 
 
 class ReadySet:
@@ -41,7 +41,7 @@ class ReadySet:
 
     __slots__ = ("_agents", "_key", "_rr", "_rr_agents", "live", "requirement")
 
-    def __init__(self, requirement: Requirement, strategy: str) -> None:
+    def __init__(self, requirement: Requirement, strategy: Strategy) -> None:
         self.requirement = requirement
         self._key = KEYS.get(strategy)
         self._agents: list[AgentEntry] = []
@@ -99,7 +99,7 @@ class Pool:
         "strategy",
     )
 
-    def __init__(self, requirement: Requirement, strategy: str) -> None:
+    def __init__(self, requirement: Requirement, strategy: Strategy) -> None:
         self.requirement = requirement
         self.strategy = strategy
         self.members: set[str] = set()
