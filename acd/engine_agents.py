@@ -50,9 +50,9 @@ class AgentSide:
         self.calls: dict[CallId, Call] = {}
         self.queue_calls: dict[QueueName, dict[CallId, Call]] = {q: {} for q in config.queues}
         self.sticky_waiting: dict[str, dict[CallId, Call]] = {}
-        self.pools: dict[tuple[Requirement, str], Pool] = {}
-        self._pool_cache: dict[tuple[str, int, str | None], Pool] = {}
-        self.agent_pools: dict[str, list[Pool]] = {a: [] for a in self.agents}
+        self.pools: dict[tuple[Requirement, str], Pool[Call]] = {}
+        self._pool_cache: dict[tuple[str, int, str | None], Pool[Call]] = {}
+        self.agent_pools: dict[str, list[Pool[Call]]] = {a: [] for a in self.agents}
         self.ready_sets: dict[tuple[frozenset[str], str, tuple[str, ...]], ReadySet] = {}
         self.agent_sets: dict[str, list[ReadySet]] = {a: [] for a in self.agents}
         self._pooled: set[str] = set()
@@ -98,7 +98,7 @@ class AgentSide:
             out.append(dict(req))
         return out
 
-    def _pool_for(self, q: QueueConfig, step: int, language: str | None) -> Pool:
+    def _pool_for(self, q: QueueConfig, step: int, language: str | None) -> Pool[Call]:
         cache_key = (q.name, step, language)
         pool = self._pool_cache.get(cache_key)
         if pool is not None:
@@ -110,7 +110,8 @@ class AgentSide:
         key = (requirement, q.strategy)
         pool = self.pools.get(key)
         if pool is None:
-            pool = self.pools[key] = Pool(requirement, q.strategy)
+            pool = Pool(requirement, q.strategy)
+            self.pools[key] = pool
             for agent in self.agents.values():
                 if pool.eligible(agent):
                     pool.members.add(agent.id)
@@ -119,7 +120,7 @@ class AgentSide:
         self._pool_cache[cache_key] = pool
         return pool
 
-    def _ready_set(self, pool: Pool) -> ReadySet:
+    def _ready_set(self, pool: Pool[Call]) -> ReadySet:
         """The ready set for ``pool``: shared with every pool that has the same members
         in the same order, created (with the agents ready now) if there is none."""
         sig = (
