@@ -44,7 +44,7 @@ class ReadySet:
     round-robin.
 
     Pools whose members are the same agents, ordered the same way, share one set
-    (see :meth:`acd.engine_agents.AgentSide._ready_set`): an agent who becomes ready
+    (see :meth:`acd.roster.Roster._ready_set`): an agent who becomes ready
     is pushed once per set, not once per pool it could serve.
     """
 
