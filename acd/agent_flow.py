@@ -66,8 +66,10 @@ class AgentFlow:
     def transition(self, agent: Agent, action: Action, reason: str | None = None) -> None:
         """The roster's transition, then its call-side work: leave-empty for queues
         left without agents, and sticky calls freed when their agent leaves service."""
-        for queue in self.roster.transition(agent, action, self.out, reason):
-            self._leave_empty(queue)
+        emptied = self.roster.transition(agent, action, self.out, reason)
+        if emptied:  # rare: the hot path pays one test
+            for queue in emptied:
+                self._leave_empty(queue)
         state = agent.state
         if state is _PAUSED or state is _LOGGED_OUT:
             self._release_sticky(agent)
@@ -125,8 +127,10 @@ class AgentFlow:
 
     def _to_ready(self, agent: Agent, action: Action) -> None:
         self.transition(agent, action)
-        if agent.available:
-            self.became_available(agent)
+        if agent.available:  # became_available(), inline: once per call on the hot path
+            call = self.roster.became_available(agent)
+            if call is not None:
+                self._offer(call, agent)
 
     def _apply_after_call(self, agent: Agent, ready_action: Action) -> None:
         """Leave an offer, a call or wrap-up the way the agent asked for, or to ready."""
