@@ -6,6 +6,7 @@ no asyncio, no sockets, no SimPy, no wall clock. Shells drive
 """
 
 from acd.config import AcdConfig, ConfigError, load_config, parse_config
-from acd.engine import Engine, EngineError
+from acd.engine import Engine
+from acd.errors import EngineError
 
 __all__ = ["AcdConfig", "ConfigError", "Engine", "EngineError", "load_config", "parse_config"]

@@ -40,7 +40,7 @@ class Call:
     queue_entered_at: float
     state: CallState = CallState.WAITING
     step: int = 0  # escalation steps applied in the current queue
-    pool: Pool | None = None
+    pool: Pool[Call] | None = None
     in_pool: bool = False
     sticky_until: float = 0.0
     hops: int = 0  # queue moves, to stop overflow loops

@@ -7,6 +7,7 @@ The same file feeds the engine, the simulator and the Asterisk configuration.
 
 from __future__ import annotations
 
+import enum
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from acd.config_reader import ConfigError, Table
+from acd.strategies import Strategy
 from acd.types import AgentId, QueueName, Skill
 
 __all__ = [
@@ -21,9 +23,11 @@ __all__ = [
     "AcdConfig",
     "AgentConfig",
     "ConfigError",
+    "EmptyMode",
     "EscalationStep",
     "MetricsConfig",
     "QueueConfig",
+    "Strategy",
     "load_config",
     "parse_config",
 ]
@@ -35,8 +39,19 @@ __all__ = [
 # is an unknown key.)
 EXTENSION_SECTIONS = ("asterisk", "serve", "web", "mqtt", "crm", "ivr", "alarms")
 
-STRATEGIES = ("longest-idle", "least-occupied", "round-robin", "best-skill")
-EMPTY_MODES = ("allow", "no-agents", "no-available")
+STRATEGIES = tuple(s.value for s in Strategy)
+
+
+class EmptyMode(enum.StrEnum):
+    """When a queue refuses callers for want of agents (``join_empty``/``leave_empty``),
+    after app_queue's options of the same names."""
+
+    ALLOW = "allow"  # never
+    NO_AGENTS = "no-agents"  # no agent who could serve it is logged in
+    NO_AVAILABLE = "no-available"  # none is logged in, unpaused and reachable
+
+
+EMPTY_MODES = tuple(m.value for m in EmptyMode)
 _RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
 
 
@@ -60,7 +75,7 @@ class QueueConfig:
     name: QueueName
     title: str
     skills: tuple[tuple[Skill, int], ...]
-    strategy: str = "longest-idle"
+    strategy: Strategy = Strategy.LONGEST_IDLE
     escalation: tuple[EscalationStep, ...] = ()
     ring_timeout_s: float = 15.0
     wrapup_s: float = 30.0
@@ -69,8 +84,8 @@ class QueueConfig:
     max_wait_s: float | None = None
     overflow_queue: QueueName | None = None
     overflow_exit: str = "voicemail"
-    join_empty: str = "allow"
-    leave_empty: str = "allow"
+    join_empty: EmptyMode = EmptyMode.ALLOW
+    leave_empty: EmptyMode = EmptyMode.ALLOW
     sticky_s: float = 30.0
     record_calls: bool = True
     callback_attempts: int = 3
@@ -299,7 +314,7 @@ def _queues(
             name=QueueName(name),
             title=q.text("title", name),
             skills=_skills(q, "skills"),
-            strategy=q.choice("strategy", STRATEGIES, "longest-idle"),
+            strategy=q.member("strategy", Strategy, Strategy.LONGEST_IDLE),
             escalation=escalation,
             ring_timeout_s=q.number("ring_timeout_s", d.ring_timeout_s, low=1, high=600),
             wrapup_s=q.number("wrapup_s", d.wrapup_s, low=0, high=3600),
@@ -308,8 +323,8 @@ def _queues(
             max_wait_s=max_wait or None,
             overflow_queue=QueueName(overflow_queue) if overflow_queue else None,
             overflow_exit=overflow_exit,
-            join_empty=q.choice("join_empty", EMPTY_MODES, "allow"),
-            leave_empty=q.choice("leave_empty", EMPTY_MODES, "allow"),
+            join_empty=q.member("join_empty", EmptyMode, EmptyMode.ALLOW),
+            leave_empty=q.member("leave_empty", EmptyMode, EmptyMode.ALLOW),
             sticky_s=q.number("sticky_s", d.sticky_s, low=0, high=3600),
             record_calls=q.flag("record_calls", True),
             callback_attempts=q.integer("callback_attempts", 3, low=1, high=20),

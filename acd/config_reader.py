@@ -6,11 +6,13 @@ way: ``queues.elderly.strategy: expected one of ..., got 'fastest'``.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 _MISSING: Any = object()
+_E = TypeVar("_E", bound=enum.StrEnum)
 
 
 class ConfigError(ValueError):
@@ -93,6 +95,10 @@ class Table:
                 self.key(name), f"expected one of {', '.join(map(repr, options))}, got {value!r}"
             )
         return value
+
+    def member(self, name: str, kind: type[_E], default: _E) -> _E:
+        """One of a :class:`enum.StrEnum`'s values, as that enum's member."""
+        return kind(self.choice(name, [m.value for m in kind], default.value))
 
     def flag(self, name: str, default: bool) -> bool:
         value = self._get(name, default)

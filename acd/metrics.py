@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from acd.config import MetricsConfig
 from acd.effects import AgentStateChanged
@@ -102,8 +103,10 @@ class KpiAccumulator:
                 self.abandoned += 1
         elif r.outcome is Outcome.OVERFLOWED:
             self.overflowed += 1
-        else:
+        elif r.outcome is Outcome.LOST:
             self.lost += 1
+        else:
+            assert_never(r.outcome)
 
     def kpis(self) -> Kpis:
         base = self.offered - self.short_abandoned

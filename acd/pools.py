@@ -12,22 +12,31 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from typing import TYPE_CHECKING
+from typing import Generic, Protocol, TypeVar
 
 from acd.agent import Agent
-from acd.strategies import KEYS, Requirement
+from acd.strategies import KEYS, Requirement, Strategy
 
-if TYPE_CHECKING:
-    from acd.calls import Call
 
+class Queued(Protocol):
+    """What a pool reads of a waiting call (:class:`acd.calls.Call` has it): its place
+    in the line, and whether the entry pushed for it is still live."""
+
+    rank: int  # priority: higher first
+    arrived_at: float
+    seq: int  # arrival order, the last tie-breaker
+    version: int  # bumped when it leaves a pool: older heap entries are dead
+    in_pool: bool
+
+
+C = TypeVar("C", bound=Queued)
 AgentEntry = tuple[tuple[float, ...], int, int, Agent]
-CallEntry = tuple[int, float, int, int, "Call"]
 
 
-def order_skills(requirement: Requirement, strategy: str) -> tuple[str, ...]:
+def order_skills(requirement: Requirement, strategy: Strategy) -> tuple[str, ...]:
     """What a strategy's order reads of the requirement: best-skill sums the agent's
     levels in its skills; the other strategies do not look at it."""
-    return tuple(skill for skill, _ in requirement) if strategy == "best-skill" else ()
+    return tuple(skill for skill, _ in requirement) if strategy is Strategy.BEST_SKILL else ()
 
 
 class ReadySet:
@@ -35,13 +44,13 @@ class ReadySet:
     round-robin.
 
     Pools whose members are the same agents, ordered the same way, share one set
-    (see :meth:`acd.engine_agents.AgentSide._ready_set`): an agent who becomes ready
+    (see :meth:`acd.roster.Roster._ready_set`): an agent who becomes ready
     is pushed once per set, not once per pool it could serve.
     """
 
     __slots__ = ("_agents", "_key", "_rr", "_rr_agents", "live", "requirement")
 
-    def __init__(self, requirement: Requirement, strategy: str) -> None:
+    def __init__(self, requirement: Requirement, strategy: Strategy) -> None:
         self.requirement = requirement
         self._key = KEYS.get(strategy)
         self._agents: list[AgentEntry] = []
@@ -88,7 +97,9 @@ class ReadySet:
         heapq.heapify(self._agents)
 
 
-class Pool:
+class Pool(Generic[C]):
+    """Agents who meet one requirement, and the calls that wait for one of them."""
+
     __slots__ = (
         "_calls",
         "live_calls",
@@ -99,12 +110,12 @@ class Pool:
         "strategy",
     )
 
-    def __init__(self, requirement: Requirement, strategy: str) -> None:
+    def __init__(self, requirement: Requirement, strategy: Strategy) -> None:
         self.requirement = requirement
         self.strategy = strategy
         self.members: set[str] = set()
         self.ready = ReadySet(requirement, strategy)  # replaced by a shared one on creation
-        self._calls: list[CallEntry] = []
+        self._calls: list[tuple[int, float, int, int, C]] = []
         self.rr_last = -1
         self.live_calls = 0
 
@@ -120,14 +131,14 @@ class Pool:
 
     # waiting calls
 
-    def push_call(self, call: Call) -> None:
+    def push_call(self, call: C) -> None:
         self.live_calls += 1
         heapq.heappush(self._calls, (-call.rank, call.arrived_at, call.seq, call.version, call))
         if len(self._calls) > 2 * self.live_calls + 64:
             self._calls = [e for e in self._calls if e[3] == e[4].version and e[4].in_pool]
             heapq.heapify(self._calls)
 
-    def best_call(self) -> Call | None:
+    def best_call(self) -> C | None:
         heap = self._calls
         while heap:
             entry = heap[0]
@@ -137,7 +148,7 @@ class Pool:
             heapq.heappop(heap)
         return None
 
-    def waiting_calls(self) -> list[Call]:
+    def waiting_calls(self) -> list[C]:
         """The live waiting calls, in queue order (for positions and snapshots)."""
         live = [e for e in self._calls if e[3] == e[4].version and e[4].in_pool]
         live.sort(key=lambda e: e[:3])

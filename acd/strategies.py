@@ -8,9 +8,20 @@ Round-robin is not a key: :class:`acd.pools.Pool` keeps a ring for it.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 
 from acd.agent import Agent
+
+
+class Strategy(enum.StrEnum):
+    """How a pool picks among its ready agents (the config's ``strategy``)."""
+
+    LONGEST_IDLE = "longest-idle"
+    LEAST_OCCUPIED = "least-occupied"
+    ROUND_ROBIN = "round-robin"
+    BEST_SKILL = "best-skill"
+
 
 Requirement = tuple[tuple[str, int], ...]
 KeyFn = Callable[[Agent, Requirement], tuple[float, ...]]
@@ -32,8 +43,8 @@ def best_skill(agent: Agent, req: Requirement) -> tuple[float, ...]:
     return (-score, agent.idle_since, agent.position)
 
 
-KEYS: dict[str, KeyFn] = {
-    "longest-idle": longest_idle,
-    "least-occupied": least_occupied,
-    "best-skill": best_skill,
+KEYS: dict[Strategy, KeyFn] = {
+    Strategy.LONGEST_IDLE: longest_idle,
+    Strategy.LEAST_OCCUPIED: least_occupied,
+    Strategy.BEST_SKILL: best_skill,
 }

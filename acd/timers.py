@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import enum
 import heapq
 import itertools
 from dataclasses import dataclass
 from typing import Any
 
 
+class TimerKind(enum.StrEnum):
+    """What a deadline is for; the engine dispatches on it when the timer fires."""
+
+    STEP = "step"  # a waiting call's next escalation step
+    WAIT = "wait"  # a waiting call's max wait (its queue's exit or overflow)
+    STICKY = "sticky"  # a call's wait for its case owner ends
+    RING = "ring"  # an offer rang too long
+    RETRY = "retry"  # a callback's next attempt
+    WRAPUP = "wrapup"  # an agent's after-call work ends
+
+
 @dataclass(slots=True, eq=False)
 class Timer:
     at: float
-    kind: str
+    kind: TimerKind
     target: Any
     cancelled: bool = False
 
@@ -23,7 +35,7 @@ class Timers:
         self._heap: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
 
-    def add(self, at: float, kind: str, target: Any) -> Timer:
+    def add(self, at: float, kind: TimerKind, target: Any) -> Timer:
         t = Timer(at, kind, target)
         heapq.heappush(self._heap, (at, next(self._seq), t))
         return t

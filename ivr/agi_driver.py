@@ -38,6 +38,7 @@ from ivr.menu import (
     Input,
     LookupCase,
     Note,
+    NoteLevel,
     Play,
     Route,
     SayDigits,
@@ -117,7 +118,7 @@ class IvrDriver:
                 if not pressed:
                     pressed = await self._say(agi, sounds, action, collecting)
             elif isinstance(action, Note):
-                level = logging.WARNING if action.level == "warning" else logging.INFO
+                level = logging.WARNING if action.level is NoteLevel.WARNING else logging.INFO
                 log.log(level, "IVR call %s: %s", call, action.text)
             elif isinstance(action, Collect):
                 return await self._collect(agi, action, pressed)

@@ -23,6 +23,7 @@ No I/O here: :func:`read_ivr` takes the parsed :class:`acd.config.AcdConfig`.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,12 +38,26 @@ __all__ = [
     "IvrConfig",
     "Menu",
     "Option",
+    "OptionKind",
     "read_ivr",
 ]
 
 LANGUAGES = ("mandarin", "english")  # the first is the default
 DIGITS = "0123456789*#"
-KINDS = ("queue", "menu", "case-status", "language", "repeat", "back")
+
+
+class OptionKind(enum.StrEnum):
+    """What a menu key does: the part of an option before ``:``."""
+
+    QUEUE = "queue"  # queue:NAME[@PRIORITY]: route the call
+    MENU = "menu"  # menu:NAME: go down into another menu
+    CASE_STATUS = "case-status"  # ask for a case number and say its status
+    LANGUAGE = "language"  # switch Mandarin <-> English, repeat the menu
+    REPEAT = "repeat"
+    BACK = "back"  # up to the menu above
+
+
+KINDS = tuple(k.value for k in OptionKind)
 
 # Built-in texts of the fixed prompts; ``status.<status>`` for every case status.
 DEFAULT_PROMPTS: dict[str, tuple[str, str]] = {
@@ -83,7 +98,7 @@ assert {f"status.{s.value}" for s in Status} <= set(DEFAULT_PROMPTS)
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    kind: str  # one of KINDS
+    kind: OptionKind
     target: str = ""  # the queue or menu name
     priority: str = "normal"
 
@@ -183,21 +198,22 @@ def _options(t: Table, cfg: AcdConfig, menus: list[str]) -> dict[str, Option]:
         value = t.raw(digit)
         if not isinstance(value, str):
             raise ConfigError(key, f"expected a string like 'queue:general', got {value!r}")
-        kind, _, target = value.partition(":")
-        if kind not in KINDS:
+        name, _, target = value.partition(":")
+        if name not in KINDS:
             raise ConfigError(key, f"expected one of {', '.join(KINDS)}, got {value!r}")
-        if kind == "queue":
+        kind = OptionKind(name)
+        if kind is OptionKind.QUEUE:
             queue, _, priority = target.partition("@")
             if queue not in cfg.queues:
                 raise ConfigError(key, _unknown("queue", queue, cfg.queues))
             priority = priority or "normal"
             if priority not in cfg.priorities:
                 raise ConfigError(key, _unknown("priority", priority, cfg.priorities))
-            out[digit] = Option("queue", queue, priority)
-        elif kind == "menu":
+            out[digit] = Option(kind, queue, priority)
+        elif kind is OptionKind.MENU:
             if target not in menus:
                 raise ConfigError(key, _unknown("menu", target, menus))
-            out[digit] = Option("menu", target)
+            out[digit] = Option(kind, target)
         elif target:
             raise ConfigError(key, f"{kind!r} takes no target, got {value!r}")
         else:

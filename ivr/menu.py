@@ -21,9 +21,11 @@ feeds back what happened (digits, a timeout, a hang-up, the case's status).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, replace
+from typing import assert_never
 
-from ivr.config import DIGITS, LANGUAGES, IvrConfig, Option
+from ivr.config import DIGITS, LANGUAGES, IvrConfig, Option, OptionKind
 
 __all__ = [
     "Action",
@@ -36,7 +38,10 @@ __all__ = [
     "Hangup",
     "Input",
     "LookupCase",
+    "Mode",
     "Note",
+    "NoteLevel",
+    "Outcome",
     "Play",
     "Route",
     "SayDigits",
@@ -47,6 +52,29 @@ __all__ = [
 ]
 
 SAID_DIGITS = 4  # a found case is named by its number's last digits, then its status
+
+
+class Mode(enum.StrEnum):
+    """Where the caller is in the menu's state machine."""
+
+    MENU = "menu"  # a menu's greeting and its choice
+    CASE = "case"  # keying a case number
+    LOOKUP = "lookup"  # waiting for the driver's answer about the case
+    STATUS = "status"  # the case's status said: "0 for an agent, * back"
+    DONE = "done"
+
+
+class Outcome(enum.StrEnum):
+    """How a finished menu ended."""
+
+    ROUTED = "routed"  # to a queue
+    HANGUP = "hangup"  # the caller hung up
+    FINISHED = "finished"  # after a case's status, with a goodbye
+
+
+class NoteLevel(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
 
 
 # -- inputs ---------------------------------------------------------------------
@@ -123,7 +151,7 @@ class HangUp:
 class Note:
     """Something for the log (the core does no I/O): garbage input, tries used up."""
 
-    level: str  # "info" | "warning"
+    level: NoteLevel
     text: str
 
 
@@ -136,13 +164,13 @@ class State:
     language: str
     path: tuple[str, ...] = ()  # the menus above this one ("*" goes back)
     tries: int = 0  # failed tries in this menu or this case entry
-    mode: str = "menu"  # menu | case | lookup | status | done
-    outcome: str = ""  # when done: routed | hangup | finished
+    mode: Mode = Mode.MENU
+    outcome: Outcome | None = None  # when done
     case: str = ""  # the case number being looked up
 
     @property
     def done(self) -> bool:
-        return self.mode == "done"
+        return self.mode is Mode.DONE
 
 
 Step = tuple[State, list[Action]]
@@ -157,25 +185,32 @@ def step(cfg: IvrConfig, state: State, event: Input) -> Step:
     if state.done:
         return state, []
     if isinstance(event, Hangup):
-        return replace(state, mode="done", outcome="hangup"), []
+        return replace(state, mode=Mode.DONE, outcome=Outcome.HANGUP), []
     notes = _notes(state, event)
-    if state.mode == "menu":
+    mode = state.mode
+    if mode is Mode.MENU:
         s, actions = _menu(cfg, state, event)
-    elif state.mode == "case":
+    elif mode is Mode.CASE:
         s, actions = _case(cfg, state, event)
-    elif state.mode == "lookup":
+    elif mode is Mode.LOOKUP:
         s, actions = _lookup(cfg, state, event)
-    else:
+    elif mode is Mode.STATUS:
         s, actions = _status(cfg, state, event)
+    elif mode is Mode.DONE:  # pragma: no cover - returned above
+        return state, []
+    else:
+        assert_never(mode)
     return s, notes + actions
 
 
 def _notes(state: State, event: Input) -> list[Action]:
-    looking_up = state.mode == "lookup"
+    looking_up = state.mode is Mode.LOOKUP
     if isinstance(event, Digits) and not all(c in DIGITS for c in event.text):
-        return [Note("warning", f"input {event.text[:40]!r} is not DTMF: taken as invalid")]
+        return [Note(NoteLevel.WARNING, f"input {event.text[:40]!r} is not DTMF: taken as invalid")]
     if looking_up != isinstance(event, CaseFound | CaseNotFound | CaseUnavailable):
-        return [Note("warning", f"unexpected input {event!r} in {state.mode}: taken as invalid")]
+        return [
+            Note(NoteLevel.WARNING, f"unexpected input {event!r} in {state.mode}: taken as invalid")
+        ]
     return []
 
 
@@ -185,7 +220,9 @@ def _present(cfg: IvrConfig, state: State) -> list[Action]:
 
 
 def _route(state: State, queue: str, priority: str = "normal") -> Step:
-    return replace(state, mode="done", outcome="routed"), [Route(queue, priority, state.language)]
+    return replace(state, mode=Mode.DONE, outcome=Outcome.ROUTED), [
+        Route(queue, priority, state.language)
+    ]
 
 
 def _fail(cfg: IvrConfig, state: State, invalid: bool, again: list[Action]) -> Step:
@@ -193,7 +230,7 @@ def _fail(cfg: IvrConfig, state: State, invalid: bool, again: list[Action]) -> S
     tries = state.tries + 1
     said: list[Action] = [Play("invalid", state.language)] if invalid else []
     if tries >= cfg.menus[state.menu].max_retries:
-        note = Note("info", f"{tries} tries in {state.menu} ({state.mode}): default queue")
+        note = Note(NoteLevel.INFO, f"{tries} tries in {state.menu} ({state.mode}): default queue")
         s, route = _route(state, cfg.default_queue)
         return s, [*said, note, *route]
     return replace(state, tries=tries), said + again
@@ -215,24 +252,27 @@ def _menu(cfg: IvrConfig, state: State, event: Input) -> Step:
     option = _option(cfg, state, digits or "")
     if digits is None or option is None:
         return _fail(cfg, state, True, _present(cfg, state))
-    if option.kind == "queue":
+    kind = option.kind
+    if kind is OptionKind.QUEUE:
         return _route(state, option.target, option.priority)
-    if option.kind == "menu":
+    if kind is OptionKind.MENU:
         s = replace(state, menu=option.target, path=(*state.path, state.menu), tries=0)
         return s, _present(cfg, s)
-    if option.kind == "back":
+    if kind is OptionKind.BACK:
         if not state.path:
             return state, _present(cfg, state)
         s = replace(state, menu=state.path[-1], path=state.path[:-1], tries=0)
         return s, _present(cfg, s)
-    if option.kind == "language":
+    if kind is OptionKind.LANGUAGE:
         other = LANGUAGES[1] if state.language == LANGUAGES[0] else LANGUAGES[0]
         s = replace(state, language=other, tries=0)
         return s, _present(cfg, s)
-    if option.kind == "case-status":
-        s = replace(state, mode="case", tries=0)
+    if kind is OptionKind.CASE_STATUS:
+        s = replace(state, mode=Mode.CASE, tries=0)
         return s, _ask_case(cfg, s)
-    return state, _present(cfg, state)  # repeat
+    if kind is OptionKind.REPEAT:
+        return state, _present(cfg, state)
+    assert_never(kind)
 
 
 def _option(cfg: IvrConfig, state: State, digits: str) -> Option | None:
@@ -240,9 +280,9 @@ def _option(cfg: IvrConfig, state: State, digits: str) -> Option | None:
         return None
     option = cfg.menus[state.menu].options.get(digits)
     if option is None and digits == "0":
-        return Option("queue", cfg.agent_queue)
+        return Option(OptionKind.QUEUE, cfg.agent_queue)
     if option is None and digits == "*":
-        return Option("back")
+        return Option(OptionKind.BACK)
     return option
 
 
@@ -254,7 +294,7 @@ def _ask_case(cfg: IvrConfig, state: State) -> list[Action]:
 
 
 def _back_to_menu(cfg: IvrConfig, state: State) -> Step:
-    s = replace(state, mode="menu", tries=0)
+    s = replace(state, mode=Mode.MENU, tries=0)
     return s, _present(cfg, s)
 
 
@@ -267,23 +307,23 @@ def _case(cfg: IvrConfig, state: State, event: Input) -> Step:
         return _fail(cfg, state, False, _ask_case(cfg, state))
     if digits is None or not number.isdigit() or len(number) > cfg.case_digits:
         return _fail(cfg, state, True, _ask_case(cfg, state))
-    return replace(state, mode="lookup", case=number), [LookupCase(number)]
+    return replace(state, mode=Mode.LOOKUP, case=number), [LookupCase(number)]
 
 
 def _lookup(cfg: IvrConfig, state: State, event: Input) -> Step:
     if isinstance(event, CaseFound) and f"status.{event.status}" in cfg.prompts:
-        s = replace(state, mode="status", tries=0)
+        s = replace(state, mode=Mode.STATUS, tries=0)
         said: list[Action] = [Play("case_number", s.language)]
         said += [SayDigits(state.case[-SAID_DIGITS:], s.language)]
         said += [Play(f"status.{event.status}", s.language)]
         return s, [*said, *_offer(cfg, s)]
     if isinstance(event, CaseNotFound):
-        s = replace(state, mode="case")
+        s = replace(state, mode=Mode.CASE)
         return _fail(cfg, s, False, [Play("case_not_found", s.language), *_ask_case(cfg, s)])
     sorry: list[Action] = [Play("case_unavailable", state.language)]
     if isinstance(event, CaseFound):
         text = f"case status {event.status!r} has no prompt: taken as unavailable"
-        sorry.insert(0, Note("warning", text))
+        sorry.insert(0, Note(NoteLevel.WARNING, text))
     s, route = _route(state, cfg.agent_queue)
     return s, [*sorry, *route]
 
@@ -301,6 +341,6 @@ def _status(cfg: IvrConfig, state: State, event: Input) -> Step:
     tries = state.tries + 1
     said: list[Action] = [Play("invalid", state.language)] if digits != "" else []
     if tries >= cfg.menus[state.menu].max_retries:
-        done = replace(state, mode="done", outcome="finished")
+        done = replace(state, mode=Mode.DONE, outcome=Outcome.FINISHED)
         return done, [*said, Play("goodbye", state.language), HangUp()]
     return replace(state, tries=tries), [*said, *_offer(cfg, state)]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from acd import effects as fx
 from acd import events as ev
 from acd.metrics import AgentTimeMeter
+from acd.numbers import is_callback_number
 from acd.records import CallRecord
 from acd.types import AgentId, CallId, QueueName
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 WAITING, OFFERED, CONNECTED, DONE = 0, 1, 2, 3
 GRID = 1024.0  # every time the world sets is a multiple of 1/1024 s: see grid()
 # a number the hold context lets the caller be called back on (the engine's rule too)
-DIALABLE = re.compile(r"^\+?[0-9]{3,20}$")
 
 
 def grid(t: float) -> float:
@@ -216,7 +215,7 @@ class World:
     def _ask_callback(self, c: _Call) -> None:
         # the dialplan calls back the caller's own number, and refuses a withheld or
         # invalid one: the caller holds on (as while an agent rings: the engine refuses)
-        if c.state is WAITING and not c.callback and DIALABLE.match(c.spec.caller):
+        if c.state is WAITING and not c.callback and is_callback_number(c.spec.caller):
             c.callback = True
             self.send(ev.CallbackRequested(c.spec.call, c.spec.caller))
         elif c.state <= OFFERED and c.spec.patience_s != math.inf:

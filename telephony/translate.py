@@ -13,13 +13,13 @@ through the one table in :mod:`telephony.legs`.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd import events as ev
 from acd.counters import Count
+from acd.numbers import is_callback_number
 from acd.types import AgentId, OfferFailure
 from telephony.ami_frames import AmiMessage
 from telephony.legs import (
@@ -80,8 +80,6 @@ _REASONS = {
     "5": OfferFailure.BUSY,
     "8": OfferFailure.FAILED,  # congestion
 }
-# What may be dialled back: the engine's own rule (3-20 digits, an optional +).
-CALLBACK_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
 CALLBACK_REQUEST = "HotlineCallbackRequest"
 CALLBACK_RESULT = "HotlineCallbackResult"
 _REACHABLE = {"Reachable": True, "Created": True, "NonQualified": True, "Unknown": True}
@@ -230,7 +228,7 @@ class Translator:
         if leg is None or leg.phase is not CallerPhase.WAITING:
             self.stats[Count.STALE_CALLBACK_REQUESTS] += 1
             return []
-        if not CALLBACK_NUMBER.match(number):
+        if not is_callback_number(number):
             self.stats[Count.INVALID_CALLBACK_NUMBERS] += 1
             log.warning("call %s: callback number %r refused", leg.call, number)
             return []

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from acd import numbers
 from acd.config import AcdConfig
 from ivr.config import read_ivr
 from telephony.asterisk.settings import AsteriskSettings
@@ -147,6 +148,7 @@ def render(
         "ivr_sounds": ivr_sounds(base),
         "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
         "agent_count": len(cfg.agents),
+        "callback_number_check": numbers.dialplan_check("${CALLERID(num)}"),
         "agents": _agents(cfg, s, secrets, (tdir / "fragments" / "agent.conf").read_text()),
     }
     out = {}

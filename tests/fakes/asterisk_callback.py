@@ -25,9 +25,9 @@ ended by that Hangup (a known shell race: tests/unit/telephony/test_callback_goo
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from acd.numbers import is_callback_number  # the hold context's REGEX
 from acd.types import CallId
 from telephony.ami_client import AmiActionError
 from telephony.ami_frames import AmiMessage
@@ -35,7 +35,6 @@ from tests.fakes.asterisk import FakeAsterisk, _Channel
 
 __all__ = ["CallbackAsterisk"]
 
-DIALABLE = re.compile(r"^[+]?[0-9]{3,20}$")  # the hold context's REGEX
 TRUNK = "residents"
 
 
@@ -72,7 +71,7 @@ class CallbackAsterisk(FakeAsterisk):
             )
         self._emit("MusicOnHoldStop", ch)
         ch.exten = "1"
-        if not DIALABLE.match(ch.caller_num):
+        if not is_callback_number(ch.caller_num):
             ch.priority = 3
             self._emit("UserEvent", ch, ("UserEvent", "HotlineCallbackRefused"), ("CallId", call))
             self.errors.append(f"call {call}: callback to {ch.caller_num!r} refused; it holds on")

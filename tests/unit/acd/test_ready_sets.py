@@ -37,8 +37,8 @@ def test_pools_with_the_same_members_share_one_ready_set() -> None:
     h.at(10, CallArrived("c1", "general"))
     h.at(11, CallArrived("c2", "status"))
     engine = h.engine
-    general = engine._pool_for(engine.config.queues["general"], 0, None)
-    status = engine._pool_for(engine.config.queues["status"], 0, None)
+    general = engine.roster.pool_for(engine.config.queues["general"], 0, None)
+    status = engine.roster.pool_for(engine.config.queues["status"], 0, None)
     assert general is not status and general.ready is status.ready
     # longest idle first, across both lines: a1 then a2
     assert [e for _, e in h.take(("offer",))] == [("offer", "c1", "a1"), ("offer", "c2", "a2")]
@@ -62,9 +62,9 @@ def test_a_skill_change_moves_a_ready_agent_between_sets() -> None:
     h.at(50, CallEnded("c1"))
     h.run_until(60)  # a1's wrap-up ends
     assert h.take(("offer",)) == [(55, ("offer", "c3", "a1"))]
-    sets = h.engine.agent_sets
+    sets = h.engine.roster.agent_sets
     assert sum(len(v) for v in sets.values()) == sum(
-        len({id(p.ready) for p in pools}) for pools in h.engine.agent_pools.values()
+        len({id(p.ready) for p in pools}) for pools in h.engine.roster.agent_pools.values()
     )
 
 

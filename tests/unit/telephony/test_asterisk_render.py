@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from acd.config import load_config
+from acd.numbers import dialplan_check
 from telephony.asterisk.render import (
     CONF_FILES,
     RenderError,
@@ -120,3 +121,10 @@ def test_write_files_keeps_secrets_private(tmp_path: Path) -> None:
     assert (tmp_path / "manager.conf").stat().st_mode & 0o077 == 0
     assert (tmp_path / "pjsip.conf").stat().st_mode & 0o077 == 0
     assert (tmp_path / "extensions.conf").is_file()
+
+
+def test_the_hold_context_checks_a_callback_number_with_the_cores_rule() -> None:
+    dialplan = rendered()["extensions.conf"]
+    check = f"same => n,GotoIf({dialplan_check('${CALLERID(num)}')}?accept)"
+    assert check in dialplan
+    assert dialplan.count("REGEX(") == 1
