@@ -119,20 +119,17 @@ def event_for(command: Command, agent: AgentId, reason: str | None = None) -> ev
 class AgentControl:
     """``roster``: the configured agents; ``feed``: the shell's way in (raises
     :class:`EngineError` on a refusal); ``state_of``: the agent's state from the
-    read model; ``carried_out``: told of every command the engine took, with the
-    agent's state before it (the read model keeps the after-call wish from it)."""
+    read model."""
 
     def __init__(
         self,
         roster: Collection[str],
         feed: Callable[[ev.Event], object],
         state_of: Callable[[AgentId], str],
-        carried_out: Callable[[AgentId, Command, str | None, str], None] | None = None,
     ) -> None:
         self.roster = roster
         self.feed = feed
         self.state_of = state_of
-        self.carried_out = carried_out
 
     def command(self, agent: str, command: Command, reason: str | None = None) -> Answer:
         if agent not in self.roster:
@@ -149,6 +146,4 @@ class AgentControl:
             self.feed(event_for(command, aid, reason))
         except EngineError as e:
             raise RefusedError(str(e)) from e
-        if self.carried_out is not None:
-            self.carried_out(aid, command, reason, before)
         return Answer(aid, self.state_of(aid))

@@ -7,6 +7,7 @@ import functools
 import pytest
 
 from acd import events as ev
+from acd import snapshot
 from acd.types import AgentId, CallId, QueueName
 from agents.control import (
     AgentControl,
@@ -75,8 +76,6 @@ def test_who_may_act_on_a_seat() -> None:
 def test_the_desk_commands_are_the_engines_after_call_events() -> None:
     h = Harness()
     control, fed = _control(h)
-    told: list[tuple[str, Command, str | None, str]] = []
-    control.carried_out = lambda a, c, r, before: told.append((a, c, r, before))
     control.command("a3", Command.LOGIN)
     with pytest.raises(RefusedError, match="ready_after_call is for an agent offered or on-call"):
         control.command("a3", Command.READY_AFTER_CALL)
@@ -85,6 +84,8 @@ def test_the_desk_commands_are_the_engines_after_call_events() -> None:
     a3, c1 = AgentId("a3"), CallId("c1")
     h.at(1, ev.CallArrived(c1, QueueName("general")))
     assert control.command("a3", Command.PAUSE_AFTER_CALL, "lunch").state == "offered"
+    view = snapshot.agent_view(h.engine, "a3")
+    assert view is not None and (view.after_call, view.after_call_reason) == ("pause", "lunch")
     h.at(2, ev.AgentAnswered(c1, a3))
     h.at(9, ev.CallEnded(c1))
     assert h.engine.agents["a3"].state.value == "wrap-up"
@@ -96,5 +97,3 @@ def test_the_desk_commands_are_the_engines_after_call_events() -> None:
     h.at(22, ev.CallEnded(CallId("c2")))
     assert control.command("a3", Command.END_WRAPUP).state == "ready"  # before its 5 s
     assert fed[-1] == ev.AgentReady(a3)
-    assert told[1] == (a3, Command.PAUSE_AFTER_CALL, "lunch", "offered")
-    assert told[-1] == (a3, Command.END_WRAPUP, None, "wrap-up")
