@@ -119,7 +119,7 @@ async def test_illegal_transition_and_stale_version_over_http(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "cannot rate a case in state 'accepted'"
-        " (allowed there: answer, dispatch, supervise)",
+        " (allowed there: answer, dispatch, note, supervise)",
         "state": "accepted",
         "action": "rate",
     }
