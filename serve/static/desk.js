@@ -70,7 +70,7 @@ function drawCall() {
   $("call-facts").hidden = !o;
   if (!o) { $("resident-card").hidden = true; $("note-form").hidden = true; return; }
   $("c-caller").textContent = o.callback ? `${o.caller} (${t("callback")})` : o.caller;
-  $("c-queue").textContent = o.queue_title || o.queue;
+  $("c-queue").textContent = label(o.queue_title) || o.queue;
   const prio = $("c-priority");
   prio.textContent = t(o.priority) === o.priority ? o.priority : t(o.priority);
   prio.dataset.priority = o.priority;
@@ -107,7 +107,7 @@ function drawPop() {
     const li = el("li", mine(c) ? "case sticky" : "case");
     li.dataset.caseId = c.id;
     li.append(el("span", "case-number", c.number), el("span", "case-title", c.title),
-      el("span", "case-status", c.status));
+      el("span", "case-status", t(`status_${c.status}`)));
     if (mine(c)) li.append(el("span", "flag flag-sticky", t("sticky")));
     cases.append(li);
   }

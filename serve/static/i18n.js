@@ -22,6 +22,8 @@ const TEXT = {
     normal: "普通", elderly: "老人", emergency: "紧急", disabled: "残疾", none: "无",
     choose: "请选择", callback: "回拨", refused: "操作被拒绝", not_your_seat: "无权查看该坐席",
     no_seat: "该用户未绑定坐席",
+    status_accepted: "已受理", status_dispatched: "已派单", status_signed: "已签收",
+    status_returned: "已退回", status_in_progress: "办理中", status_replied: "已回复",
   },
   en: {
     app: "Community Hotline", login: "Log in", logout: "Log out", name: "User name",
@@ -45,6 +47,8 @@ const TEXT = {
     emergency: "Emergency", disabled: "Disabled", none: "none", choose: "Choose…",
     callback: "Callback", refused: "Refused", not_your_seat: "Not your seat",
     no_seat: "This user has no seat",
+    status_accepted: "accepted", status_dispatched: "dispatched", status_signed: "signed",
+    status_returned: "returned", status_in_progress: "in progress", status_replied: "replied",
   },
 };
 
