@@ -100,6 +100,8 @@ class AgentView:
     call: CallId | None  # the call it is offered, on, or wrapping up
     since: float  # when it entered ``state``
     reachable: bool
+    after_call: str | None = None  # asked for while ringing or talking: "ready", "pause", "logout"
+    after_call_reason: str | None = None  # the pause reason of "pause"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,8 @@ class CallView:
     answered_at: float | None
     callback: str | None  # the number to dial back, for a callback
     waited_s: float  # until answered, or until now
+    priority: str = "normal"  # its priority class ([priorities])
+    sticky: bool = False  # offered to the owner of the caller's open case (sticky routing)
 
 
 def agent_view(engine: Engine, agent_id: str) -> AgentView | None:
@@ -123,7 +127,11 @@ def agent_view(engine: Engine, agent_id: str) -> AgentView | None:
         return None
     call = CallId(a.call) if a.call else None
     reason = a.pause_reason if a.state is AgentState.PAUSED else None
-    return AgentView(AgentId(a.id), a.state.value, reason, call, a.state_since, a.reachable)
+    wish = a.after_call.value if a.after_call is not None else None
+    return AgentView(
+        AgentId(a.id), a.state.value, reason, call, a.state_since, a.reachable,
+        wish, a.after_call_reason,
+    )  # fmt: skip
 
 
 def agent_views(engine: Engine, *, logged_in: bool = False) -> list[AgentView]:
@@ -140,7 +148,7 @@ def call_view(engine: Engine, call_id: str) -> CallView | None:
     until = c.answered_at if c.answered_at is not None else engine.clock.now()
     return CallView(
         c.id, c.queue, c.caller, c.state.value, c.arrived_at, c.answered_at, c.callback,
-        until - c.arrived_at,
+        until - c.arrived_at, c.priority_name, c.sticky,
     )  # fmt: skip
 
 

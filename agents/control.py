@@ -1,11 +1,18 @@
 """Agent control: which command becomes which engine event, and who may act on a seat.
 
 The logic behind ``hotline agent`` and the control API (:mod:`serve.control`,
-an HTTP adapter over this), and later the agent desk: an agent logs in (ready,
-or paused with a reason), logs out, becomes ready, pauses with a reason. Every
-command enters the engine through the call shell's ``feed`` (the one way in),
-given here as ``feed``, which raises :class:`acd.engine.EngineError` when the
-engine refuses.
+an HTTP adapter over this), and the agent desk (:mod:`serve.web_desk`): an agent
+logs in (ready, or paused with a reason), logs out, becomes ready, pauses with a
+reason. Every command enters the engine through the call shell's ``feed`` (the
+one way in), given here as ``feed``, which raises :class:`acd.engine.EngineError`
+when the engine refuses.
+
+The desk's three more commands are the engine's own events at another moment
+(:mod:`acd.events`): ``ready_after_call`` is ``AgentReady`` while offered or on
+a call (no wrap-up after it), ``pause_after_call`` is ``AgentPaused`` then, and
+``end_wrapup`` is ``AgentReady`` in wrap-up. They are refused (409) in any other
+state, so that a late click never turns into "ready now". ``ready``, ``pause``
+and ``logout`` on a call are deferred by the engine the same way.
 
 Errors, mapped to HTTP codes in one place by the adapter:
 
@@ -47,6 +54,18 @@ class Command(enum.StrEnum):
     LOGOUT = "logout"
     READY = "ready"
     PAUSE = "pause"
+    READY_AFTER_CALL = "ready_after_call"
+    PAUSE_AFTER_CALL = "pause_after_call"
+    END_WRAPUP = "end_wrapup"
+
+
+ON_A_CALL = ("offered", "on-call")  # where the engine defers ready, pause and log-out
+# the states each desk-only command is for
+WHEN: dict[Command, tuple[str, ...]] = {
+    Command.READY_AFTER_CALL: ON_A_CALL,
+    Command.PAUSE_AFTER_CALL: ON_A_CALL,
+    Command.END_WRAPUP: ("wrap-up",),
+}
 
 
 DEFAULT_PAUSE_REASON = "break"
@@ -92,7 +111,7 @@ def event_for(command: Command, agent: AgentId, reason: str | None = None) -> ev
         return ev.AgentLoggedIn(agent, paused_reason=reason)
     if command is Command.LOGOUT:
         return ev.AgentLoggedOut(agent)
-    if command is Command.READY:
+    if command in (Command.READY, Command.READY_AFTER_CALL, Command.END_WRAPUP):
         return ev.AgentReady(agent)
     return ev.AgentPaused(agent, reason or DEFAULT_PAUSE_REASON)
 
@@ -116,6 +135,13 @@ class AgentControl:
         if agent not in self.roster:
             raise UnknownAgentError(agent)
         aid = AgentId(agent)
+        before = self.state_of(aid)
+        allowed = WHEN.get(command)
+        if allowed is not None and before not in allowed:
+            raise RefusedError(
+                f"agent {agent}: {command.value} is for an agent {' or '.join(allowed)},"
+                f" not {before}"
+            )
         try:
             self.feed(event_for(command, aid, reason))
         except EngineError as e:

@@ -19,6 +19,7 @@ import hmac
 import re
 import secrets
 import sqlite3
+from dataclasses import dataclass
 
 from crm.db import Database
 from crm.errors import AuthenticationError, DuplicateError, InvalidFieldError, NotFoundError
@@ -71,6 +72,13 @@ def verify_password(password: str, stored: str) -> bool:
 @functools.cache
 def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(12))
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str
+    user: User
+    expires_at: float  # epoch s; then every request with the token answers 401
 
 
 def _token_hash(token: str) -> str:
@@ -127,6 +135,11 @@ class UserStore:
         return _user(row)
 
     async def login(self, name: str, password: str) -> tuple[str, User]:
+        session = await self.open_session(name, password)
+        return session.token, session.user
+
+    async def open_session(self, name: str, password: str) -> Session:
+        """Log in: a new bearer token, its user, and when it expires (epoch s)."""
         row = await self.db.fetchone(
             "SELECT name, role, department, agent_id, password_hash FROM users"
             " WHERE name = ? AND disabled = 0",
@@ -144,7 +157,7 @@ class UserStore:
                 "INSERT INTO sessions (token_hash, user, expires_at) VALUES (?, ?, ?)",
                 (_token_hash(token), name, now + self.ttl),
             )
-        return token, _user(row)
+        return Session(token, _user(row), now + self.ttl)
 
     async def authenticate(self, token: str) -> User:
         row = await self.db.fetchone(

@@ -93,10 +93,16 @@ class CaseStore:
             )
             await _history(conn, cid, now, actor.name, "accept", None, Status.ACCEPTED, None)
             if new.interaction:
-                await conn.execute(
+                cur = await conn.execute(
                     "UPDATE interactions SET case_id = ? WHERE uniqueid = ?",
                     (cid, new.interaction),
                 )
+                if cur.rowcount == 0:  # the call is on: its record comes at wrap-up end
+                    await conn.execute(
+                        "INSERT INTO call_marks (uniqueid, case_id, at) VALUES (?, ?, ?)"
+                        " ON CONFLICT(uniqueid) DO UPDATE SET case_id = excluded.case_id",
+                        (new.interaction, cid, now),
+                    )
             await enqueue_for_case(conn, cid, Status.ACCEPTED, now)
         return await self.get(cid)
 

@@ -4,12 +4,20 @@ Accepts the routing core's :class:`acd.records.CallRecord` as it is, so the
 shell can write every call record here when the call leaves the engine. Writing
 the same call twice (a replay after a restart) is harmless: the Asterisk unique
 id is the key.
+
+The agent desk marks a call while it is on or in wrap-up, before its record is
+written (at the end of the wrap-up): a disposition code, the case opened for it.
+Such a mark waits in ``call_marks`` and is applied, in the same transaction, when
+the record is written; the agent's case wins over the link guessed from the
+caller's open cases.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
+
+import aiosqlite
 
 from acd.records import CallRecord
 from crm.db import Database
@@ -87,7 +95,27 @@ class InteractionStore:
                     it.survey_score,
                 ),
             )
+            await _apply_marks(conn, it.uniqueid)
         return await self.get(it.uniqueid)
+
+    async def mark(
+        self, uniqueid: str, *, disposition: str | None = None, case_id: int | None = None
+    ) -> Interaction | None:
+        """Set the call's disposition code and/or the case it opened: on the interaction
+        if it is written, else kept until it is. The interaction, or None if not yet."""
+        if not uniqueid.strip():
+            raise InvalidFieldError("call", "is required")
+        async with self.db.write() as conn:
+            await conn.execute(
+                "INSERT INTO call_marks (uniqueid, case_id, disposition, at)"
+                " VALUES (?, ?, ?, (julianday('now') - 2440587.5) * 86400.0)"
+                " ON CONFLICT(uniqueid) DO UPDATE SET"
+                " case_id = coalesce(excluded.case_id, case_id),"
+                " disposition = coalesce(excluded.disposition, disposition), at = excluded.at",
+                (uniqueid, case_id, disposition),
+            )
+            written = await _apply_marks(conn, uniqueid)
+        return await self.get(uniqueid) if written else None
 
     async def get(self, uniqueid: str) -> Interaction:
         row = await self.db.fetchone("SELECT * FROM interactions WHERE uniqueid = ?", (uniqueid,))
@@ -114,8 +142,35 @@ class InteractionStore:
             if cur.rowcount != 1:
                 raise NotFoundError("interaction", uniqueid)
 
+    async def pending_marks(self) -> int:
+        """Marks still waiting for their call's record."""
+        row = await self.db.fetchone("SELECT count(*) AS n FROM call_marks")
+        return int(row["n"]) if row is not None else 0
+
     async def for_case(self, case_id: int) -> list[Interaction]:
         rows = await self.db.fetchall(
             "SELECT * FROM interactions WHERE case_id = ? ORDER BY started_at", (case_id,)
         )
         return [interaction_from_row(r) for r in rows]
+
+
+async def _apply_marks(conn: aiosqlite.Connection, uniqueid: str) -> bool:
+    """Move the call's waiting mark onto its interaction; False if that is not written."""
+    async with conn.execute(
+        "SELECT case_id, disposition FROM call_marks WHERE uniqueid = ?", (uniqueid,)
+    ) as cur:
+        mark = await cur.fetchone()
+    if mark is None:
+        async with conn.execute(
+            "SELECT 1 FROM interactions WHERE uniqueid = ?", (uniqueid,)
+        ) as cur:
+            return await cur.fetchone() is not None
+    cur2 = await conn.execute(
+        "UPDATE interactions SET case_id = coalesce(?, case_id),"
+        " disposition = coalesce(?, disposition) WHERE uniqueid = ?",
+        (mark[0], mark[1], uniqueid),
+    )
+    if cur2.rowcount != 1:
+        return False
+    await conn.execute("DELETE FROM call_marks WHERE uniqueid = ?", (uniqueid,))
+    return True

@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     RATE = "rate"  # 评价
     REOPEN = "reopen"  # 重办
     SUPERVISE = "supervise"  # 督办
+    NOTE = "note"  # 补充记录: a note on an open case (e.g. the resident called again)
 
 
 class Role(enum.StrEnum):
@@ -83,9 +84,10 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 # exactly as in the partial indexes cases_resident_open and cases_due_open (0001_initial.sql):
 # SQLite uses a partial index only when the terms match as written (a test checks it).
 OPEN_SQL = "(" + ", ".join(f"'{s.value}'" for s in Status if s in OPEN_STATES) + ")"
-# Supervision leaves the state as it is, in every open state.
+# Supervision and notes leave the state as it is, in every open state.
 for _s in OPEN_STATES:
     TRANSITIONS[(_s, Action.SUPERVISE)] = _s
+    TRANSITIONS[(_s, Action.NOTE)] = _s
 
 # Who may take each action; admins may take any.
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
@@ -100,6 +102,7 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.RATE: frozenset({Role.AGENT, Role.SUPERVISOR}),
     Action.REOPEN: frozenset({Role.DISPATCHER, Role.SUPERVISOR}),
     Action.SUPERVISE: frozenset({Role.SUPERVISOR}),
+    Action.NOTE: frozenset({Role.AGENT, Role.SUPERVISOR, Role.DISPATCHER}),
 }
 # Actions a department user may take only on cases of its own department.
 DEPARTMENT_ACTIONS = frozenset({Action.SIGN, Action.RETURN, Action.START, Action.REPLY})
@@ -184,7 +187,7 @@ def transition(state: Status, cmd: Command) -> Outcome:
     if a is Action.RETURN:
         _need_text(cmd, "reason", cmd.reason)
         return Outcome(state, nxt, returned=True)
-    if a in (Action.REOPEN, Action.SUPERVISE):
+    if a in (Action.REOPEN, Action.SUPERVISE, Action.NOTE):
         _need_text(cmd, "reason", cmd.reason)
         return Outcome(state, nxt, supervised=a is Action.SUPERVISE)
     if a in (Action.REPLY, Action.ANSWER):

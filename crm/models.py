@@ -122,6 +122,7 @@ class Interaction:
     resident_id: int | None = None
     case_id: int | None = None
     survey_score: int | None = None
+    disposition: str | None = None  # the wrap-up's code ([crm.dispositions])
 
 
 @dataclass(frozen=True, slots=True)

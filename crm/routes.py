@@ -54,8 +54,8 @@ def out(obj: Any) -> Any:
 
 @router.post("/login")
 async def login(body: LoginIn, repo: Repo) -> dict[str, Any]:
-    token, user = await repo.users.login(body.name, body.password)
-    return {"token": token, "user": out(user)}
+    session = await repo.users.open_session(body.name, body.password)
+    return {"token": session.token, "user": out(session.user), "expires_at": session.expires_at}
 
 
 @router.post("/logout")

@@ -16,6 +16,10 @@ reader_cache_mib = 1024           # the reader's own page cache (an upper bound,
 mmap_mib = 2048                   # the reader maps this much of the file (0: off; SQLite caps it)
 prewarm = true                    # fill it with the screen-pop's b-trees at start (background)
 
+[crm.dispositions]                # the wrap-up's codes (code = label); replaces the default list
+resolved = "已解答 Resolved"
+case_opened = "已建工单 Case opened"
+
 [crm.categories.repair]
 label = "维修"
 department = "housing"
@@ -26,6 +30,7 @@ resolve_days = 3
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from acd.config_reader import ConfigError, Table
@@ -57,6 +62,18 @@ DEFAULT_CATEGORIES: dict[str, Category] = {
 }
 
 
+DEFAULT_DISPOSITIONS: dict[str, str] = {
+    "resolved": "已解答 Resolved on the call",
+    "case_opened": "已建工单 Case opened",
+    "case_updated": "已补充工单 Case updated",
+    "transferred": "已转办 Referred elsewhere",
+    "callback": "需回电 Call back",
+    "no_speech": "无声/误拨 Silent or wrong number",
+    "nuisance": "骚扰 Nuisance call",
+}
+DISPOSITION_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
 @dataclass(frozen=True, slots=True)
 class CrmSettings:
     categories: dict[str, Category] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
@@ -70,6 +87,7 @@ class CrmSettings:
     reader_cache_mib: int = 1024
     mmap_mib: int = 2048
     prewarm: bool = True
+    dispositions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DISPOSITIONS))
 
     def category(self, name: str) -> Category:
         try:
@@ -119,6 +137,26 @@ def parse_settings(t: Table) -> CrmSettings:
         reader_cache_mib=t.integer("reader_cache_mib", 1024, 2, 1024 * 1024),
         mmap_mib=t.integer("mmap_mib", 2048, 0, 1024 * 1024),
         prewarm=t.flag("prewarm", True),
+        dispositions=_dispositions(t),
     )
     t.done()
     return s
+
+
+def _dispositions(t: Table) -> dict[str, str]:
+    """``[crm.dispositions]``: code = label; absent: the default list."""
+    if not t.has("dispositions"):
+        return dict(DEFAULT_DISPOSITIONS)
+    d = t.table("dispositions")
+    out = {}
+    for code in d.names():
+        if not DISPOSITION_CODE.match(code):
+            raise ConfigError(
+                d.key(code),
+                "a code is 1 to 32 of a-z, 0-9, '_', '-' (starting with a letter or digit)",
+            )
+        out[code] = d.text(code, None)
+    d.done()
+    if not out:
+        raise ConfigError(t.key("dispositions"), "must list at least one code")
+    return out

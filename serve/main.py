@@ -11,8 +11,8 @@ by constructor: nothing is set on an object after it is built.
   finished call to one :class:`telephony.notifier.Notifier`, whose subscribers
   are listed in :func:`serve`, in order: the queue_log, the call history
   (``calls.jsonl``), the agent store (``agents.json``), the read model's today's
-  figures, the CRM link. MQTT, Prometheus and the WebSocket push (issue #10)
-  are one more line there.
+  figures, the CRM link, and with ``[web]`` the WebSocket hub of the desk and
+  the wallboard (:mod:`serve.ws`).
 - **One read model** (:class:`serve.read_model.ReadModel`) for ``/status``, the
   offer endpoint and the CRM link's caller look-up.
 
@@ -59,6 +59,7 @@ from serve.history import CallHistory
 from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
+from serve.ws import Hub
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
@@ -121,22 +122,27 @@ async def serve(
             ]
             if link is not None:
                 subscribers.append(("crm", link.on_effect))
+            hub = None
+            if settings.web_port is not None:
+                auth = link.repo.users.authenticate if link is not None else None
+                hub = Hub(read_model, auth, link, stats)
+                subscribers.append(("websockets", hub.notify))
             notifier = Notifier(subscribers, stats=stats)
             shell = CallShell(
                 engine, settings.shell, clock, ami, notifier=notifier, resync=True, stats=stats
             )
             stack.callback(_cancel_tasks, shell)
             _restore_presence(shell, store, config)
+            control = AgentControl(
+                config.agents, functools.partial(shell.feed, strict=True), read_model.state_of
+            )
             web = None
             if settings.web_port is not None:
-                app = build_web_app(read_model, link)
+                app = build_web_app(read_model, link, control, hub)
                 web = WebServer(app, settings.web_host, settings.web_port)
         except Exception as e:  # a database that cannot be opened, a port in use
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
             return 2
-        control = AgentControl(
-            config.agents, functools.partial(shell.feed, strict=True), read_model.state_of
-        )
         ivr_cfg = read_ivr(config)
         ivr = None
         if ivr_cfg is not None and ivr_cfg.enabled:
@@ -157,6 +163,8 @@ async def serve(
         await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
         app = build_app(control, read_model)
         await stack.enter_async_context(ControlServer(app, settings.control_socket))
+        if hub is not None:
+            await stack.enter_async_context(hub)
         if web is not None:
             await stack.enter_async_context(web)
         if await _first_sync_or_stop(first_sync, stop):

@@ -10,6 +10,13 @@ It is also a subscriber of the shell's notifier (:meth:`ReadModel.notify`): each
 ``CallFinished`` record is counted into today's figures (outcomes since local
 midnight, ``[centre] timezone_offset_s``) and then forgotten, so memory stays flat
 however many calls a day brings; the records themselves are in ``calls.jsonl``.
+The same notes feed :class:`serve.today.Today` (per agent: the desk's "my day";
+per queue: today and the last 30 minutes, for the wallboard).
+
+The desk's view of one seat (:meth:`ReadModel.desk`, docs/web-api.md's ``desk``
+frame) is built here from the agent's and its call's views: state and since,
+the after-call wish, when a wrap-up ends (the agent's ``wrapup_s``, else its
+call's queue's), the offer with its queue title, priority and stickiness.
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ from acd import effects as fx
 from acd import snapshot
 from acd.engine import Engine
 from acd.metrics import DailyKpis
-from acd.snapshot import AgentView, CallView
+from acd.snapshot import AgentView, CallView, CentreView
 from acd.types import AgentId, CallId, Clock
+from serve.today import Today
 
 __all__ = ["ReadModel"]
 
@@ -34,12 +42,14 @@ class ReadModel:
         self.stats = stats
         config = engine.config
         self.today = DailyKpis(config.metrics, config.timezone_offset_s)
+        self.figures = Today(config.metrics, config.timezone_offset_s)
 
     # the notifier's subscriber
 
     def notify(self, note: object) -> None:
         if isinstance(note, fx.CallFinished):
             self.today.add(note.record, self.clock.now())
+        self.figures.notify(note, self.clock.now())
 
     # views
 
@@ -53,6 +63,13 @@ class ReadModel:
     def caller_of(self, call: CallId) -> str | None:
         view = self.call(call)
         return view.caller if view is not None else None
+
+    def agents(self, *, logged_in: bool = False) -> list[AgentView]:
+        return snapshot.agent_views(self.engine, logged_in=logged_in)
+
+    def centre(self) -> CentreView:
+        """Queues and agents by state: O(calls + agents), once per push, not per event."""
+        return snapshot.snapshot(self.engine)
 
     def state_of(self, agent: AgentId) -> str:
         view = self.agent(agent)
@@ -82,17 +99,68 @@ class ReadModel:
         a = self.agent(agent)
         if a is None:
             return None
-        body: dict[str, Any] = {"agent": agent, "state": a.state, "offer": None}
         call = self.call(a.call) if a.call is not None else None
+        return {"agent": agent, "state": a.state, "offer": self.offer_body(call)}
+
+    def offer_body(self, call: CallView | None) -> dict[str, Any] | None:
         if call is None:
-            return body
-        body["offer"] = {
+            return None
+        q = self.engine.config.queues.get(call.queue)
+        return {
             "call": call.id,
             "queue": call.queue,
+            "queue_title": q.title if q is not None else call.queue,
+            "priority": call.priority,
             "caller": call.caller,
             "waited_s": round(call.waited_s, 1),
             "arrived_at": call.arrived_at,
             "answered_at": call.answered_at,
             "callback": call.callback,
+            "sticky": call.sticky,
         }
-        return body
+
+    def agent_body(self, a: AgentView, call: CallView | None) -> dict[str, Any]:
+        """docs/web-api.md's ``agent`` shape."""
+        cfg = self.engine.config.agents.get(a.id)
+        return {
+            "agent": a.id,
+            "name": cfg.name if cfg is not None else a.id,
+            "state": a.state,
+            "since": a.since,
+            "reason": a.reason,
+            "reachable": a.reachable,
+            "call": a.call,
+            "queue": call.queue if call is not None else None,
+            "after_call": a.after_call,
+            "after_call_reason": a.after_call_reason,
+        }
+
+    def wrapup_ends_at(self, a: AgentView, call: CallView | None) -> float | None:
+        """When the agent's wrap-up ends by itself (None if not in wrap-up)."""
+        if a.state != "wrap-up" or call is None:
+            return None
+        config = self.engine.config
+        cfg = config.agents.get(a.id)
+        q = config.queues.get(call.queue)
+        if cfg is not None and cfg.wrapup_s is not None:
+            return a.since + cfg.wrapup_s
+        return a.since + (q.wrapup_s if q is not None else 0.0)
+
+    def desk(self, agent: str) -> dict[str, Any] | None:
+        """The ``desk`` frame (and ``GET /api/desk/{agent}``); None for an unknown agent."""
+        a = self.agent(agent)
+        if a is None:
+            return None
+        now = self.clock.now()
+        call = self.call(a.call) if a.call is not None else None
+        body = self.agent_body(a, call)
+        ends = self.wrapup_ends_at(a, call)
+        if ends is not None:
+            body["wrapup_ends_at"] = ends
+        return {
+            "type": "desk",
+            "at": now,
+            "agent": body,
+            "offer": self.offer_body(call),
+            "my_day": self.figures.my_day(agent, now),
+        }

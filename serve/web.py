@@ -12,7 +12,10 @@ offered (:class:`crm.link.CrmLink`); a slow CRM holds this request
 for at most ``POP_WAIT_S``, never the routing. Errors are the CRM's
 ``{"error": ...}``: an unknown agent is 404.
 
-The control API (login, ready, pause) stays on the unix socket.
+With agent control and the WebSocket hub given, the same app serves the pages
+(:mod:`serve.web_pages`: ``/``, ``/desk``, ``/wallboard``, ``/static``, ``/ws``)
+and, with the CRM on, the desk's actions (:mod:`serve.web_desk`, ``/api/desk``).
+The control API (login, ready, pause) stays on the unix socket too.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 
 from acd.types import CallId
-from agents.control import may_act
+from agents.control import AgentControl, may_act
 from crm import api as crm_api
 from crm.api_auth import CALL_ROLES, Require
 from crm.api_errors import install_error_handlers
@@ -35,18 +38,31 @@ from crm.lifecycle import Role
 from crm.link import CrmLink
 from serve.control import QuietServer, stop_uvicorn
 from serve.read_model import ReadModel
+from serve.web_desk import desk_router, install_control_errors
+from serve.web_pages import install_pages
+from serve.ws import Hub
 
 __all__ = ["POP_WAIT_S", "WebServer", "build_web_app"]
 
 POP_WAIT_S = 3.0
 
 
-def build_web_app(read_model: ReadModel, link: CrmLink | None) -> FastAPI:
+def build_web_app(
+    read_model: ReadModel,
+    link: CrmLink | None,
+    control: AgentControl | None = None,
+    hub: Hub | None = None,
+) -> FastAPI:
     app = FastAPI(title="hotline serve")
     if link is not None:
         crm_api.install(app, link.repo)
     else:
         install_error_handlers(app)
+    install_control_errors(app)
+    if control is not None:
+        install_pages(app, hub)
+        if link is not None:
+            app.include_router(desk_router(read_model, control, link))
     agent_or_supervisor = Require(*CALL_ROLES)
 
     @app.get("/api/agents/{agent}/offer")

@@ -44,6 +44,23 @@ def test_agent_and_call_views_follow_the_engine() -> None:
     assert longest_waiting_s(h.engine) == 13
 
 
+def test_views_carry_the_priority_the_sticky_offer_and_the_after_call_wish() -> None:
+    h = Harness()
+    h.at(0, AgentLoggedIn("a3"))
+    h.at(1, CallArrived("c1", "general", priority="elderly_alone", case_owner="a3"))
+    c1 = call_view(h.engine, "c1")
+    assert c1 is not None and (c1.priority, c1.sticky) == ("elderly_alone", True)
+    a3 = agent_view(h.engine, "a3")
+    assert a3 is not None and (a3.after_call, a3.after_call_reason) == (None, None)
+    h.at(2, AgentPaused("a3", "lunch"))  # while ringing: pause after this call
+    a3 = agent_view(h.engine, "a3")
+    assert a3 is not None and (a3.state, a3.after_call, a3.after_call_reason) == (
+        "offered",
+        "pause",
+        "lunch",
+    )
+
+
 def _record(call: str, outcome: Outcome, wait_s: float = 10.0) -> CallRecord:
     answered = 100.0 + wait_s if outcome is Outcome.ANSWERED else None
     left = None if answered else 100.0 + wait_s

@@ -7,7 +7,8 @@ import functools
 import pytest
 
 from acd import events as ev
-from acd.types import AgentId
+from acd import snapshot
+from acd.types import AgentId, CallId, QueueName
 from agents.control import (
     AgentControl,
     Command,
@@ -70,3 +71,29 @@ def test_who_may_act_on_a_seat() -> None:
     assert may_act("2001", seat=None, supervisor=True)
     login = functools.partial(event_for, Command.LOGIN, AgentId("a"))
     assert login() == ev.AgentLoggedIn(AgentId("a"))
+
+
+def test_the_desk_commands_are_the_engines_after_call_events() -> None:
+    h = Harness()
+    control, fed = _control(h)
+    control.command("a3", Command.LOGIN)
+    with pytest.raises(RefusedError, match="ready_after_call is for an agent offered or on-call"):
+        control.command("a3", Command.READY_AFTER_CALL)
+    with pytest.raises(RefusedError, match="end_wrapup is for an agent wrap-up, not ready"):
+        control.command("a3", Command.END_WRAPUP)
+    a3, c1 = AgentId("a3"), CallId("c1")
+    h.at(1, ev.CallArrived(c1, QueueName("general")))
+    assert control.command("a3", Command.PAUSE_AFTER_CALL, "lunch").state == "offered"
+    view = snapshot.agent_view(h.engine, "a3")
+    assert view is not None and (view.after_call, view.after_call_reason) == ("pause", "lunch")
+    h.at(2, ev.AgentAnswered(c1, a3))
+    h.at(9, ev.CallEnded(c1))
+    assert h.engine.agents["a3"].state.value == "wrap-up"
+    h.run_until(15)
+    assert h.engine.agents["a3"].pause_reason == "lunch"  # paused once the wrap-up ended
+    control.command("a3", Command.READY)
+    h.at(20, ev.CallArrived(CallId("c2"), QueueName("general")))
+    h.at(21, ev.AgentAnswered(CallId("c2"), a3))
+    h.at(22, ev.CallEnded(CallId("c2")))
+    assert control.command("a3", Command.END_WRAPUP).state == "ready"  # before its 5 s
+    assert fed[-1] == ev.AgentReady(a3)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from crm.lifecycle import Role
-from tests.unit.crm.api_fixtures import Api, api  # noqa: F401
+from tests.unit.crm.api_fixtures import PASSWORD, SETTINGS, Api, api  # noqa: F401
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -119,7 +119,7 @@ async def test_illegal_transition_and_stale_version_over_http(api: Api) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "cannot rate a case in state 'accepted'"
-        " (allowed there: answer, dispatch, supervise)",
+        " (allowed there: answer, dispatch, note, supervise)",
         "state": "accepted",
         "action": "rate",
     }
@@ -157,6 +157,19 @@ async def test_a_department_sees_only_its_cases(api: Api) -> None:  # noqa: F811
     r = await api.client.get(f"/api/crm/cases/{c['id']}", headers=eve)
     assert r.status_code == 200
     assert (await api.as_(Role.DEPARTMENT, "GET", "/api/crm/residents/1")).status_code == 403
+
+
+async def test_login_answers_the_user_and_when_the_session_expires(api: Api) -> None:  # noqa: F811
+    r = await api.client.post("/api/crm/login", json={"name": "sue", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["user"] == {
+        "name": "sue",
+        "role": "supervisor",
+        "department": None,
+        "agent_id": None,
+    }
+    assert body["expires_at"] == api.clock.now() + SETTINGS.session_ttl_s
 
 
 async def test_wrong_password_and_missing_header(api: Api) -> None:  # noqa: F811

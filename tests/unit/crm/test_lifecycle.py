@@ -26,6 +26,7 @@ GOOD_ARGS = {
     Action.RETURN: Command(Action.RETURN, reason="not ours"),
     Action.REOPEN: Command(Action.REOPEN, reason="still leaking"),
     Action.SUPERVISE: Command(Action.SUPERVISE, reason="overdue"),
+    Action.NOTE: Command(Action.NOTE, reason="called again: still leaking"),
     Action.REPLY: Command(Action.REPLY, reply="fixed the pipe"),
     Action.ANSWER: Command(Action.ANSWER, reply="explained the policy"),
     Action.FOLLOW_UP: Command(Action.FOLLOW_UP, resolved=True),
@@ -82,9 +83,9 @@ def test_every_illegal_transition_is_refused_naming_state_and_action(
 
 
 def test_the_table_covers_a_known_number_of_moves() -> None:
-    # 13 state-changing moves plus supervision in each of the 6 open states.
-    assert len(TRANSITIONS) == 13 + len(OPEN_STATES)
-    assert len(list(itertools.product(Status, Action))) - len(TRANSITIONS) == 80
+    # 13 state-changing moves plus supervision and notes in each of the 6 open states.
+    assert len(TRANSITIONS) == 13 + 2 * len(OPEN_STATES)  # supervise and note: everywhere open
+    assert len(list(itertools.product(Status, Action))) - len(TRANSITIONS) == 83
 
 
 def test_supervision_keeps_the_state_and_sets_the_flag() -> None:
@@ -155,3 +156,12 @@ def test_open_sql_reads_as_the_partial_indexes_do() -> None:
 
     sql = (Path(__file__).parents[3] / "crm" / "migrations" / "0001_initial.sql").read_text()
     assert sql.count(f"status IN {OPEN_SQL}") >= 2
+
+
+def test_a_note_keeps_the_state_and_needs_its_text() -> None:
+    out = transition(Status.DISPATCHED, cmd(Action.NOTE))
+    assert (out.to_state, out.supervised) == (Status.DISPATCHED, False)
+    with pytest.raises(ActionArgumentError, match="note: reason is required"):
+        transition(Status.DISPATCHED, Command(Action.NOTE, reason=" "))
+    with pytest.raises(IllegalTransitionError):
+        transition(Status.CLOSED, cmd(Action.NOTE))

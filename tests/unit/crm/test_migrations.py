@@ -30,7 +30,7 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 def test_from_empty(tmp_path: Path) -> None:
     assert migrate_file(str(tmp_path / "a.db")) == list(range(1, LATEST + 1))
     conn = sqlite3.connect(tmp_path / "a.db")
-    assert schema_version(conn) == LATEST == 3
+    assert schema_version(conn) == LATEST == 4
     assert {"residents", "cases", "case_fts", "outbox", "audit_log"} <= tables(conn)
     assert migrate(conn) == []  # idempotent at start
 
@@ -56,7 +56,7 @@ def test_from_version_2_users_keep_their_sessions_and_are_no_agent(tmp_path: Pat
         "INSERT INTO users (name, role, password_hash, created_at) VALUES ('bob', 'agent', 'x', 0);"
         "INSERT INTO sessions (token_hash, user, expires_at) VALUES ('h', 'ann', 9);"
     )
-    assert migrate(conn) == [3]
+    assert migrate(conn, target=3) == [3]
     assert schema_version(conn) == 3
     rows = conn.execute("SELECT name, agent_id FROM users ORDER BY name").fetchall()
     assert rows == [("ann", None), ("bob", None)]
@@ -110,3 +110,17 @@ def test_open_case_queries_use_the_partial_indexes(tmp_path: Path) -> None:
     for index, sql in plans.items():
         plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
         assert f"USING INDEX {index.strip()}" in plan, plan
+
+
+def test_from_version_3_interactions_gain_a_disposition(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "d.db")
+    assert migrate(conn, target=3) == [1, 2, 3]
+    conn.execute(
+        "INSERT INTO interactions (uniqueid, caller, queue, started_at, wait_s, talk_s, outcome)"
+        " VALUES ('1.1', '13800138000', 'general', 0, 1, 2, 'answered')"
+    )
+    assert migrate(conn) == [4]
+    assert conn.execute("SELECT uniqueid, disposition FROM interactions").fetchall() == [
+        ("1.1", None)
+    ]
+    assert "call_marks" in tables(conn)
