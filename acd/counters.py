@@ -76,3 +76,8 @@ class Count(enum.StrEnum):
     MQTT_CONNECTS = "mqtt_connects"
     MQTT_CONNECT_FAILURES = "mqtt_connect_failures"
     MQTT_DISCONNECTS = "mqtt_disconnects"
+    # the web push (serve.ws)
+    WS_CLIENTS = "ws_clients"  # a gauge: sockets open now
+    WS_PUSHES = "ws_pushes"
+    WS_DROPPED = "ws_dropped"  # a socket too slow to keep up, closed
+    WS_PUSH_FAILURES = "ws_push_failures"

@@ -44,6 +44,7 @@ from typing import Any, Protocol
 from fastapi import WebSocket, WebSocketDisconnect
 
 from acd import effects as fx
+from acd.counters import Count
 from acd.types import CallId
 from crm.errors import AuthenticationError
 from crm.lifecycle import Role
@@ -225,7 +226,7 @@ class Hub:
             try:
                 self.push(all_desks=all_desks, wall=wall)
             except Exception:  # a bug in a view must not stop the pushes
-                self.stats["ws_push_failures"] += 1
+                self.stats[Count.WS_PUSH_FAILURES] += 1
                 log.exception("WebSocket push failed")
             if wall:
                 last_wall = now
@@ -252,14 +253,14 @@ class Hub:
                 text = json.dumps(self.wallboard())
                 for c in list(self.walls):
                     self._offer(c, text)
-        self.stats["ws_pushes"] += 1
+        self.stats[Count.WS_PUSHES] += 1
 
     def wallboard(self) -> dict[str, Any]:
         return wallboard_frame(self.read_model, self.members, self.alarms())
 
     def _offer(self, c: Client, text: str) -> None:
         if not c.offer(text):
-            self.stats["ws_dropped"] += 1
+            self.stats[Count.WS_DROPPED] += 1
             log.warning("WebSocket of %s (%s) too slow: dropped", c.user.name, c.view)
             self.detach(c)
             self._spawn(c.close(1013))
@@ -282,7 +283,7 @@ class Hub:
                     await self.link.screen_pop_for(c.user, call, caller, c.agent or "", POP_WAIT_S)
                 )
             except Exception as e:  # the CRM failing is shown, not fatal
-                self.stats["crm_screenpop_failures"] += 1
+                self.stats[Count.CRM_SCREENPOP_FAILURES] += 1
                 body.update(screen_pop=None, screen_pop_error=f"the CRM failed ({e})")
         self._offer(c, json.dumps(body))
 
@@ -339,7 +340,7 @@ class Hub:
             self.walls.add(c)
         elif c.agent is not None:
             self.desks.setdefault(c.agent, set()).add(c)
-        self.stats["ws_clients"] = self.clients()
+        self.stats[Count.WS_CLIENTS] = self.clients()
 
     def detach(self, c: Client) -> None:
         self.walls.discard(c)
@@ -347,7 +348,7 @@ class Hub:
             self.desks[c.agent].discard(c)
             if not self.desks[c.agent]:
                 del self.desks[c.agent]
-        self.stats["ws_clients"] = self.clients()
+        self.stats[Count.WS_CLIENTS] = self.clients()
 
     def clients(self) -> int:
         return len(self.walls) + sum(len(cs) for cs in self.desks.values())
