@@ -10,7 +10,6 @@ virtual-time asyncio loop (``tests/fakes/``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from heapq import heappush
 from typing import Any
@@ -20,6 +19,7 @@ from simpy.events import NORMAL
 
 from acd import events as ev
 from acd.engine import Engine
+from acd.wakeup import Wakeup
 from simulator.world import Scheduler, World
 
 
@@ -31,7 +31,7 @@ class Shell:
         self.sched = sched
         self.world: World | None = None
         self._handlers: dict[type, Callable[[Any], None]] = {}
-        self._armed_at = math.inf  # when the pending wake-up fires (inf: none)
+        self.wakeup = Wakeup()  # the one re-arming rule, shared with hotline serve
 
     def attach(self, world: World) -> None:
         self.world = world
@@ -44,15 +44,13 @@ class Shell:
         self._arm()
 
     def _arm(self) -> None:
-        at = self.engine.next_deadline()
-        if at is not None and at < self._armed_at:
-            self._armed_at = at
+        at = self.wakeup.due(self.engine.next_deadline())
+        if at is not None:
             self.sched.call_at(at, self._wake, at)
 
     def _wake(self, at: float) -> None:
-        if at != self._armed_at:
+        if not self.wakeup.fired(at):
             return  # superseded by an earlier wake-up that already ran
-        self._armed_at = math.inf
         handlers = self._handlers
         for effect in self.engine.expire():
             handlers[type(effect)](effect)

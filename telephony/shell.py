@@ -30,6 +30,7 @@ from acd import snapshot
 from acd.counters import Count
 from acd.engine import Engine, EngineError
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
+from acd.wakeup import Wakeup
 from telephony import notifier as nt
 from telephony.ami_client import AMI_ERRORS, AmiDisconnectedError, AmiPort
 from telephony.ami_frames import AmiMessage
@@ -85,7 +86,7 @@ class CallShell:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.adopting: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self.wakeup = Wakeup()  # the one re-arming rule, shared with the simulator
         self.resyncer = Resyncer(self, ami) if resync else None
 
     # inputs
@@ -383,21 +384,19 @@ class CallShell:
     # the engine's clock
 
     def arm_timer(self) -> None:
-        at = self.engine.next_deadline()
-        if at == self._timer_at:
+        at = self.wakeup.due(self.engine.next_deadline())
+        if at is None:
             return
         if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = at
-        if at is not None:
-            loop = asyncio.get_running_loop()
-            delay = max(0.0, at - self.clock.now())
-            self._timer = loop.call_at(loop.time() + delay, self._expire)
+            self._timer.cancel()  # superseded: it would do nothing (acd.wakeup)
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, at - self.clock.now())
+        self._timer = loop.call_at(loop.time() + delay, self._expire, at)
 
-    def _expire(self) -> None:
+    def _expire(self, at: float) -> None:
+        if not self.wakeup.fired(at):
+            return
         self._timer = None
-        self._timer_at = None
         try:
             effects = self.engine.expire()
         except EngineError as e:  # pragma: no cover - the engine's own timers
