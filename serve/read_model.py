@@ -21,7 +21,7 @@ from acd import effects as fx
 from acd import snapshot
 from acd.engine import Engine
 from acd.metrics import DailyKpis
-from acd.snapshot import AgentView, CallView
+from acd.snapshot import AgentView, CallView, CentreView
 from acd.types import AgentId, CallId, Clock
 
 __all__ = ["ReadModel"]
@@ -49,6 +49,11 @@ class ReadModel:
 
     def call(self, call: str) -> CallView | None:
         return snapshot.call_view(self.engine, call)
+
+    def centre_view(self) -> CentreView:
+        """The whole centre now (queues, agents by state): O(calls + agents), so read
+        it once a second or per scrape, not per event."""
+        return snapshot.snapshot(self.engine)
 
     def caller_of(self, call: CallId) -> str | None:
         view = self.call(call)

@@ -12,6 +12,7 @@ offered (:class:`crm.link.CrmLink`); a slow CRM holds this request
 for at most ``POP_WAIT_S``, never the routing. Errors are the CRM's
 ``{"error": ...}``: an unknown agent is 404.
 
+``GET /metrics`` is the Prometheus scrape (:mod:`serve.metrics_http`, no log-in).
 The control API (login, ready, pause) stays on the unix socket.
 """
 
@@ -33,7 +34,9 @@ from crm.api_errors import install_error_handlers
 from crm.errors import ForbiddenError, NotFoundError
 from crm.lifecycle import Role
 from crm.link import CrmLink
+from serve import metrics_http
 from serve.control import QuietServer, stop_uvicorn
+from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 
 __all__ = ["POP_WAIT_S", "WebServer", "build_web_app"]
@@ -41,8 +44,12 @@ __all__ = ["POP_WAIT_S", "WebServer", "build_web_app"]
 POP_WAIT_S = 3.0
 
 
-def build_web_app(read_model: ReadModel, link: CrmLink | None) -> FastAPI:
+def build_web_app(
+    read_model: ReadModel, link: CrmLink | None, metrics: Metrics | None = None
+) -> FastAPI:
     app = FastAPI(title="hotline serve")
+    if metrics is not None:
+        metrics_http.install(app, metrics)
     if link is not None:
         crm_api.install(app, link.repo)
     else:
