@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,8 +46,9 @@ from telephony.asterisk.root import ProvisionError
 __all__ = ["main"]
 
 # The IVR keys the demo's residents press (examples/hotline.toml's main menu):
-# elderly care, disability services, an agent (the general queue).
-DIGITS = {"1": 0.6, "2": 0.2, "0": 0.2}
+# elderly care, or an agent (the general queue): queues the demo seats (the first
+# of the roster) serve at once, so every wait on the wallboard is the load's.
+DIGITS = {"1": 0.7, "0": 0.3}
 _WEB = re.compile(rb"web (http://[^\s,)]+)")
 
 
@@ -108,6 +110,18 @@ def summary(status: dict[str, Any], alarms: dict[str, int] | None = None) -> str
     return line
 
 
+def _web_port(wanted: int) -> int:
+    """``wanted`` if it is free on loopback, else 0 (serve takes any free port)."""
+    if wanted == 0:
+        return 0
+    try:
+        with socket.create_server(("127.0.0.1", wanted)):
+            return wanted
+    except OSError:
+        _say(f"hotline live: port {wanted} is in use; the web takes a free port")
+        return 0
+
+
 def _welcome(url: str, logins: DemoLogins, mqtt: DemoBroker | None) -> None:
     seats = ", ".join(f"{n} (seat {s})" for n, s in logins.agents.items())
     print(f"wallboard: {url}/wallboard   log in as {logins.supervisor}", flush=True)
@@ -144,7 +158,8 @@ def main(argv: list[str]) -> int:
         _say("hotline live: no mosquitto (Debian package mosquitto): MQTT off")
         broker = None
     try:
-        config = demo_config(a.config, state, a.web_port, broker.port if broker else None)
+        mqtt_port = broker.port if broker else None
+        config = demo_config(a.config, state, _web_port(a.web_port), mqtt_port)
         cfg = load_config(config)
         rig = start_rig(
             cfg, instance=a.instance, seats=a.seats, free_ports=True, talk_s=(8.0, 25.0),
