@@ -151,6 +151,7 @@ def main(argv: list[str]) -> int:
     from telephony.rig.rig import start_rig, trickle_callers
 
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started with SIGINT ignored (&)
     state: Path = a.state_dir
     state.mkdir(parents=True, exist_ok=True)
     broker = None if a.no_mqtt else DemoBroker(state / "mosquitto")
@@ -170,6 +171,10 @@ def main(argv: list[str]) -> int:
         if broker is not None:
             broker.stop()
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while Asterisk starts
+        if broker is not None:
+            broker.stop()
+        return 130
     serve: subprocess.Popen[bytes] | None = None
     sock = state / "control.sock"
     started = time.monotonic()
