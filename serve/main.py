@@ -11,8 +11,10 @@ by constructor: nothing is set on an object after it is built.
   finished call to one :class:`telephony.notifier.Notifier`, whose subscribers
   are listed in :func:`serve`, in order: the queue_log, the call history
   (``calls.jsonl``), the agent store (``agents.json``), the read model's today's
-  figures, the CRM link, and with ``[web]`` the WebSocket hub of the desk and
-  the wallboard (:mod:`serve.ws`).
+  figures, the CRM link, the alarm watch, Prometheus, MQTT (with ``[mqtt]``), and
+  with ``[web]`` the WebSocket hub of the desk and the wallboard (:mod:`serve.ws`).
+  The alarm loop (:mod:`serve.alarm_loop`, once a second) publishes alarm raises
+  and clears through the same notifier.
 - **One read model** (:class:`serve.read_model.ReadModel`) for ``/status``, the
   offer endpoint and the CRM link's caller look-up.
 
@@ -42,6 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from acd import events as ev
+from acd.alarm_config import read_alarms
 from acd.config import AcdConfig, ConfigError, load_config
 from acd.engine import Engine
 from acd.types import AgentId
@@ -53,9 +56,15 @@ from crm.link import CrmLink
 from crm.repository import CrmRepository
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.config import read_ivr
+from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
+from serve.alarm_loop import AlarmWatch
 from serve.control import ControlServer, build_app
 from serve.history import CallHistory
+from serve.mqtt import MqttPublisher
+from serve.mqtt_feed import MqttFeed
+from serve.mqtt_settings import read_mqtt
+from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
@@ -90,6 +99,7 @@ async def serve(
     stats: Counter[str] = Counter()
     read_model = ReadModel(engine, clock, stats)
     store = AgentStore(settings.agents_file)
+    mqtt_settings = read_mqtt(config)
     ami = AmiClient(
         settings.ami_host,
         settings.ami_port,
@@ -99,6 +109,17 @@ async def serve(
         action_timeout_s=settings.action_timeout_s,
         stats=stats,
         record_to=record_ami,
+    )
+    watch = AlarmWatch(
+        read_alarms(config), read_model.centre_view, ami.connected.is_set, clock, config.metrics
+    )
+    metrics = Metrics(
+        config.queues,
+        config.metrics,
+        stats=stats,
+        view=read_model.centre_view,
+        alarms=watch.active,
+        timezone_offset_s=config.timezone_offset_s,
     )
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(ami.close)  # closes the recording even if never run
@@ -122,10 +143,15 @@ async def serve(
             ]
             if link is not None:
                 subscribers.append(("crm", link.on_effect))
+            subscribers += [("alarms", watch.notify), ("metrics", metrics.notify)]
+            mqtt = None
+            if mqtt_settings is not None:
+                mqtt = await stack.enter_async_context(MqttPublisher(mqtt_settings, stats))
+                subscribers.append(("mqtt", MqttFeed(mqtt, clock).notify))
             hub = None
             if settings.web_port is not None:
                 auth = link.repo.users.authenticate if link is not None else None
-                hub = Hub(read_model, auth, link, stats)
+                hub = Hub(read_model, auth, link, stats, alarms=watch.active_dicts)
                 subscribers.append(("websockets", hub.notify))
             notifier = Notifier(subscribers, stats=stats)
             shell = CallShell(
@@ -138,7 +164,7 @@ async def serve(
             )
             web = None
             if settings.web_port is not None:
-                app = build_web_app(read_model, link, control, hub)
+                app = build_web_app(read_model, link, control, hub, metrics)
                 web = WebServer(app, settings.web_host, settings.web_port)
         except Exception as e:  # a database that cannot be opened, a port in use
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
@@ -168,6 +194,11 @@ async def serve(
         if web is not None:
             await stack.enter_async_context(web)
         if await _first_sync_or_stop(first_sync, stop):
+            await stack.enter_async_context(alarm_loop.running(watch, notifier.publish))
+            if mqtt is not None:
+                await stack.enter_async_context(
+                    mqtt_feed.snapshots(mqtt, read_model.centre_view, watch.active)
+                )
             port = await stack.enter_async_context(
                 agi.listening(settings.agi_host, settings.agi_port)
             )
@@ -176,6 +207,11 @@ async def serve(
                 f" FastAGI {settings.agi_host}:{port}, control {settings.control_socket}"
                 + (f", web http://{web.host}:{web.port}" if web is not None else "")
                 + (f", CRM {settings.crm_database}" if settings.crm is not None else "")
+                + (
+                    f", MQTT {mqtt_settings.host}:{mqtt_settings.port}"
+                    if mqtt_settings is not None
+                    else ""
+                )
                 + ")",
                 flush=True,
             )
@@ -271,6 +307,8 @@ def main(argv: list[str]) -> int:
         cfg = load_config(a.config)
         settings = read_settings(cfg)
         read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
+        read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
+        read_alarms(cfg)
         instance = a.instance
         if (
             instance is None

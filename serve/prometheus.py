@@ -32,7 +32,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from acd.agent_state import AgentState
-from acd.alarms import Alarm, AlarmKind, AlarmRaised, AlarmTransition
+from acd.alarms import Alarm, AlarmCleared, AlarmKind, AlarmRaised, AlarmTransition
 from acd.config import MetricsConfig
 from acd.effects import AgentStateChanged, CallFinished, Effect
 from acd.metrics import KpiAccumulator
@@ -119,6 +119,13 @@ class Metrics:
             self.on_record(effect.record)
         elif isinstance(effect, AgentStateChanged):
             self.state_changes.labels(effect.new).inc()
+
+    def notify(self, note: object) -> None:
+        """The shell notifier's subscriber: the effects above and alarm transitions."""
+        if isinstance(note, CallFinished | AgentStateChanged):
+            self.on_effect(note)
+        elif isinstance(note, AlarmRaised | AlarmCleared):
+            self.on_alarm(note)
 
     def on_record(self, r: CallRecord) -> None:
         q, outcome = r.queue, r.outcome.value

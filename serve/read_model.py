@@ -60,6 +60,11 @@ class ReadModel:
     def call(self, call: str) -> CallView | None:
         return snapshot.call_view(self.engine, call)
 
+    def centre_view(self) -> CentreView:
+        """The whole centre now (queues, agents by state): O(calls + agents), so read
+        it once a second or per scrape, not per event."""
+        return snapshot.snapshot(self.engine)
+
     def caller_of(self, call: CallId) -> str | None:
         view = self.call(call)
         return view.caller if view is not None else None

@@ -15,6 +15,7 @@ for at most ``POP_WAIT_S``, never the routing. Errors are the CRM's
 With agent control and the WebSocket hub given, the same app serves the pages
 (:mod:`serve.web_pages`: ``/``, ``/desk``, ``/wallboard``, ``/static``, ``/ws``)
 and, with the CRM on, the desk's actions (:mod:`serve.web_desk`, ``/api/desk``).
+``GET /metrics`` is the Prometheus scrape (:mod:`serve.metrics_http`, no log-in).
 The control API (login, ready, pause) stays on the unix socket too.
 """
 
@@ -36,7 +37,9 @@ from crm.api_errors import install_error_handlers
 from crm.errors import ForbiddenError, NotFoundError
 from crm.lifecycle import Role
 from crm.link import CrmLink
+from serve import metrics_http
 from serve.control import QuietServer, stop_uvicorn
+from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.web_desk import desk_router, install_control_errors
 from serve.web_pages import install_pages
@@ -52,8 +55,11 @@ def build_web_app(
     link: CrmLink | None,
     control: AgentControl | None = None,
     hub: Hub | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     app = FastAPI(title="hotline serve")
+    if metrics is not None:
+        metrics_http.install(app, metrics)
     if link is not None:
         crm_api.install(app, link.repo)
     else:

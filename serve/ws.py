@@ -44,6 +44,7 @@ from typing import Any, Protocol
 from fastapi import WebSocket, WebSocketDisconnect
 
 from acd import effects as fx
+from acd.alarms import AlarmCleared, AlarmRaised
 from acd.counters import Count
 from acd.types import CallId
 from crm.errors import AuthenticationError
@@ -167,6 +168,9 @@ class Hub:
     # the notifier's subscriber: synchronous, cheap, never raises
 
     def notify(self, note: object) -> None:
+        if isinstance(note, AlarmRaised | AlarmCleared):
+            event = "raised" if isinstance(note, AlarmRaised) else "cleared"
+            self.alarm(event, {**note.alarm.as_dict(), "at": note.at})
         agent = getattr(note, "agent", None)
         if isinstance(note, fx.CallFinished):
             agent = note.record.agent

@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from acd import effects as fx
+from acd.alarms import AlarmCleared, AlarmRaised
 from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 
@@ -116,7 +117,18 @@ class CallClosed:
     position: int
 
 
-Note = fx.Effect | CallEntered | CallConnected | RingUnanswered | TalkEnded | CallClosed
+# Alarm transitions are published by serve's alarm loop (serve.alarm_loop), not the
+# shell, through this same notifier: every subscriber sees them as one more note.
+Note = (
+    fx.Effect
+    | CallEntered
+    | CallConnected
+    | RingUnanswered
+    | TalkEnded
+    | CallClosed
+    | AlarmRaised
+    | AlarmCleared
+)
 Subscriber = Callable[[Note], object]
 
 

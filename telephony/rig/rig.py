@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from acd.config import AcdConfig
@@ -67,7 +68,9 @@ def start_rig(
     uas_port = free_port()
     settings = read_settings(cfg)
     if free_ports:
-        settings = dataclasses.replace(settings, sip_port=free_port(), ami_port=free_port())
+        settings = dataclasses.replace(
+            settings, sip_port=free_port(), ami_port=free_port(), agi_port=free_port()
+        )
     settings = dataclasses.replace(
         settings, static_contacts={a: f"sip:{a}@127.0.0.1:{uas_port}" for a in chosen}
     )
@@ -95,19 +98,40 @@ def trickle_callers(
     seed: int = 2,
     patience_s: tuple[float, float] = (30.0, 180.0),
     max_time_s: float = 3600.0,
+    limit: int | None = None,
+    digits: Mapping[str, float] | None = None,
+    numbers: Sequence[str] = (),
+    dtmf_after_ms: int = 1500,
 ) -> Sipp:
-    """Start ``calls`` resident calls at ``rate_per_s``; each hangs up after a drawn patience."""
+    """Start ``calls`` resident calls at ``rate_per_s``; each hangs up after a drawn patience.
+
+    ``limit``: at most this many calls at once (SIPp ``-l``; without it SIPp's
+    default keeps about one call at a time at low rates, and calls never overlap).
+    ``digits``: the IVR key each caller presses ``dtmf_after_ms`` after the answer,
+    drawn with these weights (``"none"``: no key). ``numbers``: the callers'
+    numbers, drawn from this list (default: unique ``1380000nnnn``).
+    """
     if rate_per_s <= 0:
         raise ValueError(f'"rate_per_s" must be > 0, got {rate_per_s}')
+    if limit is not None and limit < 1:
+        raise ValueError(f'"limit" must be >= 1, got {limit}')
     rnd = random.Random(seed)
     patience = [int(rnd.uniform(*patience_s) * 1000) for _ in range(calls)]
+    rows = resident_rows(patience)
+    keys, weights = zip(*(digits or {"none": 1.0}).items(), strict=True)
+    for row in rows:
+        row[1] = rnd.choices(keys, weights)[0]
+        row[2] = str(dtmf_after_ms)
+        if numbers:
+            row[3] = rnd.choice(numbers)
     sipp = Sipp(
         "resident",
         local_ip=rig.settings.trunk_address,
         remote=f"127.0.0.1:{rig.settings.sip_port}",
         calls=calls,
         rate=rate_per_s,
-        rows=resident_rows(patience),
+        limit=limit,
+        rows=rows,
         max_time_s=max_time_s,
     )
     sipp.start()
