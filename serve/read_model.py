@@ -19,12 +19,15 @@ from typing import Any
 
 from acd import effects as fx
 from acd import snapshot
+from acd.alarm_inputs import RecentCalls
 from acd.engine import Engine
-from acd.metrics import DailyKpis
-from acd.snapshot import AgentView, CallView
-from acd.types import AgentId, CallId, Clock
+from acd.metrics import DailyKpis, Kpis
+from acd.snapshot import AgentRow, AgentView, CallView, CentreView, WaitingCall
+from acd.types import AgentId, CallId, Clock, QueueName
 
-__all__ = ["ReadModel"]
+__all__ = ["RECENT_WINDOW_S", "ReadModel"]
+
+RECENT_WINDOW_S = 1800.0  # the wallboard's "last 30 minutes"
 
 
 class ReadModel:
@@ -34,12 +37,21 @@ class ReadModel:
         self.stats = stats
         config = engine.config
         self.today = DailyKpis(config.metrics, config.timezone_offset_s)
+        self.today_by_queue = {  # by entry queue, as acd.metrics counts "offered"
+            q: DailyKpis(config.metrics, config.timezone_offset_s) for q in config.queues
+        }
+        self.recent = RecentCalls(RECENT_WINDOW_S, config.metrics)
 
     # the notifier's subscriber
 
     def notify(self, note: object) -> None:
         if isinstance(note, fx.CallFinished):
-            self.today.add(note.record, self.clock.now())
+            now = self.clock.now()
+            self.today.add(note.record, now)
+            by_queue = self.today_by_queue.get(note.record.queue)
+            if by_queue is not None:
+                by_queue.add(note.record, now)
+            self.recent.add(note.record)
 
     # views
 
@@ -96,3 +108,28 @@ class ReadModel:
             "callback": call.callback,
         }
         return body
+
+    # the wallboard (serve.wallboard_view)
+
+    def centre(self) -> CentreView:
+        """Queues (waiting, ringing, callbacks, longest wait) and agents by state. O(n)."""
+        return snapshot.snapshot(self.engine)
+
+    def agent_rows(self) -> list[AgentRow]:
+        return snapshot.agent_rows(self.engine)
+
+    def queue_agents(self) -> dict[QueueName, dict[str, int]]:
+        return snapshot.queue_agents(self.engine)
+
+    def waiting_calls(self) -> list[WaitingCall]:
+        return snapshot.waiting_calls(self.engine)
+
+    def today_kpis(self) -> tuple[dict[QueueName, Kpis], Kpis]:
+        """(per entry queue, the whole centre), since local midnight."""
+        now = self.clock.now()
+        per_queue = {q: d.kpis(now) for q, d in self.today_by_queue.items()}
+        return per_queue, self.today.kpis(now)
+
+    def recent_kpis(self) -> tuple[dict[QueueName, Kpis], Kpis]:
+        """(per entry queue, the whole centre) over the last ``RECENT_WINDOW_S``."""
+        return self.recent.kpis(self.clock.now())
