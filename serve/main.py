@@ -59,6 +59,7 @@ from serve.history import CallHistory
 from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
+from serve.web_supervisor import supervisor_router
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
@@ -127,16 +128,16 @@ async def serve(
             )
             stack.callback(_cancel_tasks, shell)
             _restore_presence(shell, store, config)
+            strict_feed = functools.partial(shell.feed, strict=True)
+            control = AgentControl(config.agents, strict_feed, read_model.state_of)
             web = None
             if settings.web_port is not None:
-                app = build_web_app(read_model, link)
+                wallboard = supervisor_router(read_model, control, strict_feed, shell.spy)
+                app = build_web_app(read_model, link, wallboard)
                 web = WebServer(app, settings.web_host, settings.web_port)
         except Exception as e:  # a database that cannot be opened, a port in use
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
             return 2
-        control = AgentControl(
-            config.agents, functools.partial(shell.feed, strict=True), read_model.state_of
-        )
         ivr_cfg = read_ivr(config)
         ivr = None
         if ivr_cfg is not None and ivr_cfg.enabled:

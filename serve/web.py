@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from acd.types import CallId
 from agents.control import may_act
@@ -41,10 +41,15 @@ __all__ = ["POP_WAIT_S", "WebServer", "build_web_app"]
 POP_WAIT_S = 3.0
 
 
-def build_web_app(read_model: ReadModel, link: CrmLink | None) -> FastAPI:
+def build_web_app(
+    read_model: ReadModel, link: CrmLink | None, supervisor: APIRouter | None = None
+) -> FastAPI:
+    """``supervisor``: the wallboard's API (:mod:`serve.web_supervisor`), with the CRM only."""
     app = FastAPI(title="hotline serve")
     if link is not None:
         crm_api.install(app, link.repo)
+        if supervisor is not None:
+            app.include_router(supervisor)
     else:
         install_error_handlers(app)
     agent_or_supervisor = Require(*CALL_ROLES)
