@@ -85,6 +85,8 @@ class Engine:
             ev.AgentAnswered: self._agent_answered,
             ev.OfferFailed: self._offer_failed_event,
             ev.CallEnded: self._call_ended,
+            ev.CallPriorityChanged: self.lines.change_priority,
+            ev.CallRequeued: self.lines.requeue,
             ev.AgentLoggedIn: self.flow.logged_in,
             ev.AgentLoggedOut: self.flow.logged_out,
             ev.AgentReady: self.flow.ready,

@@ -78,6 +78,35 @@ class CallEnded:
 
 
 @message
+class CallPriorityChanged:
+    """A supervisor changed a call's priority class (one of ``[priorities]``).
+
+    The call keeps its arrival time: among calls of its new class it takes its
+    place by arrival. Accepted while the call waits, rings an agent or is a
+    callback waiting for its retry; refused once it is connected.
+    """
+
+    call: CallId
+    priority: str
+
+
+@message
+class CallRequeued:
+    """A supervisor moved a waiting call to another queue (``MoveCall`` with ``reason``).
+
+    Like an escalation's overflow move, the call keeps its arrival time, so its
+    place among the new queue's calls of its class; escalation and max wait start
+    over in the new queue. Refused while an agent is being rung for it, and when
+    the new queue is full or takes no callers now (its ``join_empty``): a
+    supervisor's move never sends a caller out of the queues.
+    """
+
+    call: CallId
+    queue: QueueName
+    reason: str = "supervisor"
+
+
+@message
 class AgentLoggedIn:
     agent: AgentId
     paused_reason: str | None = None
@@ -128,6 +157,8 @@ Event = (
     | AgentAnswered
     | OfferFailed
     | CallEnded
+    | CallPriorityChanged
+    | CallRequeued
     | AgentLoggedIn
     | AgentLoggedOut
     | AgentReady

@@ -27,9 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from acd import effects as fx
+from acd import events as ev
 from acd.agent import Agent
 from acd.calls import Call, CallState
 from acd.config import AcdConfig, QueueConfig
+from acd.errors import EngineError
 from acd.roster import Roster
 from acd.timers import TimerKind, Timers
 from acd.types import CallId, Clock, ExitReason, Outcome, QueueName
@@ -146,11 +148,12 @@ class Lines:
         if call.sticky_agent is not None:
             self.roster.sticky_waiting.get(call.sticky_agent, {}).pop(call.id, None)
 
-    def _move(self, call: Call, target: QueueName, reason: str) -> None:
+    def _move(self, call: Call, target: QueueName, reason: str, hop: bool = True) -> None:
         self.unsettle(call)
         old = call.queue
         self.queue_calls.get(old, {}).pop(call.id, None)
-        call.hops += 1
+        if hop:
+            call.hops += 1
         if call.hops > _MAX_HOPS:
             return self._leave(call, ExitReason.TIMEOUT, self.config.queues[old].overflow_exit)
         call.queue_entered_at = self.clock.now()
@@ -188,6 +191,69 @@ class Lines:
         for call in list(self.queue_calls.get(queue, {}).values()):
             if call.state in (CallState.WAITING, CallState.DEFERRED) and self.takes_exit(call, q):
                 self._overflow(call, q, ExitReason.LEAVE_EMPTY)
+
+    # a supervisor's actions on a waiting call
+
+    def change_priority(self, e: ev.CallPriorityChanged) -> None:
+        """A waiting call in a pool is re-sorted there at once (its heap entry is
+        replaced); one waiting for its sticky agent, being offered, or a callback
+        waiting for its retry carries the new class to its next place: the offer
+        in progress goes on, and if it fails the call waits with its new class.
+        The call's record keeps the last class (``CallRecord.priority``)."""
+        call = self._held(e.call, "CallPriorityChanged")
+        rank = self.config.priorities.get(e.priority)
+        if rank is None:
+            raise EngineError(
+                f"call {e.call}: CallPriorityChanged to unknown priority {e.priority!r}"
+                f" (known: {sorted(self.config.priorities)})"
+            )
+        if call.state not in (CallState.WAITING, CallState.OFFERED, CallState.DEFERRED):
+            raise EngineError(
+                f"call {e.call}: CallPriorityChanged, but the call is {call.state.value}"
+            )
+        call.priority_name = e.priority
+        call.rank = rank
+        pool = call.pool
+        if call.in_pool and pool is not None:
+            call.version += 1  # the old entry is dead; the pool's members are unchanged,
+            pool.live_calls -= 1  # so no agent that could take it became free
+            pool.push_call(call)
+
+    def requeue(self, e: ev.CallRequeued) -> None:
+        """Move a waiting call as an overflow step does (``MoveCall`` with ``e.reason``),
+        without counting a hop; it may be offered at once in the new queue."""
+        call = self._held(e.call, "CallRequeued")
+        q = self.config.queues.get(e.queue)
+        if q is None:
+            raise EngineError(
+                f"call {e.call}: CallRequeued to unknown queue {e.queue!r}"
+                f" (known: {sorted(self.config.queues)})"
+            )
+        if call.state is not CallState.WAITING:
+            ringing = f" (agent {call.agent} is being rung)" if call.agent else ""
+            raise EngineError(
+                f"call {e.call}: CallRequeued, but the call is {call.state.value}{ringing}"
+            )
+        if q.name == call.queue:
+            raise EngineError(f"call {e.call}: CallRequeued to {q.name}, where it waits already")
+        waiting = len(self.queue_calls.get(q.name, {}))
+        if q.max_len and waiting >= q.max_len:
+            raise EngineError(
+                f"call {e.call}: CallRequeued to {q.name}, but it is full"
+                f" ({waiting} calls, max_len {q.max_len})"
+            )
+        if not self.roster.may_join(q):
+            raise EngineError(
+                f"call {e.call}: CallRequeued to {q.name}, but it takes no callers now"
+                f" (join_empty {q.join_empty.value})"
+            )
+        self._move(call, q.name, e.reason, hop=False)
+
+    def _held(self, call_id: CallId, what: str) -> Call:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise EngineError(f"call {call_id}: {what} for a call the engine does not hold")
+        return call
 
     # timers on waiting calls
 

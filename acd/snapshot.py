@@ -176,3 +176,96 @@ def longest_waiting_s(engine: Engine) -> float:
     """How long the longest-waiting call not yet offered has waited (0 if none)."""
     waiting = [c.arrived_at for c in engine.calls.values() if c.state is CallState.WAITING]
     return engine.clock.now() - min(waiting) if waiting else 0.0
+
+
+# the wallboard: the agent grid, agents per queue, the waiting calls
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    """One agent of the wallboard's grid: its state, and the call it is on, if any."""
+
+    id: AgentId
+    name: str
+    state: str
+    since: float
+    reason: str | None  # the pause reason when paused
+    reachable: bool
+    call: CallId | None
+    queue: QueueName | None  # the queue of its call
+    caller_wait_s: float | None  # how long that caller waited (until answered, or now)
+    calls_today: int
+    after_call: str | None  # "ready" | "pause" | "logout" after this call
+    after_call_reason: str | None
+    queues: tuple[QueueName, ...]  # the queues it could serve
+
+
+def agent_rows(engine: Engine, *, logged_in: bool = True) -> list[AgentRow]:
+    """The agents in roster order (only those logged in, by default). O(agents)."""
+    now = engine.clock.now()
+    capable = engine.roster.capable
+    rows = []
+    for a in engine.agents.values():
+        if logged_in and not a.logged_in:
+            continue
+        c = engine.calls.get(CallId(a.call)) if a.call else None
+        wait = None
+        if c is not None:
+            wait = (c.answered_at if c.answered_at is not None else now) - c.arrived_at
+        rows.append(
+            AgentRow(
+                AgentId(a.id), a.name, a.state.value, a.state_since,
+                a.pause_reason if a.state is AgentState.PAUSED else None, a.reachable,
+                c.id if c else None, c.queue if c else None, wait, a.calls_today,
+                a.after_call.value if a.after_call else None, a.after_call_reason,
+                tuple(capable.get(a.id, ())),
+            )
+        )  # fmt: skip
+    return rows
+
+
+def queue_agents(engine: Engine) -> dict[QueueName, dict[str, int]]:
+    """Per queue, its logged-in agents (those who could serve it) by state."""
+    out = {
+        q: {s.value: 0 for s in AgentState if s is not AgentState.LOGGED_OUT}
+        for q in engine.config.queues
+    }
+    capable = engine.roster.capable
+    for a in engine.agents.values():
+        if a.logged_in:
+            for q in capable.get(a.id, ()):
+                out[q][a.state.value] += 1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingCall:
+    """A call a supervisor may raise or move: waiting, ringing, or a callback."""
+
+    id: CallId
+    queue: QueueName
+    priority: str
+    caller: str
+    state: str  # "waiting", "offered" or "deferred" (a callback waiting for its retry)
+    arrived_at: float
+    waited_s: float
+    callback: str | None
+    agent: AgentId | None  # the agent being rung
+
+
+def waiting_calls(engine: Engine) -> list[WaitingCall]:
+    """Every call not yet answered, per queue in config order, in queue order
+    (priority, then arrival). O(calls log calls)."""
+    now = engine.clock.now()
+    out = []
+    for name in engine.config.queues:
+        calls = sorted(engine.queue_calls.get(name, {}).values(), key=lambda c: c.order_key())
+        for c in calls:
+            if c.state in (CallState.WAITING, CallState.OFFERED, CallState.DEFERRED):
+                out.append(
+                    WaitingCall(
+                        c.id, c.queue, c.priority_name, c.caller, c.state.value, c.arrived_at,
+                        now - c.arrived_at, c.callback, c.agent,
+                    )
+                )  # fmt: skip
+    return out

@@ -1,4 +1,5 @@
-"""The audit log: every read of a resident's record, by whom, when and through what.
+"""The audit log: every read of a resident's record, by whom, when and through what,
+and every supervisor's action on an agent or a call (:meth:`AuditLog.act`).
 
 The rows go to a file of their own (:mod:`crm.audit_file`), one commit per read,
 before the record is shown; the reader has it attached as schema ``audit``. Rows
@@ -43,6 +44,15 @@ class AuditLog:
             "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             rows,
+        )
+
+    async def act(self, user: User, action: str, detail: str = "") -> None:
+        """One row for an action on no resident (a supervisor's action on an agent or a
+        call: ``supervisor.pause``, ``supervisor.spy``, ...), committed before it is done."""
+        await self.db.audit_file.append(
+            "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
+            " VALUES (?, ?, ?, ?, NULL, ?)",
+            [(self.clock.now(), user.name, user.role.value, action, detail)],
         )
 
     async def entries(

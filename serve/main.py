@@ -68,6 +68,7 @@ from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
+from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
@@ -111,13 +112,13 @@ async def serve(
         record_to=record_ami,
     )
     watch = AlarmWatch(
-        read_alarms(config), read_model.centre_view, ami.connected.is_set, clock, config.metrics
+        read_alarms(config), read_model.centre, ami.connected.is_set, clock, config.metrics
     )
     metrics = Metrics(
         config.queues,
         config.metrics,
         stats=stats,
-        view=read_model.centre_view,
+        view=read_model.centre,
         alarms=watch.active,
         timezone_offset_s=config.timezone_offset_s,
     )
@@ -151,7 +152,7 @@ async def serve(
             hub = None
             if settings.web_port is not None:
                 auth = link.repo.users.authenticate if link is not None else None
-                hub = Hub(read_model, auth, link, stats, alarms=watch.active_dicts)
+                hub = Hub(read_model, auth, link, stats, alarms=watch.active)
                 subscribers.append(("websockets", hub.notify))
             notifier = Notifier(subscribers, stats=stats)
             shell = CallShell(
@@ -159,12 +160,14 @@ async def serve(
             )
             stack.callback(_cancel_tasks, shell)
             _restore_presence(shell, store, config)
-            control = AgentControl(
-                config.agents, functools.partial(shell.feed, strict=True), read_model.state_of
-            )
+            strict_feed = functools.partial(shell.feed, strict=True)
+            control = AgentControl(config.agents, strict_feed, read_model.state_of)
             web = None
             if settings.web_port is not None:
-                app = build_web_app(read_model, link, control, hub, metrics)
+                wallboard = supervisor_router(
+                    read_model, control, strict_feed, shell.spy, alarms=watch.active
+                )
+                app = build_web_app(read_model, link, control, hub, metrics, wallboard)
                 web = WebServer(app, settings.web_host, settings.web_port)
         except Exception as e:  # a database that cannot be opened, a port in use
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
@@ -197,7 +200,7 @@ async def serve(
             await stack.enter_async_context(alarm_loop.running(watch, notifier.publish))
             if mqtt is not None:
                 await stack.enter_async_context(
-                    mqtt_feed.snapshots(mqtt, read_model.centre_view, watch.active)
+                    mqtt_feed.snapshots(mqtt, read_model.centre, watch.active)
                 )
             port = await stack.enter_async_context(
                 agi.listening(settings.agi_host, settings.agi_port)

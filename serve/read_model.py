@@ -26,13 +26,16 @@ from typing import Any
 
 from acd import effects as fx
 from acd import snapshot
+from acd.alarm_inputs import RecentCalls
 from acd.engine import Engine
-from acd.metrics import DailyKpis
-from acd.snapshot import AgentView, CallView, CentreView
-from acd.types import AgentId, CallId, Clock
+from acd.metrics import DailyKpis, Kpis
+from acd.snapshot import AgentRow, AgentView, CallView, CentreView, WaitingCall
+from acd.types import AgentId, CallId, Clock, QueueName
 from serve.today import Today
 
-__all__ = ["ReadModel"]
+__all__ = ["RECENT_WINDOW_S", "ReadModel"]
+
+RECENT_WINDOW_S = 1800.0  # the wallboard's "last 30 minutes"
 
 
 class ReadModel:
@@ -43,12 +46,21 @@ class ReadModel:
         config = engine.config
         self.today = DailyKpis(config.metrics, config.timezone_offset_s)
         self.figures = Today(config.metrics, config.timezone_offset_s)
+        self.today_by_queue = {  # by entry queue, as acd.metrics counts "offered"
+            q: DailyKpis(config.metrics, config.timezone_offset_s) for q in config.queues
+        }
+        self.recent = RecentCalls(RECENT_WINDOW_S, config.metrics)
 
     # the notifier's subscriber
 
     def notify(self, note: object) -> None:
         if isinstance(note, fx.CallFinished):
-            self.today.add(note.record, self.clock.now())
+            now = self.clock.now()
+            self.today.add(note.record, now)
+            by_queue = self.today_by_queue.get(note.record.queue)
+            if by_queue is not None:
+                by_queue.add(note.record, now)
+            self.recent.add(note.record)
         self.figures.notify(note, self.clock.now())
 
     # views
@@ -60,11 +72,6 @@ class ReadModel:
     def call(self, call: str) -> CallView | None:
         return snapshot.call_view(self.engine, call)
 
-    def centre_view(self) -> CentreView:
-        """The whole centre now (queues, agents by state): O(calls + agents), so read
-        it once a second or per scrape, not per event."""
-        return snapshot.snapshot(self.engine)
-
     def caller_of(self, call: CallId) -> str | None:
         view = self.call(call)
         return view.caller if view is not None else None
@@ -73,7 +80,8 @@ class ReadModel:
         return snapshot.agent_views(self.engine, logged_in=logged_in)
 
     def centre(self) -> CentreView:
-        """Queues and agents by state: O(calls + agents), once per push, not per event."""
+        """The whole centre now (queues, agents by state): O(calls + agents), so read
+        it once a push, a tick or a scrape, not per event."""
         return snapshot.snapshot(self.engine)
 
     def state_of(self, agent: AgentId) -> str:
@@ -169,3 +177,24 @@ class ReadModel:
             "offer": self.offer_body(call),
             "my_day": self.figures.my_day(agent, now),
         }
+
+    # the wallboard (serve.wallboard_view)
+
+    def agent_rows(self) -> list[AgentRow]:
+        return snapshot.agent_rows(self.engine)
+
+    def queue_agents(self) -> dict[QueueName, dict[str, int]]:
+        return snapshot.queue_agents(self.engine)
+
+    def waiting_calls(self) -> list[WaitingCall]:
+        return snapshot.waiting_calls(self.engine)
+
+    def today_kpis(self) -> tuple[dict[QueueName, Kpis], Kpis]:
+        """(per entry queue, the whole centre), since local midnight."""
+        now = self.clock.now()
+        per_queue = {q: d.kpis(now) for q, d in self.today_by_queue.items()}
+        return per_queue, self.today.kpis(now)
+
+    def recent_kpis(self) -> tuple[dict[QueueName, Kpis], Kpis]:
+        """(per entry queue, the whole centre) over the last ``RECENT_WINDOW_S``."""
+        return self.recent.kpis(self.clock.now())

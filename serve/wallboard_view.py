@@ -1,100 +1,145 @@
-"""The ``wallboard`` frame (docs/web-api.md), built from the read model only.
+"""The wallboard frame: what a supervisor's wallboard shows, from the read model only.
 
-Pushed by the WebSocket hub (:mod:`serve.ws`) to supervisors' wallboards and
-answered by ``GET /api/wallboard``: per queue, the calls waiting and ringing,
-the longest current wait, the agents of the queue by state, today's and the
-last 30 minutes' KPIs; every agent logged in, with its time in state, pause
-reason, current queue and caller's wait, and its calls today; the alarms raised
-now (given by the caller: the alarm subscriber owns them).
+``wallboard_frame(read_model, alarms)`` is the body of the ``wallboard`` frame the
+WebSocket hub pushes and of ``GET /api/wallboard`` (docs/web-api.md, "Shapes"):
 
-An agent "of a queue" is one whose skills meet the queue's own requirement
-(``[queues.X] skills``, before any escalation step relaxes it).
+- ``queues[]``: per queue, calls waiting / ringing / callbacks, the longest
+  current wait, its agents by state, today's and the last 30 minutes' KPIs, and
+  the ids of the active alarms about it;
+- ``agents[]``: the logged-in agents (state, time in state, pause reason, the
+  current call's queue and caller wait, calls today);
+- ``calls[]``: the calls not yet answered, in queue order, for the supervisor's
+  "raise priority" and "move to queue" actions;
+- ``alarms[]``: the active alarms (``Alarm.as_dict()`` plus ``raised_at``);
+- ``centre``: the whole centre's figures; ``choices``: the pause reasons,
+  priority classes and queues the actions accept.
+
+Every KPI comes from :mod:`acd.metrics` (one implementation): today's from
+:class:`acd.metrics.DailyKpis`, the window's from
+:class:`acd.alarm_inputs.RecentCalls`; a figure with nothing to count is
+``null``. O(calls + agents): built at most once a second per change batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from acd.config import AcdConfig, QueueConfig
+from acd.alarms import Alarm
+from acd.metrics import Kpis, kpis
 from serve.read_model import ReadModel
-from serve.today import kpis_body
 
-__all__ = ["queue_members", "wallboard_frame"]
+__all__ = ["AlarmSource", "kpi_dict", "wallboard_frame"]
 
-_STATE_KEYS = {
-    "ready": "ready",
-    "on-call": "on_call",
-    "wrap-up": "wrap_up",
-    "paused": "paused",
-    "offered": "offered",
-}
+AlarmSource = Callable[[], Iterable[Alarm]] | Iterable[Alarm] | None
+_AGENT_KEYS = {"ready": "ready", "on-call": "on_call", "wrap-up": "wrap_up", "paused": "paused",
+               "offered": "offered"}  # fmt: skip
 
 
-def queue_members(config: AcdConfig) -> dict[str, frozenset[str]]:
-    """The agents of each queue: their skills meet the queue's own requirement."""
-
-    def serves(skills: Mapping[str, int], q: QueueConfig) -> bool:
-        return all(skills.get(s, 0) >= level for s, level in q.skills)
-
+def kpi_dict(k: Kpis) -> dict[str, Any]:
+    """The wallboard's KPI shape (``null`` where there is nothing to count)."""
+    d = k.as_dict()
     return {
-        name: frozenset(a.id for a in config.agents.values() if serves(dict(a.skills), q))
-        for name, q in config.queues.items()
+        "offered": k.offered,
+        "answered": k.answered,
+        "abandoned": k.abandoned,
+        "service_level": d["service_level"],
+        "abandon_rate": d["abandon_rate"],
+        "asa_s": d["asa_s"],
+        "aht_s": d["aht_s"],
     }
 
 
-def wallboard_frame(
-    read_model: ReadModel,
-    members: Mapping[str, frozenset[str]],
-    alarms: Iterable[Mapping[str, Any]] = (),
-) -> dict[str, Any]:
-    """``members``: :func:`queue_members` of the config (computed once)."""
+def active_alarms(alarms: AlarmSource) -> list[Alarm]:
+    if alarms is None:
+        return []
+    found = alarms() if callable(alarms) else alarms
+    return sorted(found, key=lambda a: (a.since, a.id))
+
+
+def wallboard_frame(read_model: ReadModel, alarms: AlarmSource = None) -> dict[str, Any]:
+    """The ``wallboard`` frame; ``alarms``: the active alarms (or a callable giving them)."""
+    now = read_model.clock.now()
+    config = read_model.engine.config
+    empty = kpis([], config.metrics)
     centre = read_model.centre()
-    now = centre.at
-    figures = read_model.figures
-    agents = read_model.agents(logged_in=True)
-    rows = []
-    by_queue: dict[str, dict[str, int]] = {
-        q.name: dict.fromkeys(_STATE_KEYS.values(), 0) for q in centre.queues
-    }
-    for a in agents:
-        call = read_model.call(a.call) if a.call is not None else None
-        row = read_model.agent_body(a, call)
-        row["calls_today"] = figures.calls_today(a.id, now)
-        row["caller_wait_s"] = round(call.waited_s, 1) if call is not None else None
-        rows.append(row)
-        key = _STATE_KEYS.get(a.state)
-        if key is None:
-            continue
-        for q, counts in by_queue.items():
-            if a.id in members.get(q, ()):
-                counts[key] += 1
-    queues = [
+    by_queue = read_model.queue_agents()
+    today_q, today = read_model.today_kpis()
+    recent_q, recent = read_model.recent_kpis()
+    active = active_alarms(alarms)
+    queues = []
+    for v in centre.queues:
+        agents = by_queue.get(v.name, {})
+        subject = f"queue:{v.name}"
+        queues.append(
+            {
+                "queue": v.name,
+                "title": v.title,
+                "waiting": v.waiting,
+                "ringing": v.ringing,
+                "callbacks": v.callbacks,
+                "longest_wait_s": round(v.longest_wait_s, 1),
+                "agents": {key: agents.get(state, 0) for state, key in _AGENT_KEYS.items()},
+                "today": kpi_dict(today_q.get(v.name, empty)),
+                "last_30_min": kpi_dict(recent_q.get(v.name, empty)),
+                "alarms": [a.id for a in active if a.subject == subject],
+            }
+        )
+    rows = [
         {
-            "queue": q.name,
-            "title": q.title,
-            "waiting": q.waiting,
-            "ringing": q.ringing,
-            "callbacks": q.callbacks,
-            "longest_wait_s": round(q.longest_wait_s, 1),
-            "agents": by_queue[q.name],
-            "today": kpis_body(figures.queue_today(q.name, now)),
-            "last_30_min": kpis_body(figures.queue_recent(q.name, now)),
+            "agent": r.id,
+            "name": r.name,
+            "state": r.state,
+            "since": r.since,
+            "in_state_s": round(max(0.0, now - r.since), 1),
+            "reason": r.reason,
+            "reachable": r.reachable,
+            "call": r.call,
+            "queue": r.queue,
+            "caller_wait_s": round(r.caller_wait_s, 1) if r.caller_wait_s is not None else None,
+            "calls_today": r.calls_today,
+            "after_call": r.after_call,
+            "after_call_reason": r.after_call_reason,
+            "queues": list(r.queues),
+            "alarms": [a.id for a in active if a.subject == f"agent:{r.id}"],
         }
-        for q in centre.queues
+        for r in read_model.agent_rows()
+    ]
+    calls = [
+        {
+            "call": c.id,
+            "queue": c.queue,
+            "priority": c.priority,
+            "caller": c.caller,
+            "state": c.state,
+            "arrived_at": c.arrived_at,
+            "waited_s": round(c.waited_s, 1),
+            "callback": c.callback,
+            "agent": c.agent,
+        }
+        for c in read_model.waiting_calls()
     ]
     return {
         "type": "wallboard",
         "at": now,
         "queues": queues,
         "agents": rows,
-        "alarms": [dict(a) for a in alarms],
+        "calls": calls,
+        "alarms": [{**a.as_dict(), "raised_at": a.since} for a in active],
         "centre": {
             "waiting": sum(q.waiting for q in centre.queues),
+            "ringing": sum(q.ringing for q in centre.queues),
+            "callbacks": sum(q.callbacks for q in centre.queues),
             "longest_wait_s": round(max((q.longest_wait_s for q in centre.queues), default=0), 1),
-            "agents_by_state": centre.agents_by_state,
-            "paused_by_reason": centre.paused_by_reason,
+            "agents": dict(centre.agents_by_state),
+            "paused_by_reason": dict(centre.paused_by_reason),
             "unreachable": centre.unreachable,
-            "today": kpis_body(read_model.today.kpis(now)),
+            "today": kpi_dict(today),
+            "last_30_min": kpi_dict(recent),
+        },
+        "choices": {
+            "pause_reasons": dict(config.pause_reasons),
+            "priorities": sorted(config.priorities, key=lambda p: -config.priorities[p]),
+            "queues": {name: q.title for name, q in config.queues.items()},
         },
     }

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from acd.types import CallId
 from agents.control import AgentControl, may_act
@@ -56,12 +56,16 @@ def build_web_app(
     control: AgentControl | None = None,
     hub: Hub | None = None,
     metrics: Metrics | None = None,
+    supervisor: APIRouter | None = None,
 ) -> FastAPI:
+    """``supervisor``: the wallboard's API (:mod:`serve.web_supervisor`), with the CRM only."""
     app = FastAPI(title="hotline serve")
     if metrics is not None:
         metrics_http.install(app, metrics)
     if link is not None:
         crm_api.install(app, link.repo)
+        if supervisor is not None:
+            app.include_router(supervisor)
     else:
         install_error_handlers(app)
     install_control_errors(app)

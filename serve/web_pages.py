@@ -3,7 +3,8 @@
 ``GET /`` is the log-in page, ``/desk`` the agent desk, ``/wallboard`` the
 supervisor's wallboard (plain HTML, CSS and ES modules from ``serve/static/``,
 no build step; ``/static/...`` serves the rest), ``GET /ws`` the WebSocket
-hub (:mod:`serve.ws`) and ``GET /api/wallboard`` its ``wallboard`` frame.
+hub (:mod:`serve.ws`); ``GET /api/wallboard`` is the supervisors' router's
+(:mod:`serve.web_supervisor`).
 The pages hold no secrets: every request and the socket's ``hello`` are
 authorised on the server.
 """
@@ -11,15 +12,12 @@ authorised on the server.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from crm.api_auth import Require
 from crm.errors import NotFoundError
-from crm.lifecycle import Role
 from serve.ws import Hub
 
 __all__ = ["STATIC", "install_pages"]
@@ -43,11 +41,3 @@ def install_pages(app: FastAPI, hub: Hub | None) -> None:
         )
     if hub is not None:
         app.add_api_websocket_route("/ws", hub.endpoint)
-        supervisor = Require(Role.SUPERVISOR)
-
-        async def wallboard(request: Request) -> dict[str, Any]:
-            """``GET /api/wallboard``: the ``wallboard`` frame (supervisors and admins)."""
-            await supervisor(request)
-            return hub.wallboard()
-
-        app.add_api_route("/api/wallboard", wallboard, methods=["GET"])

@@ -37,7 +37,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -52,7 +52,7 @@ from crm.lifecycle import Role
 from crm.link import CrmLink
 from crm.models import User
 from serve.read_model import ReadModel
-from serve.wallboard_view import queue_members, wallboard_frame
+from serve.wallboard_view import AlarmSource, wallboard_frame
 
 __all__ = ["Client", "Hub", "Refusal"]
 
@@ -138,7 +138,7 @@ class Hub:
         link: CrmLink | None,
         stats: Counter[str],
         *,
-        alarms: Callable[[], Iterable[Mapping[str, Any]]] = tuple,
+        alarms: AlarmSource = None,
         coalesce_s: float = 0.1,
         tick_s: float = 1.0,
         desk_every_s: float = 2.0,
@@ -155,7 +155,6 @@ class Hub:
         self.desk_every_s = desk_every_s
         self.reauth_s = reauth_s
         self.queue_size = queue_size
-        self.members = queue_members(read_model.engine.config)
         self.roster = read_model.engine.config.agents
         self.desks: dict[str, set[Client]] = {}
         self.walls: set[Client] = set()
@@ -260,7 +259,7 @@ class Hub:
         self.stats[Count.WS_PUSHES] += 1
 
     def wallboard(self) -> dict[str, Any]:
-        return wallboard_frame(self.read_model, self.members, self.alarms())
+        return wallboard_frame(self.read_model, self.alarms)
 
     def _offer(self, c: Client, text: str) -> None:
         if not c.offer(text):

@@ -48,6 +48,7 @@ from telephony.legs import (
 from telephony.notifier import Notifier
 from telephony.resync import Resyncer
 from telephony.settings import ShellSettings
+from telephony.spy import SpyMode, originate_fields
 from telephony.translate import Adopt, HangupChannel, Instruction, Resync, Translator
 
 __all__ = ["AmiPort", "CallShell"]
@@ -204,6 +205,9 @@ class CallShell:
             log.info(
                 "call %s: callback to %s requested; it keeps its place", leg.call, event.number
             )
+        elif isinstance(event, ev.CallPriorityChanged):  # a restart adopts it with this class
+            leg.priority = event.priority
+            self.spawn(self._setvar(leg.channel, "HOTLINE_PRIORITY", event.priority))
         elif isinstance(event, ev.CallbackFailed):
             leg.answered_at = None
             log.info("call %s: callback not answered (%s)", leg.call, event.reason)
@@ -352,6 +356,12 @@ class CallShell:
         )
         if r.outcome == "lost":
             log.error("call %s lost: %s", r.call, r.ended_by)
+
+    async def spy(self, supervisor: AgentId, agent: AgentId, mode: SpyMode) -> None:
+        """Ring ``supervisor``'s seat to listen / whisper / barge on ``agent``'s call
+        (:mod:`telephony.spy`); raises an ``AMI_ERRORS`` error if Asterisk refused."""
+        action_id, fields = originate_fields(self.settings, supervisor, agent, mode)
+        await self.ami.action("Originate", fields, action_id=action_id)
 
     # AMI helpers (background; failures are logged and counted)
 

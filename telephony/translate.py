@@ -31,6 +31,7 @@ from telephony.legs import (
     StepCaller,
     StepOffer,
 )
+from telephony.spy import ACTION_PREFIX as SPY_ACTION_PREFIX
 
 __all__ = ["Adopt", "HangupChannel", "Instruction", "Resync", "Translator"]
 
@@ -186,7 +187,8 @@ class Translator:
         response = msg["Response"]
         offer = self.legs.by_action.get(aid)
         if offer is None:
-            self.stats[Count.STALE_ORIGINATE_RESPONSES] += 1
+            if not aid.startswith(SPY_ACTION_PREFIX):  # a supervisor's spy leg: no offer
+                self.stats[Count.STALE_ORIGINATE_RESPONSES] += 1
             return []
         if response == "Success":
             if offer.phase is OfferPhase.RINGING:

@@ -4,7 +4,9 @@
   offer or call;
 - arrived = answered + abandoned + overflowed + lost + still in the engine;
 - within equal priority and eligibility, first come first served;
-- no waiting call has an available eligible agent.
+- no waiting call has an available eligible agent;
+
+also while a supervisor changes calls' priorities and moves them between queues.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ PRIOS = list(CFG.priorities)
 Step = tuple[int, int, int, float]
 steps = st.lists(
     st.tuples(
-        st.integers(0, 14),
+        st.integers(0, 16),
         st.integers(0, 99),
         st.integers(0, 99),
         st.floats(0, 20, allow_nan=False),
@@ -97,6 +99,8 @@ class World:
             6: lambda: pick(self.calls_in(CallState.CONNECTED)),
             11: lambda: pick(self.calls_in(CallState.WAITING)),
             12: lambda: pick(self.calls_in(CallState.CONNECTED)),
+            15: lambda: pick(list(self.engine.calls.values())),
+            16: lambda: pick(self.calls_in(CallState.WAITING, CallState.OFFERED)),
         }.get(kind, lambda: None)()
         if kind == 3:
             return ev.CallerAbandoned(call.id) if call else None
@@ -121,17 +125,35 @@ class World:
             return ev.CallbackFailed(call.id) if call else None
         if kind == 13:
             return ev.AgentReachable(agent, b % 3 != 0)
+        if kind == 15:  # a supervisor: any call, any class (refused once connected)
+            return ev.CallPriorityChanged(call.id, PRIOS[a % len(PRIOS)]) if call else None
+        if kind == 16:  # a supervisor: refused while ringing, into a full queue, ...
+            return ev.CallRequeued(call.id, QUEUES[a % 3]) if call else None
         return None
 
-    def apply(self, effects: list[fx.Effect]) -> None:
-        waiting_before = {c.id: c for c in self.calls_in(CallState.WAITING)}
+    def advance(self, dt: float) -> None:
+        end = self.clock.now() + dt
+        while (d := self.engine.next_deadline()) is not None and d <= end:
+            self.clock.set(max(d, self.clock.now()))
+            before = self.waiting()
+            self.apply(self.engine.expire(), before)
+            self.check()
+        self.clock.set(end)
+
+    def waiting(self) -> set[str]:
+        return {c.id for c in self.calls_in(CallState.WAITING)}
+
+    def apply(self, effects: list[fx.Effect], waiting_before: set[str]) -> None:
+        """``waiting_before``: the calls waiting before the event or the timer batch (a
+        call whose offer failed later in the same batch was not waiting when another
+        call was offered)."""
         for e in effects:
             if isinstance(e, fx.CallFinished):
                 self.finished[e.record.outcome.value] += 1
             if isinstance(e, fx.OfferCall):
                 self.check_fcfs(e, waiting_before)
 
-    def check_fcfs(self, offer: fx.OfferCall, waiting_before: dict[str, Any]) -> None:
+    def check_fcfs(self, offer: fx.OfferCall, waiting_before: set[str]) -> None:
         call = self.engine.calls[offer.call]
         if call.sticky:
             return
@@ -171,15 +193,13 @@ class World:
 def test_invariants_hold_after_every_event(script: list[Step]) -> None:
     w = World()
     for kind, a, b, dt in script:
-        if kind == 14:
-            w.clock.advance(dt)
-            while (d := w.engine.next_deadline()) is not None and d <= w.clock.now():
-                w.apply(w.engine.expire())
-                w.check()
+        if kind == 14:  # time passes: each deadline fires at its time, as the shell's timer
+            w.advance(dt)
             continue
         event = w.event(kind, a, b)
         if event is None:
             continue
+        before = w.waiting()
         try:
             effects = w.engine.handle(event)
         except EngineError:
@@ -187,5 +207,5 @@ def test_invariants_hold_after_every_event(script: list[Step]) -> None:
             continue
         if isinstance(event, ev.CallArrived):
             w.arrived += 1
-        w.apply(effects)
+        w.apply(effects, before)
         w.check()

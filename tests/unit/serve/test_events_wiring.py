@@ -39,7 +39,7 @@ async def test_effects_and_alarms_reach_mqtt_and_prometheus_through_the_notifier
     model = ReadModel(engine, clock, stats)
     active: list[Alarm] = []
     metrics = Metrics(
-        cfg.queues, cfg.metrics, stats=stats, view=model.centre_view, alarms=lambda: active
+        cfg.queues, cfg.metrics, stats=stats, view=model.centre, alarms=lambda: active
     )
     publisher = MqttPublisher(MqttSettings(centre="c1"), stats)
     feed = MqttFeed(publisher, clock)

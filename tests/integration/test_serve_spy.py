@@ -1,0 +1,107 @@
+"""A supervisor listens in on an agent's call, on real Asterisk: ``POST .../spy`` rings
+the supervisor's own seat, and once it answers Asterisk's ChanSpy starts on the
+agent's channel (AMI ``ChanSpyStart``). A SIPp caller talks to a SIPp-answered seat;
+the supervisor's seat is answered by the same SIPp UAS (one more call of its script).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from acd.types import FakeClock
+from crm.lifecycle import Role
+from crm.repository import SqliteCrm
+from crm.settings import CrmSettings
+from telephony.asterisk.instance import free_port
+from telephony.rig.sipp import agent_rows
+from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PASSWORD = "correct horse battery"
+AGENT, SEAT = ANSWERING[0], ANSWERING[4]  # 2001 on the call, 2005 the supervisor's seat
+
+
+async def _users(db: Path) -> None:
+    repo = await SqliteCrm.open(str(db), CrmSettings(durability="normal"), FakeClock(time.time()))
+    try:
+        await repo.users.add("sue", PASSWORD, Role.SUPERVISOR, agent_id=SEAT)
+        await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id=AGENT)
+    finally:
+        await repo.close()
+
+
+def test_spy_rings_the_supervisor_and_chanspy_starts_on_the_agents_call(
+    serve_rig: ServeRig, tmp_path: Path
+) -> None:
+    web_port = free_port()
+    config = tmp_path / "hotline-spy.toml"
+    config.write_text(
+        serve_rig.config_path.read_text(encoding="utf-8")
+        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms-outbox.log"}"\n'
+        + f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n',
+        encoding="utf-8",
+    )
+    state = tmp_path / "state"
+    state.mkdir()
+    asyncio.run(_users(state / "crm.db"))
+    s = ServeProcess(dataclasses.replace(serve_rig, config_path=config), state)
+    ami = serve_rig.asterisk.ami_client()
+    web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
+
+    def login(name: str) -> dict[str, str]:
+        r = web.post("/api/crm/login", json={"name": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    try:
+        s.start()
+        sue, ann = login("sue"), login("ann")
+        spy = f"/api/supervisor/agents/{AGENT}/spy"
+        assert web.post(spy, json={"mode": "listen"}, headers=ann).status_code == 403
+        r = web.post(spy, json={"mode": "listen"}, headers=sue)
+        assert r.status_code == 409 and "not on a call" in r.json()["error"], r.text
+        s.agent(AGENT, "login")
+        # one UAS for seats 2001-2005: the agent's leg talks 40 s, the supervisor's 20 s
+        seats = serve_rig.sipp(
+            "agent",
+            local_port=serve_rig.answer_port,
+            rows=agent_rows([(300, 40_000), (300, 20_000)]),
+            calls=2,
+            max_time_s=90,
+        )
+        caller = serve_rig.residents([90_000], max_time_s=90)
+        with seats, caller:
+            wait_until(
+                lambda: s.status()["agents"].get(AGENT, {}).get("state") == "on-call",
+                30,
+                "the agent to be on the call",
+            )
+            r = web.post(spy, json={"mode": "listen"}, headers=sue)
+            assert r.status_code == 200, r.text
+            assert r.json()["seat"] == SEAT and r.json()["mode"] == "listen"
+            began = ami.event("ChanSpyStart", 20)
+            assert began["SpyerChannel"].startswith(f"PJSIP/{SEAT}-"), began
+            assert began["SpyeeChannel"].startswith(f"PJSIP/{AGENT}-"), began
+            hello = ami.event("UserEvent", 5, UserEvent="HotlineSpy")
+            assert (hello["Agent"], hello["Mode"]) == (AGENT, "listen")
+            assert s.status()["agents"][AGENT]["state"] == "on-call"  # the call goes on
+            assert s.status()["agents"].get(SEAT) is None  # the seat is not an offer
+            ami.event("ChanSpyStop", 40)
+        assert s.status()["stats"].get("stale_originate_responses", 0) == 0
+    finally:
+        web.close()
+        ami.close()
+        with contextlib.suppress(RuntimeError):
+            serve_rig.asterisk.instance.cli("channel request hangup all")
+        code = s.stop()
+    assert code == 0, s.log_tail()
+    log = s.log.read_text(errors="replace")
+    assert "Traceback" not in log, s.log_tail()
