@@ -100,6 +100,9 @@ class AgentView:
     call: CallId | None  # the call it is offered, on, or wrapping up
     since: float  # when it entered ``state``
     reachable: bool
+    busy_elsewhere: bool = False  # its phone is on a call Hotline did not place
+    after_call: str | None = None  # "ready", "pause" or "logout" after this call
+    after_call_reason: str | None = None  # the pause reason of "pause after this call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,11 @@ def agent_view(engine: Engine, agent_id: str) -> AgentView | None:
         return None
     call = CallId(a.call) if a.call else None
     reason = a.pause_reason if a.state is AgentState.PAUSED else None
-    return AgentView(AgentId(a.id), a.state.value, reason, call, a.state_since, a.reachable)
+    wish = a.after_call.value if a.after_call is not None else None
+    return AgentView(
+        AgentId(a.id), a.state.value, reason, call, a.state_since, a.reachable,
+        a.busy_elsewhere, wish, a.after_call_reason,
+    )  # fmt: skip
 
 
 def agent_views(engine: Engine, *, logged_in: bool = False) -> list[AgentView]:
