@@ -46,6 +46,7 @@ __all__ = [
     "Note",
     "Notifier",
     "RingUnanswered",
+    "StateCorrected",
     "Subscriber",
     "TalkEnded",
 ]
@@ -116,7 +117,30 @@ class CallClosed:
     position: int
 
 
-Note = fx.Effect | CallEntered | CallConnected | RingUnanswered | TalkEnded | CallClosed
+@dataclass(frozen=True, slots=True)
+class StateCorrected:
+    """The engine's view of an agent disagreed with Asterisk and was corrected
+    (:mod:`telephony.reconcile`): ``kind`` is a ``Correction`` value, ``believed`` what
+    the engine held, ``observed`` what Asterisk said, ``action`` what was done."""
+
+    at: float
+    agent: AgentId | None  # None: a waiting caller's channel vanished (no agent involved)
+    kind: str
+    believed: str
+    observed: str
+    action: str
+    call: CallId | None = None
+
+
+Note = (
+    fx.Effect
+    | CallEntered
+    | CallConnected
+    | RingUnanswered
+    | TalkEnded
+    | CallClosed
+    | StateCorrected
+)
 Subscriber = Callable[[Note], object]
 
 

@@ -45,9 +45,10 @@ from telephony.legs import (
     StepOffer,
 )
 from telephony.notifier import Notifier
+from telephony.reconcile import Reconciler
 from telephony.resync import Resyncer
 from telephony.settings import ShellSettings
-from telephony.translate import Adopt, HangupChannel, Instruction, Resync, Translator
+from telephony.translate import Adopt, DeviceSeen, HangupChannel, Instruction, Resync, Translator
 
 __all__ = ["AmiPort", "CallShell"]
 
@@ -68,8 +69,9 @@ class CallShell:
     ) -> None:
         """``notifier``: where every effect and finished call goes (nowhere by default).
         ``resync``: follow Asterisk (re)starts and adopt unknown holding callers
-        (:class:`telephony.resync.Resyncer`, ``hotline serve``); off, those AMI
-        signals are ignored (unit tests of the translation)."""
+        (:class:`telephony.resync.Resyncer`, ``hotline serve``), and heal agents'
+        states from device states (:class:`telephony.reconcile.Reconciler`); off,
+        those AMI signals are ignored (unit tests of the translation)."""
         self.engine = engine
         self.config = engine.config
         self.settings = settings
@@ -87,6 +89,7 @@ class CallShell:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self.resyncer = Resyncer(self, ami) if resync else None
+        self.reconciler = Reconciler(self, ami) if resync else None  # stuck-state healing
 
     # inputs
 
@@ -106,6 +109,9 @@ class CallShell:
                 self.spawn(self.resyncer.resync(item.why))
         elif isinstance(item, StepCaller | StepOffer):
             self.step(item)
+        elif isinstance(item, DeviceSeen):
+            if self.reconciler is not None:
+                self.reconciler.device_state(item.agent, item.state)
         else:
             self.feed(item)
 
