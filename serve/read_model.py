@@ -23,6 +23,7 @@ from acd.engine import Engine
 from acd.metrics import DailyKpis
 from acd.snapshot import AgentView, CallView
 from acd.types import AgentId, CallId, Clock
+from telephony.notifier import StateCorrected
 
 __all__ = ["ReadModel"]
 
@@ -34,12 +35,15 @@ class ReadModel:
         self.stats = stats
         config = engine.config
         self.today = DailyKpis(config.metrics, config.timezone_offset_s)
+        self.corrections: dict[str, StateCorrected] = {}  # the last correction per agent
 
     # the notifier's subscriber
 
     def notify(self, note: object) -> None:
         if isinstance(note, fx.CallFinished):
             self.today.add(note.record, self.clock.now())
+        elif isinstance(note, StateCorrected) and note.agent is not None:
+            self.corrections[note.agent] = note
 
     # views
 
@@ -49,6 +53,21 @@ class ReadModel:
 
     def call(self, call: str) -> CallView | None:
         return snapshot.call_view(self.engine, call)
+
+    def correction(self, agent: str) -> dict[str, Any] | None:
+        """The last time the agent's state was corrected from Asterisk (None: never).
+        Its keys are API (``/status``, the wallboard)."""
+        c = self.corrections.get(agent)
+        if c is None:
+            return None
+        return {
+            "at": c.at,
+            "kind": c.kind,
+            "believed": c.believed,
+            "observed": c.observed,
+            "action": c.action,
+            "call": c.call,
+        }
 
     def caller_of(self, call: CallId) -> str | None:
         view = self.call(call)
@@ -62,7 +81,14 @@ class ReadModel:
         """``/status``: its keys are API (``hotline live`` and the tests read them)."""
         now = self.clock.now()
         agents = {
-            a.id: {"state": a.state, "reachable": a.reachable, "call": a.call}
+            a.id: {
+                "state": a.state,
+                "reachable": a.reachable,
+                "call": a.call,
+                "busy_elsewhere": a.busy_elsewhere,
+                "after_call": a.after_call,
+                "correction": self.correction(a.id),
+            }
             for a in snapshot.agent_views(self.engine, logged_in=True)
         }
         return {

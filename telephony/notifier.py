@@ -40,6 +40,7 @@ from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 
 __all__ = [
+    "AfterCallAsked",
     "CallClosed",
     "CallConnected",
     "CallEntered",
@@ -132,8 +133,20 @@ class StateCorrected:
     call: CallId | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AfterCallAsked:
+    """An agent ringing or talking asked for ``wish`` ("ready", "pause" with ``reason``,
+    "logout") after this call; it holds until the agent's next state change."""
+
+    at: float
+    agent: AgentId
+    wish: str
+    reason: str | None
+
+
 Note = (
     fx.Effect
+    | AfterCallAsked
     | CallEntered
     | CallConnected
     | RingUnanswered

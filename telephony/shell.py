@@ -200,6 +200,12 @@ class CallShell:
         if isinstance(event, ev.CallArrived):
             self.notifier.publish(nt.CallEntered(now, event.call, event.queue, event.caller))
             return
+        if isinstance(event, ev.AgentPaused | ev.AgentReady | ev.AgentLoggedOut):
+            view = snapshot.agent_view(self.engine, event.agent)
+            if view is not None and view.after_call is not None:  # kept over a restart
+                wish = nt.AfterCallAsked(now, view.id, view.after_call, view.after_call_reason)
+                self.notifier.publish(wish)
+            return
         leg = self.legs.calls.get(getattr(event, "call", CallId("")))
         if leg is None:
             return

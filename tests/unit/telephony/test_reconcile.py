@@ -14,7 +14,7 @@ from acd import Engine, load_config, snapshot
 from acd import events as ev
 from acd.snapshot import AgentView
 from acd.types import AgentId, CallId, FakeClock, QueueName
-from telephony.notifier import Note, StateCorrected
+from telephony.notifier import AfterCallAsked, Note, Notifier, StateCorrected
 from telephony.settings import ShellSettings
 from tests.fakes.asterisk import _Channel
 from tests.fakes.asterisk_devices import DeviceAsterisk
@@ -275,3 +275,15 @@ async def test_resync_adopts_a_talking_agent_before_any_holding_caller(rig: Rig)
     assert abs(r["ended_at"] - (now + 20)) < 0.01
     assert rig.ears.rung == [("w1", AGENT)]  # after the wrap-up, the next caller
     assert shell.stats["engine_errors"] == 0
+
+
+async def test_a_wish_after_this_call_is_published_for_the_agent_store(rig: Rig) -> None:
+    shell = rig.shell
+    wishes: list[Note] = []
+    shell.notifier = Notifier([("wishes", wishes.append)])
+    shell.feed(ev.AgentLoggedIn(AGENT))
+    rig.caller("c1")
+    await settle(shell)
+    shell.feed(ev.AgentPaused(AGENT, "lunch"))  # while ringing: after this call
+    (wish,) = [n for n in wishes if isinstance(n, AfterCallAsked)]
+    assert (wish.agent, wish.wish, wish.reason) == (AGENT, "pause", "lunch")
