@@ -31,6 +31,7 @@ class Agent:
     state: AgentState = AgentState.LOGGED_OUT
     pause_reason: str | None = None
     reachable: bool = True
+    busy_elsewhere: bool = False  # the phone is on a call Hotline did not place
     call: str | None = None
     after_call: AfterCall | None = None
     after_call_reason: str | None = None
@@ -45,8 +46,8 @@ class Agent:
 
     @property
     def available(self) -> bool:
-        """Ready and reachable: may be offered a call now."""
-        return self.state is _READY and self.reachable
+        """Ready, reachable and not busy elsewhere: may be offered a call now."""
+        return self.state is _READY and self.reachable and not self.busy_elsewhere
 
     @property
     def logged_in(self) -> bool:

@@ -220,6 +220,33 @@ class AgentFlow:
         elif not e.reachable:
             self._release_sticky(agent)
 
+    def device_busy(self, e: ev.AgentDeviceBusy) -> None:
+        """Busy elsewhere: out of the ready sets, whatever the state; free again: back in
+        if the agent is available. The state and the agent's wishes are not touched."""
+        agent = self.roster.agent(e.agent, "AgentDeviceBusy")
+        if agent.busy_elsewhere == e.busy:
+            return
+        if agent.available:
+            self.roster.unavailable(agent)
+        agent.busy_elsewhere = e.busy
+        if agent.available:
+            self.became_available(agent)
+        elif e.busy:
+            self._release_sticky(agent)  # a private call may be long: route those elsewhere
+
+    def adopt(self, agent: Agent, call: Call) -> None:
+        """``agent`` is found talking on ``call`` (a restart of the shell): on-call now,
+        and back where it was (paused with its reason, logged out) after the call."""
+        self.roster.check(agent, Action.ADOPT)
+        if agent.state is AgentState.PAUSED:
+            agent.after_call, agent.after_call_reason = AfterCall.PAUSE, agent.pause_reason
+        elif agent.state is AgentState.LOGGED_OUT:
+            agent.after_call, agent.after_call_reason = AfterCall.LOGOUT, None
+        self.roster.unavailable(agent)
+        self.transition(agent, Action.ADOPT)
+        agent.call = call.id
+        agent.calls_today += 1
+
     def skills_changed(self, e: ev.AgentSkillsChanged) -> None:
         agent = self.roster.agent(e.agent, "AgentSkillsChanged")
         self.roster.check_skills(agent, e.skills)

@@ -30,6 +30,7 @@ class Action(enum.StrEnum):
     CALL_ENDED_READY = "call-ended-ready"  # ... with "ready after this call": no wrap-up
     WRAPUP_ENDED = "wrapup-ended"
     DEFER = "defer"  # ready/pause/logout asked for while ringing or talking: applies after
+    ADOPT = "adopt"  # a call found already connected to the agent (a restart of the shell)
 
 
 class IllegalTransitionError(Exception):
@@ -70,6 +71,11 @@ TRANSITIONS: dict[tuple[AgentState, Action], AgentState] = {
     (S.WRAP_UP, A.READY): S.READY,  # finished the after-call work early
     (S.WRAP_UP, A.PAUSE): S.PAUSED,
     (S.WRAP_UP, A.LOGOUT): S.LOGGED_OUT,
+    # adoption: the agent was talking while the shell was down; from where it was
+    # idle (the engine remembers that state as the wish to go back to after the call)
+    (S.LOGGED_OUT, A.ADOPT): S.ON_CALL,
+    (S.READY, A.ADOPT): S.ON_CALL,
+    (S.PAUSED, A.ADOPT): S.ON_CALL,
 }
 
 

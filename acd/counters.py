@@ -52,6 +52,17 @@ class Count(enum.StrEnum):
     ADOPTED_CALLS = "adopted_calls"
     ADOPT_FAILURES = "adopt_failures"
     STATE_CORRECTIONS = "state_corrections"
+    # stuck-state healing (telephony.reconcile): each correction by kind, and the checks
+    CORRECTED_BUSY_ELSEWHERE = "corrected_busy_elsewhere"
+    CORRECTED_FREE_AGAIN = "corrected_free_again"
+    CORRECTED_CALL_VANISHED = "corrected_call_vanished"
+    CORRECTED_OFFER_VANISHED = "corrected_offer_vanished"
+    CORRECTED_CALLER_VANISHED = "corrected_caller_vanished"
+    CORRECTED_NO_CHANNEL = "corrected_no_channel"
+    CORRECTED_REACHABILITY = "corrected_reachability"
+    CORRECTED_ADOPTED_TALKING = "corrected_adopted_talking"
+    RECONCILES = "reconciles"
+    RECONCILE_FAILURES = "reconcile_failures"
     # the IVR (ivr.agi_driver)
     IVR_CALLS = "ivr_calls"
     IVR_ROUTED = "ivr_routed"

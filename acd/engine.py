@@ -93,6 +93,8 @@ class Engine:
             ev.AgentPaused: self.flow.paused,
             ev.AgentReachable: self.flow.reachable,
             ev.AgentSkillsChanged: self.flow.skills_changed,
+            ev.AgentDeviceBusy: self.flow.device_busy,
+            ev.CallAdopted: self._call_adopted,
         }
 
     # the public surface
@@ -205,6 +207,40 @@ class Engine:
             call.sticky_until = arrived + q.sticky_s
         self.calls[call.id] = call
         self.lines.enter(call, q, first=True)
+
+    def _call_adopted(self, e: ev.CallAdopted) -> None:
+        """A call found connected to an agent (the shell restarted meanwhile): held as
+        answered, never queued; its record comes out at the end of its wrap-up, once."""
+        if e.call in self.calls:
+            raise EngineError(f"call {e.call}: CallAdopted, but the engine holds it already")
+        q = self._queue(e.queue, "CallAdopted.queue")
+        agent = self.roster.agent(e.agent, "CallAdopted")
+        self.roster.check(agent, Action.ADOPT)
+        rank = self.config.priorities.get(e.priority)
+        if rank is None:
+            raise EngineError(f"call {e.call}: unknown priority {e.priority!r}")
+        now = self.clock.now()
+        answered = min(e.answered_at, now)
+        arrived = min(e.arrived_at, answered)
+        call = Call(
+            id=e.call,
+            queue=q.name,
+            entry_queue=q.name,
+            priority_name=e.priority,
+            rank=rank,
+            caller=e.caller,
+            language=e.language,
+            arrived_at=arrived,
+            seq=next(self._call_seq),
+            queue_entered_at=arrived,
+            state=CallState.CONNECTED,
+            agent=AgentId(agent.id),
+            offers=1,
+            first_offered_at=answered,  # the ring before the restart is not known
+            answered_at=answered,
+        )
+        self.calls[call.id] = call
+        self.flow.adopt(agent, call)
 
     # offers
 

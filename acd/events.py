@@ -143,6 +143,33 @@ class AgentReachable:
 
 
 @message
+class AgentDeviceBusy:
+    """The agent's phone is busy (True) on a call Hotline did not place, or free again
+    (False): while busy the agent is not offered calls, whatever its state; its state
+    and its own choices (a pause, "after this call") are left as they are."""
+
+    agent: AgentId
+    busy: bool
+
+
+@message
+class CallAdopted:
+    """A call already connected to ``agent`` in Asterisk that the engine does not hold
+    (the shell restarted while the two talked): the engine takes it as answered, and
+    the agent as on that call. Its record comes out when the call and its wrap-up end.
+    ``answered_at`` and ``arrived_at`` keep the call's times from before the restart."""
+
+    call: CallId
+    agent: AgentId
+    queue: QueueName
+    answered_at: float
+    arrived_at: float
+    priority: str = "normal"
+    caller: str = ""
+    language: str | None = None
+
+
+@message
 class AgentSkillsChanged:
     agent: AgentId
     skills: dict[str, int] = field(default_factory=dict)
@@ -165,4 +192,6 @@ Event = (
     | AgentPaused
     | AgentReachable
     | AgentSkillsChanged
+    | AgentDeviceBusy
+    | CallAdopted
 )

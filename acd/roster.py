@@ -220,8 +220,15 @@ class Roster:
 
     @staticmethod
     def worth_waiting_for(agent: Agent) -> bool:
-        """A sticky call waits for its agent only if the agent is at work and reachable."""
-        return agent.state is not _LOGGED_OUT and agent.state is not _PAUSED and agent.reachable
+        """A sticky call waits for its agent only if the agent is at work, reachable and
+        not busy on a call Hotline did not place."""
+        state = agent.state
+        return (
+            state is not _LOGGED_OUT
+            and state is not _PAUSED
+            and agent.reachable
+            and not agent.busy_elsewhere
+        )
 
     # presence
 

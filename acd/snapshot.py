@@ -100,8 +100,9 @@ class AgentView:
     call: CallId | None  # the call it is offered, on, or wrapping up
     since: float  # when it entered ``state``
     reachable: bool
-    after_call: str | None = None  # asked for while ringing or talking: "ready", "pause", "logout"
-    after_call_reason: str | None = None  # the pause reason of "pause"
+    busy_elsewhere: bool = False  # its phone is on a call Hotline did not place
+    after_call: str | None = None  # "ready", "pause" or "logout" after this call
+    after_call_reason: str | None = None  # the pause reason of "pause after this call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ def agent_view(engine: Engine, agent_id: str) -> AgentView | None:
     wish = a.after_call.value if a.after_call is not None else None
     return AgentView(
         AgentId(a.id), a.state.value, reason, call, a.state_since, a.reachable,
-        wish, a.after_call_reason,
+        a.busy_elsewhere, wish, a.after_call_reason,
     )  # fmt: skip
 
 

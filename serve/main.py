@@ -75,7 +75,7 @@ from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.root import find_root
-from telephony.notifier import Notifier, Subscriber
+from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
 
@@ -139,7 +139,7 @@ async def serve(
             subscribers: list[tuple[str, Subscriber]] = [
                 ("queue_log", queue_log.notify),
                 ("history", CallHistory(settings.history).notify),
-                ("agents", store.notify),
+                ("agents", _agent_store(store)),
                 ("today", read_model.notify),
             ]
             if link is not None:
@@ -181,15 +181,19 @@ async def serve(
             enqueue_handler(shell, owners.owner if owners is not None else None, ivr)
         )
         first_sync = asyncio.Event()
+        wishes = store.wishes()  # asked again once the resync knows who is talking
 
         async def on_connected() -> None:
             try:
                 if shell.resyncer is not None:
                     await shell.resyncer.resync("connected")
+                _restore_wishes(shell, wishes)
             finally:
                 first_sync.set()
 
         await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
+        if shell.reconciler is not None:
+            await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         app = build_app(control, read_model)
         await stack.enter_async_context(ControlServer(app, settings.control_socket))
         if hub is not None:
@@ -228,6 +232,33 @@ def _restore_presence(shell: CallShell, store: AgentStore, config: AcdConfig) ->
     for agent, reason in store.load().items():
         if agent in config.agents:
             shell.feed(ev.AgentLoggedIn(AgentId(agent), paused_reason=reason))
+
+
+def _restore_wishes(shell: CallShell, wishes: dict[str, tuple[str, str | None]]) -> None:
+    """Ask again, once, what agents asked for after their call before serve stopped: a
+    talking agent (adopted by the resync) keeps the wish; one whose call ended while
+    serve was down has it applied now."""
+    while wishes:
+        agent, (wish, reason) = wishes.popitem()
+        a = AgentId(agent)
+        if wish == "pause":
+            shell.feed(ev.AgentPaused(a, reason or "break"))
+        elif wish == "ready":
+            shell.feed(ev.AgentReady(a))
+        elif wish == "logout":
+            shell.feed(ev.AgentLoggedOut(a))
+
+
+def _agent_store(store: AgentStore) -> Subscriber:
+    """The agent store's subscriber: the engine's state changes and the shell's wishes."""
+
+    def notify(note: Note) -> None:
+        if isinstance(note, AfterCallAsked):
+            store.asked(note.agent, note.wish, note.reason)
+        else:
+            store.notify(note)
+
+    return notify
 
 
 def _fan_out(shell: CallShell, link: CrmLink | None) -> Callable[[AmiMessage], None]:

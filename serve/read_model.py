@@ -32,6 +32,7 @@ from acd.metrics import DailyKpis, Kpis
 from acd.snapshot import AgentRow, AgentView, CallView, CentreView, WaitingCall
 from acd.types import AgentId, CallId, Clock, QueueName
 from serve.today import Today
+from telephony.notifier import StateCorrected
 
 __all__ = ["RECENT_WINDOW_S", "ReadModel"]
 
@@ -50,6 +51,7 @@ class ReadModel:
             q: DailyKpis(config.metrics, config.timezone_offset_s) for q in config.queues
         }
         self.recent = RecentCalls(RECENT_WINDOW_S, config.metrics)
+        self.corrections: dict[str, StateCorrected] = {}  # the last correction per agent
 
     # the notifier's subscriber
 
@@ -61,6 +63,8 @@ class ReadModel:
             if by_queue is not None:
                 by_queue.add(note.record, now)
             self.recent.add(note.record)
+        elif isinstance(note, StateCorrected) and note.agent is not None:
+            self.corrections[note.agent] = note
         self.figures.notify(note, self.clock.now())
 
     # views
@@ -71,6 +75,21 @@ class ReadModel:
 
     def call(self, call: str) -> CallView | None:
         return snapshot.call_view(self.engine, call)
+
+    def correction(self, agent: str) -> dict[str, Any] | None:
+        """The last time the agent's state was corrected from Asterisk (None: never).
+        Its keys are API (``/status``, the wallboard)."""
+        c = self.corrections.get(agent)
+        if c is None:
+            return None
+        return {
+            "at": c.at,
+            "kind": c.kind,
+            "believed": c.believed,
+            "observed": c.observed,
+            "action": c.action,
+            "call": c.call,
+        }
 
     def caller_of(self, call: CallId) -> str | None:
         view = self.call(call)
@@ -92,7 +111,14 @@ class ReadModel:
         """``/status``: its keys are API (``hotline live`` and the tests read them)."""
         now = self.clock.now()
         agents = {
-            a.id: {"state": a.state, "reachable": a.reachable, "call": a.call}
+            a.id: {
+                "state": a.state,
+                "reachable": a.reachable,
+                "call": a.call,
+                "busy_elsewhere": a.busy_elsewhere,
+                "after_call": a.after_call,
+                "correction": self.correction(a.id),
+            }
             for a in snapshot.agent_views(self.engine, logged_in=True)
         }
         return {

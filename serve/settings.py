@@ -13,7 +13,8 @@ default ``crm.db`` in the state directory); ``[web]`` (or ``[crm]``) turns on
 the browser-facing API on a loopback TCP port (``host``, ``port``: 127.0.0.1:8080).
 With the CRM on, the FastAGI hand-off waits at most ``sticky_lookup_s`` (0.05 s;
 0 turns it off) for the agent owning the caller's open case
-(:mod:`crm.case_owner`).
+(:mod:`crm.case_owner`). Every ``reconcile_s`` (30 s; 0 turns it off) the agents'
+states are compared with Asterisk's channels and contacts (:mod:`telephony.reconcile`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class ServeSettings:
     sticky_lookup_s: float = 0.05  # the hand-off waits this long for the case owner; 0: off
     web_host: str = "127.0.0.1"  # loopback only: the web API has no TLS
     web_port: int | None = None  # None: no web API; 0: any free port
+    reconcile_s: float = 30.0  # compare agents with Asterisk's channels this often; 0: off
 
     @property
     def crm_database(self) -> Path:
@@ -98,6 +100,7 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         shell=_shell(t),
         crm_db=Path(t.text("crm_db", "-")) if t.has("crm_db") else None,
         sticky_lookup_s=t.number("sticky_lookup_s", d.sticky_lookup_s, 0, 1),
+        reconcile_s=t.number("reconcile_s", d.reconcile_s, 0, 3600),
     )
     t.done()
     crm = parse_settings(config.section("crm")) if "crm" in config.sections else None

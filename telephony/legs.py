@@ -43,6 +43,7 @@ __all__ = [
     "StepCaller",
     "StepOffer",
     "caller_transition",
+    "is_offer_uniqueid",
     "offer_transition",
 ]
 
@@ -212,6 +213,13 @@ class StepOffer:
     event: OfferEvent
 
 
+def is_offer_uniqueid(uniqueid: str) -> bool:
+    """Whether a channel's Uniqueid is one :meth:`Legs.new_offer` chose for an agent leg
+    (``<caller uniqueid>-o<n>``): Hotline's, even once this process forgot it."""
+    head, sep, n = uniqueid.rpartition("-o")
+    return bool(head and sep and n.isdigit())
+
+
 FINISHED_MEMORY = 50_000  # callers remembered as finished, so never adopted again
 
 
@@ -253,6 +261,16 @@ class Legs:
         offer = AgentLeg(call, agent, f"{leg.uniqueid}-o{leg.offers}", offered_at=now)
         leg.agent_leg = offer
         self.by_agent_uid[offer.uniqueid] = offer
+        return offer
+
+    def add_offer(self, call: CallId, agent: AgentId, uniqueid: str, now: float) -> AgentLeg:
+        """An agent leg this process did not originate (found bridged after a restart):
+        ringing, like a new offer; the caller moves its phase on by the table."""
+        leg = self.calls[call]
+        leg.offers += 1
+        offer = AgentLeg(call, agent, uniqueid, offered_at=now)
+        leg.agent_leg = offer
+        self.by_agent_uid[uniqueid] = offer
         return offer
 
     def bind_action(self, offer: AgentLeg, action_id: str) -> None:

@@ -41,12 +41,14 @@ from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 
 __all__ = [
+    "AfterCallAsked",
     "CallClosed",
     "CallConnected",
     "CallEntered",
     "Note",
     "Notifier",
     "RingUnanswered",
+    "StateCorrected",
     "Subscriber",
     "TalkEnded",
 ]
@@ -117,10 +119,37 @@ class CallClosed:
     position: int
 
 
+@dataclass(frozen=True, slots=True)
+class StateCorrected:
+    """The engine's view of an agent disagreed with Asterisk and was corrected
+    (:mod:`telephony.reconcile`): ``kind`` is a ``Correction`` value, ``believed`` what
+    the engine held, ``observed`` what Asterisk said, ``action`` what was done."""
+
+    at: float
+    agent: AgentId | None  # None: a waiting caller's channel vanished (no agent involved)
+    kind: str
+    believed: str
+    observed: str
+    action: str
+    call: CallId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AfterCallAsked:
+    """An agent ringing or talking asked for ``wish`` ("ready", "pause" with ``reason``,
+    "logout") after this call; it holds until the agent's next state change."""
+
+    at: float
+    agent: AgentId
+    wish: str
+    reason: str | None
+
+
 # Alarm transitions are published by serve's alarm loop (serve.alarm_loop), not the
 # shell, through this same notifier: every subscriber sees them as one more note.
 Note = (
     fx.Effect
+    | AfterCallAsked
     | CallEntered
     | CallConnected
     | RingUnanswered
@@ -128,6 +157,7 @@ Note = (
     | CallClosed
     | AlarmRaised
     | AlarmCleared
+    | StateCorrected
 )
 Subscriber = Callable[[Note], object]
 

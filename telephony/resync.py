@@ -10,6 +10,15 @@
   its original arrival time, read from the channel variables the FastAGI
   dialplan and the hand-off set (``HOTLINE_ARRIVED_AT`` etc.; failing those,
 now − the channel's Duration).
+- Talking agents: an agent leg bridged to a caller that we do not know (our
+  restart while the two talked) is adopted first, before any holding caller, so
+  the talking agent is never offered a second call: the agent leg is the channel
+  in the connect context with a ``BridgeId``, the caller the other channel of that
+  bridge; ``HOTLINE_CALL_ID``/``HOTLINE_AGENT``/``HOTLINE_QUEUE`` (set by the
+  ``Originate``) and ``HOTLINE_ANSWERED_AT`` (set by the connect context) on the
+  agent leg, the caller's own variables on the caller, give the engine a
+  ``CallAdopted``: the call is answered, the agent on-call, and its record comes
+  out once, when it ends (a correction ``adopted-talking``).
 """
 
 from __future__ import annotations
@@ -21,26 +30,38 @@ from collections import Counter
 from typing import Protocol
 
 from acd import events as ev
+from acd import snapshot
 from acd.config import AcdConfig
 from acd.counters import Count
+from acd.engine import Engine
 from acd.types import AgentId, CallId, Clock, OfferFailure, QueueName
+from telephony import notifier as nt
 from telephony.ami_client import AmiPort
 from telephony.ami_frames import AmiMessage
 from telephony.legs import (
     CallerEvent,
     CallerPhase,
+    CallLeg,
     Legs,
     OfferEvent,
     OfferPhase,
     StepCaller,
     StepOffer,
 )
+from telephony.reconcile import Correction, correct, usable_endpoints
 from telephony.settings import ShellSettings
 
 __all__ = ["CHANNEL_VARIABLES", "Resyncer"]
 
 log = logging.getLogger(__name__)
 
+AGENT_LEG_VARIABLES = (
+    "HOTLINE_CALL_ID",
+    "HOTLINE_AGENT",
+    "HOTLINE_QUEUE",
+    "HOTLINE_ANSWERED_AT",
+    "HOTLINE_RECORD_FILE",
+)
 CHANNEL_VARIABLES = (
     "HOTLINE_CALL_ID",
     "HOTLINE_QUEUE",
@@ -61,6 +82,8 @@ class Shell(Protocol):
     stats: Counter[str]
     legs: Legs
     adopting: set[str]
+    notifier: nt.Notifier
+    engine: Engine
 
     def feed(self, event: ev.Event, *, strict: bool = False) -> bool: ...
     def step(self, item: StepCaller | StepOffer) -> bool: ...
@@ -99,12 +122,7 @@ class Resyncer:
                 log.error("resync from Asterisk failed: %s", e)
 
     async def _presence(self) -> None:
-        endpoints = await self.ami.action("PJSIPShowEndpoints", listing=True)
-        usable: set[str] = set()
-        for e in endpoints:
-            contacts = e.get("Contacts", "").strip(",")
-            if contacts and e.get("DeviceState") != "Unavailable":
-                usable.add(e.get("ObjectName", ""))
+        usable = usable_endpoints(await self.ami.action("PJSIPShowEndpoints", listing=True))
         for agent in self.shell.config.agents:
             reachable = self.shell.settings.endpoint(agent) in usable
             self.shell.feed(ev.AgentReachable(agent, reachable))
@@ -132,6 +150,11 @@ class Resyncer:
                 shell.step(StepCaller(leg, CallerEvent.CALL_ENDED))
                 shell.feed(ev.CallEnded(leg.call, by="agent"))
         legs.forget_orphans(present)
+        connect = shell.settings.connect_context
+        for uid, ch in list(present.items()):  # talking agents first: never offered twice
+            bridged = ch.get("Context") == connect and ch.get("BridgeId") and ch.get("Exten") == "s"
+            if bridged and uid not in legs.by_agent_uid:
+                await self.adopt_bridged(ch, present)
         hold = shell.settings.hold_context
         for uid, ch in present.items():
             if uid in legs.by_caller_uid or uid in legs.by_agent_uid or uid in shell.adopting:
@@ -181,6 +204,80 @@ class Resyncer:
             log.error("cannot adopt holding caller %s: %s", channel, e)
         finally:
             shell.adopting.discard(uniqueid)
+
+    async def adopt_bridged(self, agent_ch: AmiMessage, present: dict[str, AmiMessage]) -> None:
+        """Adopt the call an agent leg (in the connect context) is bridged to."""
+        shell, legs = self.shell, self.shell.legs
+        uid, bridge = agent_ch.get("Uniqueid", ""), agent_ch.get("BridgeId", "")
+        caller = next(
+            (m for u, m in present.items() if u != uid and m.get("BridgeId") == bridge), None
+        )
+        if caller is None:
+            return
+        caller_uid = caller.get("Uniqueid", "")
+        if caller_uid in legs.by_caller_uid or caller_uid in legs.finished:
+            return
+        if caller_uid in shell.adopting:
+            return
+        shell.adopting.add(caller_uid)
+        try:
+            await self._adopt_bridged(agent_ch, caller)
+        except Exception as e:
+            shell.stats[Count.ADOPT_FAILURES] += 1
+            log.error("cannot adopt the call of agent leg %s: %s", agent_ch.get("Channel"), e)
+        finally:
+            shell.adopting.discard(caller_uid)
+
+    async def _adopt_bridged(self, agent_ch: AmiMessage, caller: AmiMessage) -> None:
+        shell = self.shell
+        uid, caller_uid = agent_ch.get("Uniqueid", ""), caller.get("Uniqueid", "")
+        a_vals = await asyncio.gather(*(self._getvar(uid, v) for v in AGENT_LEG_VARIABLES))
+        c_vals = await asyncio.gather(*(self._getvar(caller_uid, v) for v in CHANNEL_VARIABLES))
+        a = dict(zip(AGENT_LEG_VARIABLES, a_vals, strict=True))
+        c = dict(zip(CHANNEL_VARIABLES, c_vals, strict=True))
+        agent = AgentId(a["HOTLINE_AGENT"])
+        if agent not in shell.config.agents:
+            raise ValueError(f"HOTLINE_AGENT {agent!r} is not an agent of the roster")
+        now = shell.clock.now()
+        answered = _float(a["HOTLINE_ANSWERED_AT"])
+        if answered is None:
+            d = _duration(agent_ch)
+            answered = now - d if d is not None else now
+        arrived = _float(c["HOTLINE_ARRIVED_AT"])
+        if arrived is None:
+            d = _duration(caller)
+            arrived = now - d if d is not None else answered
+        queue = a["HOTLINE_QUEUE"] or c["HOTLINE_QUEUE"]
+        if queue not in shell.config.queues:
+            queue = shell.config.default_queue or next(iter(shell.config.queues))
+        priority = c["HOTLINE_PRIORITY"] or "normal"
+        if priority not in shell.config.priorities:
+            priority = "normal"
+        call = CallId(a["HOTLINE_CALL_ID"] or c["HOTLINE_CALL_ID"] or caller_uid)
+        before = snapshot.agent_view(shell.engine, agent)
+        believed = before.state if before is not None else "unknown"
+        leg = CallLeg(
+            call, caller.get("Channel", caller_uid), caller_uid, QueueName(queue),
+            min(arrived, answered), caller=c["CALLERID(num)"], priority=priority,
+        )  # fmt: skip
+        shell.legs.add_call(leg)
+        offer = shell.legs.add_offer(call, agent, uid, answered)
+        shell.step(StepOffer(offer, OfferEvent.ANSWERED))
+        shell.step(StepCaller(leg, CallerEvent.AGENT_ANSWERED))
+        leg.answered_at = answered
+        leg.recording = a["HOTLINE_RECORD_FILE"] or None
+        event = ev.CallAdopted(
+            call, agent, QueueName(queue), answered, leg.arrived_at, priority,
+            leg.caller, c["HOTLINE_LANGUAGE"] or None,
+        )  # fmt: skip
+        if not shell.feed(event):
+            shell.legs.drop_call(call)
+            shell.legs.by_agent_uid.pop(uid, None)
+            raise ValueError(f"the engine refused call {call} for agent {agent}")
+        shell.stats[Count.ADOPTED_CALLS] += 1
+        correct(shell, Correction.ADOPTED_TALKING, agent, believed,
+                f"talking on {agent_ch.get('Channel')} with {leg.channel}",
+                "on-call with the call adopted", call)  # fmt: skip
 
     async def _getvar(self, channel: str, name: str) -> str:
         (resp,) = await self.ami.action("Getvar", [("Channel", channel), ("Variable", name)])

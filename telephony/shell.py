@@ -46,10 +46,11 @@ from telephony.legs import (
     StepOffer,
 )
 from telephony.notifier import Notifier
+from telephony.reconcile import Reconciler
 from telephony.resync import Resyncer
 from telephony.settings import ShellSettings
 from telephony.spy import SpyMode, originate_fields
-from telephony.translate import Adopt, HangupChannel, Instruction, Resync, Translator
+from telephony.translate import Adopt, DeviceSeen, HangupChannel, Instruction, Resync, Translator
 
 __all__ = ["AmiPort", "CallShell"]
 
@@ -70,8 +71,9 @@ class CallShell:
     ) -> None:
         """``notifier``: where every effect and finished call goes (nowhere by default).
         ``resync``: follow Asterisk (re)starts and adopt unknown holding callers
-        (:class:`telephony.resync.Resyncer`, ``hotline serve``); off, those AMI
-        signals are ignored (unit tests of the translation)."""
+        (:class:`telephony.resync.Resyncer`, ``hotline serve``), and heal agents'
+        states from device states (:class:`telephony.reconcile.Reconciler`); off,
+        those AMI signals are ignored (unit tests of the translation)."""
         self.engine = engine
         self.config = engine.config
         self.settings = settings
@@ -89,6 +91,7 @@ class CallShell:
         self._timer: asyncio.TimerHandle | None = None
         self.wakeup = Wakeup()  # the one re-arming rule, shared with the simulator
         self.resyncer = Resyncer(self, ami) if resync else None
+        self.reconciler = Reconciler(self, ami) if resync else None  # stuck-state healing
 
     # inputs
 
@@ -108,6 +111,9 @@ class CallShell:
                 self.spawn(self.resyncer.resync(item.why))
         elif isinstance(item, StepCaller | StepOffer):
             self.step(item)
+        elif isinstance(item, DeviceSeen):
+            if self.reconciler is not None:
+                self.reconciler.device_state(item.agent, item.state)
         else:
             self.feed(item)
 
@@ -195,6 +201,12 @@ class CallShell:
         now = self.clock.now()
         if isinstance(event, ev.CallArrived):
             self.notifier.publish(nt.CallEntered(now, event.call, event.queue, event.caller))
+            return
+        if isinstance(event, ev.AgentPaused | ev.AgentReady | ev.AgentLoggedOut):
+            view = snapshot.agent_view(self.engine, event.agent)
+            if view is not None and view.after_call is not None:  # kept over a restart
+                wish = nt.AfterCallAsked(now, view.id, view.after_call, view.after_call_reason)
+                self.notifier.publish(wish)
             return
         leg = self.legs.calls.get(getattr(event, "call", CallId("")))
         if leg is None:

@@ -33,7 +33,7 @@ from telephony.legs import (
 )
 from telephony.spy import ACTION_PREFIX as SPY_ACTION_PREFIX
 
-__all__ = ["Adopt", "HangupChannel", "Instruction", "Resync", "Translator"]
+__all__ = ["Adopt", "DeviceSeen", "HangupChannel", "Instruction", "Resync", "Translator"]
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,16 @@ class Resync:
     why: str
 
 
-Instruction = ev.Event | HangupChannel | Adopt | Resync | StepCaller | StepOffer
+@dataclass(frozen=True, slots=True)
+class DeviceSeen:
+    """An agent's seat changed device state (``DeviceStateChange`` of ``PJSIP/<seat>``:
+    ``NOT_INUSE``, ``INUSE``, ``RINGING``, ...): for the reconciler to compare."""
+
+    agent: AgentId
+    state: str
+
+
+Instruction = ev.Event | HangupChannel | Adopt | Resync | StepCaller | StepOffer | DeviceSeen
 
 # Hangup causes (Q.850) of an agent leg that never answered.
 _CAUSES = {
@@ -107,6 +116,7 @@ class Translator:
             "OriginateResponse": self._originate_response,
             "ContactStatus": self._contact_status,
             "PeerStatus": self._peer_status,
+            "DeviceStateChange": self._device_state,
             "UserEvent": self._user_event,
             "FullyBooted": self._fully_booted,
             "Reload": self._fully_booted,
@@ -282,6 +292,13 @@ class Translator:
         status = msg["PeerStatus"]
         reachable = {"Reachable": True, "Unreachable": False}.get(status)
         return self._presence(peer, reachable)
+
+    def _device_state(self, msg: AmiMessage) -> list[Instruction]:
+        device = msg["Device"]
+        if not device.startswith("PJSIP/"):
+            return []
+        agent = self.agent_of_endpoint(device.removeprefix("PJSIP/"))
+        return [] if agent is None else [DeviceSeen(agent, msg["State"])]
 
     def _presence(self, endpoint: str, reachable: bool | None) -> list[Instruction]:
         agent = self.agent_of_endpoint(endpoint)

@@ -39,6 +39,15 @@ async def test_agent_actions_and_error_codes() -> None:
         r = await c.post("/agents/2002/ready")  # logged out: cannot be ready
         assert r.status_code == 409
         status = (await c.get("/status")).json()
-    assert status["agents"] == {"2001": {"state": "ready", "reachable": True, "call": None}}
+    assert status["agents"] == {
+        "2001": {
+            "state": "ready",
+            "reachable": True,
+            "call": None,
+            "busy_elsewhere": False,
+            "after_call": None,
+            "correction": None,
+        }
+    }
     assert status["waiting"] == {} and status["outcomes"] == {}
     assert shell.queue_log.lines[0].endswith("|2001|AGENTLOGIN|PJSIP/2001")

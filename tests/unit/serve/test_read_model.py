@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from acd import Engine, load_config
 from acd import events as ev
+from acd.config import ConfigError, parse_config
 from acd.types import AgentId, CallId, FakeClock, QueueName
 from serve.read_model import ReadModel
+from serve.settings import read_settings
+from telephony.notifier import StateCorrected
 from telephony.settings import ShellSettings
 from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import FakeAmi, settle
@@ -40,7 +45,16 @@ async def test_status_counts_today_only_and_keeps_no_records() -> None:
     shell.feed(ev.CallerAbandoned(CallId("c1")))
     status = model.status()
     assert status["outcomes"] == {"abandoned": 1} and status["finished"] == 1
-    assert status["agents"] == {"2171": {"state": "ready", "reachable": True, "call": None}}
+    assert status["agents"] == {
+        "2171": {
+            "state": "ready",
+            "reachable": True,
+            "call": None,
+            "busy_elsewhere": False,
+            "after_call": None,
+            "correction": None,
+        }
+    }
     assert status["calls"] == [] and status["waiting"] == {} and status["longest_wait_s"] == 0
     assert set(status) == {
         "waiting", "longest_wait_s", "outcomes", "calls", "agents", "stats", "finished",
@@ -49,3 +63,36 @@ async def test_status_counts_today_only_and_keeps_no_records() -> None:
     status = model.status()
     assert status["outcomes"] == {} and status["finished"] == 0
     assert not hasattr(model, "rows")
+
+
+def test_status_shows_each_agents_last_correction_and_its_wish() -> None:
+    clock = FakeClock(1000.0)
+    engine = Engine(load_config(CONFIG), clock)
+    model = ReadModel(engine, clock, Counter())
+    engine.handle(ev.AgentLoggedIn(AgentId("2171")))
+    engine.handle(ev.AgentDeviceBusy(AgentId("2171"), True))
+    model.notify(
+        StateCorrected(1000.0, AgentId("2171"), "busy-elsewhere", "ready, phone free",
+                       "Up on PJSIP/2171-01 (hotline-selftest,echo)", "not offered calls")
+    )  # fmt: skip
+    a = model.status()["agents"]["2171"]
+    assert a["busy_elsewhere"] is True and a["after_call"] is None
+    assert a["correction"] == {
+        "at": 1000.0,
+        "kind": "busy-elsewhere",
+        "believed": "ready, phone free",
+        "observed": "Up on PJSIP/2171-01 (hotline-selftest,echo)",
+        "action": "not offered calls",
+        "call": None,
+    }
+
+
+def test_the_reconcile_period_is_a_strict_serve_setting() -> None:
+    base = {
+        "queues": {"general": {"skills": {"general": 1}}},
+        "agents": [{"id": "2001", "skills": {"general": 5}}],
+    }
+    assert read_settings(parse_config(base)).reconcile_s == 30
+    assert read_settings(parse_config({**base, "serve": {"reconcile_s": 0}})).reconcile_s == 0
+    with pytest.raises(ConfigError, match=r"serve\.reconcile_s"):
+        read_settings(parse_config({**base, "serve": {"reconcile_s": -1}}))
