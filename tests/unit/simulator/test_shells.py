@@ -22,13 +22,11 @@ hangs a caller asking for a callback up at once, not after the dialplan's goodby
 a callback connected during the goodbye is ended by its Hangup in production (see
 tests/unit/telephony/test_callback_goodbye.py), which the simulator does not model.
 
-Two things due at the very same instant may be taken in a different order by
-the two shells (both orders are right): each runs them in the order they were
-scheduled, and the simulator re-arms the engine's wake-up only for an earlier
-deadline, ``CallShell`` whenever the next one changes. Arrivals are on a 1/8 s
-grid, so an arrival can coincide with an engine deadline (``arrival +
-after_s``); this scenario has no such tie (a whole day of ``examples/day.toml``,
-30,000 calls, has one).
+Both shells re-arm the engine's wake-up by one rule (:mod:`acd.wakeup`: only for an
+earlier deadline; a superseded wake-up does nothing). Things due at the very same
+instant are run in the order they were scheduled on each clock. Arrivals are on a
+1/8 s grid, exact in binary, because ``HOTLINE_ARRIVED_AT`` travels through the
+dialplan as text with three decimals.
 """
 
 from __future__ import annotations
