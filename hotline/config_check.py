@@ -10,6 +10,7 @@ from acd.config import ConfigError, load_config
 from ivr.config import read_ivr
 from serve.mqtt_settings import read_mqtt
 from serve.settings import read_settings as read_serve_settings
+from telephony.asterisk.network import describe
 from telephony.asterisk.settings import read_settings
 
 
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> int:
     print(f"{cfg.source}: ok — {cfg.name}")
     print(f"  {len(cfg.queues)} queues, {len(cfg.agents)} agents, priorities {cfg.priorities}")
     print(
-        f"  asterisk: SIP 127.0.0.1:{asterisk.sip_port}, trunk {asterisk.trunk_address}, "
+        f"  asterisk: {describe(asterisk.network, asterisk.sip_port, asterisk.trunk_address)}, "
         f"AMI 127.0.0.1:{asterisk.ami_port}, AGI {asterisk.agi_host}:{asterisk.agi_port}"
     )
     extra = f", CRM {serve.crm_database}" if serve.crm is not None else ""

@@ -29,6 +29,7 @@ from telephony.asterisk.instance import (
     free_port,
     list_instances,
 )
+from telephony.asterisk.network import describe
 from telephony.asterisk.render import RenderError, Secrets, render, write_files
 from telephony.asterisk.root import ProvisionError, find_root, provision
 from telephony.asterisk.settings import AsteriskSettings, read_settings
@@ -110,8 +111,9 @@ def _start(args: argparse.Namespace) -> int:
     inst.start(cfg, settings, timeout_s=args.timeout)
     ami = inst.ami()
     print(
-        f"Asterisk instance {inst.name!r} running (pid {inst.pid()}): SIP udp 127.0.0.1:"
-        f"{settings.sip_port}, trunk from {settings.trunk_address}, AMI 127.0.0.1:{ami.port} "
+        f"Asterisk instance {inst.name!r} running (pid {inst.pid()}): "
+        f"{describe(settings.network, settings.sip_port, settings.trunk_address)}, "
+        f"AMI 127.0.0.1:{ami.port} "
         f"user {ami.user!r}, AGI to {settings.agi_host}:{settings.agi_port}\n"
         f"  folder {inst.dir} (secrets in instance.json), log {inst.dir / 'log/messages.log'}"
     )

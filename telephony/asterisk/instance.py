@@ -27,6 +27,7 @@ from ivr import prompts
 from ivr.config import read_ivr
 from telephony.ami_probe import wait_for_ami
 from telephony.asterisk import root as asterisk_root
+from telephony.asterisk.network import install_tls
 from telephony.asterisk.render import Secrets, agent_password, render, write_files
 from telephony.asterisk.root import AsteriskRoot
 from telephony.asterisk.settings import AsteriskSettings
@@ -60,11 +61,16 @@ def free_port() -> int:
     raise OSError("no free loopback port found")
 
 
-def _port_free(port: int, kinds: tuple[int, ...] = (socket.SOCK_STREAM, socket.SOCK_DGRAM)) -> bool:
+def _port_free(
+    port: int,
+    kinds: tuple[int, ...] = (socket.SOCK_STREAM, socket.SOCK_DGRAM),
+    host: str = "127.0.0.1",
+) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for kind in kinds:
-        with socket.socket(socket.AF_INET, kind) as s:
+        with socket.socket(family, kind) as s:
             try:
-                s.bind(("127.0.0.1", port))
+                s.bind((host, port))
             except OSError:
                 return False
     return True
@@ -108,6 +114,7 @@ class AsteriskInstance:
             cfg, settings, sec, instance=self.name, base=self.inside, moddir=self.root.moddir()
         )
         write_files(files, self.dir / "etc")
+        install_tls(settings.network, self.dir / "etc")
         ivr = read_ivr(cfg)
         if ivr is not None and ivr.enabled:  # espeak-ng: only what changed is spoken
             prompts.generate(ivr, self.dir / "sounds" / "ivr")
@@ -155,10 +162,17 @@ class AsteriskInstance:
             raise AsteriskStartError(
                 f"instance {self.name!r} is already running (pid {self.pid()})"
             )
-        for key, port in (("sip_port", settings.sip_port), ("ami_port", settings.ami_port)):
-            if not _port_free(port):
+        net = settings.network
+        checks = [
+            ("sip_port", settings.sip_port, net.sip_bind),
+            ("ami_port", settings.ami_port, "127.0.0.1"),
+        ]
+        if net.tls is not None:
+            checks.append(("tls_port", net.tls.port, net.sip_bind))
+        for key, port, where in checks:
+            if not _port_free(port, host=where):
                 raise AsteriskStartError(
-                    f"asterisk.{key}: port {port} on 127.0.0.1 is in use (another instance? "
+                    f"asterisk.{key}: port {port} on {where} is in use (another instance? "
                     "choose other ports, e.g. 'hotline asterisk start --free-ports')"
                 )
         sec = self.prepare(cfg, settings)

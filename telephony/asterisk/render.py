@@ -24,6 +24,7 @@ from pathlib import Path
 from acd import numbers
 from acd.config import AcdConfig
 from ivr.config import read_ivr
+from telephony.asterisk.network import pjsip_values
 from telephony.asterisk.settings import AsteriskSettings
 
 __all__ = [
@@ -150,6 +151,7 @@ def render(
         "agent_count": len(cfg.agents),
         "callback_number_check": numbers.dialplan_check("${CALLERID(num)}"),
         "agents": _agents(cfg, s, secrets, (tdir / "fragments" / "agent.conf").read_text()),
+        **pjsip_values(s.network, s.sip_port, s.trunk_address, base),
     }
     out = {}
     for name in CONF_FILES:
@@ -170,6 +172,8 @@ def _agents(cfg: AcdConfig, s: AsteriskSettings, secrets: Secrets, fragment: str
                     "name": _safe_name(agent.name),
                     "codecs": ",".join(s.codecs),
                     "agent_dtmf_mode": s.agent_dtmf_mode,
+                    "agent_transport": f"transport-{s.network.agent_transport}",
+                    "media_address": s.network.media_address,
                     "password": agent_password(secrets.agent_secret, agent.id),
                     "qualify_s": s.qualify_s,
                     "contact": f"contact = {contact}" if contact else "",

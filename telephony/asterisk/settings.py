@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
+from telephony.asterisk.network import NetworkSettings, parse_network
 
 __all__ = ["AMI_CLASSES", "DTMF_MODES", "AsteriskSettings", "read_settings"]
 
@@ -78,6 +79,8 @@ class AsteriskSettings:
     static_contact: str | None = None  # e.g. "sip:{id}@127.0.0.1:5091" for SIPp seats
     # Per-agent static contacts (Python API and test rigs; beats static_contact).
     static_contacts: dict[str, str] = field(default_factory=dict)
+    # SIP/RTP bind and external addresses, the trunk's identify match, TLS
+    network: NetworkSettings = field(default_factory=NetworkSettings)
 
     def contact_for(self, agent_id: str) -> str | None:
         if agent_id in self.static_contacts:
@@ -98,7 +101,7 @@ def parse_settings(t: Table) -> AsteriskSettings:
         ami_port=_port(t, "ami_port", 5038),
         agi_host=_loopback(t, "agi_host", "127.0.0.1"),
         agi_port=_port(t, "agi_port", 4573),
-        trunk_address=_loopback(t, "trunk_address", "127.0.0.2"),
+        trunk_address=_ip(t, "trunk_address", "127.0.0.2"),
         trunk_endpoint=_name(t, "trunk_endpoint", "residents"),
         trunk_port=_port(t, "trunk_port", 5060),
         callback_ring_s=t.integer("callback_ring_s", 30, low=5, high=300),
@@ -118,19 +121,17 @@ def parse_settings(t: Table) -> AsteriskSettings:
         survey=t.flag("survey", True),
         log_verbose=t.integer("log_verbose", 0, low=0, high=10),
         static_contact=_contact(t),
+        network=parse_network(t, _ip(t, "trunk_address", "127.0.0.2")),
     )
     t.done()
     if s.rtp_end <= s.rtp_start:
         raise ConfigError(t.key("rtp_end"), f"{s.rtp_end} must be above rtp_start {s.rtp_start}")
-    if s.trunk_address == "127.0.0.1":
-        raise ConfigError(
-            t.key("trunk_address"),
-            "must not be 127.0.0.1: agents register from there, and an identify match on it "
-            "would claim their requests for the trunk; use e.g. 127.0.0.2",
-        )
     ports = {"sip_port": s.sip_port, "ami_port": s.ami_port, "agi_port": s.agi_port}
+    if s.network.tls is not None:
+        ports["tls_port"] = s.network.tls.port
     if len(set(ports.values())) != len(ports):
-        raise ConfigError(t.path, f"sip_port, ami_port and agi_port must differ, got {ports}")
+        names = ", ".join(ports)
+        raise ConfigError(t.path, f"{names} must differ, got {ports}")
     return s
 
 
@@ -145,13 +146,20 @@ def _name(t: Table, name: str, default: str) -> str:
     return value
 
 
-def _loopback(t: Table, name: str, default: str) -> str:
+def _ip(t: Table, name: str, default: str) -> str:
     value = t.text(name, default)
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
         raise ConfigError(t.key(name), f"expected an IP address, got {value!r}") from None
-    if not addr.is_loopback:
+    if addr.is_unspecified:
+        raise ConfigError(t.key(name), f"{value} is the wildcard, not one address")
+    return value
+
+
+def _loopback(t: Table, name: str, default: str) -> str:
+    value = _ip(t, name, default)
+    if not ipaddress.ip_address(value).is_loopback:
         raise ConfigError(t.key(name), f"{value} is not a loopback address (127.x.x.x)")
     return value
 

@@ -38,7 +38,7 @@ def test_example_config_reads() -> None:
     [
         ({"sip_port": 70000}, "asterisk.sip_port", "out of range"),
         ({"sip_port": "5060"}, "asterisk.sip_port", "whole number"),
-        ({"trunk_address": "10.0.0.1"}, "asterisk.trunk_address", "not a loopback"),
+        ({"trunk_address": "sip.carrier.example"}, "asterisk.trunk_address", "IP address"),
         ({"trunk_address": "127.0.0.1"}, "asterisk.trunk_address", "identify match"),
         ({"agi_host": "localhost"}, "asterisk.agi_host", "IP address"),
         ({"ami_read": ["call", "everything"]}, "asterisk.ami_read", "'everything'"),
@@ -78,4 +78,4 @@ def test_config_check_validates_the_asterisk_section(
     assert cli_config.main(["check", str(bad)]) == 1
     assert "asterisk.ami_port: 0 is out of range [1, 65535]" in capsys.readouterr().err
     assert cli_config.main(["check", "examples/hotline.toml"]) == 0
-    assert "asterisk: SIP 127.0.0.1:5060" in capsys.readouterr().out
+    assert "asterisk: SIP udp 127.0.0.1:5060" in capsys.readouterr().out
