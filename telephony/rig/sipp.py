@@ -101,7 +101,10 @@ class Sipp:
         max_time_s: float = 60.0,
         rows: Sequence[Sequence[str]] | None = None,
         extra: Sequence[str] = (),
+        wrap: Sequence[str] = (),
     ) -> None:
+        """``wrap`` runs SIPp through a command, e.g. ``("ip", "netns", "exec", ns)``
+        (it must exec SIPp in place, so the process is SIPp's own)."""
         if calls < 1:
             raise ValueError(f'"calls" must be >= 1, got {calls}')
         if max_time_s <= 0:
@@ -114,7 +117,7 @@ class Sipp:
         self.stat_file = self.workdir / "stat.csv"
         self.error_file = self.workdir / "errors.log"
         args = [
-            "sipp",
+            *wrap, "sipp",
             "-sf", str(self.path),
             "-i", local_ip,
             "-p", str(self.local_port),

@@ -28,6 +28,7 @@ import pytest
 
 from acd.config import AcdConfig, load_config
 from telephony.asterisk.instance import AsteriskInstance, free_port, list_instances
+from telephony.asterisk.network import host_port
 from telephony.asterisk.root import AsteriskRoot, provision
 from telephony.asterisk.settings import AsteriskSettings, read_settings
 from telephony.rig.sipp import Sipp, agent_rows, resident_rows
@@ -48,7 +49,8 @@ class AsteriskRig:
 
     @property
     def sip_target(self) -> str:
-        return f"127.0.0.1:{self.settings.sip_port}"
+        bind = self.settings.network.sip_bind
+        return host_port("127.0.0.1" if bind in ("0.0.0.0", "::") else bind, self.settings.sip_port)
 
     def ami_client(self) -> AmiClient:
         a = self.instance.ami()
