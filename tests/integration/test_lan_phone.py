@@ -1,14 +1,16 @@
 """A desk phone on a "LAN": Asterisk bound to a non-loopback address, the phone elsewhere.
 
-The test builds its own network: a namespace and a veth pair with a private /30
-(host side ``.1``, namespace side ``.2``), and deletes both afterwards whatever
-happens. The namespace has no other interface and no default route, so nothing
-the phone sends can leave for anywhere but the host side of the pair.
+The test builds its own network: a namespace and a veth pair with a private /29
+(host side ``.1``; in the namespace the phone ``.2`` and a carrier ``.3``), and
+deletes both afterwards whatever happens. The namespace has no other interface
+and no default route, so nothing sent there can leave for anywhere but the host
+side of the pair. The external addresses are TEST-NET-1 (192.0.2.x): only written
+into headers for peers outside ``local_net``, and every peer here is inside it.
 
 Asterisk's SIP (UDP and TLS) and RTP bind to the host side only (``sip_bind``);
 AMI and FastAGI stay on loopback. A SIPp phone inside the namespace REGISTERs as
 seat 2001 with its derived password and answers the call ``hotline serve``
-routes to it; the resident calls on the trunk from 127.0.0.2.
+routes to it; the resident calls on the trunk from the carrier's address.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 
 from telephony.asterisk.instance import free_port
 from telephony.asterisk.network import NetworkSettings, TlsSettings
-from telephony.rig.sipp import Sipp, agent_rows
+from telephony.rig.sipp import Sipp, agent_rows, resident_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.serve_fixtures import (
     ServeProcess,
@@ -37,6 +39,7 @@ from tests.integration.serve_fixtures import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SEAT = "2001"
+EXTERNAL = "192.0.2.10"  # TEST-NET-1: never contacted, only advertised outside local_net
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Lan:
     host_if: str
     host_ip: str
     phone_ip: str
+    carrier_ip: str
     subnet: str
 
     @property
@@ -65,23 +69,25 @@ def lan() -> Iterator[Lan]:
     if shutil.which("ip") is None or shutil.which("sipp") is None:
         pytest.skip("needs iproute2 (ip) and SIPp (sipp)")
     pid = os.getpid()
-    # a /30 of 10.213.0.0/16 per pytest process, so parallel sessions do not collide
-    third, fourth = (pid // 64) % 256, (pid % 64) * 4
+    # a /29 of 10.213.0.0/16 per pytest process, so parallel sessions do not collide
+    third, fourth = (pid // 32) % 256, (pid % 32) * 8
     net = Lan(
         ns=f"hotline-lan-{pid}",
         host_if=f"hlh{pid % 10**8}",
         host_ip=f"10.213.{third}.{fourth + 1}",
         phone_ip=f"10.213.{third}.{fourth + 2}",
-        subnet=f"10.213.{third}.{fourth}/30",
+        carrier_ip=f"10.213.{third}.{fourth + 3}",
+        subnet=f"10.213.{third}.{fourth}/29",
     )
     phone_if = f"hln{pid % 10**8}"
     try:
         _ip("netns", "add", net.ns)
         _ip("link", "add", net.host_if, "type", "veth", "peer", "name", phone_if)
         _ip("link", "set", phone_if, "netns", net.ns)
-        _ip("addr", "add", f"{net.host_ip}/30", "dev", net.host_if)
+        _ip("addr", "add", f"{net.host_ip}/29", "dev", net.host_if)
         _ip("link", "set", net.host_if, "up")
-        _ip("-n", net.ns, "addr", "add", f"{net.phone_ip}/30", "dev", phone_if)
+        for addr in (net.phone_ip, net.carrier_ip):
+            _ip("-n", net.ns, "addr", "add", f"{addr}/29", "dev", phone_if)
         _ip("-n", net.ns, "link", "set", phone_if, "up")
         _ip("-n", net.ns, "link", "set", "lo", "up")
         yield net
@@ -109,13 +115,15 @@ def lan_rig(
         sip_bind=lan.host_ip,
         media_address=lan.host_ip,
         local_net=(lan.subnet,),
-        trunk_match=("127.0.0.2/32",),
+        external_signaling_address=EXTERNAL,
+        external_media_address=EXTERNAL,
+        trunk_match=(f"{lan.carrier_ip}/32",),
         tls=TlsSettings(port=free_port(), cert=cert, key=key),
     )
     config = _test_config(tmp_path)
     rig = start_asterisk(
         f"lan-{os.getpid() % 10**6}", config=str(config), survey=False,
-        static_contacts={}, network=network,
+        static_contacts={}, network=network, trunk_address=lan.carrier_ip,
     )  # fmt: skip
     scenarios = {n: _safe_scenario(n, tmp_path) for n in ("resident", "agent")}
     yield ServeRig(rig, config, 0, 0, scenarios, free_port())
@@ -128,6 +136,10 @@ def test_asterisk_listens_on_the_lan_address_only(lan: Lan, lan_rig: ServeRig) -
     transports = inst.cli("pjsip show transports")
     assert f"{lan.host_ip}:{s.sip_port}" in transports, transports
     assert "127.0.0.1" not in transports, transports
+    udp = inst.cli("pjsip show transport transport-udp")
+    assert lan.subnet.split("/")[0] in udp and EXTERNAL in udp, udp
+    identify = inst.cli("pjsip show identifies")
+    assert f"{lan.carrier_ip}/32" in identify, identify
     assert "transport-tls" in transports and f"{lan.host_ip}:{s.network.tls.port}" in transports
     # TLS from the phone's side of the LAN: the handshake shows the test's certificate
     hello = subprocess.run(
@@ -164,7 +176,11 @@ def test_a_phone_on_the_lan_registers_and_answers_a_call_routed_by_serve(
             "agent", local_ip=lan.phone_ip, local_port=port, calls=1,
             rows=agent_rows([(300, 1500)]), max_time_s=60, wrap=lan.wrap,
         )  # fmt: skip
-        with phone, lan_rig.residents([60_000], rate=1.0, max_time_s=60) as caller:
+        carrier = lan_rig.sipp(
+            "resident", local_ip=lan.carrier_ip, remote=rig.sip_target, calls=1,
+            rows=resident_rows([60_000]), max_time_s=60, wrap=lan.wrap,
+        )  # fmt: skip
+        with phone, carrier as caller:
             wait_until(serve.history, 45, "the call's record")
             seat = phone.wait(30)
             resident = caller.wait(30)
