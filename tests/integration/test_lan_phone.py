@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from telephony.asterisk.instance import free_port
+from telephony.asterisk.instance import AsteriskStartError, free_port
 from telephony.asterisk.network import NetworkSettings, TlsSettings
 from telephony.rig.sipp import Sipp, agent_rows, resident_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
@@ -198,3 +198,11 @@ def test_a_phone_on_the_lan_registers_and_answers_a_call_routed_by_serve(
             rig.instance.cli("channel request hangup all")
         finally:
             serve.stop()
+
+
+def test_a_bind_address_this_machine_lacks_is_named(
+    start_asterisk: Callable[..., AsteriskRig],
+) -> None:
+    absent = NetworkSettings(sip_bind="192.0.2.77", media_address="192.0.2.77")  # TEST-NET-1
+    with pytest.raises(AsteriskStartError, match=r"asterisk\.sip_bind: 192\.0\.2\.77 is not an"):
+        start_asterisk("lan-absent", network=absent)

@@ -145,3 +145,10 @@ def test_example_config_keeps_loopback() -> None:
     s = read_settings(load_config("examples/hotline.toml"))
     assert s.network.sip_bind == "127.0.0.1"
     assert s.network.tls is None
+
+
+def test_an_address_this_machine_does_not_have_is_named_before_asterisk_starts() -> None:
+    from telephony.asterisk.instance import _address_here
+
+    assert _address_here("127.0.0.1")
+    assert not _address_here("192.0.2.77")  # TEST-NET-1: on no interface here
