@@ -27,7 +27,7 @@ from typing import Any, assert_never
 
 from acd import effects as fx
 from acd import events as ev
-from acd.agent import Agent
+from acd.agent import AfterCall, Agent
 from acd.agent_flow import AgentFlow
 from acd.agent_state import Action, IllegalTransitionError
 from acd.calls import Call, CallState
@@ -185,6 +185,8 @@ class Engine:
         langs = self.config.languages
         if e.language is not None and langs and e.language not in langs:
             raise EngineError(f"call {e.call}: unknown language {e.language!r} (known: {langs})")
+        if e.callback is not None and not is_callback_number(e.callback):
+            raise EngineError(f"call {e.call}: CallArrived.callback {e.callback!r} ({RULE})")
         now = self.clock.now()
         arrived = now if e.arrived_at is None else e.arrived_at
         if arrived > now:
@@ -200,6 +202,7 @@ class Engine:
             arrived_at=arrived,
             seq=next(self._call_seq),
             queue_entered_at=arrived,
+            callback=e.callback,
         )
         owner = e.case_owner
         if owner is not None and owner in self._agents and q.sticky_s > 0:
@@ -219,6 +222,8 @@ class Engine:
         rank = self.config.priorities.get(e.priority)
         if rank is None:
             raise EngineError(f"call {e.call}: unknown priority {e.priority!r}")
+        if e.after_call is not None and e.after_call not in {w.value for w in AfterCall}:
+            raise EngineError(f"call {e.call}: unknown CallAdopted.after_call {e.after_call!r}")
         now = self.clock.now()
         answered = min(e.answered_at, now)
         arrived = min(e.arrived_at, answered)
@@ -241,6 +246,14 @@ class Engine:
         )
         self.calls[call.id] = call
         self.flow.adopt(agent, call)
+        if e.after_call is not None:
+            agent.after_call, agent.after_call_reason = AfterCall(e.after_call), e.after_call_reason
+        if e.ended_at is not None:  # found in wrap-up: what is left of it
+            call.ended_at = min(max(e.ended_at, answered), now)
+            call.ended_by = e.ended_by
+            call.state = CallState.WRAP_UP
+            wrapup = agent.wrapup_s if agent.wrapup_s is not None else q.wrapup_s
+            self.flow.start_wrapup(agent, wrapup - (now - call.ended_at))
 
     # offers
 

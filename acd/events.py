@@ -13,7 +13,8 @@ class CallArrived:
 
     ``arrived_at`` is for adopting a call that was already waiting (a restart of
     the shell): it keeps the caller's original place. ``case_owner`` is the agent
-    who owns the caller's open case, for sticky routing.
+    who owns the caller's open case, for sticky routing. ``callback`` restores a
+    call that was waiting to be called back at that number (its caller left the line).
     """
 
     call: CallId
@@ -23,6 +24,7 @@ class CallArrived:
     language: str | None = None
     case_owner: AgentId | None = None
     arrived_at: float | None = None
+    callback: str | None = None
 
 
 @message
@@ -157,7 +159,12 @@ class CallAdopted:
     """A call already connected to ``agent`` in Asterisk that the engine does not hold
     (the shell restarted while the two talked): the engine takes it as answered, and
     the agent as on that call. Its record comes out when the call and its wrap-up end.
-    ``answered_at`` and ``arrived_at`` keep the call's times from before the restart."""
+    ``answered_at`` and ``arrived_at`` keep the call's times from before the restart.
+
+    With ``ended_at`` the talk had already ended (the shell restarted during the
+    agent's wrap-up): the agent is in wrap-up for what is left of it, and the call's
+    record comes out when that ends (at once if it ended while the shell was down).
+    ``after_call`` (``"ready"``/``"pause"``/``"logout"``) is the agent's wish, kept."""
 
     call: CallId
     agent: AgentId
@@ -167,6 +174,10 @@ class CallAdopted:
     priority: str = "normal"
     caller: str = ""
     language: str | None = None
+    ended_at: float | None = None
+    ended_by: str = "caller"
+    after_call: str | None = None
+    after_call_reason: str | None = None
 
 
 @message

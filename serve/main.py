@@ -76,6 +76,7 @@ from telephony.ami_frames import AmiMessage
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.root import find_root
 from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
+from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
 
@@ -100,6 +101,7 @@ async def serve(
     stats: Counter[str] = Counter()
     read_model = ReadModel(engine, clock, stats)
     store = AgentStore(settings.agents_file)
+    pending = PendingCalls(settings.state_dir / "pending.json", engine.calls)
     mqtt_settings = read_mqtt(config)
     ami = AmiClient(
         settings.ami_host,
@@ -139,6 +141,7 @@ async def serve(
             subscribers: list[tuple[str, Subscriber]] = [
                 ("queue_log", queue_log.notify),
                 ("history", CallHistory(settings.history).notify),
+                ("pending", pending.notify),  # after the history: a crash between doubles
                 ("agents", _agent_store(store)),
                 ("today", read_model.notify),
             ]
@@ -185,8 +188,10 @@ async def serve(
 
         async def on_connected() -> None:
             try:
+                pending.adopt_wrapups(shell, wishes)  # once: the agents are not offered
                 if shell.resyncer is not None:
                     await shell.resyncer.resync("connected")
+                pending.restore_callbacks(shell)  # once, in their place among the adopted
                 _restore_wishes(shell, wishes)
             finally:
                 first_sync.set()

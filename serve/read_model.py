@@ -113,6 +113,7 @@ class ReadModel:
         agents = {
             a.id: {
                 "state": a.state,
+                "reason": a.reason,
                 "reachable": a.reachable,
                 "call": a.call,
                 "busy_elsewhere": a.busy_elsewhere,

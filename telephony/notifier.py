@@ -45,6 +45,7 @@ __all__ = [
     "CallClosed",
     "CallConnected",
     "CallEntered",
+    "CallbackKept",
     "Note",
     "Notifier",
     "RingUnanswered",
@@ -104,6 +105,22 @@ class TalkEnded:
     hold_s: float
     talk_s: float
     position: int
+    channel: str = ""
+    uniqueid: str = ""
+    recording: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackKept:
+    """A waiting caller asked to be called back at ``number`` and left the line: the
+    call keeps its place (``channel`` and ``uniqueid`` are the caller's, now gone)."""
+
+    at: float
+    call: CallId
+    number: str
+    channel: str
+    uniqueid: str
+    position: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +171,7 @@ Note = (
     | CallConnected
     | RingUnanswered
     | TalkEnded
+    | CallbackKept
     | CallClosed
     | AlarmRaised
     | AlarmCleared

@@ -19,6 +19,7 @@ silently: each one ends as a ``CallClosed`` note (a line in the call history).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Coroutine
@@ -214,6 +215,11 @@ class CallShell:
         if isinstance(event, ev.CallbackRequested):
             self.step(StepCaller(leg, CallerEvent.CALLBACK_REQUESTED))
             leg.callback = event.number
+            self.notifier.publish(
+                nt.CallbackKept(
+                    now, leg.call, event.number, leg.channel, leg.uniqueid, leg.position
+                )
+            )
             log.info(
                 "call %s: callback to %s requested; it keeps its place", leg.call, event.number
             )
@@ -241,8 +247,11 @@ class CallShell:
         elif isinstance(event, ev.CallEnded) and leg.answered_at is not None:
             agent = leg.agent_leg.agent if leg.agent_leg else "NONE"
             hold, talk = leg.answered_at - leg.arrived_at, now - leg.answered_at
+            note = nt.TalkEnded(now, leg.call, leg.queue, agent, event.by, hold, talk, leg.position)
             self.notifier.publish(
-                nt.TalkEnded(now, leg.call, leg.queue, agent, event.by, hold, talk, leg.position)
+                dataclasses.replace(
+                    note, channel=leg.channel, uniqueid=leg.uniqueid, recording=leg.recording
+                )
             )
 
     # effects

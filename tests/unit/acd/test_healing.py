@@ -101,3 +101,34 @@ def test_the_wish_after_this_call_is_in_the_agent_view() -> None:
     h.at(102, AgentPaused("a3", "lunch"))
     view = snapshot.agent_view(h.engine, "a3")
     assert view is not None and (view.after_call, view.after_call_reason) == ("pause", "lunch")
+
+
+def test_a_call_adopted_in_wrap_up_keeps_its_times_and_the_remaining_wrap_up() -> None:
+    h = Harness(start=1000)
+    h.at(1000, AgentLoggedIn("a3"))
+    h.take(ALL)
+    event = CallAdopted(
+        "c1", "a3", "general", answered_at=980, arrived_at=970, ended_at=998, ended_by="agent"
+    )
+    h.at(1000, event)
+    h.at(1001, CallArrived("c2", "general"))
+    view = snapshot.agent_view(h.engine, "a3")
+    assert view is not None and view.state == "wrap-up"  # c2 is not offered
+    h.run_until(1010)
+    r = h.records["c1"]
+    assert (r.arrived_at, r.answered_at, r.ended_at, r.ended_by) == (970, 980, 998, "agent")
+    assert r.wrapup_ended_at == 1003  # 5 s of wrap-up from the end of talk, not the restart
+    assert "c2" not in h.records and h.engine.calls["c2"].agent == "a3"
+
+
+def test_a_call_adopted_after_its_wrap_up_ended_is_recorded_at_once_and_keeps_the_wish() -> None:
+    h = Harness(start=1000)
+    h.at(1000, AgentLoggedIn("a3"))
+    event = CallAdopted(
+        "c1", "a3", "general", answered_at=900, arrived_at=890, ended_at=950,
+        after_call="pause", after_call_reason="lunch",
+    )  # fmt: skip
+    h.at(1000, event)
+    assert h.records["c1"].wrapup_ended_at == 1000
+    view = snapshot.agent_view(h.engine, "a3")
+    assert view is not None and (view.state, view.reason) == ("paused", "lunch")

@@ -42,6 +42,7 @@ async def test_agent_actions_and_error_codes() -> None:
     assert status["agents"] == {
         "2001": {
             "state": "ready",
+            "reason": None,
             "reachable": True,
             "call": None,
             "busy_elsewhere": False,

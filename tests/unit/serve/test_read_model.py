@@ -48,6 +48,7 @@ async def test_status_counts_today_only_and_keeps_no_records() -> None:
     assert status["agents"] == {
         "2171": {
             "state": "ready",
+            "reason": None,
             "reachable": True,
             "call": None,
             "busy_elsewhere": False,

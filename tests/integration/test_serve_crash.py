@@ -1,0 +1,104 @@
+"""A SIGKILL of ``hotline serve`` with a call in every state, then a restart (issue
+#11): every call gets exactly one record in calls.jsonl, the queue_log has one
+COMPLETE per answered call, and agents come back in their true state.
+
+At the kill: seat 2001 is in wrap-up (its call's talk ended, the record is not yet
+written), seat 2002 talks with "pause after this call" asked, a third caller holds.
+This module's config has a 20 s wrap-up so that the kill lands inside it.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from telephony.asterisk.instance import free_port
+from telephony.rig.sipp import agent_rows
+from tests.integration import serve_fixtures as sf
+from tests.integration.asterisk_fixtures import AsteriskRig
+from tests.integration.serve_fixtures import ServeProcess, ServeRig, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+Serve = Callable[[], ServeProcess]
+WRAPUP_S = 20
+
+
+@pytest.fixture(scope="module")
+def serve_rig(
+    start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
+) -> ServeRig:
+    tmp = tmp_path_factory.mktemp("crash")
+    config: Path = sf._test_config(tmp)
+    text = config.read_text(encoding="utf-8").replace("wrapup_s = 1 ", f"wrapup_s = {WRAPUP_S} ", 1)
+    config.write_text(text, encoding="utf-8")
+    answer, noanswer, callback = free_port(), free_port(), free_port()
+    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in sf.ANSWERING}
+    contacts[sf.NEVER_ANSWERS] = f"sip:{sf.NEVER_ANSWERS}@127.0.0.1:{noanswer}"
+    rig = start_asterisk(
+        "serve-crash", config=str(config), survey=False, static_contacts=contacts,
+        trunk_port=callback,
+    )  # fmt: skip
+    scenarios = {n: sf._safe_scenario(n, tmp) for n in ("resident", "agent", "agent_noanswer")}
+    return ServeRig(rig, config, answer, noanswer, scenarios, callback)
+
+
+def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_states(
+    serve_rig: ServeRig, serve: Serve
+) -> None:
+    first = serve()
+    first.agent("2001", "login")
+    rows = agent_rows([(200, 2000), (200, 60_000), (200, 2000)])
+    with serve_rig.sipp("agent", local_port=serve_rig.answer_port, calls=3, rows=rows,
+                        max_time_s=180) as phones:  # fmt: skip
+        with serve_rig.residents([120_000], caller="13900000001") as wrapped:
+            wait_until(
+                lambda: first.status()["agents"]["2001"]["state"] == "wrap-up", 30, "wrap-up"
+            )
+            in_wrapup = first.status()["agents"]["2001"]["call"]
+            first.agent("2002", "login")
+            with serve_rig.residents([120_000], caller="13900000002") as talking:
+                wait_until(
+                    lambda: first.status()["agents"]["2002"]["state"] == "on-call", 30, "on-call"
+                )
+                on_call = first.status()["agents"]["2002"]["call"]
+                first.agent("2002", "pause", "lunch")  # after this call
+                with serve_rig.residents([120_000], caller="13900000003") as holding:
+                    wait_until(lambda: first.waiting() == 1, 30, "a caller holding")
+                    assert first.status()["agents"]["2001"]["state"] == "wrap-up"
+                    assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+                    assert not [r for r in first.history() if r["call"] == in_wrapup]
+                    second = serve()  # same state directory
+                    agents = second.status()["agents"]
+                    assert agents["2001"]["state"] == "wrap-up", agents["2001"]
+                    assert (agents["2002"]["state"], agents["2002"]["call"]) == ("on-call", on_call)
+                    assert agents["2002"]["after_call"] == "pause"
+                    assert second.waiting() == 1  # the holding caller, adopted
+                    # the wrap-up ends, its record is written, and 2001 takes the holding caller
+                    wait_until(
+                        lambda: [r for r in second.history() if r["call"] == in_wrapup],
+                        WRAPUP_S + 10, "the record of the call in wrap-up",
+                    )  # fmt: skip
+                    wait_until(lambda: len(second.history()) == 2, 60, "the held call's record")
+                    holding.wait(60)
+                talking.wait(90)
+            wrapped.wait(30)
+        phones.wait(120)
+    wait_until(lambda: len(second.history()) == 3, 30, "the talking call's record")
+    records = second.history()
+    per_call = Counter(r["call"] for r in records)
+    assert set(per_call.values()) == {1}, per_call
+    assert [r["outcome"] for r in records] == ["answered"] * 3, records
+    (w,) = [r for r in records if r["call"] == in_wrapup]
+    assert w["agent"] == "2001" and w["channel"], w
+    assert w["ended_at"] < w["wrapup_ended_at"] <= w["ended_at"] + WRAPUP_S + 2
+    completes = Counter(
+        line[1] for line in second.queue_log() if line[4] in ("COMPLETEAGENT", "COMPLETECALLER")
+    )
+    assert completes == Counter({r["call"]: 1 for r in records}), completes
+    wait_until(lambda: second.status()["agents"]["2002"]["state"] == "paused", 30, "paused")
+    assert second.status()["agents"]["2002"]["reason"] == "lunch"
