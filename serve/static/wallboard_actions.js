@@ -3,7 +3,7 @@
 // per waiting call one with "set priority" and "move to queue". The server checks
 // and audits each; its refusal is shown as it says it.
 import { api } from "./api.js";
-import { label, t } from "./i18n.js";
+import { label, lang, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 let toastTimer = 0;
@@ -56,6 +56,12 @@ export function setUpActions(current) {
     $("ad-title").textContent = `${t("seat")} ${agent}${a ? ` · ${a.name}` : ""}`;
     const state = a ? a.state : "logged-out";
     $("ad-state").textContent = t(state) + (a?.reason ? ` · ${label(f.choices.pause_reasons[a.reason] || a.reason)}` : "");
+    const fix = a?.correction;
+    $("ad-fix").hidden = !fix;
+    if (fix) {
+      const at = new Date(fix.at * 1000).toLocaleTimeString(lang() === "en" ? "en-GB" : "zh-CN", { hourCycle: "h23" });
+      $("ad-fix").textContent = `⟳ ${t("wb_corrected")} ${at}: ${t(`wb_fix_${fix.kind}`)} — ${fix.action}`;
+    }
     const onCall = state === "on-call";
     for (const b of agentDialog.querySelectorAll("button[data-spy]")) b.disabled = !onCall;
     $("ad-spy-note").textContent = onCall ? t("wb_spy_rings") : t("wb_spy_only_on_call");
