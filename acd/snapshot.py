@@ -199,6 +199,7 @@ class AgentRow:
     after_call: str | None  # "ready" | "pause" | "logout" after this call
     after_call_reason: str | None
     queues: tuple[QueueName, ...]  # the queues it could serve
+    busy_elsewhere: bool = False  # its phone is on a call Hotline did not place
 
 
 def agent_rows(engine: Engine, *, logged_in: bool = True) -> list[AgentRow]:
@@ -219,7 +220,7 @@ def agent_rows(engine: Engine, *, logged_in: bool = True) -> list[AgentRow]:
                 a.pause_reason if a.state is AgentState.PAUSED else None, a.reachable,
                 c.id if c else None, c.queue if c else None, wait, a.calls_today,
                 a.after_call.value if a.after_call else None, a.after_call_reason,
-                tuple(capable.get(a.id, ())),
+                tuple(capable.get(a.id, ())), a.busy_elsewhere,
             )
         )  # fmt: skip
     return rows

@@ -7,7 +7,8 @@ WebSocket hub pushes and of ``GET /api/wallboard`` (docs/web-api.md, "Shapes"):
   current wait, its agents by state, today's and the last 30 minutes' KPIs, and
   the ids of the active alarms about it;
 - ``agents[]``: the logged-in agents (state, time in state, pause reason, the
-  current call's queue and caller wait, calls today);
+  current call's queue and caller wait, calls today, whether its phone is busy
+  elsewhere, and its last state correction by healing, :class:`telephony.notifier.StateCorrected`);
 - ``calls[]``: the calls not yet answered, in queue order, for the supervisor's
   "raise priority" and "move to queue" actions;
 - ``alarms[]``: the active alarms (``Alarm.as_dict()`` plus ``raised_at``);
@@ -48,6 +49,12 @@ def kpi_dict(k: Kpis) -> dict[str, Any]:
         "asa_s": d["asa_s"],
         "aht_s": d["aht_s"],
     }
+
+
+def _correction(read_model: ReadModel, agent: str) -> dict[str, Any] | None:
+    """The agent's last state correction by healing (``telephony.reconcile``), if any."""
+    c = read_model.correction(agent)
+    return None if c is None else {"at": c["at"], "kind": c["kind"], "action": c["action"]}
 
 
 def active_alarms(alarms: AlarmSource) -> list[Alarm]:
@@ -102,6 +109,8 @@ def wallboard_frame(read_model: ReadModel, alarms: AlarmSource = None) -> dict[s
             "after_call_reason": r.after_call_reason,
             "queues": list(r.queues),
             "alarms": [a.id for a in active if a.subject == f"agent:{r.id}"],
+            "busy_elsewhere": r.busy_elsewhere,
+            "correction": _correction(read_model, r.id),
         }
         for r in read_model.agent_rows()
     ]

@@ -1,4 +1,5 @@
 // Chinese by default, English on request; the choice is kept in localStorage.
+// The shared strings are here; a page adds its own with extend().
 const KEY = "hotline.lang";
 
 const TEXT = {
@@ -57,8 +58,16 @@ export function lang() {
   return l === "en" ? "en" : "zh";
 }
 
-export function t(key) {
-  return TEXT[lang()][key] ?? TEXT.zh[key] ?? key;
+// `vars` fill "{name}" placeholders: t("confirm_logout", { agent: "2001" }).
+export function t(key, vars) {
+  const text = TEXT[lang()][key] ?? TEXT.zh[key] ?? key;
+  return vars ? text.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? "")) : text;
+}
+
+// A page's own strings ({ zh: {...}, en: {...} }) beside the shared ones above; a
+// key the shared table has already keeps the shared text.
+export function extend(table) {
+  for (const l of Object.keys(TEXT)) TEXT[l] = { ...table[l], ...TEXT[l] };
 }
 
 // A label "休息 Break" from the config: the Chinese part, or the English one.

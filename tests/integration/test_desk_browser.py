@@ -12,41 +12,26 @@ restarts and is live again after.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import re
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from acd.types import FakeClock
 from crm.lifecycle import Role
 from crm.models import Address, NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
-from crm.settings import CrmSettings
-from telephony.asterisk.instance import free_port
 from telephony.rig.sipp import agent_rows
 from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
+from tests.integration.web_fixtures import PASSWORD, web_serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SEAT = ANSWERING[0]  # 2001: rings the answering SIPp
 NUMBER = "13912345678"
-PASSWORD = "correct horse battery"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @dataclasses.dataclass
@@ -60,59 +45,27 @@ class Desk:
     sue: httpx.Client  # a supervisor's API client
 
 
-async def _seed(db: Path) -> int:
-    repo = await SqliteCrm.open(str(db), CrmSettings(durability="normal"), FakeClock(time.time()))
-    try:
-        home = Address("滨江区", "长河街道", "江南社区", "第三网格", "12幢", "2单元", "301室")
-        r = await repo.residents.create(
-            NewResident("王秀英", (Phone(NUMBER),), home, elderly_alone=True)
-        )
-        await repo.cases.create(
-            NewCase("elderly_care", "助餐服务中断", "送餐未到", resident_id=r.id),
-            User("ann", Role.AGENT),
-        )
-        await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id=SEAT)
-        await repo.users.add("sue", PASSWORD, Role.SUPERVISOR)
-        return r.id
-    finally:
-        await repo.close()
+async def _seed(repo: SqliteCrm) -> int:
+    home = Address("滨江区", "长河街道", "江南社区", "第三网格", "12幢", "2单元", "301室")
+    r = await repo.residents.create(
+        NewResident("王秀英", (Phone(NUMBER),), home, elderly_alone=True)
+    )
+    await repo.cases.create(
+        NewCase("elderly_care", "助餐服务中断", "送餐未到", resident_id=r.id),
+        User("ann", Role.AGENT),
+    )
+    await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id=SEAT)
+    await repo.users.add("sue", PASSWORD, Role.SUPERVISOR)
+    return r.id
 
 
 @pytest.fixture(scope="module")
 def desk(serve_rig: ServeRig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    tmp = tmp_path_factory.mktemp("desk")
-    port = free_port()
-    config = tmp / "hotline-desk.toml"
-    config.write_text(
-        serve_rig.config_path.read_text(encoding="utf-8")
-        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp / "sms-outbox.log"}"\n'
-        + f'\n[web]\nhost = "127.0.0.1"\nport = {port}\n',
-        encoding="utf-8",
-    )
-    state = tmp / "state"
-    state.mkdir()
-    resident_id = asyncio.run(_seed(state / "crm.db"))
-    rig = dataclasses.replace(serve_rig, config_path=config)
-    s = ServeProcess(rig, state).start()
-    base = f"http://127.0.0.1:{port}"
-    sue = httpx.Client(base_url=base, timeout=10)
-    r = sue.post("/api/crm/login", json={"name": "sue", "password": PASSWORD})
-    sue.headers["Authorization"] = f"Bearer {r.json()['token']}"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        try:
-            yield Desk(s, rig, base, browser, page, resident_id, sue)
-        finally:
-            browser.close()
-            sue.close()
-            with contextlib.suppress(RuntimeError):  # Asterisk down: no channel left
-                serve_rig.asterisk.instance.cli("channel request hangup all")
-            code = s.stop()
-    assert code == 0, s.log_tail()
-    assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
+    with web_serve(serve_rig, tmp_path_factory.mktemp("desk"), _seed) as web:
+        page = web.browser.new_page(viewport={"width": 1366, "height": 768})
+        with web.client("sue") as sue:
+            assert isinstance(web.seeded, int)
+            yield Desk(web.serve, web.rig, web.base, web.browser, page, web.seeded, sue)
 
 
 def test_log_in_to_the_seat_and_the_ringing_call_pops_the_resident(desk: Desk) -> None:

@@ -16,6 +16,7 @@ from acd.records import CallRecord
 from acd.types import AgentId, CallId, FakeClock, Outcome, QueueName
 from serve.read_model import ReadModel
 from serve.wallboard_view import kpi_dict, wallboard_frame
+from telephony.notifier import StateCorrected
 from tests.unit.acd.harness import config
 
 DAY = 86400.0
@@ -135,3 +136,24 @@ def test_live_state_agents_calls_and_alarms() -> None:
     assert frame["choices"]["priorities"] == ["emergency", "elderly_alone", "normal"]
     assert set(frame["choices"]["pause_reasons"]) == {"break", "lunch", "no-answer"}
     assert not math.isnan(frame["at"])
+
+
+def test_an_agent_row_shows_busy_elsewhere_and_its_last_correction() -> None:
+    clock = FakeClock(NOW)
+    engine = Engine(config(), clock)
+    model = ReadModel(engine, clock, Counter())
+    engine.handle(ev.AgentLoggedIn(AgentId("a1")))
+    engine.handle(ev.AgentLoggedIn(AgentId("a2")))
+    engine.handle(ev.AgentDeviceBusy(AgentId("a1"), True))
+    model.notify(
+        StateCorrected(
+            NOW, AgentId("a1"), "busy-elsewhere", "ready, phone free", "1 channel",
+            "not offered calls until the phone is free",
+        )
+    )  # fmt: skip
+    a1, a2 = wallboard_frame(model)["agents"]
+    assert a1["busy_elsewhere"] is True and a2["busy_elsewhere"] is False
+    assert a1["correction"] == {
+        "at": NOW, "kind": "busy-elsewhere", "action": "not offered calls until the phone is free",
+    }  # fmt: skip
+    assert a2["correction"] is None
