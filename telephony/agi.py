@@ -124,6 +124,9 @@ class FastAgiServer:
                 if not line:
                     break
                 key, _, value = line.partition(": ")
+                if "\r" in value:  # a stray CR would break the commands that echo it
+                    log.warning("FastAGI header %.40r: carriage return removed", key)
+                    value = value.replace("\r", "")
                 env[key] = value
             await self.handler(AgiSession(env, reader, writer))
         except Exception as e:
