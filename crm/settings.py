@@ -102,13 +102,16 @@ class CrmSettings:
 def parse_settings(t: Table) -> CrmSettings:
     """Read a ``[crm]`` table; every error names its key."""
     tz = t.text("timezone", "Asia/Shanghai")
+    days: dict[str, list[str]] = {}
+    for key in ("holidays", "makeup_days"):
+        days[key] = t.text_list(key, [])
+        try:
+            WorkCalendar.from_iso(days[key], (), "UTC")
+        except ValueError as e:
+            raise ConfigError(t.key(key), str(e).removeprefix(f"{key}: ")) from None
     try:
-        calendar = WorkCalendar.from_iso(
-            t.text_list("holidays", []), t.text_list("makeup_days", []), tz
-        )
-    except ValueError as e:
-        raise ConfigError(t.path, str(e)) from None
-    except Exception as e:  # ZoneInfoNotFoundError and friends
+        calendar = WorkCalendar.from_iso(days["holidays"], days["makeup_days"], tz)
+    except Exception as e:  # ZoneInfoNotFoundError, ValueError and friends
         raise ConfigError(t.key("timezone"), f"unknown time zone {tz!r}: {e}") from None
     categories = dict(DEFAULT_CATEGORIES)
     cats = t.table("categories")
