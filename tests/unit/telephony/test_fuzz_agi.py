@@ -91,3 +91,25 @@ def test_arbitrary_bytes_never_crash_the_server(head: bytes, replies: list[bytes
     shell, server = asyncio.run(session(head + b"\n\n", replies))
     assert server.sessions == 1
     assert len(shell.engine.calls) <= 1
+
+
+def test_an_endless_header_is_a_counted_failure_not_a_stuck_session() -> None:
+    asyncio.run(_endless_header())
+
+
+async def _endless_header() -> None:
+    """300 header lines and no end: the server gives up at once (not at the next
+    line's read time-out), counts a failure and closes."""
+    clock = FakeClock(1_763_820_100.0)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
+    server = FastAgiServer(enqueue_handler(shell))
+    port = await server.start("127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write("".join(f"agi_x{i}: {i}\n" for i in range(300)).encode())
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed by the server
+    finally:
+        writer.close()
+        await server.close()
+    assert server.failures == 1 and not shell.engine.calls
