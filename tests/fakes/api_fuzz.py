@@ -15,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from schemathesis import GenerationMode
 
-from tests.fakes.api_world import APPS, PASSWORD, ROLES, World, token_headers
+from tests.fakes.api_world import APPS, PASSWORD, ROLES, SPEC_PATH, World, token_headers
 
 __all__ = ["Tally", "fuzz"]
 
@@ -63,7 +63,7 @@ def fuzz(
     """``examples`` per operation, role and mode; ``stateful``: state machine runs per
     role; the app's files (its CRM database) in ``workdir``."""
     world = World(APPS[app_name], workdir)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", world)
+    schema = schemathesis.openapi.from_asgi(SPEC_PATH, world)
     tally = Tally()
     base = hypothesis.settings(
         max_examples=examples,

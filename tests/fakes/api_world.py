@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from acd import Engine, load_config
@@ -43,11 +44,12 @@ from telephony.settings import ShellSettings
 from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import FakeAmi
 
-__all__ = ["APPS", "PASSWORD", "ROLES", "World"]
+__all__ = ["APPS", "PASSWORD", "ROLES", "SPEC_PATH", "World"]
 
 CONFIG = Path(__file__).parents[2] / "examples" / "hotline.toml"
 PASSWORD = "correct horse battery"
 T0 = 1_763_820_000.0
+SPEC_PATH = "/__fuzz__/openapi.json"
 # name, role, department, seat
 ROLES: list[tuple[str, Role, str | None, str | None]] = [
     ("root", Role.ADMIN, None, None),
@@ -78,6 +80,10 @@ class World:
         if self.inner is None:  # a client that runs no lifespan
             await self.start()
         assert self.inner is not None
+        if scope["type"] == "http" and scope["path"] == SPEC_PATH:
+            # the app's spec, served whether or not the app serves /openapi.json
+            await JSONResponse(self.inner.openapi())(scope, receive, send)
+            return
         await self.inner(scope, receive, send)
 
     async def start(self) -> None:
