@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import enum
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from acd.config_reader import ConfigError, Table
+from acd.config_text import parse_toml
 from acd.strategies import Strategy
 from acd.types import AgentId, QueueName, Skill
 
@@ -138,11 +138,7 @@ def load_config(path: str | Path) -> AcdConfig:
         raise ConfigError("", f"cannot read config file {p}: {e.strerror}") from e
     except UnicodeDecodeError as e:
         raise ConfigError("", f"config file {p} is not UTF-8: {e}") from e
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError("", f"config file {p} is not valid TOML: {e}") from e
-    return parse_config(data, source=str(p))
+    return parse_config(parse_toml(text, str(p)), source=str(p))
 
 
 def parse_config(data: dict[str, Any], source: str = "<memory>") -> AcdConfig:
@@ -176,6 +172,11 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> AcdConfig:
             for i, s in enumerate(q.escalation)
         ]
         for key, target in targets:
+            if target == q.name:
+                where = "overflow.queue" if key == "overflow" else key
+                raise ConfigError(
+                    f"queues.{q.name}.{where}", f"overflows into the queue itself ({target!r})"
+                )
             if target is not None and target not in queues:
                 raise ConfigError(
                     f"queues.{q.name}.{key}",
@@ -244,10 +245,14 @@ def _metrics(t: Table) -> MetricsConfig:
     return m
 
 
-def _skills(t: Table, key: str, required: bool = True) -> tuple[tuple[Skill, int], ...]:
+def _skills(
+    t: Table, key: str, required: bool = True, empty_ok: bool = False
+) -> tuple[tuple[Skill, int], ...]:
     sk = t.table(key, required=required)
     out = tuple((Skill(s), sk.integer(s, None, low=1, high=10)) for s in sk.names())
     sk.done()
+    if not out and not empty_ok and t.has(key):  # a queue's: no agent could take its calls
+        raise ConfigError(t.key(key), "names no skill (e.g. { general = 1 })")
     return tuple(sorted(out))
 
 
@@ -357,7 +362,7 @@ def _agents(items: list[Table]) -> dict[AgentId, AgentConfig]:
     for a in items:
         ids = _agent_ids(a)
         name = a.text("name", "{id}")
-        skills = _skills(a, "skills")
+        skills = _skills(a, "skills", empty_ok=True)  # a seat with no skills takes no call
         wrapup = a.optional_number("wrapup_s", low=0, high=3600)
         a.done()
         for i in ids:

@@ -35,6 +35,7 @@ class Table:
         self.used: set[str] = set()
 
     def key(self, name: str) -> str:
+        name = name or '""'  # an empty key (TOML allows "" = 1) still has a name to show
         return f"{self.path}.{name}" if self.path else name
 
     def has(self, name: str) -> bool:

@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI
 
-from crm.api_errors import BodyLimit, install_error_handlers
+from crm.api_errors import install_error_handlers
+from crm.api_input import InputGate
+from crm.api_spec import describe_security
 from crm.lifecycle import Role
 from crm.models import User
 from crm.outbox import FileSender, HttpSmsSender, Sender
@@ -33,15 +35,29 @@ def make_sender(settings: CrmSettings) -> Sender:
     return FileSender(settings.outbox_file)
 
 
-def install(app: FastAPI, repo: CrmRepository | None = None, max_body_bytes: int = 65536) -> None:
+def install(
+    app: FastAPI,
+    repo: CrmRepository | None = None,
+    max_body_bytes: int | None = None,
+    body_timeout_s: float | None = None,
+) -> None:
     """Mount the CRM API on a host app before it starts: routes, error handlers, the
-    body limit (on ``/api/crm`` only). Set ``app.state.crm`` to the repository here
-    or in the host's lifespan, and run :func:`background` there too."""
+    request gate (:mod:`crm.api_input`, on every ``/api`` path: the body limit and
+    time-out, by default the repository's settings), the spec's security scheme.
+    Set ``app.state.crm`` to the repository here or in the host's lifespan, and run
+    :func:`background` there too."""
+    s = repo.settings if repo is not None else CrmSettings()
     if repo is not None:
         app.state.crm = repo
     app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, limit=max_body_bytes, prefix="/api/crm")
+    app.add_middleware(
+        InputGate,
+        limit=s.max_body_bytes if max_body_bytes is None else max_body_bytes,
+        timeout_s=s.body_timeout_s if body_timeout_s is None else body_timeout_s,
+        prefix="/api",
+    )
+    describe_security(app)
 
 
 @contextlib.asynccontextmanager
@@ -102,7 +118,8 @@ def create_app(
     app = FastAPI(title="Hotline CRM", lifespan=lifespan)
     app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, limit=s.max_body_bytes)
+    app.add_middleware(InputGate, limit=s.max_body_bytes, timeout_s=s.body_timeout_s)
+    describe_security(app)
     return app
 
 

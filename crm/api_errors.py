@@ -1,4 +1,4 @@
-"""Domain errors to HTTP answers, in one place, plus the request-body size limit.
+"""Domain errors to HTTP answers, in one place (the request gate: :mod:`crm.api_input`).
 
 Every error answer is ``{"error": message, ...}`` with the field, state or action
 it concerns, so a client (or a person reading a log) knows what to fix.
@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.exceptions import HTTPException
 
 from crm.errors import (
     AuthenticationError,
@@ -72,66 +72,24 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     first = fields[0] if fields else {"field": "body", "message": "invalid"}
-    return JSONResponse(
-        {"error": f"{first['field']}: {first['message']}", "fields": fields}, status_code=422
-    )
+    body = {"error": f"{first['field']}: {first['message']}", "field": first["field"]}
+    return JSONResponse({**body, "fields": fields}, status_code=422)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own answers (an unknown path, a method not allowed, a body that is
+    not JSON) in the API's format; a body that cannot be parsed is a 422 on ``body``."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        return JSONResponse(
+            {"error": f"body: {exc.detail} (send JSON)", "field": "body"}, status_code=422
+        )
+    body = {"error": str(exc.detail)}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     for exc in (CrmError, LifecycleError, InvalidIdentifierError):
         app.add_exception_handler(exc, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
-
-
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before any handler reads them."""
-
-    def __init__(self, app: ASGIApp, limit: int, prefix: str = "") -> None:
-        self.app = app
-        self.limit = limit
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefix):
-            await self.app(scope, receive, send)
-            return
-        for k, v in scope.get("headers", []):
-            if k == b"content-length" and (not v.isdigit() or int(v) > self.limit):
-                await self._refuse(send)
-                return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return
-            chunk = msg.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._refuse(send)
-                return
-            chunks.append(chunk)
-            more = msg.get("more_body", False)
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, send: Send) -> None:
-        resp = JSONResponse(
-            {"error": f"body: larger than the limit of {self.limit} bytes", "field": "body"},
-            status_code=413,
-        )
-        await resp({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
+    app.add_exception_handler(HTTPException, _http)

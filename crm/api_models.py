@@ -1,20 +1,34 @@
-"""Request bodies of the JSON API: strict (unknown keys refused) and bounded in size."""
+"""Request bodies of the JSON API: strict (unknown keys refused), bounded in size,
+no NUL character in any text, no NaN or infinity, ids and versions within SQLite's
+64-bit integers (each refusal a 422 naming the field)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crm.lifecycle import Action, Role
 
+MAX_ID = 2**63 - 1  # SQLite's INTEGER: a larger id or version cannot exist
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Text = Annotated[str, Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=10_000)]
 AgentIdText = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """A NUL character would be stored (and FTS5 would match on it): refused."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("contains a NUL character")
+        return value
 
 
 class LoginIn(Strict):
@@ -49,7 +63,7 @@ class ResidentIn(Strict):
 
 
 class ResidentPatch(Strict):
-    version: Annotated[int, Field(ge=1)]
+    version: Id
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     phones: Annotated[list[PhoneIn], Field(max_length=8)] | None = None
     elderly_alone: bool | None = None
@@ -62,14 +76,14 @@ class CaseIn(Strict):
     category: Annotated[str, Field(min_length=1, max_length=64)]
     title: Annotated[str, Field(min_length=1, max_length=200)]
     text: Annotated[str, Field(min_length=1, max_length=10_000)]
-    resident_id: Annotated[int, Field(ge=1)] | None = None
+    resident_id: Id | None = None
     priority: Annotated[str, Field(pattern=r"^(normal|elderly|urgent)$")] = "normal"
     interaction: Annotated[str, Field(max_length=64)] | None = None
 
 
 class ActionIn(Strict):
     action: Action
-    version: Annotated[int, Field(ge=1)]
+    version: Id
     reason: Annotated[str, Field(max_length=2000)] | None = None
     department: Annotated[str, Field(max_length=64)] | None = None
     reply: LongText | None = None
@@ -86,11 +100,11 @@ class InteractionIn(Strict):
     caller: Annotated[str, Field(max_length=32)]
     queue: Annotated[str, Field(min_length=1, max_length=64)]
     agent: Annotated[str, Field(max_length=64)] | None = None
-    started_at: float
-    wait_s: Annotated[float, Field(ge=0)]
-    talk_s: Annotated[float, Field(ge=0)]
+    started_at: Annotated[float, Field(allow_inf_nan=False)]
+    wait_s: Seconds
+    talk_s: Seconds
     outcome: Annotated[str, Field(pattern=r"^(answered|abandoned|overflowed|lost)$")]
-    case_id: Annotated[int, Field(ge=1)] | None = None
+    case_id: Id | None = None
 
 
 class UserAgentIn(Strict):

@@ -64,6 +64,7 @@ class InteractionStore:
         except InvalidIdentifierError:
             caller = it.caller.strip() or "anonymous"  # withheld numbers are still calls
         async with self.db.write() as conn:
+            await _known_case(conn, it.case_id)
             resident = it.resident_id
             if resident is None:
                 async with conn.execute(
@@ -136,6 +137,8 @@ class InteractionStore:
 
     async def _update(self, uniqueid: str, column: str, value: int) -> None:
         async with self.db.write() as conn:
+            if column == "case_id":
+                await _known_case(conn, value)
             cur = await conn.execute(
                 f"UPDATE interactions SET {column} = ? WHERE uniqueid = ?", (value, uniqueid)
             )
@@ -174,3 +177,14 @@ async def _apply_marks(conn: aiosqlite.Connection, uniqueid: str) -> bool:
         return False
     await conn.execute("DELETE FROM call_marks WHERE uniqueid = ?", (uniqueid,))
     return True
+
+
+async def _known_case(conn: aiosqlite.Connection, case_id: int | None) -> None:
+    """An unknown case is the caller's error (404), not the foreign key's (500)."""
+    if case_id is None:
+        return
+    if not 1 <= case_id < 2**63:
+        raise NotFoundError("case", case_id)
+    async with conn.execute("SELECT 1 FROM cases WHERE id = ?", (case_id,)) as cur:
+        if await cur.fetchone() is None:
+            raise NotFoundError("case", case_id)

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from crm.api_auth import (
@@ -24,6 +24,7 @@ from crm.api_auth import (
     repository,
 )
 from crm.api_models import (
+    MAX_ID,
     ActionIn,
     CaseIn,
     InteractionIn,
@@ -34,14 +35,17 @@ from crm.api_models import (
     UserAgentIn,
     UserIn,
 )
+from crm.api_spec import ERROR_RESPONSES
 from crm.errors import ForbiddenError
 from crm.lifecycle import DEPARTMENT_ACTIONS, Command, Role, Status, check_role
 from crm.models import Address, Case, Interaction, NewCase, NewResident, Phone, User
 from crm.repository import CrmRepository
 
-router = APIRouter(prefix="/api/crm")
+router = APIRouter(prefix="/api/crm", responses=ERROR_RESPONSES)
 Repo = Annotated[CrmRepository, Depends(repository)]
 Limit = Annotated[int, Query(ge=1, le=200)]
+ResidentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def out(obj: Any) -> Any:
@@ -52,7 +56,7 @@ def out(obj: Any) -> Any:
     return obj
 
 
-@router.post("/login")
+@router.post("/login", openapi_extra={"security": []})
 async def login(body: LoginIn, repo: Repo) -> dict[str, Any]:
     session = await repo.users.open_session(body.name, body.password)
     return {"token": session.token, "user": out(session.user), "expires_at": session.expires_at}
@@ -119,7 +123,7 @@ async def residents_by_phone(
 
 @router.get("/residents/{resident_id}")
 async def get_resident(
-    resident_id: int, repo: Repo, user: Annotated[User, Depends(Require(*PEOPLE_ROLES))]
+    resident_id: ResidentId, repo: Repo, user: Annotated[User, Depends(Require(*PEOPLE_ROLES))]
 ) -> dict[str, Any]:
     r = await repo.residents.get(resident_id)
     await repo.audit.record(user, "read", [r.id])
@@ -129,7 +133,7 @@ async def get_resident(
 
 @router.patch("/residents/{resident_id}")
 async def update_resident(
-    resident_id: int,
+    resident_id: ResidentId,
     body: ResidentPatch,
     repo: Repo,
     user: Annotated[User, Depends(Require(*CALL_ROLES))],
@@ -185,7 +189,7 @@ async def list_cases(
     department: Annotated[str | None, Query(max_length=64)] = None,
     overdue: bool = False,
     limit: Limit = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     scope = department_scope(user)
     if scope is not None and department not in (None, scope):
@@ -202,7 +206,7 @@ async def list_cases(
 
 @router.get("/cases/{case_id}")
 async def get_case(
-    case_id: int, repo: Repo, user: Annotated[User, Depends(Require(*ALL_ROLES))]
+    case_id: CaseId, repo: Repo, user: Annotated[User, Depends(Require(*ALL_ROLES))]
 ) -> dict[str, Any]:
     case = _visible(user, await repo.cases.get(case_id))
     calls = await repo.interactions.for_case(case.id)
@@ -215,7 +219,7 @@ async def get_case(
 
 @router.post("/cases/{case_id}/actions")
 async def act_on_case(
-    case_id: int,
+    case_id: CaseId,
     body: ActionIn,
     repo: Repo,
     user: Annotated[User, Depends(Require(*ALL_ROLES))],
@@ -302,7 +306,7 @@ def _kpis(k: Any) -> dict[str, Any]:
 async def audit(
     repo: Repo,
     user: Annotated[User, Depends(Require(Role.SUPERVISOR))],
-    resident_id: Annotated[int | None, Query(ge=1)] = None,
+    resident_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     who: Annotated[str | None, Query(alias="user", max_length=64)] = None,
     limit: Limit = 100,
 ) -> JSONResponse:

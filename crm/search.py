@@ -27,6 +27,8 @@ def plan(query: str) -> tuple[str | None, list[str]]:
     """Split a user's query into an FTS5 MATCH expression and LIKE patterns."""
     if len(query) > MAX_QUERY:
         raise InvalidFieldError("q", f"at most {MAX_QUERY} characters, got {len(query)}")
+    if "\x00" in query:  # FTS5 would take it as the end of the phrase: every case
+        raise InvalidFieldError("q", "contains a NUL character")
     terms = query.split()
     if not terms:
         raise InvalidFieldError("q", "is empty")

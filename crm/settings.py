@@ -7,6 +7,7 @@ timezone = "Asia/Shanghai"
 holidays = ["2026-10-01", "2026-10-02"]
 makeup_days = ["2026-09-27"]
 max_body_bytes = 65536
+body_timeout_s = 10               # a request body not fully received by then: 408
 session_ttl_s = 43200
 sender = "file"                   # or "http"
 outbox_file = "var/sms-outbox.log"
@@ -79,6 +80,7 @@ class CrmSettings:
     categories: dict[str, Category] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     max_body_bytes: int = 64 * 1024
+    body_timeout_s: float = 10.0
     session_ttl_s: int = 12 * 3600
     sender: str = "file"
     outbox_file: str = "sms-outbox.log"
@@ -100,13 +102,16 @@ class CrmSettings:
 def parse_settings(t: Table) -> CrmSettings:
     """Read a ``[crm]`` table; every error names its key."""
     tz = t.text("timezone", "Asia/Shanghai")
+    days: dict[str, list[str]] = {}
+    for key in ("holidays", "makeup_days"):
+        days[key] = t.text_list(key, [])
+        try:
+            WorkCalendar.from_iso(days[key], (), "UTC")
+        except ValueError as e:
+            raise ConfigError(t.key(key), str(e).removeprefix(f"{key}: ")) from None
     try:
-        calendar = WorkCalendar.from_iso(
-            t.text_list("holidays", []), t.text_list("makeup_days", []), tz
-        )
-    except ValueError as e:
-        raise ConfigError(t.path, str(e)) from None
-    except Exception as e:  # ZoneInfoNotFoundError and friends
+        calendar = WorkCalendar.from_iso(days["holidays"], days["makeup_days"], tz)
+    except Exception as e:  # ZoneInfoNotFoundError, ValueError and friends
         raise ConfigError(t.key("timezone"), f"unknown time zone {tz!r}: {e}") from None
     categories = dict(DEFAULT_CATEGORIES)
     cats = t.table("categories")
@@ -129,6 +134,7 @@ def parse_settings(t: Table) -> CrmSettings:
         categories=categories,
         calendar=calendar,
         max_body_bytes=t.integer("max_body_bytes", 64 * 1024, 1024, 16 * 1024 * 1024),
+        body_timeout_s=t.number("body_timeout_s", 10.0, 0.1, 600.0),
         session_ttl_s=t.integer("session_ttl_s", 12 * 3600, 60, 30 * 24 * 3600),
         sender=sender,
         outbox_file=t.text("outbox_file", "sms-outbox.log"),

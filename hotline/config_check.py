@@ -13,6 +13,9 @@ from serve.settings import read_settings as read_serve_settings
 from telephony.asterisk.network import describe
 from telephony.asterisk.settings import read_settings
 
+# Every section's reader, in the order ``check`` runs them: each raises ConfigError only.
+READERS = (read_settings, read_serve_settings, read_ivr, read_alarms, read_mqtt)
+
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="hotline config")

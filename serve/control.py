@@ -49,8 +49,16 @@ _CODES: dict[type[ControlError], int] = {
 }
 
 
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "not this seat's agent"},
+    404: {"description": "no such agent"},
+    409: {"description": "the agent's state refuses the command"},
+    422: {"description": "a parameter is invalid"},
+}
+
+
 def build_app(control: AgentControl, read_model: ReadModel) -> FastAPI:
-    app = FastAPI(title="hotline serve control")
+    app = FastAPI(title="hotline serve control", responses=_ANSWERS)
 
     @app.exception_handler(ControlError)
     async def control_error(request: Request, exc: ControlError) -> JSONResponse:

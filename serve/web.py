@@ -34,6 +34,7 @@ from agents.control import AgentControl, may_act
 from crm import api as crm_api
 from crm.api_auth import CALL_ROLES, Require
 from crm.api_errors import install_error_handlers
+from crm.api_spec import ERROR_RESPONSES
 from crm.errors import ForbiddenError, NotFoundError
 from crm.lifecycle import Role
 from crm.link import CrmLink
@@ -75,7 +76,7 @@ def build_web_app(
             app.include_router(desk_router(read_model, control, link))
     agent_or_supervisor = Require(*CALL_ROLES)
 
-    @app.get("/api/agents/{agent}/offer")
+    @app.get("/api/agents/{agent}/offer", responses=ERROR_RESPONSES)
     async def offer(agent: str, request: Request) -> dict[str, Any]:
         user = await agent_or_supervisor(request) if link is not None else None
         if user is not None and not may_act(

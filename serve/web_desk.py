@@ -36,6 +36,8 @@ from agents.control import (
     may_act,
 )
 from crm.api_auth import CALL_ROLES, Require
+from crm.api_models import MAX_ID
+from crm.api_spec import ERROR_RESPONSES
 from crm.errors import ForbiddenError, InvalidFieldError, NotFoundError
 from crm.lifecycle import Role
 from crm.link import CrmLink
@@ -71,7 +73,7 @@ class StateIn(BaseModel):
 class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     call: Annotated[str, Field(min_length=1, max_length=64)]
-    case: Annotated[int, Field(ge=1, strict=True)]
+    case: Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
 
 
 class DispositionIn(BaseModel):
@@ -87,7 +89,7 @@ def check_seat(user: User, agent: str) -> None:
 
 
 def desk_router(read_model: ReadModel, control: AgentControl, link: CrmLink) -> APIRouter:
-    router = APIRouter(prefix="/api/desk")
+    router = APIRouter(prefix="/api/desk", responses=ERROR_RESPONSES)
     config = read_model.engine.config
     crm = link.repo.settings
 

@@ -34,6 +34,7 @@ from acd.engine import EngineError
 from acd.types import AgentId, CallId, QueueName
 from agents.control import AgentControl, Command, ControlError, UnknownAgentError
 from crm.api_auth import Require, repository
+from crm.api_spec import ERROR_RESPONSES
 from crm.errors import InvalidFieldError, NotFoundError
 from crm.lifecycle import Role
 from crm.models import User
@@ -85,7 +86,7 @@ def supervisor_router(
     config = read_model.engine.config
     supervisor = Depends(Require(Role.SUPERVISOR))
     crm = Depends(repository)
-    api = APIRouter()
+    api = APIRouter(responses=ERROR_RESPONSES)
 
     async def audit(repo: CrmRepository, user: User, action: str, detail: str) -> None:
         await repo.audit.act(user, f"supervisor.{action}", detail)

@@ -37,6 +37,7 @@ __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
 
 log = logging.getLogger(__name__)
 
+MAX_HEADERS = 200
 _RESULT = re.compile(r"^(\d{3}) result=(-?\d*)(?: \((.*)\))?")
 
 
@@ -119,11 +120,16 @@ class FastAgiServer:
         try:
             env: dict[str, str] = {}
             while True:
+                if len(env) >= MAX_HEADERS:  # Asterisk sends about 30: this is no Asterisk
+                    raise AgiError(f"more than {MAX_HEADERS} AGI header lines")
                 raw = await asyncio.wait_for(reader.readline(), 10.0)
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 if not line:
                     break
                 key, _, value = line.partition(": ")
+                if "\r" in value:  # a stray CR would break the commands that echo it
+                    log.warning("FastAGI header %.40r: carriage return removed", key)
+                    value = value.replace("\r", "")
                 env[key] = value
             await self.handler(AgiSession(env, reader, writer))
         except Exception as e:

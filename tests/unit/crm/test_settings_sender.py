@@ -49,7 +49,7 @@ def test_the_reader_cache_mmap_and_prewarm_are_settings() -> None:
     [
         ({"sender": "pigeon"}, "crm.sender"),
         ({"sender": "http"}, "crm.sms_url"),
-        ({"holidays": ["soon"]}, "crm"),
+        ({"holidays": ["soon"]}, "crm.holidays"),
         ({"timezone": "Mars/Olympus"}, "crm.timezone"),
         ({"categories": {"pets": {"resolve_days": 3}}}, "crm.categories.pets.department"),
         ({"categories": {"repair": {"resolve_dayz": 3}}}, "crm.categories.repair.resolve_dayz"),

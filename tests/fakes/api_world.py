@@ -1,0 +1,174 @@
+"""Every HTTP API of Hotline as an in-process ASGI app, with a user of each role and
+a few records to find, for schemathesis (``tests/unit/serve/test_fuzz_api.py`` with
+a fixed budget, ``python -m benchmarks.fuzz_api`` for the long run).
+
+The apps are built inside their ASGI lifespan, so the CRM's SQLite connection,
+the engine and every request live on the one event loop the test client runs.
+
+- ``serve``: ``hotline serve``'s web app (the CRM mounted, the desk, the wallboard's
+  supervisor API, the offer, the pages);
+- ``crm``: ``hotline crm serve``'s standalone app;
+- ``control``: the agent control API (the unix socket's app).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import tempfile
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from acd import Engine, load_config
+from acd.types import AgentId, CallId, FakeClock, QueueName
+from agents.control import AgentControl
+from crm.api import create_app
+from crm.lifecycle import Role
+from crm.link import CrmLink
+from crm.models import Interaction, NewCase, NewResident, Phone, User
+from crm.repository import CrmRepository, SqliteCrm
+from crm.settings import CrmSettings
+from serve import control as control_api
+from serve.read_model import ReadModel
+from serve.web import build_web_app
+from serve.web_supervisor import supervisor_router
+from serve.ws import Hub
+from telephony.settings import ShellSettings
+from tests.fakes.shell import RecordingShell
+from tests.unit.telephony.test_shell import FakeAmi
+
+__all__ = ["APPS", "PASSWORD", "ROLES", "SPEC_PATH", "World"]
+
+CONFIG = Path(__file__).parents[2] / "examples" / "hotline.toml"
+PASSWORD = "correct horse battery"
+T0 = 1_763_820_000.0
+SPEC_PATH = "/__fuzz__/openapi.json"
+# name, role, department, seat
+ROLES: list[tuple[str, Role, str | None, str | None]] = [
+    ("root", Role.ADMIN, None, None),
+    ("sue", Role.SUPERVISOR, None, "2005"),
+    ("ann", Role.AGENT, None, "2001"),
+    ("dan", Role.DISPATCHER, None, None),
+    ("hou", Role.DEPARTMENT, "housing", None),
+]
+
+Build = Callable[[Path], AbstractAsyncContextManager[tuple[FastAPI, CrmRepository | None]]]
+
+
+class World:
+    """An ASGI app that builds the real one in its lifespan; ``tokens``: role → bearer
+    token (``None``: no log-in), filled once the lifespan has started."""
+
+    def __init__(self, build: Build, workdir: Path) -> None:
+        self.build = build
+        self.workdir = workdir
+        self.inner: FastAPI | None = None
+        self.tokens: dict[str, str | None] = {"anonymous": None}
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if self.inner is None:  # a client that runs no lifespan
+            await self.start()
+        assert self.inner is not None
+        if scope["type"] == "http" and scope["path"] == SPEC_PATH:
+            # the app's spec, served whether or not the app serves /openapi.json
+            await JSONResponse(self.inner.openapi())(scope, receive, send)
+            return
+        await self.inner(scope, receive, send)
+
+    async def start(self) -> None:
+        tmp = Path(self._stack.enter_context(tempfile.TemporaryDirectory(dir=self.workdir)))
+        app, repo = await self._stack.enter_async_context(self.build(tmp))
+        if repo is not None:
+            await _seed(repo, self.tokens)
+        self.inner = app
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.inner is None:
+                    await self.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._stack.aclose()
+                self.inner = None
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _seed(repo: CrmRepository, tokens: dict[str, str | None]) -> None:
+    for name, role, department, seat in ROLES:
+        await repo.users.add(name, PASSWORD, role, department, seat)
+        token, _ = await repo.users.login(name, PASSWORD)
+        tokens[role.value] = token
+    sue = User("sue", Role.SUPERVISOR)
+    r = await repo.residents.create(
+        NewResident("Wang Fang", (Phone("13800138000", "mobile"),), None, None, True)
+    )
+    case = await repo.cases.create(NewCase("repair", "Leak", "Water", r.id, "normal", None), sue)
+    await repo.interactions.record(
+        Interaction("1763820090.7", "13800138000", "general", "2001", T0, 3.0, 60.0, "answered")
+    )
+    assert case.id == 1
+
+
+def _engine(tmp: Path) -> tuple[Engine, RecordingShell, ReadModel, FakeClock, Counter[str]]:
+    clock = FakeClock(T0)
+    engine = Engine(load_config(CONFIG), clock)
+    stats: Counter[str] = Counter()
+    shell = RecordingShell(engine, ShellSettings(), clock, FakeAmi(), stats=stats)
+    model = ReadModel(engine, clock, stats)
+    shell.enqueue(CallId("c1"), "PJSIP/t-1", "c1", QueueName("general"), caller="13800138000")
+    return engine, shell, model, clock, stats
+
+
+@contextlib.asynccontextmanager
+async def serve_app(tmp: Path) -> AsyncIterator[tuple[FastAPI, CrmRepository | None]]:
+    engine, shell, model, clock, stats = _engine(tmp)
+    repo = await SqliteCrm.open(str(tmp / "crm.db"), CrmSettings(durability="normal"), clock)
+    try:
+        feed = functools.partial(shell.feed, strict=True)
+        control = AgentControl(engine.config.agents, feed, model.state_of)
+        control.command("2001", control_api.Command.LOGIN)
+        link = CrmLink(repo, tmp / "calls.jsonl", tmp / "offset", caller_of=lambda c: None)
+        hub = Hub(model, repo.users.authenticate, link, stats)
+        wallboard = supervisor_router(model, control, feed, shell.spy)
+        yield build_web_app(model, link, control, hub, None, wallboard), repo
+    finally:
+        await repo.close()
+
+
+@contextlib.asynccontextmanager
+async def crm_app(tmp: Path) -> AsyncIterator[tuple[FastAPI, CrmRepository | None]]:
+    app = create_app(str(tmp / "crm.db"), CrmSettings(durability="normal"), deliver=False)
+    async with app.router.lifespan_context(app):
+        yield app, app.state.crm
+
+
+@contextlib.asynccontextmanager
+async def control_app(tmp: Path) -> AsyncIterator[tuple[FastAPI, CrmRepository | None]]:
+    engine, shell, model, _, _ = _engine(tmp)
+    feed = functools.partial(shell.feed, strict=True)
+    control = AgentControl(engine.config.agents, feed, model.state_of)
+    yield control_api.build_app(control, model), None
+
+
+APPS: dict[str, Build] = {"serve": serve_app, "crm": crm_app, "control": control_app}
+
+
+def token_headers(token: str | None) -> dict[str, Any]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+_ = AgentId  # re-exported type for callers that seat agents
