@@ -64,6 +64,7 @@ from serve.history import CallHistory
 from serve.mqtt import MqttPublisher
 from serve.mqtt_feed import MqttFeed
 from serve.mqtt_settings import read_mqtt
+from serve.private import private_state
 from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
@@ -95,6 +96,7 @@ async def serve(
     config_path: Path, settings: ServeSettings, stop: asyncio.Event, record_ami: Path | None = None
 ) -> int:
     config = load_config(config_path)
+    private_state(settings.state_dir, settings.crm_database)
     clock = WallClock()
     engine = Engine(config, clock)
     stats: Counter[str] = Counter()
@@ -195,7 +197,7 @@ async def serve(
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         app = build_app(control, read_model)
-        await stack.enter_async_context(ControlServer(app, settings.control_socket))
+        await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:
             await stack.enter_async_context(hub)
         if web is not None:
