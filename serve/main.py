@@ -75,6 +75,7 @@ from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
+from telephony.asterisk.render import agi_secret
 from telephony.asterisk.root import find_root
 from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
 from telephony.queue_log import QueueLog
@@ -180,7 +181,9 @@ async def serve(
             lookup = _case_status(link.repo) if link is not None else None
             ivr = IvrDriver(ivr_cfg, lookup, stats)
         agi = FastAgiServer(
-            enqueue_handler(shell, owners.owner if owners is not None else None, ivr)
+            enqueue_handler(shell, owners.owner if owners is not None else None, ivr),
+            secret=agi_secret(settings.ami_secret),
+            stats=stats,
         )
         first_sync = asyncio.Event()
         wishes = store.wishes()  # asked again once the resync knows who is talking
