@@ -13,6 +13,8 @@ import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 
+from crm.file_modes import private_files
+
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -87,6 +89,9 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[int]:
 
 
 def migrate_file(path: str, target: int | None = None) -> list[int]:
+    """Migrate the file (created if missing); its files are made private first
+    (umask 077, 0600: :mod:`crm.file_modes`)."""
+    private_files(path)
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
