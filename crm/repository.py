@@ -19,6 +19,7 @@ from crm.cases import CaseStore
 from crm.db import Database
 from crm.interactions import InteractionStore
 from crm.lifecycle import Command, Role, Status
+from crm.login_throttle import LoginThrottle
 from crm.models import (
     Case,
     CaseEvent,
@@ -100,7 +101,7 @@ class Users(Protocol):
     ) -> User: ...
     async def set_agent(self, name: str, agent_id: str | None) -> User: ...
     async def login(self, name: str, password: str) -> tuple[str, User]: ...
-    async def open_session(self, name: str, password: str) -> Session: ...
+    async def open_session(self, name: str, password: str, client: str = ...) -> Session: ...
     async def authenticate(self, token: str) -> User: ...
     async def logout(self, token: str) -> None: ...
 
@@ -158,8 +159,14 @@ class SqliteCrm:
         self.residents = ResidentStore(db, clock)
         self.cases = CaseStore(db, settings, clock)
         self.interactions = InteractionStore(db)
-        self.users = UserStore(db, clock, settings.session_ttl_s)
         self.audit = AuditLog(db, clock)
+        throttle = LoginThrottle(
+            clock,
+            settings.login_max_failures,
+            settings.login_max_failures_per_address,
+            settings.login_lockout_s,
+        )
+        self.users = UserStore(db, clock, settings.session_ttl_s, self.audit, throttle)
 
     @classmethod
     async def open(cls, path: str, settings: CrmSettings, clock: Clock) -> SqliteCrm:

@@ -53,8 +53,9 @@ def out(obj: Any) -> Any:
 
 
 @router.post("/login")
-async def login(body: LoginIn, repo: Repo) -> dict[str, Any]:
-    session = await repo.users.open_session(body.name, body.password)
+async def login(body: LoginIn, repo: Repo, request: Request) -> dict[str, Any]:
+    client = request.client.host if request.client is not None else ""
+    session = await repo.users.open_session(body.name, body.password, client)
     return {"token": session.token, "user": out(session.user), "expires_at": session.expires_at}
 
 

@@ -7,7 +7,10 @@ timezone = "Asia/Shanghai"
 holidays = ["2026-10-01", "2026-10-02"]
 makeup_days = ["2026-09-27"]
 max_body_bytes = 65536
-session_ttl_s = 43200
+session_ttl_s = 43200            # a log-in's token expires after this (401 then)
+login_max_failures = 5            # wrong passwords in a row that lock a user name out
+login_max_failures_per_address = 20   # ... that lock a client address out
+login_lockout_s = 300             # the first lockout; doubled at each one after it (1 h at most)
 sender = "file"                   # or "http"
 outbox_file = "var/sms-outbox.log"
 sms_url = "http://127.0.0.1:9000/send"
@@ -80,6 +83,9 @@ class CrmSettings:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     max_body_bytes: int = 64 * 1024
     session_ttl_s: int = 12 * 3600
+    login_max_failures: int = 5  # wrong passwords in a row before a user name is locked
+    login_max_failures_per_address: int = 20  # ... before a client address is locked
+    login_lockout_s: int = 300  # the first lockout; doubled at each one after it
     sender: str = "file"
     outbox_file: str = "sms-outbox.log"
     sms_url: str | None = None
@@ -130,6 +136,9 @@ def parse_settings(t: Table) -> CrmSettings:
         calendar=calendar,
         max_body_bytes=t.integer("max_body_bytes", 64 * 1024, 1024, 16 * 1024 * 1024),
         session_ttl_s=t.integer("session_ttl_s", 12 * 3600, 60, 30 * 24 * 3600),
+        login_max_failures=t.integer("login_max_failures", 5, 1, 1000),
+        login_max_failures_per_address=t.integer("login_max_failures_per_address", 20, 1, 10000),
+        login_lockout_s=t.integer("login_lockout_s", 300, 1, 24 * 3600),
         sender=sender,
         outbox_file=t.text("outbox_file", "sms-outbox.log"),
         sms_url=sms_url,
