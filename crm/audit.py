@@ -47,6 +47,20 @@ class AuditLog:
             rows,
         )
 
+    async def reads(
+        self, user: User, action: str, resident_ids: Iterable[int | None], detail: str = ""
+    ) -> None:
+        """One row per distinct resident (one row with none, if no resident is concerned:
+        a case list, a search or a call with no resident is still audited)."""
+        ids: list[int | None] = [*sorted({r for r in resident_ids if r is not None})]
+        now = self.clock.now()
+        rows = [(now, user.name, user.role.value, action, rid, detail) for rid in ids or [None]]
+        await self.db.audit_file.append(
+            "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
     async def act(self, user: User, action: str, detail: str = "") -> None:
         """One row for an action on no resident (a supervisor's action on an agent or a
         call: ``supervisor.pause``, ``supervisor.spy``, ...), committed before it is done."""
