@@ -170,8 +170,16 @@ async def serve(
                 wallboard = supervisor_router(
                     read_model, control, strict_feed, shell.spy, alarms=watch.active
                 )
-                app = build_web_app(read_model, link, control, hub, metrics, wallboard)
-                web = WebServer(app, settings.web_host, settings.web_port)
+                app = build_web_app(
+                    read_model, link, control, hub, metrics, wallboard, docs=settings.web_docs
+                )
+                web = WebServer(
+                    app,
+                    settings.web_host,
+                    settings.web_port,
+                    settings.web_certificate,
+                    settings.web_key,
+                )
         except Exception as e:  # a database that cannot be opened, a port in use
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
             return 2
@@ -217,7 +225,7 @@ async def serve(
             print(
                 f"hotline serve: ready (AMI {settings.ami_host}:{settings.ami_port},"
                 f" FastAGI {settings.agi_host}:{port}, control {settings.control_socket}"
-                + (f", web http://{web.host}:{web.port}" if web is not None else "")
+                + (f", web {web.scheme}://{web.host}:{web.port}" if web is not None else "")
                 + (f", CRM {settings.crm_database}" if settings.crm is not None else "")
                 + (
                     f", MQTT {mqtt_settings.host}:{mqtt_settings.port}"
