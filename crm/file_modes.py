@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from crm.audit_file import audit_path
+from crm.id_key import key_path
 
 __all__ = ["UMASK", "private_files", "siblings"]
 
@@ -24,8 +25,8 @@ def siblings(db: str) -> list[Path]:
     out = []
     for base in (db, audit_path(db)):
         out += [Path(base), Path(f"{base}-wal"), Path(f"{base}-shm")]
-    p = Path(db)
-    return [*out, p.with_name(f"{p.stem}.key")]
+    key = key_path(db)
+    return out if key is None else [*out, key]
 
 
 def private_files(db: str) -> None:
