@@ -141,6 +141,7 @@ class Sipp:
             args += ["-inf", str(inf)]
         self.args = args + list(extra)
         self.proc: subprocess.Popen[bytes] | None = None
+        self._final: SippResult | None = None  # read before the work folder was removed
 
     def start(self) -> Sipp:
         """Start SIPp; if it cannot start, its work folder is removed at once."""
@@ -162,10 +163,12 @@ class Sipp:
         return self
 
     def close(self) -> None:
-        """End the run: stop SIPp if it still runs, then remove its work folder (the
-        results taken by :meth:`wait` / :meth:`stop` are kept in memory)."""
+        """End the run: stop SIPp if it still runs, read its results, then remove its
+        work folder; :meth:`result` and :meth:`events` answer from memory after."""
         if self.proc is not None and self.proc.poll() is None:
             self.stop()
+        if self.proc is not None and self._final is None:
+            self._final = self.result(self.proc.returncode)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _stderr(self) -> str:
@@ -197,6 +200,8 @@ class Sipp:
         return self.result(self.proc.returncode)
 
     def result(self, rc: int) -> SippResult:
+        if self._final is not None:
+            return self._final
         successful, failed = _totals(self.stat_file)
         events = self.events()
         # SIPp's last statistics line can be written before the last call ends;
@@ -208,6 +213,8 @@ class Sipp:
         return SippResult(rc, successful, failed, events, errors)
 
     def events(self) -> list[SippEvent]:
+        if self._final is not None:
+            return self._final.events
         if not self.log_file.is_file():
             return []
         out = []

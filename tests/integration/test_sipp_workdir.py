@@ -25,6 +25,7 @@ def test_work_folder_removed_when_the_run_ends() -> None:
         result = uas.stop()  # nobody called: stopped by hand, the results still read
         assert result.failed == 0
     assert not uas.workdir.exists()
+    assert uas.events() == result.events and uas.result(0) == result  # kept in memory
 
 
 def test_work_folder_removed_when_sipp_cannot_start() -> None:
