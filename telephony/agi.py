@@ -149,6 +149,11 @@ class FastAgiServer:
             if not await self._from_asterisk(session, writer.get_extra_info("peername")):
                 return
             await self.handler(session)
+        except asyncio.CancelledError:
+            # serve is stopping with this session open (a caller in the voice menu):
+            # the call stays in Asterisk and is adopted on the next start. Not re-raised:
+            # asyncio's stream callback would log a cancelled handler as an error.
+            log.info("FastAGI session cut short: serve is stopping")
         except Exception as e:
             self.failures += 1
             log.warning("FastAGI session failed: %s", e)
