@@ -92,3 +92,6 @@ class Count(enum.StrEnum):
     WS_PUSHES = "ws_pushes"
     WS_DROPPED = "ws_dropped"  # a socket too slow to keep up, closed
     WS_PUSH_FAILURES = "ws_push_failures"
+    # security: peers refused (serve.control_auth, telephony.agi)
+    CONTROL_REFUSED = "control_refused"  # a local user not serve's own (nor root) on the socket
+    AGI_REFUSED = "agi_refused"  # a FastAGI connection without the instance's secret

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypedDict
 
 from fastapi import FastAPI
 
@@ -33,6 +34,20 @@ def make_sender(settings: CrmSettings) -> Sender:
     if settings.sender == "http" and settings.sms_url:
         return HttpSmsSender(settings.sms_url)
     return FileSender(settings.outbox_file)
+
+
+class DocsUrls(TypedDict):
+    docs_url: str | None
+    redoc_url: str | None
+    openapi_url: str | None
+
+
+def docs_urls(docs: bool) -> DocsUrls:
+    """FastAPI's arguments for ``/docs``, ``/redoc`` and ``/openapi.json``: served only
+    in development (``docs``); otherwise the API does not describe itself to anyone."""
+    if docs:
+        return {"docs_url": "/docs", "redoc_url": "/redoc", "openapi_url": "/openapi.json"}
+    return {"docs_url": None, "redoc_url": None, "openapi_url": None}
 
 
 def install(
@@ -98,8 +113,10 @@ def create_app(
     clock: Clock | None = None,
     sender: Sender | None = None,
     deliver: bool = True,
+    docs: bool = False,
 ) -> FastAPI:
-    """A standalone CRM app over the SQLite file ``db_path`` (migrated at start)."""
+    """A standalone CRM app over the SQLite file ``db_path`` (migrated at start);
+    ``docs``: serve ``/docs``, ``/redoc`` and ``/openapi.json`` (development)."""
     s = settings or CrmSettings()
 
     @contextlib.asynccontextmanager
@@ -115,7 +132,7 @@ def create_app(
         finally:
             await repo.close()
 
-    app = FastAPI(title="Hotline CRM", lifespan=lifespan)
+    app = FastAPI(title="Hotline CRM", lifespan=lifespan, **docs_urls(docs))
     app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(InputGate, limit=s.max_body_bytes, timeout_s=s.body_timeout_s)
@@ -123,4 +140,4 @@ def create_app(
     return app
 
 
-__all__ = ["background", "create_app", "install", "make_sender"]
+__all__ = ["background", "create_app", "docs_urls", "install", "make_sender"]

@@ -29,6 +29,7 @@ from crm.lifecycle import (
     IllegalTransitionError,
     LifecycleError,
 )
+from crm.login_throttle import LockedOutError
 
 
 def error_answer(exc: Exception) -> tuple[int, dict[str, Any]]:
@@ -44,6 +45,9 @@ def error_answer(exc: Exception) -> tuple[int, dict[str, Any]]:
         return 403, body
     if isinstance(exc, AuthenticationError):
         return 401, body
+    if isinstance(exc, LockedOutError):
+        body["retry_after_s"] = exc.retry_after_s
+        return 429, body
     if isinstance(exc, NotFoundError):
         return 404, body
     if isinstance(exc, VersionConflictError):
@@ -62,6 +66,8 @@ def _where(loc: tuple[Any, ...]) -> str:
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     status, body = error_answer(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429:
+        headers = {"Retry-After": str(body["retry_after_s"])}
     return JSONResponse(body, status_code=status, headers=headers)
 
 

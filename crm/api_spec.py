@@ -44,6 +44,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _answer("a field is invalid (named in field / fields)"),
 }
 _OPEN = {"/api/crm/login"}  # the one operation with no log-in
+# log-in throttling (crm.login_throttle): a locked user name or address
+_THROTTLED = _answer("too many failed log-ins: locked for retry_after_s (Retry-After)")
 # OpenAPI links: what a created record's answer feeds into (for clients and for
 # schemathesis's stateful runs): (from path, method, status) → [(to path, method, params)]
 _RESIDENT = {"resident_id": "$response.body#/resident/id"}
@@ -81,6 +83,12 @@ def describe_security(app: FastAPI) -> None:
             for op in ops.values():
                 if isinstance(op, dict) and "401" in op.get("responses", {}):
                     op["security"] = [{"bearer": []}]
+        login = spec.get("paths", {}).get("/api/crm/login", {}).get("post")
+        if isinstance(login, dict):
+            login.setdefault("responses", {})["429"] = {
+                "description": _THROTTLED["description"],
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
         _link(spec)
         app.openapi_schema = spec
         return spec

@@ -1,5 +1,6 @@
 """The audit log: every read of a resident's record, by whom, when and through what,
-and every supervisor's action on an agent or a call (:meth:`AuditLog.act`).
+every supervisor's action on an agent or a call (:meth:`AuditLog.act`), and every
+failed log-in and lockout (:meth:`AuditLog.login`).
 
 The rows go to a file of their own (:mod:`crm.audit_file`), one commit per read,
 before the record is shown; the reader has it attached as schema ``audit``. Rows
@@ -46,6 +47,20 @@ class AuditLog:
             rows,
         )
 
+    async def reads(
+        self, user: User, action: str, resident_ids: Iterable[int | None], detail: str = ""
+    ) -> None:
+        """One row per distinct resident (one row with none, if no resident is concerned:
+        a case list, a search or a call with no resident is still audited)."""
+        ids: list[int | None] = [*sorted({r for r in resident_ids if r is not None})]
+        now = self.clock.now()
+        rows = [(now, user.name, user.role.value, action, rid, detail) for rid in ids or [None]]
+        await self.db.audit_file.append(
+            "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
     async def act(self, user: User, action: str, detail: str = "") -> None:
         """One row for an action on no resident (a supervisor's action on an agent or a
         call: ``supervisor.pause``, ``supervisor.spy``, ...), committed before it is done."""
@@ -53,6 +68,15 @@ class AuditLog:
             "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
             " VALUES (?, ?, ?, ?, NULL, ?)",
             [(self.clock.now(), user.name, user.role.value, action, detail)],
+        )
+
+    async def login(self, name: str, role: str, action: str, detail: str = "") -> None:
+        """One row for a log-in event (``login_failed``, ``login_lockout``,
+        ``login_refused``) under the name tried (``role`` empty if no such user)."""
+        await self.db.audit_file.append(
+            "INSERT INTO audit_log (at, user, role, action, resident_id, detail)"
+            " VALUES (?, ?, ?, ?, NULL, ?)",
+            [(self.clock.now(), name[:64], role, action, detail)],
         )
 
     async def entries(

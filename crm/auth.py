@@ -2,7 +2,10 @@
 
 Passwords are stored as scrypt hashes (``hashlib.scrypt``, n=2**14, r=8, p=1,
 a 16-byte random salt), compared in constant time. A login returns a random
-bearer token; only its SHA-256 is stored, with an expiry.
+bearer token; only its SHA-256 is stored, with an expiry (``session_ttl_s``):
+an expired token answers 401. Wrong passwords are throttled per user name and
+per client address (:mod:`crm.login_throttle`); every failed log-in, lockout and
+log-in refused while locked is audited.
 
 A user may be an ACD agent: ``agent_id`` is the agent (seat) id of the hotline
 config (``"2001"``), set by an admin, at most one user per agent. It is what
@@ -21,9 +24,11 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
+from crm.audit import AuditLog
 from crm.db import Database
 from crm.errors import AuthenticationError, DuplicateError, InvalidFieldError, NotFoundError
 from crm.lifecycle import Role
+from crm.login_throttle import LockedOutError, LoginThrottle
 from crm.models import User
 from crm.types import Clock
 
@@ -86,10 +91,19 @@ def _token_hash(token: str) -> str:
 
 
 class UserStore:
-    def __init__(self, db: Database, clock: Clock, session_ttl_s: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        session_ttl_s: float,
+        audit: AuditLog | None = None,
+        throttle: LoginThrottle | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.ttl = session_ttl_s
+        self.audit = audit if audit is not None else AuditLog(db, clock)
+        self.throttle = throttle if throttle is not None else LoginThrottle(clock)
 
     async def add(
         self,
@@ -138,8 +152,15 @@ class UserStore:
         session = await self.open_session(name, password)
         return session.token, session.user
 
-    async def open_session(self, name: str, password: str) -> Session:
-        """Log in: a new bearer token, its user, and when it expires (epoch s)."""
+    async def open_session(self, name: str, password: str, client: str = "") -> Session:
+        """Log in: a new bearer token, its user, and when it expires (epoch s).
+        ``client``: the address the log-in came from (throttled and audited)."""
+        where = f"client={client or '-'}"
+        try:
+            self.throttle.check(name, client)
+        except LockedOutError as e:
+            await self.audit.login(name, "", "login_refused", f"{where}; {e}")
+            raise
         row = await self.db.fetchone(
             "SELECT name, role, department, agent_id, password_hash FROM users"
             " WHERE name = ? AND disabled = 0",
@@ -148,7 +169,12 @@ class UserStore:
         stored = row["password_hash"] if row else _dummy_hash()  # same work for a wrong name
         ok = await asyncio.to_thread(verify_password, password, stored)
         if row is None or not ok:
+            role = row["role"] if row is not None else ""
+            await self.audit.login(name, role, "login_failed", where)
+            for key, length in self.throttle.failed(name, client):
+                await self.audit.login(name, role, "login_lockout", f"{key} for {length:g} s")
             raise AuthenticationError("wrong user name or password")
+        self.throttle.succeeded(name)
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         async with self.db.write() as conn:

@@ -3,7 +3,7 @@
     hotline crm init --db crm.db
     hotline crm user add NAME --role admin [--department housing] [--agent-id 2001] --db crm.db
     hotline crm user agent NAME [AGENT_ID] --db crm.db   # the user's ACD seat (none: clear)
-    hotline crm serve --db crm.db [--port 8081] [--config hotline.toml]
+    hotline crm serve --db crm.db [--port 8081] [--config hotline.toml] [--docs]
     hotline crm generate --db demo.db --residents 100000
     hotline crm deliver --db crm.db          # send queued notifications once
     hotline crm supervise --db crm.db        # flag overdue cases for 督办
@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd("init", help="create or migrate the database")
     s = cmd("serve", help="serve the JSON API on 127.0.0.1")
     s.add_argument("--port", type=int, default=8081)
+    s.add_argument("--docs", action="store_true", help="serve /docs and /openapi.json (dev)")
     g = cmd("generate", help="fill an empty database with a synthetic city")
     g.add_argument("--residents", type=int, default=10_000)
     g.add_argument("--seed", type=int, default=1)
@@ -80,7 +81,7 @@ def main(argv: list[str]) -> int:
         print(f"{a.db}: schema version {LATEST} (applied {applied or 'nothing'})")
         return 0
     if a.cmd == "serve":
-        return serve(a.db, settings, a.port)
+        return serve(a.db, settings, a.port, a.docs)
     if a.cmd == "generate":
         from crm.generate import Size, generate
 
@@ -122,11 +123,11 @@ async def _admin(a: argparse.Namespace, settings: CrmSettings) -> int:
         await repo.close()
 
 
-def serve(db: str, settings: CrmSettings, port: int) -> int:
+def serve(db: str, settings: CrmSettings, port: int, docs: bool = False) -> int:
     import uvicorn
 
     from crm.api import create_app
 
-    app = create_app(db, settings)
+    app = create_app(db, settings, docs=docs)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
     return 0

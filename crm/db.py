@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiosqlite
 
 from crm.audit_file import AuditFile, audit_path
+from crm.id_key import load_or_create
 from crm.migrate import migrate_file
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class Database:
         durability: str = "full",
     ) -> None:
         self.path = path
+        self.id_key = load_or_create(path)  # identity-card numbers' hash key (crm.id_key)
         self._writer = writer
         self._lock = asyncio.Lock()
         # Before the reader, which attaches it (rows from before it are in main.audit_log).

@@ -14,7 +14,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from crm.identity import id_card_check_digit
+from crm.file_modes import private_files
+from crm.id_key import id_card_hash, load_or_create
+from crm.identity import id_card_check_digit, mask_id_card
 from crm.lifecycle import OPEN_STATES, Status
 from crm.migrate import migrate
 from crm.settings import DEFAULT_CATEGORIES
@@ -100,11 +102,15 @@ def _places(conn: sqlite3.Connection, households: int) -> list[int]:
     return homes
 
 
-def _residents(rng: random.Random, n: int, homes: list[int], t0: float) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _residents(
+    rng: random.Random, n: int, homes: list[int], t0: float, key: bytes
+) -> Iterator[tuple]:  # type: ignore[type-arg]
     for i in range(1, n + 1):
         old = rng.random() < 0.12
+        card = _id_card(rng, i)  # stored hashed and masked, never in clear (crm.id_key)
         yield (
-            i, _name(rng), homes[(i - 1) * len(homes) // n], _id_card(rng, i), old,
+            i, _name(rng), homes[(i - 1) * len(homes) // n], id_card_hash(key, card),
+            mask_id_card(card), old,
             rng.random() < 0.03, "en" if rng.random() < 0.01 else "zh", "", t0, t0,
         )  # fmt: skip
 
@@ -114,6 +120,7 @@ def generate(path: str, size: Size, now: float | None = None, log: bool = False)
     rng = random.Random(size.seed)
     now = time.time() if now is None else now
     t0 = now - 2 * 365 * 86400
+    private_files(path)  # umask 077: the file and its key are the user's only
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     migrate(conn)
@@ -133,9 +140,9 @@ def generate(path: str, size: Size, now: float | None = None, log: bool = False)
     conn.execute("BEGIN")
     homes = _places(conn, max(1, int(n / 2.5)))
     conn.executemany(
-        "INSERT INTO residents (id, name, household_id, id_card, elderly_alone, disability,"
-        " language, notes, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        _residents(rng, n, homes, t0),
+        "INSERT INTO residents (id, name, household_id, id_card, id_card_masked, elderly_alone,"
+        " disability, language, notes, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        _residents(rng, n, homes, t0, load_or_create(path)),
     )
     conn.executemany(
         "INSERT INTO phones (number, resident_id, kind) VALUES (?, ?, ?)",

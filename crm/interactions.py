@@ -21,7 +21,7 @@ import aiosqlite
 
 from acd.records import CallRecord
 from crm.db import Database
-from crm.errors import InvalidFieldError, NotFoundError
+from crm.errors import DuplicateError, InvalidFieldError, NotFoundError
 from crm.identity import InvalidIdentifierError, normalize_phone
 from crm.models import Interaction
 
@@ -54,7 +54,13 @@ class InteractionStore:
         """Write the routing core's call record; the resident is found by caller number."""
         return await self.record(from_call_record(rec, case_id))
 
-    async def record(self, it: Interaction) -> Interaction:
+    async def create(self, it: Interaction) -> Interaction:
+        """A call not in the CRM yet (an import by an admin): a call already recorded is
+        never replaced through the API (:class:`DuplicateError`); serve's call records
+        (:meth:`record_call`) are the only writer of a call's figures."""
+        return await self.record(it, only_new=True)
+
+    async def record(self, it: Interaction, *, only_new: bool = False) -> Interaction:
         if not it.uniqueid.strip():
             raise InvalidFieldError("uniqueid", "is required")
         if it.wait_s < 0 or it.talk_s < 0:
@@ -65,6 +71,14 @@ class InteractionStore:
             caller = it.caller.strip() or "anonymous"  # withheld numbers are still calls
         async with self.db.write() as conn:
             await _known_case(conn, it.case_id)
+            if only_new:
+                async with conn.execute(
+                    "SELECT 1 FROM interactions WHERE uniqueid = ?", (it.uniqueid,)
+                ) as cur:
+                    if await cur.fetchone() is not None:
+                        raise DuplicateError(
+                            "uniqueid", f"call {it.uniqueid!r} is recorded already"
+                        )
             resident = it.resident_id
             if resident is None:
                 async with conn.execute(

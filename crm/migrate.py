@@ -1,4 +1,5 @@
-"""Versioned schema migrations, applied at start.
+"""Versioned schema migrations, applied at start (and, from schema 5, the identity-card
+numbers still in clear hashed with the database's key: :mod:`crm.id_key`).
 
 Each ``migrations/NNNN_name.sql`` file moves the schema from version NNNN-1 to
 NNNN; the version lives in SQLite's ``PRAGMA user_version``. A migration runs in
@@ -12,6 +13,9 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
+
+from crm.file_modes import private_files
+from crm.id_key import load_or_create, protect_existing
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -42,6 +46,7 @@ def migrations() -> list[Migration]:
 
 
 LATEST = len(migrations())
+ID_CARD_PROTECTED = 5  # from this version on, identity-card numbers are kept hashed
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -87,9 +92,15 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[int]:
 
 
 def migrate_file(path: str, target: int | None = None) -> list[int]:
-    conn = sqlite3.connect(path)
+    """Migrate the file (created if missing); its files are made private first
+    (umask 077, 0600: :mod:`crm.file_modes`)."""
+    private_files(path)
+    conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        return migrate(conn, target)
+        applied = migrate(conn, target)
+        if schema_version(conn) >= ID_CARD_PROTECTED:
+            protect_existing(conn, load_or_create(path))
+        return applied
     finally:
         conn.close()

@@ -1,4 +1,7 @@
-"""The resident store (SQLite): residents, their phones and their place in the address tree."""
+"""The resident store (SQLite): residents, their phones and their place in the address tree.
+
+An identity-card number is stored as its keyed hash and its masked form, never in
+clear (:mod:`crm.id_key`)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import aiosqlite
 
 from crm.db import Database
 from crm.errors import DuplicateError, InvalidFieldError, NotFoundError, VersionConflictError
+from crm.id_key import id_card_hash
 from crm.identity import mask_id_card, normalize_id_card, normalize_phone
 from crm.models import PLACE_LEVELS, Address, NewResident, Phone, Resident
 from crm.types import Clock
@@ -16,7 +20,7 @@ from crm.types import Clock
 MAX_PHONES = 8
 
 RESIDENT_SELECT = """
-SELECT r.id, r.name, r.id_card, r.elderly_alone, r.disability, r.language, r.notes,
+SELECT r.id, r.name, r.id_card_masked, r.elderly_alone, r.disability, r.language, r.notes,
        r.version, p.path AS address
 FROM residents r LEFT JOIN places p ON p.id = r.household_id
 """
@@ -77,7 +81,7 @@ def resident_from_rows(row: sqlite3.Row, phones: Sequence[sqlite3.Row]) -> Resid
         name=row["name"],
         phones=tuple(Phone(p["number"], p["kind"]) for p in phones),
         address=row["address"],
-        id_card_masked=mask_id_card(row["id_card"]),
+        id_card_masked=row["id_card_masked"],
         elderly_alone=bool(row["elderly_alone"]),
         disability=bool(row["disability"]),
         language=row["language"],
@@ -98,13 +102,14 @@ class ResidentStore:
             household = await place_id(conn, r.address) if r.address else None
             try:
                 cur = await conn.execute(
-                    "INSERT INTO residents (name, household_id, id_card, elderly_alone,"
-                    " disability, language, notes, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO residents (name, household_id, id_card, id_card_masked,"
+                    " elderly_alone, disability, language, notes, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         r.name,
                         household,
-                        r.id_card,
+                        id_card_hash(self.db.id_key, r.id_card) if r.id_card else None,
+                        mask_id_card(r.id_card),
                         r.elderly_alone,
                         r.disability,
                         r.language,

@@ -3,9 +3,11 @@
 An HTTP adapter: the logic (which command is which engine event, the roster
 check) is :mod:`agents.control`, the status is the read model's
 (:mod:`serve.read_model`). FastAPI served by uvicorn in the serve process's own
-event loop, on a unix socket in the state directory (local users only; no TCP
-port to allocate). Refusals map to HTTP status codes in one place: unknown
-agent → 404, a transition the agent's state does not allow → 409.
+event loop, on a unix socket in the state directory (no TCP port to allocate):
+mode 0600, and only serve's own user or root may talk to it, checked per
+connection by the kernel's peer credentials (:mod:`serve.control_auth`).
+Refusals map to HTTP status codes in one place: unknown agent → 404, a
+transition the agent's state does not allow → 409.
 
 ``hotline agent <id> login|logout|ready|pause [reason]`` and ``hotline agent
 status`` are the command-line client (:func:`main`).
@@ -20,6 +22,7 @@ import http.client
 import json
 import socket
 import sys
+from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +40,7 @@ from agents.control import (
     RefusedError,
     UnknownAgentError,
 )
+from serve.control_auth import bind_private, guarded_protocol
 from serve.read_model import ReadModel
 
 __all__ = ["ControlServer", "QuietServer", "build_app", "main", "stop_uvicorn"]
@@ -104,18 +108,21 @@ async def stop_uvicorn(server: uvicorn.Server, task: asyncio.Task[None]) -> None
 
 
 class ControlServer:
-    """The control API on the unix socket ``path``, while ``async with`` runs."""
+    """The control API on the unix socket ``path`` (0600; peers other than serve's
+    user and root refused and counted in ``stats``), while ``async with`` runs."""
 
-    def __init__(self, app: FastAPI, path: Path) -> None:
+    def __init__(self, app: FastAPI, path: Path, stats: Counter[str]) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-        config = uvicorn.Config(app, uds=str(path), log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            app, http=guarded_protocol(stats), log_level="warning", lifespan="off"
+        )
         self.server = QuietServer(config)
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> ControlServer:
-        self._task = asyncio.create_task(self.server.serve())
+        sock = bind_private(self.path)
+        self._task = asyncio.create_task(self.server.serve(sockets=[sock]))
         return self
 
     async def __aexit__(

@@ -64,6 +64,7 @@ from serve.history import CallHistory
 from serve.mqtt import MqttPublisher
 from serve.mqtt_feed import MqttFeed
 from serve.mqtt_settings import read_mqtt
+from serve.private import private_state
 from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
@@ -74,6 +75,7 @@ from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
+from telephony.asterisk.render import agi_secret
 from telephony.asterisk.root import find_root
 from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
 from telephony.pending import PendingCalls
@@ -96,6 +98,7 @@ async def serve(
     config_path: Path, settings: ServeSettings, stop: asyncio.Event, record_ami: Path | None = None
 ) -> int:
     config = load_config(config_path)
+    private_state(settings.state_dir, settings.crm_database)
     clock = WallClock()
     engine = Engine(config, clock)
     stats: Counter[str] = Counter()
@@ -170,8 +173,16 @@ async def serve(
                 wallboard = supervisor_router(
                     read_model, control, strict_feed, shell.spy, alarms=watch.active
                 )
-                app = build_web_app(read_model, link, control, hub, metrics, wallboard)
-                web = WebServer(app, settings.web_host, settings.web_port)
+                app = build_web_app(
+                    read_model, link, control, hub, metrics, wallboard, docs=settings.web_docs
+                )
+                web = WebServer(
+                    app,
+                    settings.web_host,
+                    settings.web_port,
+                    settings.web_certificate,
+                    settings.web_key,
+                )
         except Exception as e:  # a database that cannot be opened, a port in use
             print(f"hotline serve: {type(e).__name__}: {e}", file=sys.stderr)
             return 2
@@ -181,7 +192,9 @@ async def serve(
             lookup = _case_status(link.repo) if link is not None else None
             ivr = IvrDriver(ivr_cfg, lookup, stats)
         agi = FastAgiServer(
-            enqueue_handler(shell, owners.owner if owners is not None else None, ivr)
+            enqueue_handler(shell, owners.owner if owners is not None else None, ivr),
+            secret=agi_secret(settings.ami_secret),
+            stats=stats,
         )
         first_sync = asyncio.Event()
         wishes = store.wishes()  # asked again once the resync knows who is talking
@@ -200,7 +213,7 @@ async def serve(
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         app = build_app(control, read_model)
-        await stack.enter_async_context(ControlServer(app, settings.control_socket))
+        await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:
             await stack.enter_async_context(hub)
         if web is not None:
@@ -217,7 +230,7 @@ async def serve(
             print(
                 f"hotline serve: ready (AMI {settings.ami_host}:{settings.ami_port},"
                 f" FastAGI {settings.agi_host}:{port}, control {settings.control_socket}"
-                + (f", web http://{web.host}:{web.port}" if web is not None else "")
+                + (f", web {web.scheme}://{web.host}:{web.port}" if web is not None else "")
                 + (f", CRM {settings.crm_database}" if settings.crm is not None else "")
                 + (
                     f", MQTT {mqtt_settings.host}:{mqtt_settings.port}"

@@ -65,8 +65,10 @@ MQTT_CONNECT_FAILURES = "hotline_mqtt_connect_failures"
 CRM_FAILURES = "hotline_crm_failures"
 STICKY_LOOKUPS = "hotline_sticky_lookups"
 STATE_CORRECTIONS = "hotline_state_corrections"
+REFUSED_CONNECTIONS = "hotline_refused_connections"  # {socket}: control or fastagi
 
 _STICKY = "case-owner look-ups for sticky routing, by result"
+_REFUSED = "connections refused: a local user on the control socket, FastAGI without the secret"
 
 STAT_COUNTERS: tuple[StatCounter, ...] = (
     StatCounter(AMI_RECONNECTS, "AMI log-ins after the first one", Count.CONNECTS, offset=1),
@@ -80,4 +82,6 @@ STAT_COUNTERS: tuple[StatCounter, ...] = (
     StatCounter(STICKY_LOOKUPS, _STICKY, Count.STICKY_LOOKUP_FAILURES, (("result", "failed"),)),
     StatCounter(STICKY_LOOKUPS, _STICKY, Count.STICKY_LOOKUP_SKIPPED, (("result", "skipped"),)),
     StatCounter(STATE_CORRECTIONS, "agent states corrected from Asterisk", Count.STATE_CORRECTIONS),
+    StatCounter(REFUSED_CONNECTIONS, _REFUSED, Count.CONTROL_REFUSED, (("socket", "control"),)),
+    StatCounter(REFUSED_CONNECTIONS, _REFUSED, Count.AGI_REFUSED, (("socket", "fastagi"),)),
 )

@@ -11,6 +11,10 @@ name here must match the rendered Asterisk configuration.
 A ``[crm]`` section turns the CRM on (its database is ``[serve] crm_db``, by
 default ``crm.db`` in the state directory); ``[web]`` (or ``[crm]``) turns on
 the browser-facing API on a loopback TCP port (``host``, ``port``: 127.0.0.1:8080).
+``[web] certificate`` and ``key`` (PEM files) serve it over TLS (https, wss); with
+TLS and the CRM's log-in on, ``host`` may be any address, else loopback only.
+``[web] docs = true`` (development) serves ``/docs``, ``/redoc`` and
+``/openapi.json``; by default they are off.
 With the CRM on, the FastAGI hand-off waits at most ``sticky_lookup_s`` (0.05 s;
 0 turns it off) for the agent owning the caller's open case
 (:mod:`crm.case_owner`). Every ``reconcile_s`` (30 s; 0 turns it off) the agents'
@@ -50,8 +54,11 @@ class ServeSettings:
     crm: CrmSettings | None = None  # the [crm] section; None: no CRM
     crm_db: Path | None = None  # None: crm.db in the state directory
     sticky_lookup_s: float = 0.05  # the hand-off waits this long for the case owner; 0: off
-    web_host: str = "127.0.0.1"  # loopback only: the web API has no TLS
+    web_host: str = "127.0.0.1"  # loopback only, unless TLS and the CRM's log-in are on
     web_port: int | None = None  # None: no web API; 0: any free port
+    web_docs: bool = False  # /docs, /redoc, /openapi.json (development only)
+    web_certificate: Path | None = None  # with web_key: TLS on the web port
+    web_key: Path | None = None
     reconcile_s: float = 30.0  # compare agents with Asterisk's channels this often; 0: off
 
     @property
@@ -106,15 +113,50 @@ def read_settings(config: AcdConfig) -> ServeSettings:
     crm = parse_settings(config.section("crm")) if "crm" in config.sections else None
     web = config.section("web")
     if "web" in config.sections or crm is not None:
-        host = _loopback(web, "host", d.web_host)
-        s = replace(s, crm=crm, web_host=host, web_port=web.integer("port", 8080, 0, 65535))
+        cert, key = _pem(web, "certificate"), _pem(web, "key")
+        if (cert is None) != (key is None):
+            missing = "key" if key is None else "certificate"
+            raise ConfigError(web.key(missing), "TLS needs both certificate and key")
+        tls_with_login = cert is not None and crm is not None
+        host = _address(web, "host", d.web_host) if tls_with_login else None
+        s = replace(
+            s,
+            crm=crm,
+            web_host=host or _loopback(web, "host", d.web_host),
+            web_port=web.integer("port", 8080, 0, 65535),
+            web_docs=web.flag("docs", False),
+            web_certificate=cert,
+            web_key=key,
+        )
     web.done()
     return s
 
 
+def _pem(t: Table, key: str) -> Path | None:
+    """An optional PEM file that must exist (a TLS certificate or its key)."""
+    value = t.optional_text(key)
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(t.key(key), f"no such file: {value!r}")
+    return path
+
+
+def _address(t: Table, key: str, default: str) -> str:
+    """Any IP address (TLS and log-in on): the web API may face the network."""
+    value = t.text(key, default)
+    text = "127.0.0.1" if value == "localhost" else value
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise ConfigError(t.key(key), f"expected an IP address, got {value!r}") from None
+    return text
+
+
 def _loopback(t: Table, key: str, default: str) -> str:
-    """A loopback address ("localhost" is 127.0.0.1): the web API has no TLS, no login
-    of its own for the offer view without a CRM, so it is never on the network."""
+    """A loopback address ("localhost" is 127.0.0.1): without TLS, or without the CRM's
+    log-in (the offer view has none of its own), the web API is never on the network."""
     value = t.text(key, default)
     text = "127.0.0.1" if value == "localhost" else value
     try:

@@ -17,12 +17,19 @@ With agent control and the WebSocket hub given, the same app serves the pages
 and, with the CRM on, the desk's actions (:mod:`serve.web_desk`, ``/api/desk``).
 ``GET /metrics`` is the Prometheus scrape (:mod:`serve.metrics_http`, no log-in).
 The control API (login, ready, pause) stays on the unix socket too.
+
+``/docs``, ``/redoc`` and ``/openapi.json`` are served only with ``docs=True``
+(``[web] docs = true``, development). With a certificate and key the port speaks
+TLS only (https, wss). No CSRF token is needed: the API authenticates each
+request with ``Authorization: Bearer`` (and the WebSocket with its first frame),
+never with a cookie, so a page on another site cannot make a browser send it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +39,7 @@ from fastapi import APIRouter, FastAPI, Request
 from acd.types import CallId
 from agents.control import AgentControl, may_act
 from crm import api as crm_api
+from crm.api import docs_urls
 from crm.api_auth import CALL_ROLES, Require
 from crm.api_errors import install_error_handlers
 from crm.api_spec import ERROR_RESPONSES
@@ -58,9 +66,12 @@ def build_web_app(
     hub: Hub | None = None,
     metrics: Metrics | None = None,
     supervisor: APIRouter | None = None,
+    *,
+    docs: bool = False,
 ) -> FastAPI:
-    """``supervisor``: the wallboard's API (:mod:`serve.web_supervisor`), with the CRM only."""
-    app = FastAPI(title="hotline serve")
+    """``supervisor``: the wallboard's API (:mod:`serve.web_supervisor`), with the CRM
+    only; ``docs``: serve ``/docs``, ``/redoc`` and ``/openapi.json`` (development)."""
+    app = FastAPI(title="hotline serve", **docs_urls(docs))
     if metrics is not None:
         metrics_http.install(app, metrics)
     if link is not None:
@@ -100,15 +111,30 @@ def build_web_app(
 
 class WebServer:
     """uvicorn on ``host:port`` (0: any free port), bound at once so a busy port fails
-    the start of serve and ``port`` is known before serving; serving while
-    ``async with`` runs."""
+    the start of serve and ``port`` is known before serving; TLS with ``certificate``
+    and ``key`` (PEM files); serving while ``async with`` runs."""
 
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        host: str,
+        port: int,
+        certificate: Path | None = None,
+        key: Path | None = None,
+    ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.create_server((host, port), family=family)
         self.host = host
         self.port: int = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        self.scheme = "https" if certificate is not None else "http"
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            ssl_certfile=str(certificate) if certificate is not None else None,
+            ssl_keyfile=str(key) if key is not None else None,
+        )
+        config.load()  # a bad certificate or key fails the start of serve here
         self.server = QuietServer(config)
         self._task: asyncio.Task[None] | None = None
 

@@ -19,16 +19,26 @@ its ``case_owner`` (sticky routing), looked up while the variables go back and
 forth and waited for only within a strict budget
 (:mod:`crm.case_owner`). Other scripts (``survey``) end at once. Bad values are
 logged with the field's name and replaced by defaults, never dropping the call.
+
+Only Asterisk may hand calls over: with a ``secret`` (serve's: derived from the
+AMI secret, :func:`telephony.asterisk.render.agi_secret`), each connection is
+first asked ``GET VARIABLE HOTLINE_AGI_SECRET`` — a global of the rendered
+dialplan — and one that does not answer with it is closed before any script
+runs, logged and counted (:attr:`Count.AGI_REFUSED`): a local process that
+speaks FastAGI cannot inject a call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 from ivr.agi_driver import ChannelGone, IvrDriver
 from telephony.shell import CallShell
@@ -89,9 +99,19 @@ Handler = Callable[[AgiSession], Awaitable[None]]
 OwnerOf = Callable[[CallId, str], Awaitable[AgentId | None]]
 
 
+SECRET_VARIABLE = "HOTLINE_AGI_SECRET"
+
+
 class FastAgiServer:
-    def __init__(self, handler: Handler) -> None:
+    """``secret``: what ``HOTLINE_AGI_SECRET`` must read on a connection before its
+    script runs (None: no check, for tests); refusals are counted in ``stats``."""
+
+    def __init__(
+        self, handler: Handler, secret: str | None = None, stats: Counter[str] | None = None
+    ) -> None:
         self.handler = handler
+        self.secret = secret
+        self.stats: Counter[str] = stats if stats is not None else Counter()
         self.server: asyncio.Server | None = None
         self.sessions = 0
         self.failures = 0
@@ -131,12 +151,39 @@ class FastAgiServer:
                     log.warning("FastAGI header %.40r: carriage return removed", key)
                     value = value.replace("\r", "")
                 env[key] = value
-            await self.handler(AgiSession(env, reader, writer))
+            session = AgiSession(env, reader, writer)
+            if not await self._from_asterisk(session, writer.get_extra_info("peername")):
+                return
+            await self.handler(session)
+        except asyncio.CancelledError:
+            # serve is stopping with this session open (a caller in the voice menu):
+            # the call stays in Asterisk and is adopted on the next start. Not re-raised:
+            # asyncio's stream callback would log a cancelled handler as an error.
+            log.info("FastAGI session cut short: serve is stopping")
         except Exception as e:
             self.failures += 1
             log.warning("FastAGI session failed: %s", e)
         finally:
             writer.close()
+
+    async def _from_asterisk(self, session: AgiSession, peer: object) -> bool:
+        """Whether the peer knows the dialplan's secret (always, without one)."""
+        if self.secret is None:
+            return True
+        try:
+            result, value = await session.command(f"GET VARIABLE {SECRET_VARIABLE}", 5.0)
+        except (AgiError, TimeoutError):
+            result, value = "", ""
+        if result == "1" and hmac.compare_digest(value.encode(), self.secret.encode()):
+            return True
+        self.stats[Count.AGI_REFUSED] += 1
+        log.warning(
+            "FastAGI connection from %s refused: it does not know %s (channel %r)",
+            peer,
+            SECRET_VARIABLE,
+            session.env.get("agi_channel", ""),
+        )
+        return False
 
 
 def enqueue_handler(

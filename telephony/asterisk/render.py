@@ -32,6 +32,7 @@ __all__ = [
     "RenderError",
     "Secrets",
     "agent_password",
+    "agi_secret",
     "ivr_sounds",
     "render",
     "template_dir",
@@ -86,6 +87,13 @@ def agent_password(agent_secret: str, agent_id: str) -> str:
     return mac.hexdigest()[:24]
 
 
+def agi_secret(ami_secret: str) -> str:
+    """The FastAGI secret the dialplan shows serve (``HOTLINE_AGI_SECRET``): an HMAC
+    of the AMI secret, so serve, which knows that, knows it too; 32 hex digits."""
+    mac = hmac.new(ami_secret.encode(), b"hotline-agi", hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
 def ivr_sounds(base: str) -> str:
     """The folder of the IVR's prompts (:mod:`ivr.prompts`) in instance ``base``."""
     return f"{base}/sounds/ivr"
@@ -129,6 +137,7 @@ def render(
         "ami_port": s.ami_port,
         "ami_user": s.ami_user,
         "ami_secret": secrets.ami_secret,
+        "agi_secret": agi_secret(secrets.ami_secret),
         "ami_read": ",".join(s.ami_read),
         "ami_write": ",".join(s.ami_write),
         "agi_host": s.agi_host,
@@ -195,6 +204,7 @@ def write_files(files: Mapping[str, str], etc_dir: Path) -> None:
     for name, text in files.items():
         tmp = etc_dir / f".{name}.tmp"
         tmp.write_text(text, encoding="utf-8")
-        mode = 0o600 if name in ("manager.conf", "pjsip.conf") else 0o644
+        secret = name in ("manager.conf", "pjsip.conf", "extensions.conf")
+        mode = 0o600 if secret else 0o644
         tmp.chmod(mode)
         tmp.replace(etc_dir / name)

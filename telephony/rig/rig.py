@@ -37,10 +37,10 @@ class Rig:
     callers: list[Sipp] = field(default_factory=list)
 
     def stop(self) -> None:
-        """Stop every SIPp process, then Asterisk (and unmount if it was the last)."""
+        """Stop every SIPp process (removing its work folder), then Asterisk (and
+        unmount if it was the last)."""
         for sipp in [*self.callers, self.agents]:
-            if sipp.proc is not None and sipp.proc.poll() is None:
-                sipp.stop()
+            sipp.close()
         self.instance.stop()
 
 

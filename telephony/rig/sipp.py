@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -85,7 +86,9 @@ def agent_rows(ring_talk_ms: Iterable[tuple[int, int]]) -> list[list[str]]:
 
 
 class Sipp:
-    """One SIPp process; use as a context manager so it is always stopped."""
+    """One SIPp process and its work folder (``hotline-sipp-*`` in the temporary
+    directory); use as a context manager (or call :meth:`close`) so that it is always
+    stopped and the folder removed."""
 
     def __init__(
         self,
@@ -141,20 +144,35 @@ class Sipp:
             args += ["-inf", str(inf)]
         self.args = args + list(extra)
         self.proc: subprocess.Popen[bytes] | None = None
+        self._final: SippResult | None = None  # read before the work folder was removed
 
     def start(self) -> Sipp:
-        with (self.workdir / "stderr.log").open("wb") as err:
-            self.proc = subprocess.Popen(
-                self.args,
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        time.sleep(0.2)
-        if self.proc.poll() is not None and self.proc.returncode not in (0, 1):
-            raise SippError(f"sipp exited at once ({self.proc.returncode}): {self._stderr()}")
+        """Start SIPp; if it cannot start, its work folder is removed at once."""
+        try:
+            with (self.workdir / "stderr.log").open("wb") as err:
+                self.proc = subprocess.Popen(
+                    self.args,
+                    cwd=self.workdir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                )
+            time.sleep(0.2)
+            if self.proc.poll() is not None and self.proc.returncode not in (0, 1):
+                raise SippError(f"sipp exited at once ({self.proc.returncode}): {self._stderr()}")
+        except BaseException:
+            self.close()
+            raise
         return self
+
+    def close(self) -> None:
+        """End the run: stop SIPp if it still runs, read its results, then remove its
+        work folder; :meth:`result` and :meth:`events` answer from memory after."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.stop()
+        if self.proc is not None and self._final is None:
+            self._final = self.result(self.proc.returncode)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _stderr(self) -> str:
         p = self.workdir / "stderr.log"
@@ -185,6 +203,8 @@ class Sipp:
         return self.result(self.proc.returncode)
 
     def result(self, rc: int) -> SippResult:
+        if self._final is not None:
+            return self._final
         successful, failed = _totals(self.stat_file)
         events = self.events()
         # SIPp's last statistics line can be written before the last call ends;
@@ -196,6 +216,8 @@ class Sipp:
         return SippResult(rc, successful, failed, events, errors)
 
     def events(self) -> list[SippEvent]:
+        if self._final is not None:
+            return self._final.events
         if not self.log_file.is_file():
             return []
         out = []
@@ -212,8 +234,7 @@ class Sipp:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.stop()
+        self.close()
 
 
 def _errors(path: Path) -> str:

@@ -95,7 +95,9 @@ def test_a_scrape_after_scripted_calls_matches_the_records() -> None:
     records = list(h.records.values())
     assert {r.call for r in records} == {"c1", "c2", "c3", "c4", "c7", "c8"}
     active = [Alarm("queue:elderly:wait_over", AlarmKind.WAIT_OVER, "queue:elderly", 2, 1, 133)]
-    stats: Counter[str] = Counter(connects=3, mqtt_drops=4, sticky_owners=2, crm_failures=1)
+    stats: Counter[str] = Counter(
+        connects=3, mqtt_drops=4, sticky_owners=2, crm_failures=1, agi_refused=3
+    )
     m = Metrics(
         h.engine.config.queues,
         h.engine.config.metrics,
@@ -153,6 +155,8 @@ def test_a_scrape_after_scripted_calls_matches_the_records() -> None:
     assert at(v, "hotline_sticky_lookups_total", result="found") == 2
     assert at(v, "hotline_sticky_lookups_total", result="timeout") == 0
     assert at(v, "hotline_state_corrections_total") == 0
+    assert at(v, "hotline_refused_connections_total", socket="fastagi") == 3
+    assert at(v, "hotline_refused_connections_total", socket="control") == 0
 
     stats["mqtt_drops"] += 1  # read at scrape time: no second bookkeeping
     assert at(samples(m.render()), "hotline_mqtt_drops_total") == 5

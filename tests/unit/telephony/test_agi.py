@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 
 from acd import Engine, load_config
 from acd import events as ev
+from acd.counters import Count
 from acd.types import AgentId, FakeClock
 from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.asterisk.render import agi_secret
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import FakeAmi
@@ -82,3 +85,31 @@ async def test_bad_values_fall_back_never_drop_the_call() -> None:
     await server.close()
     call = shell.engine.calls["u2"]
     assert (call.queue, call.priority_name, call.arrived_at) == ("general", "normal", clock.now())
+
+
+async def test_only_a_peer_knowing_the_dialplan_secret_hands_calls_over() -> None:
+    """Before, any local process speaking FastAGI enqueued a call. Now the server asks
+    for HOTLINE_AGI_SECRET first; a wrong or missing one closes the connection, counted."""
+    clock = FakeClock(1_763_820_100.0)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
+    shell.feed(ev.AgentLoggedIn(AgentId("2001"), paused_reason="break"))
+    stats: Counter[str] = Counter()
+    secret = agi_secret("the-ami-secret")
+    server = FastAgiServer(enqueue_handler(shell), secret=secret, stats=stats)
+    port = await server.start("127.0.0.1", 0)
+    env = {
+        "agi_network_script": "inbound",
+        "agi_channel": "PJSIP/residents-00000009",
+        "agi_uniqueid": "1763820090.9",
+        "agi_arg_1": "general",
+        "agi_arg_2": "emergency",
+    }
+    for known in ({}, {"HOTLINE_AGI_SECRET": "guess"}, {"HOTLINE_AGI_SECRET": secret[:-1]}):
+        commands = await fake_asterisk(port, env, known)
+        assert commands == ["GET VARIABLE HOTLINE_AGI_SECRET"]
+    assert stats[Count.AGI_REFUSED] == 3 and not shell.engine.calls
+    commands = await fake_asterisk(port, env, {"HOTLINE_AGI_SECRET": secret})
+    assert commands[0] == "GET VARIABLE HOTLINE_AGI_SECRET" and len(commands) > 1
+    await server.close()
+    assert list(shell.engine.calls) == ["1763820090.9"]
+    assert stats[Count.AGI_REFUSED] == 3
