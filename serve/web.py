@@ -107,7 +107,12 @@ class WebServer:
         self.sock = socket.create_server((host, port), family=family)
         self.host = host
         self.port: int = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        # No per-message deflate on /ws: the port is loopback only, where compressing
+        # saves no time, and each socket compresses its own copy of every frame: with
+        # 50 wallboards that was a third of serve's CPU (benchmarks/fanout.py).
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="off", ws_per_message_deflate=False
+        )
         self.server = QuietServer(config)
         self._task: asyncio.Task[None] | None = None
 

@@ -65,6 +65,14 @@ async def _frames(url: str, hello: dict[str, Any], n: int) -> list[dict[str, Any
         return [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(n)]
 
 
+async def test_frames_go_uncompressed_even_to_a_browser_that_offers_deflate() -> None:
+    async with served() as url, websockets.connect(url, compression="deflate") as ws:
+        assert ws.response is not None
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+        await ws.send(json.dumps({"type": "hello", "token": "t-ann", "view": "desk"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "welcome"
+
+
 @pytest.mark.parametrize(
     ("hello", "status"),
     [
