@@ -127,10 +127,15 @@ class WebServer:
         self.host = host
         self.port: int = self.sock.getsockname()[1]
         self.scheme = "https" if certificate is not None else "http"
+        # No per-message deflate on /ws: each socket compresses its own copy of every
+        # frame; with 50 wallboards that was a third of serve's CPU
+        # (benchmarks/fanout.py). A remote browser (TLS on a LAN address) gets frames
+        # uncompressed: a wallboard frame is ~70 kB, at most two a second.
         config = uvicorn.Config(
             app,
             log_level="warning",
             lifespan="off",
+            ws_per_message_deflate=False,
             ssl_certfile=str(certificate) if certificate is not None else None,
             ssl_keyfile=str(key) if key is not None else None,
         )

@@ -15,9 +15,15 @@ builds a frame or touches a socket there. The pusher waits ``coalesce_s`` after
 the first wake-up so that the burst of notes one event makes (an offer is an
 ``OfferCall`` and two ``AgentStateChanged``) becomes one frame, then builds each
 dirty desk's frame once and the wallboard's once, from the read model only, and
-hands the same text to every socket that watches it. Besides, the wallboard is
-pushed every ``tick_s`` and every desk every ``desk_every_s`` (waits and times
-in state move on; a page that sees no frame for 5 s shows itself stale).
+hands the same text to every socket that watches it. The wallboard is the
+exception: it lists every agent and goes to every supervisor (some 70 kB per
+socket with 200 seats, each socket compressing and writing its own copy), and at
+20 calls/s something changes every 50 ms, so after a change it is rebuilt at most
+every ``wall_coalesce_s`` (0.5 s; a first change after a quiet spell goes out at
+the desks' pace). Pushed at the desks' pace it cost serve more CPU per call than
+routing, the CRM and the desks together (``benchmarks/fanout.py``). Besides, the
+wallboard is pushed every ``tick_s`` and every desk every ``desk_every_s`` (waits
+and times in state move on; a page that sees no frame for 5 s shows itself stale).
 
 **Never block routing.** Each socket has its own bounded queue of frames and its
 own sender task; the pusher only ``put_nowait``\\ s. A socket whose queue is full
@@ -140,6 +146,7 @@ class Hub:
         *,
         alarms: AlarmSource = None,
         coalesce_s: float = 0.1,
+        wall_coalesce_s: float = 0.5,
         tick_s: float = 1.0,
         desk_every_s: float = 2.0,
         reauth_s: float = 30.0,
@@ -151,6 +158,7 @@ class Hub:
         self.stats = stats
         self.alarms = alarms
         self.coalesce_s = coalesce_s
+        self.wall_coalesce_s = wall_coalesce_s
         self.tick_s = tick_s
         self.desk_every_s = desk_every_s
         self.reauth_s = reauth_s
@@ -212,9 +220,10 @@ class Hub:
     # the pusher
 
     async def run(self) -> None:
-        last_wall = last_desks = last_auth = time.monotonic()
+        last_desks = last_auth = time.monotonic()
+        last_wall = last_desks - self.wall_coalesce_s  # a first change is pushed at once
         while True:
-            timeout = max(0.0, last_wall + self.tick_s - time.monotonic())
+            timeout = max(0.0, last_wall + self._wall_every() - time.monotonic())
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
                 await asyncio.sleep(self.coalesce_s)  # one frame for a burst of notes
@@ -225,7 +234,7 @@ class Hub:
             all_desks = now - last_desks >= self.desk_every_s
             if all_desks:
                 last_desks = now
-            wall = self.wall_dirty or now - last_wall >= self.tick_s
+            wall = now - last_wall >= self._wall_every()
             try:
                 self.push(all_desks=all_desks, wall=wall)
             except Exception:  # a bug in a view must not stop the pushes
@@ -236,6 +245,11 @@ class Hub:
             if now - last_auth >= self.reauth_s:
                 last_auth = now
                 self._spawn(self.reauthenticate())
+
+    def _wall_every(self) -> float:
+        """The wallboard's next frame is due this long after its last: soon after a
+        change, else at the tick."""
+        return self.wall_coalesce_s if self.wall_dirty else self.tick_s
 
     def push(self, *, all_desks: bool = False, wall: bool = False) -> None:
         """Build the frames that changed (or all, when due) and queue them."""

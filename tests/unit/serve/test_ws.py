@@ -65,6 +65,14 @@ async def _frames(url: str, hello: dict[str, Any], n: int) -> list[dict[str, Any
         return [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(n)]
 
 
+async def test_frames_go_uncompressed_even_to_a_browser_that_offers_deflate() -> None:
+    async with served() as url, websockets.connect(url, compression="deflate") as ws:
+        assert ws.response is not None
+        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+        await ws.send(json.dumps({"type": "hello", "token": "t-ann", "view": "desk"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "welcome"
+
+
 @pytest.mark.parametrize(
     ("hello", "status"),
     [
@@ -166,6 +174,37 @@ async def test_a_burst_of_notes_is_one_frame_within_the_coalescing_window() -> N
     assert desk.frames[0]["offer"]["call"] == "c1"
     assert [f["type"] for f in wall.frames] == ["wallboard"]
     assert wall.frames[0]["queues"][1]["ringing"] == 1
+    await hub.__aexit__(None, None, None)
+
+
+async def test_the_wallboard_follows_a_stream_of_changes_at_its_own_pace() -> None:
+    """Desks get every change; the wallboard (every agent, to every supervisor) at most
+    one frame per ``wall_coalesce_s``, the first at once, the last with the last state."""
+    hub, h, _ = _hub(coalesce_s=0.0, wall_coalesce_s=0.3, tick_s=60, desk_every_s=60)
+    desk, wall = FakeSocket(), FakeSocket()
+    _attach(hub, desk, "desk", "a1")
+    _attach(hub, wall, "wallboard", None)
+    h.engine.handle(ev.AgentLoggedIn(AgentId("a1")))
+    hub.start()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for i in range(30):  # a change every 20 ms
+        change = (
+            ev.AgentPaused(AgentId("a1"), "break") if i % 2 == 0 else ev.AgentReady(AgentId("a1"))
+        )
+        for note in h.engine.handle(change):
+            hub.notify(note)
+        await asyncio.sleep(0.02)
+
+    def shown(frames: list[dict[str, Any]]) -> str | None:
+        return frames[-1]["agents"][0]["state"] if frames else None
+
+    while shown(wall.frames) != "ready" and loop.time() - started < 10:
+        await asyncio.sleep(0.01)
+    elapsed = loop.time() - started
+    assert shown(wall.frames) == "ready"  # the last change is not lost
+    assert 1 < len(wall.frames) <= 2 + elapsed / 0.3
+    assert len(desk.frames) > len(wall.frames)
     await hub.__aexit__(None, None, None)
 
 
