@@ -9,6 +9,7 @@ This module's config has a 20 s wrap-up so that the kill lands inside it.
 
 from __future__ import annotations
 
+import json
 import signal
 from collections import Counter
 from collections.abc import Callable
@@ -102,3 +103,49 @@ def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_stat
     assert completes == Counter({r["call"]: 1 for r in records}), completes
     wait_until(lambda: second.status()["agents"]["2002"]["state"] == "paused", 30, "paused")
     assert second.status()["agents"]["2002"]["reason"] == "lunch"
+
+
+def test_a_kill_with_a_callback_waiting_keeps_its_place_and_gives_one_record(
+    serve_rig: ServeRig, serve: Serve
+) -> None:
+    """A caller pressed 1 and hung up (its place kept); serve is killed, restarted:
+    the call is still waiting, ahead of a caller who came after it, is called back
+    first when the agent is ready, and has one record."""
+    number = "13912340001"
+    first = serve()
+    first.agent("2001", "login", "break")  # on shift, paused: the callers hold
+    with serve_rig.residents([30_000], caller=number, digit="1", dtmf_after_ms=1500) as asked:
+        asked.wait(40)
+    wait_until(lambda: first.waiting() == 1, 10, "the callback waiting")
+    kept = json.loads((first.state_dir / "pending.json").read_text(encoding="utf-8"))
+    ((callback_call, row),) = kept.items()
+    assert row["kind"] == "callback", row
+    with serve_rig.residents([120_000], caller="13900000009") as later:
+        wait_until(lambda: first.waiting() == 2, 30, "a later caller holding")
+        assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+        second = serve()  # same state directory
+        assert second.waiting() == 2, second.status()  # the callback and the holder
+        seat = serve_rig.sipp(
+            "agent", local_port=serve_rig.answer_port, calls=2,
+            rows=agent_rows([(300, 3000), (300, 3000)]), max_time_s=120,
+        )  # fmt: skip
+        resident = serve_rig.sipp(
+            "agent", local_ip=serve_rig.asterisk.settings.trunk_address,
+            local_port=serve_rig.callback_port, rows=agent_rows([(500, 1500)]),
+        )  # fmt: skip
+        with seat, resident:
+            second.agent("2001", "ready")
+            wait_until(lambda: len(second.history()) == 2, 150, "both records")
+            back = resident.wait(30)
+            seat.wait(60)
+        later.wait(60)
+    records = second.history()
+    assert Counter(r["call"] for r in records) == Counter({r["call"]: 1 for r in records})
+    assert records[0]["call"] == callback_call, records  # it kept its place
+    (rec,) = [r for r in records if r["call"] == callback_call]
+    assert (rec["outcome"], rec["callback"], rec["agent"]) == ("answered", True, "2001"), rec
+    assert rec["arrived_at"] == row["arrived_at"], rec
+    offered = next(e for e in back.events if e.event == "offered")
+    assert offered.fields["seat"].startswith(number), offered
+    assert json.loads((second.state_dir / "pending.json").read_text(encoding="utf-8")) == {}
+    assert "Traceback" not in second.log.read_text(errors="replace"), second.log_tail()
