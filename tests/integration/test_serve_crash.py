@@ -4,7 +4,8 @@ COMPLETE per answered call, and agents come back in their true state.
 
 At the kill: seat 2001 is in wrap-up (its call's talk ended, the record is not yet
 written), seat 2002 talks with "pause after this call" asked, a third caller holds.
-This module's config has a 20 s wrap-up so that the kill lands inside it.
+This module's config has a 20 s wrap-up so that the kill lands inside it, and a
+20 s ring timeout so that a kill and a restart land inside an offer's ringing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Serve = Callable[[], ServeProcess]
 WRAPUP_S = 20
+RING_S = 20
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,8 @@ def serve_rig(
     tmp = tmp_path_factory.mktemp("crash")
     config: Path = sf._test_config(tmp)
     text = config.read_text(encoding="utf-8").replace("wrapup_s = 1 ", f"wrapup_s = {WRAPUP_S} ", 1)
+    # an offer rings long enough for a kill and a restart to land inside it
+    text = text.replace("ring_timeout_s = 5 ", f"ring_timeout_s = {RING_S} ", 1)
     config.write_text(text, encoding="utf-8")
     answer, noanswer, callback = free_port(), free_port(), free_port()
     contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in sf.ANSWERING}
@@ -149,3 +153,35 @@ def test_a_kill_with_a_callback_waiting_keeps_its_place_and_gives_one_record(
     assert offered.fields["seat"].startswith(number), offered
     assert json.loads((second.state_dir / "pending.json").read_text(encoding="utf-8")) == {}
     assert "Traceback" not in second.log.read_text(errors="replace"), second.log_tail()
+
+
+def test_a_kill_while_an_agent_rings_hangs_up_the_stale_leg_and_offers_the_caller_again(
+    serve_rig: ServeRig, serve: Serve
+) -> None:
+    """Seat 2001 rings (it would answer after 14 s) when serve is killed. The new
+    serve adopts the holding caller; the old offer's leg, which no serve knows, is
+    hung up (answered later it would bridge a caller the engine has waiting), and
+    the caller is offered again, answered once, recorded once."""
+    first = serve()
+    first.agent("2001", "login")
+    rows = agent_rows([(14_000, 2000), (500, 2000)])
+    with serve_rig.sipp("agent", local_port=serve_rig.answer_port, calls=2, rows=rows,
+                        max_time_s=120) as seat:  # fmt: skip
+        with serve_rig.residents([90_000], caller="13900000011") as caller:
+            wait_until(
+                lambda: first.status()["agents"]["2001"]["state"] == "offered", 30, "ringing"
+            )
+            call = first.status()["agents"]["2001"]["call"]
+            assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+            second = serve()  # same state directory, well inside the 14 s ring
+            status = second.status()
+            assert status["stats"].get("stale_agent_legs") == 1, status["stats"]
+            wait_until(lambda: second.history(), WRAPUP_S + 40, "the call's record")
+            caller.wait(60)
+        seat.wait(60)
+    (rec,) = second.history()
+    assert (rec["call"], rec["outcome"], rec["agent"]) == (call, "answered", "2001"), rec
+    connects = [line for line in second.queue_log() if line[4] == "CONNECT"]
+    assert [line[1] for line in connects] == [call], connects
+    log = second.log.read_text(errors="replace")
+    assert "Traceback" not in log, second.log_tail()
