@@ -139,7 +139,9 @@ class Resyncer:
         listing = await self.ami.action("CoreShowChannels", listing=True)
         present = {m.get("Uniqueid", ""): m for m in listing}
         shell, legs = self.shell, self.shell.legs
-        for leg in list(legs.calls.values()):
+        # callers no agent is ringing or talking to first: losing a rung one frees its
+        # agent, who must not be offered a caller that is gone too
+        for leg in sorted(legs.calls.values(), key=_with_agent):
             offer = leg.agent_leg
             if leg.uniqueid not in present and leg.callback is None:
                 if leg.phase is not CallerPhase.ENDED:
@@ -312,6 +314,10 @@ class Resyncer:
     async def _getvar(self, channel: str, name: str) -> str:
         (resp,) = await self.ami.action("Getvar", [("Channel", channel), ("Variable", name)])
         return _value(resp)
+
+
+def _with_agent(leg: CallLeg) -> bool:
+    return leg.agent_leg is not None and leg.agent_leg.phase in (OfferPhase.RINGING, OfferPhase.UP)
 
 
 def _value(resp: AmiMessage) -> str:

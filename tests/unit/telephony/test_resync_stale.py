@@ -5,7 +5,7 @@ new offer does not reuse the old leg's uniqueid (Asterisk still has it)."""
 from __future__ import annotations
 
 from acd import events as ev
-from acd.types import AgentId, CallId, FakeClock
+from acd.types import AgentId, CallId, FakeClock, QueueName
 from telephony.resync import Resyncer
 from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import FakeAmi, rig, settle
@@ -65,3 +65,24 @@ async def test_known_answered_or_foreign_channels_are_left_alone(
     await settle(shell)
     assert "Hangup" not in ami.names()
     assert shell.stats["stale_agent_legs"] == 0
+
+
+async def test_callers_gone_with_asterisk_are_lost_before_a_rung_agent_is_freed(
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
+) -> None:
+    """Asterisk restarted: c1 was ringing 2171, c2 waiting. Losing c1 frees 2171; c2,
+    gone too, must be lost first, not offered to 2171 (a ring for nobody)."""
+    shell, ami, _clock = rig
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    assert shell.enqueue(CallId("c1"), "PJSIP/residents-1", "u1", QueueName("general"))
+    assert shell.enqueue(CallId("c2"), "PJSIP/residents-2", "u2", QueueName("general"))
+    await settle(shell)
+    assert shell.engine.calls[CallId("c1")].state.value == "offered"
+    listing(ami)  # nothing survived
+    ami.sent.clear()
+    await Resyncer(shell, ami).resync("connected")
+    await settle(shell)
+    assert "Originate" not in ami.names()
+    rows = {r["call"]: r for r in shell.history.rows}
+    assert (rows["c1"]["outcome"], rows["c1"]["agent"]) == ("lost", "2171")
+    assert (rows["c2"]["outcome"], rows["c2"]["agent"], rows["c2"]["offers"]) == ("lost", None, 0)
