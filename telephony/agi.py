@@ -129,6 +129,11 @@ class FastAgiServer:
         except Exception as e:
             self.failures += 1
             log.warning("FastAGI session failed: %s", e)
+        except asyncio.CancelledError:
+            # serve stopping with a hand-off in progress: the session just ends. Not
+            # re-raised: the connection's own task, and Python 3.11's start_server
+            # callback asks a cancelled task for its exception (a traceback in the log).
+            log.info("FastAGI session cancelled: hotline serve is stopping")
         finally:
             writer.close()
 
