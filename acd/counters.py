@@ -51,6 +51,7 @@ class Count(enum.StrEnum):
     RESYNC_FAILURES = "resync_failures"
     ADOPTED_CALLS = "adopted_calls"
     ADOPT_FAILURES = "adopt_failures"
+    STALE_AGENT_LEGS = "stale_agent_legs"  # a previous process's ringing offer, hung up
     STATE_CORRECTIONS = "state_corrections"
     # stuck-state healing (telephony.reconcile): each correction by kind, and the checks
     CORRECTED_BUSY_ELSEWHERE = "corrected_busy_elsewhere"

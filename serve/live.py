@@ -15,7 +15,9 @@ seconds one line: waiting calls and the longest wait, answered / abandoned /
 lost, agents by state, active alarms. Everything it starts is bounded (SIPp
 call counts and time limits) and stops by itself when the callers are done or
 ``--duration`` runs out; Ctrl-C (or SIGTERM) stops everything sooner: serve
-first, then SIPp, mosquitto and Asterisk. :mod:`serve.demo` prepares the config,
+first, then SIPp, mosquitto and Asterisk. If serve exits unexpectedly it is
+started again on the same state directory, calls in progress kept
+(:mod:`serve.live_serve`). :mod:`serve.demo` prepares the config,
 the CRM and the broker.
 """
 
@@ -40,6 +42,7 @@ from crm.generate import phone_for
 from serve import metric_names
 from serve.control import request
 from serve.demo import DemoBroker, DemoLogins, demo_config, seed_crm
+from serve.live_serve import ServeKeeper
 from telephony.asterisk.instance import AsteriskStartError
 from telephony.asterisk.root import ProvisionError
 
@@ -175,13 +178,14 @@ def main(argv: list[str]) -> int:
         if broker is not None:
             broker.stop()
         return 130
-    serve: subprocess.Popen[bytes] | None = None
+    keeper = ServeKeeper(lambda: start_serve(config, a.instance, state))
     sock = state / "control.sock"
     started = time.monotonic()
     try:
         _say(f"seeding the CRM with {a.residents} generated residents ...")
         logins = seed_crm(state / "crm.db", rig.seats, a.residents)
-        serve, url = start_serve(config, a.instance, state)
+        keeper.start()
+        url = keeper.url
         for seat in rig.seats:
             request(sock, "POST", f"/agents/{seat}/login")
         _welcome(url, logins, broker)
@@ -198,7 +202,15 @@ def main(argv: list[str]) -> int:
         )
         while True:
             time.sleep(2)
-            _, status = request(sock, "GET", "/status")
+            if not keeper.keep():  # serve exited: started again, or given up
+                return 1
+            if keeper.url != url:
+                url = keeper.url
+                print(f"wallboard: {url}/wallboard (hotline serve restarted)", flush=True)
+            try:
+                _, status = request(sock, "GET", "/status")
+            except OSError:  # serve died meanwhile: the next round restarts it
+                continue
             print(summary(status, active_alarms(url) if url else None), flush=True)
             callers_done = callers.proc is not None and callers.proc.poll() is not None
             if callers_done and not status["calls"]:
@@ -212,12 +224,7 @@ def main(argv: list[str]) -> int:
         print(f"hotline live: {e}", file=sys.stderr)
         return 1
     finally:
-        if serve is not None and serve.poll() is None:
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(10)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+        keeper.stop()
         rig.stop()
         if broker is not None:
             broker.stop()

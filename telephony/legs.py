@@ -250,6 +250,9 @@ class Legs:
         # the dialplan may still show them briefly in the hold context, e.g. when the
         # engine refused the call during the AGI hand-off; they must not be adopted again.
         self.finished: dict[str, None] = {}
+        # Uniqueids Asterisk had at the last resync: a new offer never takes one (after
+        # a restart the caller's count starts again while the old ``-o1`` may live on).
+        self.taken: frozenset[str] = frozenset()
 
     def add_call(self, leg: CallLeg) -> None:
         self.calls[leg.call] = leg
@@ -258,6 +261,8 @@ class Legs:
     def new_offer(self, call: CallId, agent: AgentId, now: float) -> AgentLeg:
         leg = self.calls[call]
         leg.offers += 1
+        while f"{leg.uniqueid}-o{leg.offers}" in self.taken:
+            leg.offers += 1
         offer = AgentLeg(call, agent, f"{leg.uniqueid}-o{leg.offers}", offered_at=now)
         leg.agent_leg = offer
         self.by_agent_uid[offer.uniqueid] = offer

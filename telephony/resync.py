@@ -19,6 +19,12 @@ now − the channel's Duration).
   agent leg, the caller's own variables on the caller, give the engine a
   ``CallAdopted``: the call is answered, the agent on-call, and its record comes
   out once, when it ends (a correction ``adopted-talking``).
+- Stale offers: an agent leg still ringing that no offer of ours owns (a previous
+  process rang it and was killed) is hung up, before the holding callers are
+  adopted: answered later, it would bridge a caller the engine has waiting (and
+  may offer again). It is a channel with ``HOTLINE_AGENT`` set (the ``Originate``),
+  not up, in no bridge, whose uniqueid is no agent leg we know; counted
+  ``stale_agent_legs``. A new offer never reuses a uniqueid Asterisk still has.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from telephony.legs import (
     OfferPhase,
     StepCaller,
     StepOffer,
+    is_offer_uniqueid,
 )
 from telephony.reconcile import Correction, correct, usable_endpoints
 from telephony.settings import ShellSettings
@@ -62,6 +69,7 @@ AGENT_LEG_VARIABLES = (
     "HOTLINE_ANSWERED_AT",
     "HOTLINE_RECORD_FILE",
 )
+CHANNEL_UP = "6"  # AMI ChannelState of an answered channel
 CHANNEL_VARIABLES = (
     "HOTLINE_CALL_ID",
     "HOTLINE_QUEUE",
@@ -131,7 +139,9 @@ class Resyncer:
         listing = await self.ami.action("CoreShowChannels", listing=True)
         present = {m.get("Uniqueid", ""): m for m in listing}
         shell, legs = self.shell, self.shell.legs
-        for leg in list(legs.calls.values()):
+        # callers no agent is ringing or talking to first: losing a rung one frees its
+        # agent, who must not be offered a caller that is gone too
+        for leg in sorted(legs.calls.values(), key=_with_agent):
             offer = leg.agent_leg
             if leg.uniqueid not in present and leg.callback is None:
                 if leg.phase is not CallerPhase.ENDED:
@@ -150,6 +160,8 @@ class Resyncer:
                 shell.step(StepCaller(leg, CallerEvent.CALL_ENDED))
                 shell.feed(ev.CallEnded(leg.call, by="agent"))
         legs.forget_orphans(present)
+        legs.taken = frozenset(present)
+        await self._hang_up_stale_offers(present)
         connect = shell.settings.connect_context
         for uid, ch in list(present.items()):  # talking agents first: never offered twice
             bridged = ch.get("Context") == connect and ch.get("BridgeId") and ch.get("Exten") == "s"
@@ -164,6 +176,26 @@ class Resyncer:
             if ch.get("Context") != hold or ch.get("BridgeId"):
                 continue
             await self.adopt(ch.get("Channel", uid), uid, _duration(ch))
+
+    async def _hang_up_stale_offers(self, present: dict[str, AmiMessage]) -> None:
+        shell = self.shell
+        for uid, ch in present.items():
+            if uid in shell.legs.by_agent_uid or ch.get("BridgeId") or not is_offer_uniqueid(uid):
+                continue
+            if ch.get("ChannelState") == CHANNEL_UP:
+                continue
+            channel = ch.get("Channel", uid)
+            try:
+                agent = await self._getvar(uid, "HOTLINE_AGENT")
+                if not agent:
+                    continue
+                await self.ami.action("Hangup", [("Channel", channel), ("Cause", "16")])
+            except Exception as e:  # gone meanwhile, or AMI down: the next resync sees
+                log.warning("cannot hang up stale agent leg %s: %s", channel, e)
+                continue
+            shell.stats[Count.STALE_AGENT_LEGS] += 1
+            log.warning("hung up agent leg %s ringing agent %s for no offer of ours"
+                        " (left by a previous process)", channel, agent)  # fmt: skip
 
     async def adopt(self, channel: str, uniqueid: str, duration_s: float | None) -> None:
         """Enqueue a holding caller from its channel variables."""
@@ -282,6 +314,10 @@ class Resyncer:
     async def _getvar(self, channel: str, name: str) -> str:
         (resp,) = await self.ami.action("Getvar", [("Channel", channel), ("Variable", name)])
         return _value(resp)
+
+
+def _with_agent(leg: CallLeg) -> bool:
+    return leg.agent_leg is not None and leg.agent_leg.phase in (OfferPhase.RINGING, OfferPhase.UP)
 
 
 def _value(resp: AmiMessage) -> str:

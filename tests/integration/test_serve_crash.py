@@ -4,11 +4,13 @@ COMPLETE per answered call, and agents come back in their true state.
 
 At the kill: seat 2001 is in wrap-up (its call's talk ended, the record is not yet
 written), seat 2002 talks with "pause after this call" asked, a third caller holds.
-This module's config has a 20 s wrap-up so that the kill lands inside it.
+This module's config has a 20 s wrap-up so that the kill lands inside it, and a
+20 s ring timeout so that a kill and a restart land inside an offer's ringing.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 Serve = Callable[[], ServeProcess]
 WRAPUP_S = 20
+RING_S = 20
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +38,8 @@ def serve_rig(
     tmp = tmp_path_factory.mktemp("crash")
     config: Path = sf._test_config(tmp)
     text = config.read_text(encoding="utf-8").replace("wrapup_s = 1 ", f"wrapup_s = {WRAPUP_S} ", 1)
+    # an offer rings long enough for a kill and a restart to land inside it
+    text = text.replace("ring_timeout_s = 5 ", f"ring_timeout_s = {RING_S} ", 1)
     config.write_text(text, encoding="utf-8")
     answer, noanswer, callback = free_port(), free_port(), free_port()
     contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in sf.ANSWERING}
@@ -102,3 +107,81 @@ def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_stat
     assert completes == Counter({r["call"]: 1 for r in records}), completes
     wait_until(lambda: second.status()["agents"]["2002"]["state"] == "paused", 30, "paused")
     assert second.status()["agents"]["2002"]["reason"] == "lunch"
+
+
+def test_a_kill_with_a_callback_waiting_keeps_its_place_and_gives_one_record(
+    serve_rig: ServeRig, serve: Serve
+) -> None:
+    """A caller pressed 1 and hung up (its place kept); serve is killed, restarted:
+    the call is still waiting, ahead of a caller who came after it, is called back
+    first when the agent is ready, and has one record."""
+    number = "13912340001"
+    first = serve()
+    first.agent("2001", "login", "break")  # on shift, paused: the callers hold
+    with serve_rig.residents([30_000], caller=number, digit="1", dtmf_after_ms=1500) as asked:
+        asked.wait(40)
+    wait_until(lambda: first.waiting() == 1, 10, "the callback waiting")
+    kept = json.loads((first.state_dir / "pending.json").read_text(encoding="utf-8"))
+    ((callback_call, row),) = kept.items()
+    assert row["kind"] == "callback", row
+    with serve_rig.residents([120_000], caller="13900000009") as later:
+        wait_until(lambda: first.waiting() == 2, 30, "a later caller holding")
+        assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+        second = serve()  # same state directory
+        assert second.waiting() == 2, second.status()  # the callback and the holder
+        seat = serve_rig.sipp(
+            "agent", local_port=serve_rig.answer_port, calls=2,
+            rows=agent_rows([(300, 3000), (300, 3000)]), max_time_s=120,
+        )  # fmt: skip
+        resident = serve_rig.sipp(
+            "agent", local_ip=serve_rig.asterisk.settings.trunk_address,
+            local_port=serve_rig.callback_port, rows=agent_rows([(500, 1500)]),
+        )  # fmt: skip
+        with seat, resident:
+            second.agent("2001", "ready")
+            wait_until(lambda: len(second.history()) == 2, 150, "both records")
+            back = resident.wait(30)
+            seat.wait(60)
+        later.wait(60)
+    records = second.history()
+    assert Counter(r["call"] for r in records) == Counter({r["call"]: 1 for r in records})
+    assert records[0]["call"] == callback_call, records  # it kept its place
+    (rec,) = [r for r in records if r["call"] == callback_call]
+    assert (rec["outcome"], rec["callback"], rec["agent"]) == ("answered", True, "2001"), rec
+    assert rec["arrived_at"] == row["arrived_at"], rec
+    offered = next(e for e in back.events if e.event == "offered")
+    assert offered.fields["seat"].startswith(number), offered
+    assert json.loads((second.state_dir / "pending.json").read_text(encoding="utf-8")) == {}
+    assert "Traceback" not in second.log.read_text(errors="replace"), second.log_tail()
+
+
+def test_a_kill_while_an_agent_rings_hangs_up_the_stale_leg_and_offers_the_caller_again(
+    serve_rig: ServeRig, serve: Serve
+) -> None:
+    """Seat 2001 rings (it would answer after 14 s) when serve is killed. The new
+    serve adopts the holding caller; the old offer's leg, which no serve knows, is
+    hung up (answered later it would bridge a caller the engine has waiting), and
+    the caller is offered again, answered once, recorded once."""
+    first = serve()
+    first.agent("2001", "login")
+    rows = agent_rows([(14_000, 2000), (500, 2000)])
+    with serve_rig.sipp("agent", local_port=serve_rig.answer_port, calls=2, rows=rows,
+                        max_time_s=120) as seat:  # fmt: skip
+        with serve_rig.residents([90_000], caller="13900000011") as caller:
+            wait_until(
+                lambda: first.status()["agents"]["2001"]["state"] == "offered", 30, "ringing"
+            )
+            call = first.status()["agents"]["2001"]["call"]
+            assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+            second = serve()  # same state directory, well inside the 14 s ring
+            status = second.status()
+            assert status["stats"].get("stale_agent_legs") == 1, status["stats"]
+            wait_until(lambda: second.history(), WRAPUP_S + 40, "the call's record")
+            caller.wait(60)
+        seat.wait(60)
+    (rec,) = second.history()
+    assert (rec["call"], rec["outcome"], rec["agent"]) == (call, "answered", "2001"), rec
+    connects = [line for line in second.queue_log() if line[4] == "CONNECT"]
+    assert [line[1] for line in connects] == [call], connects
+    log = second.log.read_text(errors="replace")
+    assert "Traceback" not in log, second.log_tail()

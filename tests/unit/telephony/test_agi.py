@@ -113,3 +113,36 @@ async def test_only_a_peer_knowing_the_dialplan_secret_hands_calls_over() -> Non
     await server.close()
     assert list(shell.engine.calls) == ["1763820090.9"]
     assert stats[Count.AGI_REFUSED] == 3
+
+
+async def test_a_session_cancelled_as_serve_stops_ends_quietly() -> None:
+    """serve stopping cancels a hand-off in progress: the session ends, no traceback
+    (Python 3.11's start_server callback asks a cancelled task for its exception)."""
+    started = asyncio.Event()
+
+    async def handler(agi: object) -> None:
+        started.set()
+        await asyncio.Event().wait()  # a long IVR prompt
+
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    server = FastAgiServer(handler)  # type: ignore[arg-type]
+    try:
+        port = await server.start("127.0.0.1", 0)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"agi_uniqueid: 1.1\n\n")
+        await asyncio.wait_for(started.wait(), 5)
+        (session,) = [
+            t for t in asyncio.all_tasks()
+            if getattr(t.get_coro(), "__qualname__", "") == "FastAgiServer._serve"
+        ]  # fmt: skip
+        session.cancel()
+        await asyncio.wait({session}, timeout=5)
+        for _ in range(3):
+            await asyncio.sleep(0)  # the server's done-callback runs
+        writer.close()
+        await server.close()
+    finally:
+        loop.set_exception_handler(None)
+    assert reported == [], reported
