@@ -27,6 +27,7 @@ __all__ = ["allowed_uid", "bind_private", "guarded_protocol", "peer_uid"]
 
 log = logging.getLogger(__name__)
 
+REFUSED_CLOSE_S = 1.0  # a refused peer that sends nothing is closed after this
 _BODY = b'{"detail": "refused: not hotline serve\'s user, nor root"}'
 _REFUSAL = (
     b"HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\nconnection: close\r\n"
@@ -51,6 +52,8 @@ def guarded_protocol(stats: Counter[str]) -> type[H11Protocol]:
     """uvicorn's HTTP protocol, refusing any peer :func:`allowed_uid` does not allow."""
 
     class Guarded(H11Protocol):
+        refused: asyncio.Transport | None = None
+
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             sock = transport.get_extra_info("socket")
             uid = peer_uid(sock) if sock is not None else -1
@@ -58,13 +61,17 @@ def guarded_protocol(stats: Counter[str]) -> type[H11Protocol]:
                 stats[Count.CONTROL_REFUSED] += 1
                 log.warning("control socket: refused a connection from uid %d", uid)
                 transport.write(_REFUSAL)
-                transport.close()
+                # closed once the peer's request is read (or after a second): closing
+                # with it unread would meet the peer's send with a broken pipe
+                self.refused = transport
+                asyncio.get_running_loop().call_later(REFUSED_CLOSE_S, transport.close)
                 return
             super().connection_made(transport)
 
         def data_received(self, data: bytes) -> None:
-            if self.transport is None:
-                return  # refused: never parsed
+            if self.refused is not None:
+                self.refused.close()  # refused: never parsed
+                return
             super().data_received(data)
 
         def connection_lost(self, exc: Exception | None) -> None:

@@ -37,10 +37,15 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX)
 try:
     s.connect(sys.argv[1] if len(sys.argv) > 1 else {path!r})
-    s.sendall(b"POST /agents/2001/logout HTTP/1.1\\r\\nhost: x\\r\\ncontent-length: 0\\r\\n\\r\\n")
-    print(s.recv(4096).decode(errors="replace").splitlines()[0])
 except OSError as e:
     print("refused:", type(e).__name__)
+    sys.exit()
+try:
+    s.sendall(b"POST /agents/2001/logout HTTP/1.1\\r\\nhost: x\\r\\ncontent-length: 0\\r\\n\\r\\n")
+except BrokenPipeError:
+    pass  # serve answered and closed before reading: its answer is still to be read
+data = s.recv(4096)
+print(data.decode(errors="replace").splitlines()[0] if data else "refused: closed")
 """
 
 
