@@ -14,6 +14,7 @@ Helpers poll with a timeout instead of sleeping.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -92,6 +93,20 @@ class ServeRig:
 # repeats under load) ignored, not taken for a hang-up, so they use copies
 # without that handler and SIPp's defaults minus "abort on unexpected message".
 SAFE_SIPP_ARGS = ("-default_behaviors", "all,-abortunexp", "-aa")
+
+
+def with_crm_web(rig: ServeRig, tmp_path: Path, name: str) -> tuple[ServeRig, int]:
+    """The rig with its config plus ``[crm]`` (an SMS outbox file in ``tmp_path``) and
+    ``[web]`` on a free loopback port: (that rig, the port)."""
+    port = free_port()
+    config = tmp_path / f"hotline-{name}.toml"
+    config.write_text(
+        rig.config_path.read_text(encoding="utf-8")
+        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms-outbox.log"}"\n'
+        + f'\n[web]\nhost = "127.0.0.1"\nport = {port}\n',
+        encoding="utf-8",
+    )
+    return dataclasses.replace(rig, config_path=config), port
 
 
 def _safe_scenario(name: str, out: Path) -> Path:

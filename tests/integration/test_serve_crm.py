@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import re
 import time
 from pathlib import Path
@@ -21,9 +20,14 @@ from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
-from telephony.asterisk.instance import free_port
 from telephony.rig.sipp import agent_rows
-from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
+from tests.integration.serve_fixtures import (
+    ANSWERING,
+    ServeProcess,
+    ServeRig,
+    wait_until,
+    with_crm_web,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,18 +51,11 @@ async def _seed(db: Path) -> tuple[int, int]:
 def test_ringing_seat_gets_the_screen_pop_and_the_call_becomes_an_interaction(
     serve_rig: ServeRig, tmp_path: Path
 ) -> None:
-    web_port = free_port()
-    config = tmp_path / "hotline-crm.toml"
-    config.write_text(
-        serve_rig.config_path.read_text(encoding="utf-8")
-        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms-outbox.log"}"\n'
-        + f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n',
-        encoding="utf-8",
-    )
+    rig, web_port = with_crm_web(serve_rig, tmp_path, "crm")
     state = tmp_path / "state"
     state.mkdir()
     resident_id, case_id = asyncio.run(_seed(state / "crm.db"))
-    s = ServeProcess(dataclasses.replace(serve_rig, config_path=config), state)
+    s = ServeProcess(rig, state)
     agent = ANSWERING[0]
     web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
     try:

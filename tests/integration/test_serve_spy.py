@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from pathlib import Path
 
@@ -19,9 +18,14 @@ from acd.types import FakeClock
 from crm.lifecycle import Role
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
-from telephony.asterisk.instance import free_port
 from telephony.rig.sipp import agent_rows
-from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
+from tests.integration.serve_fixtures import (
+    ANSWERING,
+    ServeProcess,
+    ServeRig,
+    wait_until,
+    with_crm_web,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -41,18 +45,11 @@ async def _users(db: Path) -> None:
 def test_spy_rings_the_supervisor_and_chanspy_starts_on_the_agents_call(
     serve_rig: ServeRig, tmp_path: Path
 ) -> None:
-    web_port = free_port()
-    config = tmp_path / "hotline-spy.toml"
-    config.write_text(
-        serve_rig.config_path.read_text(encoding="utf-8")
-        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms-outbox.log"}"\n'
-        + f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n',
-        encoding="utf-8",
-    )
+    rig, web_port = with_crm_web(serve_rig, tmp_path, "spy")
     state = tmp_path / "state"
     state.mkdir()
     asyncio.run(_users(state / "crm.db"))
-    s = ServeProcess(dataclasses.replace(serve_rig, config_path=config), state)
+    s = ServeProcess(rig, state)
     ami = serve_rig.asterisk.ami_client()
     web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
 
