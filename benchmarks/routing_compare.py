@@ -143,7 +143,7 @@ def section(stats: dict[str, Any], args: argparse.Namespace, sc: Scenario, wall_
         f"Command: `.venv/bin/python -m benchmarks.routing_compare --hours {args.hours:g}"
         f" --replications {args.replications} --jobs {args.jobs} --seed {args.seed}`"
         f" ({wall_s:.0f} s wall).\n\n"
-        f"The example day ({sc.source}: {sc.calls_per_day:,.0f} calls a day, "
+        f"The example day ({_relative(sc.source)}: {sc.calls_per_day:,.0f} calls a day, "
         f"{len(sc.cfg.agents)} seats, its roster), {args.hours:g} h, callbacks and sticky"
         f" routing off; {args.replications} replications, each running both policies on the"
         " same callers through the same simulator shell; mean ± 95 % half-width. The baseline"
@@ -163,6 +163,12 @@ def write_section(text: str) -> None:
         i = doc.index(marker) + len(marker)
         doc = doc[:i] + "\n" + text + doc[i:]
     RESULTS.write_text(doc, encoding="utf-8")
+
+
+def _relative(path: str) -> str:
+    p = Path(path).resolve()
+    root = Path(__file__).resolve().parents[1]
+    return str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
 
 
 def _cpu() -> str:

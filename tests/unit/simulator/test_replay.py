@@ -135,3 +135,17 @@ def test_replaying_a_recorded_rig_day_reproduces_its_service_level_and_abandons(
     ):
         assert means[key]["low"] <= value <= means[key]["high"], (key, value, means[key])
     assert means["offered"]["mean"] == recorded.offered
+
+
+def test_our_own_queue_log_alone_replays_the_same_callers() -> None:
+    """serve's queue_log without calls.jsonl: the same calls, waits within a second
+    (queue_log keeps whole seconds at both ends), the same two seats logged in."""
+    from acd.config import load_config
+
+    cfg = load_config(SERVE_DAY / "hotline.toml")
+    both = load_recorded_day(SERVE_DAY)
+    alone = load_recorded_day(SERVE_DAY / "queue_log")
+    assert sorted(r.call for r in alone.records) == sorted(r.call for r in both.records)
+    waits = {r.call: r.wait_s for r in both.records}
+    assert all(abs(r.wait_s - waits[r.call]) < 2.0 for r in alone.records)
+    assert sorted({s.agent for s in alone.shifts(cfg)}) == ["2001", "2002"]
