@@ -68,7 +68,8 @@ def write(directory: Path, result: RunResult, metrics: MetricsConfig, title: str
         "Per-interval figures: intervals.csv, intervals.json; call records: calls.csv"
         " (replayable with <code>hotline simulate --replay</code>)."
     )
-    paths[3].write_text(render_html(title, doc, agents, waits, note), encoding="utf-8")
+    page = render_html(title, doc, agents, waits, note, metrics.interval_s)
+    paths[3].write_text(page, encoding="utf-8")
     return paths
 
 
@@ -93,32 +94,37 @@ def render_html(
     agents: list[dict[str, Any]],
     waits: list[float],
     note: str,
+    interval_s: float = 900.0,
+    timezone_offset_s: float = 0.0,
 ) -> str:
     """The report page: the summary table and four plots (``note`` is trusted HTML).
-    The hours axis counts from the midnight before the first interval."""
+    The hours axis counts from the local midnight before the first interval; each
+    interval is drawn over its whole width (one interval is a bar, not a point)."""
     total = [r for r in doc["intervals"] if r["queue"] == "*"]
     starts = [r["start_s"] for r in total] + [a["start_s"] for a in agents]
-    origin = math.floor(min(starts) / 86400.0) * 86400.0 if starts else 0.0
-    x = [(r["start_s"] - origin) / 3600.0 for r in total]
+    off = timezone_offset_s
+    origin = math.floor((min(starts) + off) / 86400.0) * 86400.0 - off if starts else 0.0
+    x = _steps([(r["start_s"] - origin) / 3600.0 for r in total], interval_s / 3600.0)
     plt = _pyplot()
     figs = []
     fig, ax = plt.subplots(figsize=(9, 3))
-    ax.plot(x, [r["offered"] for r in total], label="offered")
-    ax.plot(x, [r["answered"] for r in total], label="answered")
-    ax.plot(x, [r["abandoned"] for r in total], label="abandoned")
+    ax.plot(x, _twice([r["offered"] for r in total]), label="offered")
+    ax.plot(x, _twice([r["answered"] for r in total]), label="answered")
+    ax.plot(x, _twice([r["abandoned"] for r in total]), label="abandoned")
     _finish(ax, "calls per interval", "hour")
     figs.append(_png(fig))
     fig, ax = plt.subplots(figsize=(9, 3))
     for key in [k for k in total[0] if k.startswith("service_level_")] if total else []:
-        ax.plot(x, [_nan(r[key]) for r in total], label=key.replace("service_level_", "SL ") + " s")
-    ax.plot(x, [_nan(r["abandon_rate"]) for r in total], label="abandon rate")
+        label = key.replace("service_level_", "SL ") + " s"
+        ax.plot(x, _twice([_nan(r[key]) for r in total]), label=label)
+    ax.plot(x, _twice([_nan(r["abandon_rate"]) for r in total]), label="abandon rate")
     ax.set_ylim(0, 1.05)
     _finish(ax, "service level and abandon rate", "hour")
     figs.append(_png(fig))
     fig, ax = plt.subplots(figsize=(9, 3))
     ax.stackplot(
-        [(a["start_s"] - origin) / 3600.0 for a in agents],
-        *[[a[s] for a in agents] for s in STATES],
+        _steps([(a["start_s"] - origin) / 3600.0 for a in agents], interval_s / 3600.0),
+        *[_twice([a[s] for a in agents]) for s in STATES],
         labels=list(STATES),
     )
     _finish(ax, "agents by state (mean per interval)", "hour")
@@ -137,6 +143,15 @@ def render_html(
         f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<h1>{html.escape(title)}</h1><table>{rows}</table>{imgs}<p>{note}</p>"
     )
+
+
+def _steps(starts: list[float], width: float) -> list[float]:
+    """Each interval's start and end: a step line over the interval's width."""
+    return [t for s in starts for t in (s, s + width)]
+
+
+def _twice(values: list[Any]) -> list[Any]:
+    return [v for x in values for v in (x, x)]
 
 
 def _finish(ax: Any, title: str, xlabel: str, legend: bool = True) -> None:
