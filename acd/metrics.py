@@ -23,7 +23,7 @@ from typing import assert_never
 from acd.config import MetricsConfig
 from acd.effects import AgentStateChanged
 from acd.records import CallRecord
-from acd.types import Outcome
+from acd.types import AgentId, Outcome
 
 BUSY = frozenset({"offered", "on-call", "wrap-up"})
 AVAILABLE = "ready"
@@ -172,6 +172,13 @@ class AgentTimeMeter:
         for agent, (state, since) in self._since.items():
             self._spend(state, since, now)
             self._since[agent] = (state, now)
+
+    def current(self) -> list[AgentStateChanged]:
+        """Each agent's present state, as the change that began it."""
+        return [
+            AgentStateChanged(AgentId(agent), state, state, None, since)
+            for agent, (state, since) in self._since.items()
+        ]
 
     def _spend(self, state: str, start: float, end: float) -> None:
         if end <= start:

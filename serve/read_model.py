@@ -222,6 +222,10 @@ class ReadModel:
         per_queue = {q: d.kpis(now) for q, d in self.today_by_queue.items()}
         return per_queue, self.today.kpis(now)
 
+    def today_intervals(self) -> list[dict[str, Any]]:
+        """Today per queue per interval (:mod:`acd.intervals`, as ``hotline report``)."""
+        return self.figures.intervals(self.clock.now())
+
     def recent_kpis(self) -> tuple[dict[QueueName, Kpis], Kpis]:
         """(per entry queue, the whole centre) over the last ``RECENT_WINDOW_S``."""
         return self.recent.kpis(self.clock.now())
