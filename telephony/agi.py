@@ -17,7 +17,13 @@ kept), enqueues the call and returns: the dialplan then holds the caller with
 music until an agent leg bridges it. With the CRM on, the call is enqueued with
 its ``case_owner`` (sticky routing), looked up while the variables go back and
 forth and waited for only within a strict budget
-(:mod:`crm.case_owner`). Other scripts (``survey``) end at once. Bad values are
+(:mod:`crm.case_owner`). An exit the engine decides at once (queue full, nobody
+to serve the call) is not sent as a Redirect, which would race the end of the AGI
+(the dialplan's next ``GotoIf`` then ran in ``hotline-exit``: "No such label"), but
+written back as ``HOTLINE_EXIT``: the dialplan goes to ``hotline-exit,${HOTLINE_EXIT},1``
+itself. While serve cannot keep up (:mod:`telephony.overload`) a new call is not
+enqueued at all: ``HOTLINE_EXIT=overload`` ("all circuits are busy") and a record
+``refused-overload``. Other scripts (``survey``) end at once. Bad values are
 logged with the field's name and replaced by defaults, never dropping the call.
 
 Only Asterisk may hand calls over: with a ``secret`` (serve's: derived from the
