@@ -20,7 +20,7 @@ With the CRM on, the FastAGI hand-off waits at most ``sticky_lookup_s`` (0.05 s;
 (:mod:`crm.case_owner`). Every ``reconcile_s`` (30 s; 0 turns it off) the agents'
 states are compared with Asterisk's channels and contacts (:mod:`telephony.reconcile`).
 New calls are refused politely at the hand-off while AMI events arrive
-``overload_ami_lag_s`` (2 s) late, the event loop runs ``overload_loop_lag_s`` (1 s)
+``overload_ami_lag_s`` (2 s) late, the event loop runs ``overload_loop_lag_s`` (2 s)
 behind, or ``overload_waiting`` calls wait (0: no limit); a sign holds for
 ``overload_hold_s`` (5 s) after it was last seen (:mod:`telephony.overload`).
 """

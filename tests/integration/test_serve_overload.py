@@ -131,3 +131,34 @@ def test_calls_beyond_capacity_are_refused_politely_and_the_waiting_served(
 
 def _far_ends(result: SippResult) -> int:
     return sum(any(e.event == "far_bye" for e in events) for events in result.by_call().values())
+
+
+def test_an_answer_after_the_ring_timeout_leaves_no_agent_on_call(
+    serve_rig: ServeRig, serve_on: ServeOn
+) -> None:
+    """The stuck offer of issue 13, as far as one machine shows it unloaded: the seat
+    answers (200 OK) only after the ring timeout, when Asterisk has given the leg up,
+    and the caller hangs up soon after. The offer is released at the ring timeout,
+    the agent is paused "no-answer" (never left on-call), the call has its record,
+    and Asterisk is left with no channel of it."""
+    s = serve_on(serve_rig)
+    s.agent("2001", "login")
+    late = serve_rig.sipp(
+        "agent",
+        local_port=serve_rig.answer_port,
+        calls=1,
+        rows=agent_rows([(6_500, 2_000)]),  # ring timeout 5 s in the rig's config
+        max_time_s=40,
+    )
+    with late, serve_rig.residents([9_000]):
+        wait_until(lambda: s.history(), 30, "the call's record")
+    (r,) = s.history()
+    assert r["outcome"] == "abandoned" and r["offers"] == 1, r
+    agent = s.status()["agents"]["2001"]
+    assert agent["state"] == "paused" and agent.get("call") is None, agent
+
+    def no_channels() -> bool:
+        listing = serve_rig.asterisk.instance.cli("core show channels concise")
+        return not listing.strip()
+
+    wait_until(no_channels, 15, "Asterisk to have no channel left")
