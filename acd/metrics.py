@@ -77,6 +77,7 @@ class KpiAccumulator:
     short_abandoned: int = 0
     overflowed: int = 0
     lost: int = 0
+    refused: int = 0  # shed at the hand-off (overload): not in ``offered``
     wait_answered_s: float = 0.0
     handle_s: float = 0.0
     handled: int = 0
@@ -84,6 +85,9 @@ class KpiAccumulator:
     within: dict[float, int] = field(default_factory=dict)
 
     def add(self, r: CallRecord) -> None:
+        if r.outcome is Outcome.REFUSED:  # never queued: not offered to the queues
+            self.refused += 1
+            return
         self.offered += 1
         wait = r.wait_s
         self.max_wait_s = max(self.max_wait_s, wait)
@@ -105,6 +109,8 @@ class KpiAccumulator:
             self.overflowed += 1
         elif r.outcome is Outcome.LOST:
             self.lost += 1
+        elif r.outcome is Outcome.REFUSED:  # pragma: no cover - returned above
+            pass
         else:
             assert_never(r.outcome)
 

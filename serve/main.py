@@ -78,6 +78,7 @@ from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.render import agi_secret
 from telephony.asterisk.root import find_root
 from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
+from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
@@ -165,6 +166,7 @@ async def serve(
                 engine, settings.shell, clock, ami, notifier=notifier, resync=True, stats=stats
             )
             stack.callback(_cancel_tasks, shell)
+            shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
             _restore_presence(shell, store, config)
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(config.agents, strict_feed, read_model.state_of)
@@ -212,6 +214,7 @@ async def serve(
         await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
+        await stack.enter_async_context(shell.load.probing())
         app = build_app(control, read_model)
         await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:
@@ -299,6 +302,17 @@ async def _first_sync_or_stop(first_sync: asyncio.Event, stop: asyncio.Event) ->
     waiter.cancel()
     stopper.cancel()
     return not stop.is_set()
+
+
+def _check_now(shell: CallShell) -> Callable[[], None]:
+    """AMI runs late: compare the agents with Asterisk's channels now (the answer to
+    an action does not wait in Asterisk's event queue), not at the next period."""
+
+    def check() -> None:
+        if shell.reconciler is not None:
+            shell.spawn(shell.reconciler.check())
+
+    return check
 
 
 def _cancel_tasks(shell: CallShell) -> None:

@@ -17,7 +17,13 @@ kept), enqueues the call and returns: the dialplan then holds the caller with
 music until an agent leg bridges it. With the CRM on, the call is enqueued with
 its ``case_owner`` (sticky routing), looked up while the variables go back and
 forth and waited for only within a strict budget
-(:mod:`crm.case_owner`). Other scripts (``survey``) end at once. Bad values are
+(:mod:`crm.case_owner`). An exit the engine decides at once (queue full, nobody
+to serve the call) is not sent as a Redirect, which would race the end of the AGI
+(the dialplan's next ``GotoIf`` then ran in ``hotline-exit``: "No such label"), but
+written back as ``HOTLINE_EXIT``: the dialplan goes to ``hotline-exit,${HOTLINE_EXIT},1``
+itself. While serve cannot keep up (:mod:`telephony.overload`) a new call is not
+enqueued at all: ``HOTLINE_EXIT=overload`` ("all circuits are busy") and a record
+``refused-overload``. Other scripts (``survey``) end at once. Bad values are
 logged with the field's name and replaced by defaults, never dropping the call.
 
 Only Asterisk may hand calls over: with a ``secret`` (serve's: derived from the
@@ -41,6 +47,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 from ivr.agi_driver import ChannelGone, IvrDriver
+from telephony.overload import OVERLOAD_EXIT
 from telephony.shell import CallShell
 
 __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
@@ -100,6 +107,7 @@ OwnerOf = Callable[[CallId, str], Awaitable[AgentId | None]]
 
 
 SECRET_VARIABLE = "HOTLINE_AGI_SECRET"
+EXIT_VARIABLE = "HOTLINE_EXIT"  # the dialplan sends the caller to hotline-exit,<this>,1
 
 
 class FastAgiServer:
@@ -257,6 +265,14 @@ async def _hand_off(
     now = shell.clock.now()
     arrived = _epoch(await agi.get_variable("HOTLINE_ARRIVED_AT"), now)
     call = await agi.get_variable("HOTLINE_CALL_ID") or uid
+    why = shell.shed_reason()
+    if why is not None:  # overload: a polite "all lines are busy", and its record
+        shell.refuse(
+            CallId(call), channel, QueueName(queue), priority=priority, caller=caller,
+            arrived_at=arrived, why=why,
+        )  # fmt: skip
+        await agi.set_variable(EXIT_VARIABLE, OVERLOAD_EXIT)
+        return
     for name, value in (
         ("HOTLINE_CALL_ID", call),
         ("HOTLINE_QUEUE", queue),
@@ -276,7 +292,11 @@ async def _hand_off(
         language=language or None,
         arrived_at=arrived,
         case_owner=case_owner,
+        handoff=True,
     )
+    exit_to = shell.handoff_exits.pop(CallId(call), None)
+    if exit_to is not None:  # queue full, nobody to serve it: out by the dialplan
+        await agi.set_variable(EXIT_VARIABLE, exit_to)
 
 
 def _epoch(text: str, now: float) -> float:
