@@ -44,7 +44,7 @@ from acd.pools import Pool, ReadySet, order_skills
 from acd.strategies import Requirement, Strategy
 from acd.types import AgentId, CallId, Clock, QueueName
 
-__all__ = ["Roster"]
+__all__ = ["Roster", "step_requirements"]
 
 _LOGGED_OUT, _PAUSED = AgentState.LOGGED_OUT, AgentState.PAUSED
 _READY, _OFFERED = AgentState.READY, AgentState.OFFERED
@@ -68,7 +68,7 @@ class Roster:
         self.ready_sets: dict[tuple[frozenset[str], Strategy, tuple[str, ...]], ReadySet] = {}
         self.agent_sets: dict[str, list[ReadySet]] = {a: [] for a in self.agents}
         self._pooled: set[str] = set()  # agents in their ready sets now
-        self._queue_reqs = {q.name: _step_requirements(q) for q in config.queues.values()}
+        self._queue_reqs = {q.name: step_requirements(q) for q in config.queues.values()}
         self.capable: dict[str, list[QueueName]] = {}
         self.logged_in_count: dict[QueueName, int] = dict.fromkeys(config.queues, 0)
         self.serving_count: dict[QueueName, int] = dict.fromkeys(config.queues, 0)
@@ -321,7 +321,7 @@ class Roster:
         return self._shift_presence(queues, before, queues, after)
 
 
-def _step_requirements(q: QueueConfig) -> list[dict[str, int]]:
+def step_requirements(q: QueueConfig) -> list[dict[str, int]]:
     """The skill requirement at each escalation step of ``q`` (index = steps applied)."""
     req: dict[str, int] = dict(q.skills)
     out = [dict(req)]
