@@ -184,16 +184,18 @@ def predict_wait(engine: Engine, call_id: CallId, times: HandleTimes) -> WaitPre
     union: set[str] = set()
     for _, agents in ours:
         union |= agents
+    now_set = _at(ours, now)
     free: list[tuple[float, int, str]] = []
-    working: set[str] = set()
-    ready = 0
+    working = ready = 0
     for agent_id in union:
         agent = engine.agents[agent_id]
         at = _free_at(engine, agent, times, now)
         if at is not None:
             free.append((at, agent.position, agent_id))
-            if at <= now and agent.state is _READY:
-                ready += 1
+            if agent_id in now_set:
+                working += 1
+                ready += agent.state is _READY
+    later = len(free)
     key = call.order_key()
     rivals: list[tuple[Call, Schedule]] = []
     for other in engine.calls.values():
@@ -203,16 +205,9 @@ def predict_wait(engine: Engine, call_id: CallId, times: HandleTimes) -> WaitPre
         if any(not agents.isdisjoint(union) for _, agents in sched):
             rivals.append((other, sched))
     rivals.sort(key=lambda r: r[0].order_key())
-    now_set = _at(ours, now)
-    for at, _, agent_id in free:
-        if agent_id in now_set:
-            working.add(agent_id)
-    later = {a for at, _, a in free}
     position = 1 + len(rivals)
     wait = _play(engine, call, ours, rivals, free, times, now)
-    return WaitPrediction(
-        call.id, call.queue, position, wait, waited, len(working), len(later), ready
-    )
+    return WaitPrediction(call.id, call.queue, position, wait, waited, working, later, ready)
 
 
 def _play(
@@ -240,7 +235,11 @@ def _play(
                 break
         if taken < 0:
             # nothing for this agent now: back when a call's next step may widen to it
-            nxt = [a for i, (_, s) in enumerate(line) if not served[i] and (a := _after(s, t)) is not None]
+            nxt = [
+                a
+                for i, (_, s) in enumerate(line)
+                if not served[i] and (a := _after(s, t)) is not None
+            ]
             if nxt:
                 heapq.heappush(free, (min(nxt), pos, agent_id))
             continue

@@ -177,7 +177,7 @@ def report(
         " | within ±30 s Hotline | within ±30 s moving avg | goal (≤ 0.70) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    order = sorted(k for k in tallies if k != "all") + ["all"]
+    order = [*sorted(k for k in tallies if k != "all"), "all"]
     for k in order:
         t = tallies[k]
         if not t.n:
