@@ -18,7 +18,7 @@ mean absolute error (MAE), the share within +-30 s, and the ratio of the MAEs.
 The goal (issue #12): Hotline's MAE at least 30 % lower, per queue and overall.
 
     .venv/bin/python -m benchmarks.wait_honesty [--seed 1] [--scenario examples/day.toml]
-        [--write]
+        [--hours H] [--calls-per-day N] [--write]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import os
 import platform
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +86,16 @@ class Run:
     predictions: int = 0
 
 
-def run(scenario: Path, seed: int) -> tuple[dict[str, Tally], dict[str, int], Run]:
+def run(
+    scenario: Path, seed: int, hours: float | None = None, calls_per_day: float | None = None
+) -> tuple[dict[str, Tally], dict[str, int], Run]:
+    """Run the day once; (tallies per entry queue and "all", callers not compared by
+    outcome, the run's own figures)."""
     sc = load_scenario(scenario)
+    if hours is not None:
+        sc = replace(sc, hours=hours)
+    if calls_per_day is not None:  # a busier (or quieter) day on the same roster
+        sc = replace(sc, calls_per_day=calls_per_day)
     rng = np.random.default_rng(seed)
     calls = sc.calls(rng)
     horizon = max([sc.hours * 3600.0] + [c.arrive_at for c in calls]) + DRAIN_S
@@ -164,12 +172,17 @@ def report(
         f"### Wait honesty: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"- command: `.venv/bin/python -m benchmarks.wait_honesty --seed {a.seed}"
-        f" --scenario {a.scenario}`",
+        f" --scenario {a.scenario}"
+        + (f" --hours {a.hours:g}" if a.hours else "")
+        + (f" --calls-per-day {a.calls_per_day:g}" if a.calls_per_day else "")
+        + "`",
         f"- machine: {_cpu_model()}, {os.cpu_count()} cores, Python"
         f" {platform.python_version()}, load average {load[0]:.1f}",
         f"- callers told a wait at entry: {r.predictions:,} (offered at once, not told:"
         f" {r.at_once:,}); not compared, no answered wait: "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(left.items())),
+        f'- Hotline\'s predictor said "no agent will take it" (scored as 0 s) for'
+        f" {tallies['all'].unknown if 'all' in tallies else 0:,} of them",
         f"- predictor cost: {1e6 * r.predict_s / max(r.predictions, 1):,.0f} µs a"
         f" prediction; the whole run {wall_s:.1f} s wall",
         "",
@@ -196,10 +209,12 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="benchmarks.wait_honesty")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--scenario", default="examples/day.toml")
+    p.add_argument("--hours", type=float, help="simulate only the day's first hours")
+    p.add_argument("--calls-per-day", type=float, help="override the scenario's volume")
     p.add_argument("--write", action="store_true", help="append to benchmarks/RESULTS.md")
     a = p.parse_args(argv)
     t = time.perf_counter()
-    tallies, left, r = run(ROOT / a.scenario, a.seed)
+    tallies, left, r = run(ROOT / a.scenario, a.seed, a.hours, a.calls_per_day)
     lines = report(a, tallies, left, r, time.perf_counter() - t)
     print("\n".join(lines))
     if a.write:
