@@ -219,7 +219,7 @@ def main(argv: list[str]) -> int:
     print("\n".join(lines))
     if a.write:
         with (ROOT / "benchmarks" / "RESULTS.md").open("a", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write("\n" + "\n".join(lines) + "\n")
     return 0
 
 
