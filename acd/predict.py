@@ -81,6 +81,10 @@ class _Eligible:
         found = self._sets.get(key)
         if found is not None:
             return found
+        pooled = self.engine.roster.members_for(queue, step, language)
+        if pooled:  # the roster keeps that pool's members: no need to check skills
+            found = self._sets[key] = frozenset(pooled)
+            return found
         reqs = self._reqs.get(queue)
         if reqs is None:
             reqs = self._reqs[queue] = step_requirements(self.engine.config.queues[queue])

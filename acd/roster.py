@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import assert_never
 
 from acd import effects as fx
@@ -122,6 +123,13 @@ class Roster:
             pool.ready = self._ready_set(pool)
         self._pool_cache[cache_key] = pool
         return pool
+
+    def members_for(self, queue: QueueName, step: int, language: str | None) -> AbstractSet[str]:
+        """The agents of the pool a call of ``queue`` waits in after ``step`` steps in
+        ``language``, when that pool exists (kept current as skills change); else empty.
+        Read-only: unlike :meth:`pool_for` it creates nothing (the wait predictor's)."""
+        pool = self._pool_cache.get((queue, step, language))
+        return pool.members if pool is not None else frozenset()
 
     def _ready_set(self, pool: Pool[Call]) -> ReadySet:
         """The ready set for ``pool``: shared with every pool that has the same members
