@@ -31,7 +31,11 @@ from tests.integration.serve_fixtures import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 AGENT = ANSWERING[0]
-ANNOUNCE = "\n[announce]\nevery_s = 20\nmin_wait_s = 0\n"
+# the example config's [announce] (off) turned on: every 20 s, whatever the wait
+ANNOUNCE = (
+    ("[announce]\nevery_s = 0 ", "[announce]\nevery_s = 20 "),
+    ("min_wait_s = 60", "min_wait_s = 0"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,11 @@ def announce_rig(
     slices: the dialplan and the prompts are rendered from the config at start."""
     tmp = tmp_path_factory.mktemp("announce")
     config = tmp / "hotline-announce.toml"
-    config.write_text(_test_config(tmp).read_text(encoding="utf-8") + ANNOUNCE, "utf-8")
+    text = _test_config(tmp).read_text(encoding="utf-8")
+    for old, new in ANNOUNCE:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    config.write_text(text, "utf-8")
     answer, noanswer, callback = free_port(), free_port(), free_port()
     contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
     contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
