@@ -106,8 +106,8 @@ def test_holding_callers_hear_their_place_and_one_presses_1_for_a_callback(
                 remote=rig.asterisk.sip_target,
                 calls=3,
                 rows=[
-                    ["25000", "none", "1500", "13912340001"],  # talks to the agent
-                    ["12000", "none", "1500", "13912340002"],  # holds: place 1
+                    ["12000", "none", "1500", "13912340001"],  # talks to the agent
+                    ["8000", "none", "1500", "13912340002"],  # holds: place 1
                     ["30000", "1", "4500", "13912340003"],  # holds: place 2, presses 1
                 ],
                 rate=1.0,
