@@ -81,6 +81,11 @@ class Count(enum.StrEnum):
     IVR_CASE_LOOKUPS = "ivr_case_lookups"
     IVR_CASE_TIMEOUTS = "ivr_case_timeouts"
     IVR_CASE_FAILURES = "ivr_case_failures"
+    # the hold's position / expected-wait announcements (telephony.announce_agi)
+    ANNOUNCEMENTS = "announcements"  # told its place (and expected wait)
+    ANNOUNCE_SHORT = "announce_short"  # not told: the expected wait is under min_wait_s
+    ANNOUNCE_CALLBACKS = "announce_callbacks"  # pressed 1 during an announcement
+    ANNOUNCE_UNKNOWN = "announce_unknown"  # asked for a call the engine does not hold
     # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
     CRM_INTERACTIONS = "crm_interactions"
     CRM_FAILURES = "crm_failures"

@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from ivr.config import LANGUAGES, IvrConfig
 
-__all__ = ["VOICES", "PromptError", "generate", "prompt_name"]
+__all__ = ["VOICES", "PromptError", "generate", "prompt_name", "speak_texts"]
 
 VOICES = {"mandarin": "cmn", "english": "en"}
 TIMEOUT_S = 30.0
@@ -46,6 +47,21 @@ def generate(
             if target.is_file():
                 continue
             _speak(prompt, language, text, target, espeak, sox)
+            made.append(target)
+    return made
+
+
+def speak_texts(
+    texts: Iterable[tuple[str, str]], out_dir: Path, *, espeak: str = "espeak-ng", sox: str = "sox"
+) -> list[Path]:
+    """Speak each (language, text) not yet in ``out_dir`` (e.g. :mod:`ivr.announce`'s
+    fragments); returns the files made."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []
+    for language, text in texts:
+        target = out_dir / f"{prompt_name(text, language)}.wav"
+        if not target.is_file():
+            _speak(text[:30], language, text, target, espeak, sox)
             made.append(target)
     return made
 

@@ -55,6 +55,7 @@ from crm.errors import NotFoundError
 from crm.link import CrmLink
 from crm.repository import CrmRepository
 from ivr.agi_driver import CaseLookup, IvrDriver
+from ivr.announce import read_announce
 from ivr.config import read_ivr
 from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
@@ -74,6 +75,7 @@ from serve.ws import Hub
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
+from telephony.announce_agi import Announcer
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.render import agi_secret
 from telephony.asterisk.root import find_root
@@ -194,7 +196,12 @@ async def serve(
             lookup = _case_status(link.repo) if link is not None else None
             ivr = IvrDriver(ivr_cfg, lookup, stats)
         agi = FastAgiServer(
-            enqueue_handler(shell, owners.owner if owners is not None else None, ivr),
+            enqueue_handler(
+                shell,
+                owners.owner if owners is not None else None,
+                ivr,
+                Announcer(read_announce(config), read_model.wait, stats),
+            ),
             secret=agi_secret(settings.ami_secret),
             stats=stats,
         )
@@ -373,6 +380,7 @@ def main(argv: list[str]) -> int:
         cfg = load_config(a.config)
         settings = read_settings(cfg)
         read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
+        read_announce(cfg)
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
         instance = a.instance

@@ -10,7 +10,8 @@ language from the AGI arguments, else from the channel variables
 ``HOTLINE_QUEUE`` / ``HOTLINE_PRIORITY`` / ``HOTLINE_LANGUAGE`` (set by the
 dialplan), else the defaults; script ``ivr`` runs the voice menu first
 (:mod:`ivr.agi_driver`) and hands off with the queue, priority and language
-chosen there; it keeps the dialplan's
+chosen there; script ``announce`` tells a holding caller its place and expected
+wait (:mod:`telephony.announce_agi`); the hand-off keeps the dialplan's
 ``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or sets them), writes the
 validated values back (so a restarted shell adopts the caller with its place
 kept), enqueues the call and returns: the dialplan then holds the caller with
@@ -47,6 +48,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 from ivr.agi_driver import ChannelGone, IvrDriver
+from telephony.announce_agi import Announcer
 from telephony.overload import OVERLOAD_EXIT
 from telephony.shell import CallShell
 
@@ -195,7 +197,10 @@ class FastAgiServer:
 
 
 def enqueue_handler(
-    shell: CallShell, owner_of: OwnerOf | None = None, ivr: IvrDriver | None = None
+    shell: CallShell,
+    owner_of: OwnerOf | None = None,
+    ivr: IvrDriver | None = None,
+    announce: Announcer | None = None,
 ) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
     agent owning the caller's open case (bounded in time, never raising), if any.
@@ -205,6 +210,11 @@ def enqueue_handler(
     async def handle(agi: AgiSession) -> None:
         env = agi.env
         script = env.get("agi_network_script", "").strip("/")
+        if script == "announce":  # the hold loop's place / expected-wait announcement
+            if announce is not None:
+                call = await agi.get_variable("HOTLINE_CALL_ID") or env.get("agi_uniqueid", "")
+                await announce.run(agi, call)
+            return
         if script not in ("inbound", "enqueue", "ivr", ""):
             log.debug("AGI script %r is not Hotline's hand-off: nothing to do", script)
             return

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from acd.config import AcdConfig
-from ivr import prompts
+from ivr import announce, prompts
+from ivr.announce import read_announce
 from ivr.config import read_ivr
 from telephony.ami_probe import wait_for_ami
 from telephony.asterisk import root as asterisk_root
@@ -130,6 +131,8 @@ class AsteriskInstance:
         ivr = read_ivr(cfg)
         if ivr is not None and ivr.enabled:  # espeak-ng: only what changed is spoken
             prompts.generate(ivr, self.dir / "sounds" / "ivr")
+        if read_announce(cfg).enabled:  # the hold's announcements: fixed fragments
+            announce.generate(self.dir / "sounds" / "ivr")
         return sec
 
     def info(self) -> dict[str, Any]:
