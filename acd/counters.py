@@ -72,12 +72,17 @@ class Count(enum.StrEnum):
     IVR_CASE_LOOKUPS = "ivr_case_lookups"
     IVR_CASE_TIMEOUTS = "ivr_case_timeouts"
     IVR_CASE_FAILURES = "ivr_case_failures"
+    # a queue closed (outside hours, a holiday) when the caller reached it (telephony.agi)
+    AFTER_HOURS_CALLS = "after_hours_calls"
+    AFTER_HOURS_VOICEMAILS = "after_hours_voicemails"
+    AFTER_HOURS_CALLBACKS = "after_hours_callbacks"
     # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
     CRM_INTERACTIONS = "crm_interactions"
     CRM_FAILURES = "crm_failures"
     CRM_REJECTED = "crm_rejected"
     CRM_BAD_LINES = "crm_bad_lines"
     CRM_SCREENPOP_FAILURES = "crm_screenpop_failures"
+    CRM_VOICEMAIL_CASES = "crm_voicemail_cases"
     STICKY_OWNERS = "sticky_owners"
     STICKY_LOOKUP_TIMEOUTS = "sticky_lookup_timeouts"
     STICKY_LOOKUP_FAILURES = "sticky_lookup_failures"

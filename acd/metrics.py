@@ -23,7 +23,7 @@ from typing import assert_never
 from acd.config import MetricsConfig
 from acd.effects import AgentStateChanged
 from acd.records import CallRecord
-from acd.types import Outcome
+from acd.types import BEFORE_QUEUE, Outcome
 
 BUSY = frozenset({"offered", "on-call", "wrap-up"})
 AVAILABLE = "ready"
@@ -84,6 +84,8 @@ class KpiAccumulator:
     within: dict[float, int] = field(default_factory=dict)
 
     def add(self, r: CallRecord) -> None:
+        if r.outcome in BEFORE_QUEUE:
+            return  # never offered to a queue (the engine never has these)
         self.offered += 1
         wait = r.wait_s
         self.max_wait_s = max(self.max_wait_s, wait)
@@ -105,6 +107,13 @@ class KpiAccumulator:
             self.overflowed += 1
         elif r.outcome is Outcome.LOST:
             self.lost += 1
+        elif (
+            r.outcome is Outcome.IVR_HANGUP
+            or r.outcome is Outcome.SELF_SERVICE
+            or r.outcome is Outcome.AFTER_HOURS
+            or r.outcome is Outcome.VOICEMAIL
+        ):
+            pass  # returned above
         else:
             assert_never(r.outcome)
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from ivr.config import LANGUAGES, IvrConfig
 
-__all__ = ["VOICES", "PromptError", "generate", "prompt_name"]
+__all__ = ["VOICES", "PromptError", "generate", "prompt_name", "speak"]
 
 VOICES = {"mandarin": "cmn", "english": "en"}
 TIMEOUT_S = 30.0
@@ -46,6 +47,21 @@ def generate(
             if target.is_file():
                 continue
             _speak(prompt, language, text, target, espeak, sox)
+            made.append(target)
+    return made
+
+
+def speak(
+    items: Iterable[tuple[str, str]], out_dir: Path, *, espeak: str = "espeak-ng", sox: str = "sox"
+) -> list[Path]:
+    """Speak each ``(text, language)`` not yet in ``out_dir`` (prompts made from other
+    config than ``[ivr]``: the closed queues' hours, :mod:`ivr.after_hours`)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []
+    for text, language in items:
+        target = out_dir / f"{prompt_name(text, language)}.wav"
+        if not target.is_file():
+            _speak(text[:40], language, text, target, espeak, sox)
             made.append(target)
     return made
 

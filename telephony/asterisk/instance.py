@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acd.calendar_config import read_calendar
 from acd.config import AcdConfig
-from ivr import prompts
+from ivr import after_hours, prompts
 from ivr.config import read_ivr
 from telephony.ami_probe import wait_for_ami
 from telephony.asterisk import root as asterisk_root
@@ -130,6 +131,8 @@ class AsteriskInstance:
         ivr = read_ivr(cfg)
         if ivr is not None and ivr.enabled:  # espeak-ng: only what changed is spoken
             prompts.generate(ivr, self.dir / "sounds" / "ivr")
+        # the closed queues' hours (the calendar): in the same folder, the same way
+        prompts.speak(after_hours.all_texts(cfg, read_calendar(cfg)), self.dir / "sounds" / "ivr")
         return sec
 
     def info(self) -> dict[str, Any]:
