@@ -4,8 +4,10 @@
 [calendar]
 timezone = "+08:00"                 # a fixed offset (DST-free) or an IANA name ("Asia/Shanghai");
                                     # default: centre.timezone_offset_s
-holidays = ["2026-10-01", "2026-10-02"]
-makeup_days = ["2026-09-27"]        # 调休: weekend days that are working days
+national = true                     # the State Council's holidays and 调休 days (the
+                                    # chinese-calendar package; as far as it is published)
+holidays = ["2026-10-01", "2026-10-02"]   # local days added (a national 调休 day listed
+makeup_days = ["2026-09-27"]        # here is a holiday, and the other way round)
 [calendar.hours]                    # every queue's hours unless it has its own; absent: always open
 mon = ["08:30-12:00", "13:30-17:30"]    # tue ... sun the same way; a day not listed is closed
 sat = []
@@ -52,6 +54,7 @@ def read_calendar(cfg: AcdConfig) -> Calendar:
             tz = parse_zone(text)
         except ValueError as e:
             raise ConfigError(t.key("timezone"), str(e)) from None
+    national = t.flag("national", False)
     holidays = _days(t, "holidays")
     makeup = _days(t, "makeup_days")
     both = sorted(set(holidays) & set(makeup))
@@ -85,7 +88,26 @@ def read_calendar(cfg: AcdConfig) -> Calendar:
             queues[name] = _schedule(q.table("hours"))
         q.done()
     t.done()
-    return Calendar(frozenset(holidays), frozenset(makeup), tz, hours, queues)
+    off, on = set(holidays), set(makeup)
+    if national:  # the config's own days override the national ones
+        state_off, state_on = national_days()
+        off, on = (set(state_off) - on) | off, (set(state_on) - off) | on
+    return Calendar(frozenset(off), frozenset(on), tz, hours, queues)
+
+
+def national_days() -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """China's public holidays and 调休 make-up working days, as the State Council
+    published them (the ``chinese-calendar`` package's tables: a year not published
+    yet has none; :func:`national_until` says how far they go)."""
+    from chinese_calendar import constants  # data only: tables of dates
+
+    return frozenset(constants.holidays), frozenset(constants.workdays)
+
+
+def national_until() -> dt.date:
+    """The last day the national tables cover (the end of their last year)."""
+    off, on = national_days()
+    return dt.date(max(off | on).year, 12, 31)
 
 
 def parse_zone(text: str) -> dt.tzinfo:

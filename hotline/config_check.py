@@ -7,7 +7,7 @@ import sys
 
 from acd.alarm_config import read_alarms
 from acd.calendar import WEEKDAYS, Schedule, format_span
-from acd.calendar_config import read_calendar
+from acd.calendar_config import national_until, read_calendar
 from acd.config import ConfigError, load_config
 from ivr.config import read_ivr
 from serve.mqtt_settings import read_mqtt
@@ -33,6 +33,7 @@ def main(argv: list[str]) -> int:
         alarms = read_alarms(cfg)
         mqtt = read_mqtt(cfg)
         calendar = read_calendar(cfg)
+        national = cfg.section("calendar").raw("national") is True
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -62,6 +63,7 @@ def main(argv: list[str]) -> int:
     )
     print(
         f"  calendar: {calendar.tz}, {len(calendar.holidays)} holidays,"
+        f"{' national to ' + str(national_until()) + ',' if national else ''}"
         f" {len(calendar.makeup_days)} make-up days; hours: {_week(calendar.hours)}"
     )
     for name, s in calendar.queues.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from acd.calendar import Calendar, DayKind, Schedule
-from acd.calendar_config import parse_zone, read_calendar
+from acd.calendar_config import national_until, parse_zone, read_calendar
 from acd.config import ConfigError, parse_config
 
 D = dt.date
@@ -229,3 +230,45 @@ def test_errors_name_the_key_and_why(section: dict[str, Any], key: str, why: str
         read_calendar(config(section))
     assert e.value.key == key
     assert why in e.value.message
+
+
+def test_the_national_calendar_with_local_overrides() -> None:
+    cal = read_calendar(config({"national": True}))
+    # National Day 2025 (Oct 1-8 off, Sunday Sep 28 and Saturday Oct 11 worked)
+    assert (
+        cal.kind(D(2025, 10, 1)) is DayKind.HOLIDAY and cal.kind(D(2025, 10, 8)) is DayKind.HOLIDAY
+    )
+    assert (
+        cal.kind(D(2025, 9, 28)) is DayKind.MAKEUP and cal.kind(D(2025, 10, 11)) is DayKind.MAKEUP
+    )
+    assert cal.add_working_days(D(2025, 9, 30), 1) == D(2025, 10, 9)
+    # the config's days override: a local holiday on a national 调休 day, and back
+    local = read_calendar(
+        config({"national": True, "holidays": ["2025-09-28"], "makeup_days": ["2025-10-04"]})
+    )
+    assert local.kind(D(2025, 9, 28)) is DayKind.HOLIDAY
+    assert local.kind(D(2025, 10, 4)) is DayKind.MAKEUP  # a Saturday worked locally
+    assert local.kind(D(2025, 10, 1)) is DayKind.HOLIDAY
+    assert national_until() >= D(2025, 12, 31)
+    assert read_calendar(config({})).kind(D(2025, 10, 1)) is DayKind.WORKDAY  # off by default
+
+
+def test_hotline_config_check_checks_and_shows_the_calendar(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hotline import config_check
+
+    example = (Path(__file__).parents[3] / "examples" / "hotline.toml").read_text(encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(
+        example + '\n[calendar]\ntimezone = "+08:00"\n[calendar.hours]\nmon = ["08:30-17:30"]\n'
+        "[calendar.queues.complaints]\nalways_open = true\n",
+        encoding="utf-8",
+    )
+    assert config_check.main(["check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "hours: mon 08:30-17:30" in out and "complaints: always open" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(example + '\n[calendar.hours]\nmon = ["17:30-08:30"]\n', encoding="utf-8")
+    assert config_check.main(["check", str(bad)]) == 1
+    assert "calendar.hours.mon[0]: '17:30-08:30' ends before it starts" in capsys.readouterr().err
