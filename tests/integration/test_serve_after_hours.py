@@ -133,6 +133,9 @@ def test_after_hours_the_caller_hears_the_hours_and_leaves_a_voicemail_that_is_a
     ), r  # fmt: skip
     log = served.log.read_text(errors="replace")
     assert "reached disability while closed: voicemail" in log, served.log_tail()
+    # the dialplan's voicemail exit recorded the message under the call's id
+    spool = rig.asterisk.instance.dir / "spool" / "hotline-voicemail"
+    wait_until(lambda: (spool / f"{r['call']}.wav").exists(), 20, "the voicemail file")
     outcome, case_id = crm_row(
         served, "SELECT outcome, case_id FROM interactions WHERE uniqueid = ?", (r["call"],)
     )
