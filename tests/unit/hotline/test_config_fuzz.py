@@ -23,7 +23,13 @@ from hotline import config_check
 EXAMPLE = Path(__file__).parents[3] / "examples" / "hotline.toml"
 BASE: dict[str, Any] = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
 BASE["crm"] = {}
-BASE["calendar"] = {"holidays": ["2026-10-01"], "makeup_days": ["2026-09-27"]}
+BASE["calendar"] = {
+    "timezone": "+08:00",
+    "holidays": ["2026-10-01"],
+    "makeup_days": ["2026-09-27"],
+    "hours": {"mon": ["08:30-12:00", "13:30-17:30"], "holiday": []},
+    "queues": {"complaints": {"always_open": True}, "repairs": {"hours": {"sat": ["09:00-12:00"]}}},
+}
 FUZZ = settings(
     max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
