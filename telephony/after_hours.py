@@ -44,7 +44,7 @@ from acd.numbers import is_callback_number
 from acd.records import CallEndedBeforeQueue, CallRecord
 from acd.types import CallId, Outcome, QueueName
 from ivr import after_hours
-from ivr.agi_driver import AgiChannel
+from ivr.agi_driver import AgiChannel, ChannelGone
 from ivr.prompts import prompt_name
 from telephony import notifier as nt
 from telephony.legs import CallerEvent, CallLeg, StepCaller
@@ -80,7 +80,10 @@ class Closed:
         shell.stats[Count.AFTER_HOURS_CALLS] += 1
         cfg = shell.config
         lang = after_hours.language_of(language)
-        sounds = await agi.get_variable("HOTLINE_IVR_SOUNDS")
+        try:
+            sounds = await agi.get_variable("HOTLINE_IVR_SOUNDS")
+        except (ChannelGone, OSError):  # hung up already: the dialog finds it so
+            sounds = ""
         message = after_hours.texts(
             self.calendar, cfg.queues[queue].title, self.calendar.schedule(queue)
         )

@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from acd.counters import Count
-from acd.types import AgentId, CallId, QueueName
+from acd.types import AgentId, CallId, Outcome, QueueName
 from ivr.agi_driver import ChannelGone, IvrDriver
 from ivr.menu import Route
 from telephony import after_hours
@@ -220,22 +220,26 @@ def enqueue_handler(
         caller = env.get("agi_callerid", "")
         if caller in ("unknown", "<unknown>"):
             caller = ""
+        arrived = shell.clock.now()
         if script == "ivr" and ivr is not None:
-            arrived = shell.clock.now()
             route = await ivr.run(agi, uid)
             if not isinstance(route, Route):  # hung up, or told its case status: recorded
                 rec = after_hours.ivr_record(shell, CallId(uid), caller, arrived, route)
                 after_hours.publish(shell, rec, channel)
                 return
             args = [route.queue, route.priority, route.language]
-        if owner_of is None or not caller:
-            await _hand_off(shell, agi, args, channel, uid, caller, None, closed)
-            return
-        owner = asyncio.ensure_future(owner_of(CallId(uid), caller))  # runs meanwhile
+        owner = None
+        if owner_of is not None and caller:
+            owner = asyncio.ensure_future(owner_of(CallId(uid), caller))  # runs meanwhile
         try:
             await _hand_off(shell, agi, args, channel, uid, caller, owner, closed)
+        except ChannelGone:  # hung up before the queue took it: a record all the same
+            rec = after_hours.ivr_record(shell, CallId(uid), caller, arrived, Outcome.IVR_HANGUP)
+            after_hours.publish(shell, rec, channel)
+            raise
         finally:
-            owner.cancel()  # done by now, unless the channel hung up
+            if owner is not None:
+                owner.cancel()  # done by now, unless the channel hung up
 
     return handle
 

@@ -58,6 +58,9 @@ async def fake_asterisk(port: int, env: dict[str, str], keys: list[str]) -> list
         cmd = line.decode().strip()
         commands.append(cmd)
         reply = "200 result=1"
+        if keys == ["hangup-in-hand-off"] and cmd.startswith("SET VARIABLE"):
+            writer.write(b"HANGUP\n")
+            break
         if cmd == "GET VARIABLE HOTLINE_IVR_SOUNDS":
             reply = "200 result=1 (/snd)"
         elif cmd.startswith("GET VARIABLE"):
@@ -86,6 +89,7 @@ async def call(
     caller: str = "13800138000",
     language: str = "",
     tmp: Path | None = None,
+    expect_failure: bool = False,
 ) -> tuple[CallShell, list[str], list[Any], Closed | None]:
     cfg = centre(calendar) if calendar is not None else load_config(CONFIG)
     clock = FakeClock(T0)
@@ -114,7 +118,7 @@ async def call(
     commands = await fake_asterisk(port, env, keys)
     await asyncio.sleep(0.05)
     await server.close()
-    assert server.failures == 0
+    assert server.failures == int(expect_failure)
     return shell, commands, notes, closed
 
 
@@ -207,6 +211,12 @@ async def test_a_hang_up_in_the_voice_menu_leaves_a_record() -> None:
     [note] = ended(notes)
     assert (note.record.outcome, note.record.caller) == (Outcome.IVR_HANGUP, "13800138000")
     assert UID not in shell.engine.calls
+
+
+async def test_a_hang_up_during_the_hand_off_leaves_a_record() -> None:
+    shell, _, notes, _ = await call(["hangup-in-hand-off"], expect_failure=True)
+    [note] = ended(notes)
+    assert note.record.outcome is Outcome.IVR_HANGUP and UID not in shell.engine.calls
 
 
 async def test_a_self_service_look_up_leaves_a_record() -> None:
