@@ -106,8 +106,12 @@ class Closed:
         elif choice is not after_hours.Choice.HUNG_UP:
             await _route(agi, "done")
             await after_hours.say(agi, paths[_pick(after_hours.GOODBYE, lang)])
-        log.info("call %s reached %s while closed: %s", call, queue, choice.value)
         now = shell.clock.now()
+        opens = self.calendar.next_open_at(queue, now)
+        log.info(
+            "call %s reached %s while closed: %s (it opens %s)", call, queue, choice.value,
+            "never" if opens is None else f"in {(opens - now) / 3600:.1f} h",
+        )  # fmt: skip
         voicemail = outcome is Outcome.VOICEMAIL
         record = CallRecord(
             call, queue, queue, priority, caller, arrived_at, outcome, left_at=now,
