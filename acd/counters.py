@@ -86,12 +86,17 @@ class Count(enum.StrEnum):
     ANNOUNCE_SHORT = "announce_short"  # not told: the expected wait is under min_wait_s
     ANNOUNCE_CALLBACKS = "announce_callbacks"  # pressed 1 during an announcement
     ANNOUNCE_UNKNOWN = "announce_unknown"  # asked for a call the engine does not hold
+    # a queue closed (outside hours, a holiday) when the caller reached it (telephony.agi)
+    AFTER_HOURS_CALLS = "after_hours_calls"
+    AFTER_HOURS_VOICEMAILS = "after_hours_voicemails"
+    AFTER_HOURS_CALLBACKS = "after_hours_callbacks"
     # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
     CRM_INTERACTIONS = "crm_interactions"
     CRM_FAILURES = "crm_failures"
     CRM_REJECTED = "crm_rejected"
     CRM_BAD_LINES = "crm_bad_lines"
     CRM_SCREENPOP_FAILURES = "crm_screenpop_failures"
+    CRM_VOICEMAIL_CASES = "crm_voicemail_cases"
     STICKY_OWNERS = "sticky_owners"
     STICKY_LOOKUP_TIMEOUTS = "sticky_lookup_timeouts"
     STICKY_LOOKUP_FAILURES = "sticky_lookup_failures"

@@ -59,6 +59,18 @@ class Outcome(enum.StrEnum):
     OVERFLOWED = "overflowed"  # left for a destination outside Hotline's queues
     LOST = "lost"  # the telephony side lost it (Asterisk restart, ...)
     REFUSED = "refused-overload"  # shed at the hand-off: serve could not keep up
+    # calls that ended before any queue took them (never in the engine, never in its
+    # metrics): a hang-up in the voice menu, a self-service case-status look-up,
+    # a queue closed (outside hours, a holiday) with or without a voicemail
+    IVR_HANGUP = "ivr-hangup"
+    SELF_SERVICE = "self-service"
+    AFTER_HOURS = "after-hours"
+    VOICEMAIL = "voicemail"
+
+
+BEFORE_QUEUE = frozenset(
+    {Outcome.IVR_HANGUP, Outcome.SELF_SERVICE, Outcome.AFTER_HOURS, Outcome.VOICEMAIL}
+)
 
 
 class ExitReason(enum.StrEnum):

@@ -11,9 +11,10 @@ spoken ``digit.N`` prompts in Mandarin.
 
 :meth:`IvrDriver.run` returns the queue the caller chose (the caller of this,
 :func:`telephony.agi.enqueue_handler`, hands the call off as ``inbound``
-does), or None: the caller hung up (logged, counted ``ivr_hangups``: not a queue
-call) or was told its case's status and said goodbye (``HOTLINE_ROUTE=done``
-tells the dialplan to hang up).
+does), or how the call ended in the menu (the hand-off records it): the caller
+hung up (``Outcome.IVR_HANGUP``, counted ``ivr_hangups``: not a queue call) or was
+told its case's status and said goodbye (``Outcome.SELF_SERVICE``;
+``HOTLINE_ROUTE=done`` tells the dialplan to hang up).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from acd.counters import Count
+from acd.types import Outcome
 from ivr.config import DIGITS, IvrConfig
 from ivr.menu import (
     Action,
@@ -80,8 +82,8 @@ class IvrDriver:
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.pending: set[asyncio.Future[str | None]] = set()
 
-    async def run(self, agi: AgiChannel, call: str) -> Route | None:
-        """Run the menu on one channel; the route chosen, or None (see the module)."""
+    async def run(self, agi: AgiChannel, call: str) -> Route | Outcome:
+        """Run the menu on one channel; the route chosen, or how it ended (see the module)."""
         self.stats[Count.IVR_CALLS] += 1
         state, actions = start(self.cfg)
         try:
@@ -97,13 +99,13 @@ class IvrDriver:
                 if isinstance(outcome, HangUp):
                     await agi.set_variable("HOTLINE_ROUTE", "done")
                     self.stats[Count.IVR_FINISHED] += 1
-                    return None
+                    return Outcome.SELF_SERVICE
                 state, actions = step(self.cfg, state, outcome)
         except (ChannelGone, OSError):  # the caller hung up (or the socket is gone)
             step(self.cfg, state, Hangup())
             self.stats[Count.IVR_HANGUPS] += 1
             log.info("IVR call %s: caller hung up in menu %s: not a queue call", call, state.menu)
-            return None
+            return Outcome.IVR_HANGUP
 
     async def _carry_out(
         self, agi: AgiChannel, sounds: str, actions: list[Action], call: str

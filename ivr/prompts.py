@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ivr.config import LANGUAGES, IvrConfig
 
-__all__ = ["VOICES", "PromptError", "generate", "prompt_name", "speak_texts"]
+__all__ = ["VOICES", "PromptError", "generate", "prompt_name", "speak"]
 
 VOICES = {"mandarin": "cmn", "english": "en"}
 TIMEOUT_S = 30.0
@@ -51,17 +51,17 @@ def generate(
     return made
 
 
-def speak_texts(
-    texts: Iterable[tuple[str, str]], out_dir: Path, *, espeak: str = "espeak-ng", sox: str = "sox"
+def speak(
+    items: Iterable[tuple[str, str]], out_dir: Path, *, espeak: str = "espeak-ng", sox: str = "sox"
 ) -> list[Path]:
-    """Speak each (language, text) not yet in ``out_dir`` (e.g. :mod:`ivr.announce`'s
-    fragments); returns the files made."""
+    """Speak each ``(text, language)`` not yet in ``out_dir`` (prompts made from other
+    config than ``[ivr]``: the closed queues' hours, :mod:`ivr.after_hours`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     made: list[Path] = []
-    for language, text in texts:
+    for text, language in items:
         target = out_dir / f"{prompt_name(text, language)}.wav"
         if not target.is_file():
-            _speak(text[:30], language, text, target, espeak, sox)
+            _speak(text[:40], language, text, target, espeak, sox)
             made.append(target)
     return made
 

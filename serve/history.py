@@ -38,6 +38,8 @@ class CallHistory:
     def notify(self, note: nt.Note) -> None:
         if isinstance(note, nt.CallClosed):
             self.add(note.finished.record, channel=note.channel, recording=note.recording)
+        elif isinstance(note, nt.CallEndedBeforeQueue):  # the IVR, a closed queue
+            self.add(note.record, channel=note.channel, recording=note.voicemail)
 
     def add(self, record: CallRecord, **extra: Any) -> dict[str, Any]:
         row = {name: getattr(record, name) for name in _FIELDS}  # asdict() is slow

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from acd import events as ev
 from acd.alarm_config import read_alarms
+from acd.calendar_config import read_calendar
 from acd.config import AcdConfig, ConfigError, load_config
 from acd.engine import Engine
 from acd.types import AgentId
@@ -54,6 +55,7 @@ from crm.case_owner import CaseOwners
 from crm.errors import NotFoundError
 from crm.link import CrmLink
 from crm.repository import CrmRepository
+from ivr.after_hours import closed_queues
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.announce import read_announce
 from ivr.config import read_ivr
@@ -72,6 +74,7 @@ from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
+from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
@@ -195,11 +198,13 @@ async def serve(
         if ivr_cfg is not None and ivr_cfg.enabled:
             lookup = _case_status(link.repo) if link is not None else None
             ivr = IvrDriver(ivr_cfg, lookup, stats)
+        closed = _closed(config, settings)
         agi = FastAgiServer(
             enqueue_handler(
                 shell,
                 owners.owner if owners is not None else None,
                 ivr,
+                closed,
                 Announcer(read_announce(config), read_model.wait, stats),
             ),
             secret=agi_secret(settings.ami_secret),
@@ -234,6 +239,8 @@ async def serve(
                 await stack.enter_async_context(
                     mqtt_feed.snapshots(mqtt, read_model.centre, watch.active)
                 )
+            if closed is not None:
+                await stack.enter_async_context(closed.callbacks.running(shell))
             port = await stack.enter_async_context(
                 agi.listening(settings.agi_host, settings.agi_port)
             )
@@ -253,6 +260,15 @@ async def serve(
             await stop.wait()
     log.info("stopped; counters: %s", dict(stats))
     return 0
+
+
+def _closed(config: AcdConfig, settings: ServeSettings) -> Closed | None:
+    """The calendar's closed queues (None when every queue is always open)."""
+    calendar = read_calendar(config)
+    if not closed_queues(config, calendar):
+        return None
+    path = settings.state_dir / "after-hours.json"
+    return Closed(calendar, DeferredCallbacks(calendar, path))
 
 
 def _restore_presence(shell: CallShell, store: AgentStore, config: AcdConfig) -> None:
@@ -383,6 +399,7 @@ def main(argv: list[str]) -> int:
         read_announce(cfg)
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
+        read_calendar(cfg)  # ... and a bad [calendar]
         instance = a.instance
         if (
             instance is None

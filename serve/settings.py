@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from acd.calendar_config import read_calendar
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
 from crm.settings import CrmSettings, parse_settings
@@ -117,7 +118,9 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         overload=_overload(t),
     )
     t.done()
-    crm = parse_settings(config.section("crm")) if "crm" in config.sections else None
+    crm = None
+    if "crm" in config.sections:
+        crm = parse_settings(config.section("crm"), read_calendar(config))
     web = config.section("web")
     if "web" in config.sections or crm is not None:
         cert, key = _pem(web, "certificate"), _pem(web, "key")

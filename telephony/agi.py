@@ -46,8 +46,11 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from acd.counters import Count
-from acd.types import AgentId, CallId, QueueName
+from acd.types import AgentId, CallId, Outcome, QueueName
 from ivr.agi_driver import ChannelGone, IvrDriver
+from ivr.menu import Route
+from telephony import after_hours
+from telephony.after_hours import Closed
 from telephony.announce_agi import Announcer
 from telephony.overload import OVERLOAD_EXIT
 from telephony.shell import CallShell
@@ -200,12 +203,16 @@ def enqueue_handler(
     shell: CallShell,
     owner_of: OwnerOf | None = None,
     ivr: IvrDriver | None = None,
+    closed: Closed | None = None,
     announce: Announcer | None = None,
 ) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
     agent owning the caller's open case (bounded in time, never raising), if any.
     Script ``ivr`` runs the voice menu (:mod:`ivr.agi_driver`) first and hands the
-    call off to the queue chosen there (without ``ivr``: straight, as ``inbound``)."""
+    call off to the queue chosen there (without ``ivr``: straight, as ``inbound``);
+    a call that ends in the menu is recorded (:mod:`telephony.after_hours`).
+    ``closed``: a queue closed by the calendar takes no call: the caller hears the
+    hours and may ask for a callback or leave a voicemail (:class:`Closed`)."""
 
     async def handle(agi: AgiSession) -> None:
         env = agi.env
@@ -226,22 +233,29 @@ def enqueue_handler(
             log.warning(
                 "AGI script 'ivr' but no [ivr] in serve's config: %s goes straight", channel
             )
-        elif script == "ivr" and ivr is not None:
-            route = await ivr.run(agi, uid)
-            if route is None:
-                return  # hung up in the menu, or told its case status: not a queue call
-            args = [route.queue, route.priority, route.language]
         caller = env.get("agi_callerid", "")
         if caller in ("unknown", "<unknown>"):
             caller = ""
-        if owner_of is None or not caller:
-            await _hand_off(shell, agi, args, channel, uid, caller, None)
-            return
-        owner = asyncio.ensure_future(owner_of(CallId(uid), caller))  # runs meanwhile
+        arrived = shell.clock.now()
+        if script == "ivr" and ivr is not None:
+            route = await ivr.run(agi, uid)
+            if not isinstance(route, Route):  # hung up, or told its case status: recorded
+                rec = after_hours.ivr_record(shell, CallId(uid), caller, arrived, route)
+                after_hours.publish(shell, rec, channel)
+                return
+            args = [route.queue, route.priority, route.language]
+        owner = None
+        if owner_of is not None and caller:
+            owner = asyncio.ensure_future(owner_of(CallId(uid), caller))  # runs meanwhile
         try:
-            await _hand_off(shell, agi, args, channel, uid, caller, owner)
+            await _hand_off(shell, agi, args, channel, uid, caller, owner, closed)
+        except ChannelGone:  # hung up before the queue took it: a record all the same
+            rec = after_hours.ivr_record(shell, CallId(uid), caller, arrived, Outcome.IVR_HANGUP)
+            after_hours.publish(shell, rec, channel)
+            raise
         finally:
-            owner.cancel()  # done by now, unless the channel hung up
+            if owner is not None:
+                owner.cancel()  # done by now, unless the channel hung up
 
     return handle
 
@@ -254,9 +268,11 @@ async def _hand_off(
     uid: str,
     caller: str,
     owner: asyncio.Future[AgentId | None] | None,
+    closed: Closed | None = None,
 ) -> None:
     """Validate and write back the call's variables, then enqueue it (with the case
-    owner ``owner`` resolves to, awaited last: it ran meanwhile)."""
+    owner ``owner`` resolves to, awaited last: it ran meanwhile); a queue the calendar
+    says is closed takes the caller to ``closed`` instead."""
     config = shell.config
     queue = (args[0] if args else "") or await agi.get_variable("HOTLINE_QUEUE")
     priority = (args[1] if len(args) > 1 else "") or await agi.get_variable("HOTLINE_PRIORITY")
@@ -291,6 +307,12 @@ async def _hand_off(
         ("HOTLINE_ARRIVED_AT", f"{arrived:.3f}"),
     ):
         await agi.set_variable(name, value)
+    if closed is not None and not closed.calendar.is_open(queue, now):
+        await closed.serve(
+            shell, agi, call=CallId(call), channel=channel, uniqueid=uid, queue=QueueName(queue),
+            priority=priority, caller=caller, language=language, arrived_at=arrived,
+        )  # fmt: skip
+        return
     case_owner = await owner if owner is not None else None
     shell.enqueue(
         CallId(call),
