@@ -47,6 +47,7 @@ EXTENSION_SECTIONS = (
     "alarms",
     "announce",
     "calendar",
+    "recordings",
 )
 
 STRATEGIES = tuple(s.value for s in Strategy)

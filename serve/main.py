@@ -70,8 +70,10 @@ from serve.mqtt_settings import read_mqtt
 from serve.private import private_state
 from serve.prometheus import Metrics
 from serve.read_model import ReadModel
+from serve.recordings import RecordingLink, read_recordings
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
+from serve.web_recordings import recordings_router
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
 from telephony.after_hours import Closed, DeferredCallbacks
@@ -101,8 +103,14 @@ class WallClock:
 
 
 async def serve(
-    config_path: Path, settings: ServeSettings, stop: asyncio.Event, record_ami: Path | None = None
+    config_path: Path,
+    settings: ServeSettings,
+    stop: asyncio.Event,
+    record_ami: Path | None = None,
+    spool: Path | None = None,
 ) -> int:
+    """``spool``: Asterisk's spool folder as this host sees it (the instance's), where
+    the calls' recordings and voicemails are (:mod:`serve.recordings`)."""
     config = load_config(config_path)
     private_state(settings.state_dir, settings.crm_database)
     clock = WallClock()
@@ -154,8 +162,13 @@ async def serve(
                 ("agents", _agent_store(store)),
                 ("today", read_model.notify),
             ]
+            recordings = None
             if link is not None:
                 subscribers.append(("crm", link.on_effect))
+                recordings = await stack.enter_async_context(
+                    RecordingLink(link.repo, read_recordings(config, spool), stats).running()
+                )
+                subscribers.append(("recordings", recordings.notify))
             subscribers += [("alarms", watch.notify), ("metrics", metrics.notify)]
             mqtt = None
             if mqtt_settings is not None:
@@ -183,6 +196,8 @@ async def serve(
                 app = build_web_app(
                     read_model, link, control, hub, metrics, wallboard, docs=settings.web_docs
                 )
+                if recordings is not None:
+                    app.include_router(recordings_router(recordings))
                 web = WebServer(
                     app,
                     settings.web_host,
@@ -372,6 +387,12 @@ def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
     )
 
 
+def _instance_spool(name: str) -> Path | None:
+    """The instance's spool folder as this host sees it (recordings, voicemails)."""
+    root = find_root()
+    return AsteriskInstance(root, name).dir / "spool" if root is not None else None
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hotline serve", description=__doc__)
     p.add_argument("--config", default="examples/hotline.toml", type=Path)
@@ -407,8 +428,11 @@ def main(argv: list[str]) -> int:
             and cfg.section("asterisk").raw("ami_secret") is None
         ):
             instance = "default"  # the secret was generated for `hotline asterisk start`
+        spool = None
         if instance:
             settings = _from_instance(settings, instance)
+            spool = _instance_spool(instance)
+        read_recordings(cfg, spool)  # a bad [recordings] stops serve here too
         settings = settings.override(
             ami_host=a.ami_host,
             ami_port=a.ami_port,
@@ -426,6 +450,6 @@ def main(argv: list[str]) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        return await serve(a.config, settings, stop, a.record_ami)
+        return await serve(a.config, settings, stop, a.record_ami, spool)
 
     return asyncio.run(run())
