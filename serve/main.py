@@ -53,7 +53,9 @@ from agents.control import AgentControl
 from agents.presence import AgentStore
 from crm.case_owner import CaseOwners
 from crm.errors import NotFoundError
+from crm.lifecycle import Role
 from crm.link import CrmLink
+from crm.models import User
 from crm.repository import CrmRepository
 from ivr.after_hours import closed_queues
 from ivr.agi_driver import CaseLookup, IvrDriver
@@ -61,6 +63,7 @@ from ivr.announce import read_announce
 from ivr.config import read_ivr
 from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
+from serve.admin import CrmAudit, RuntimeAdmin
 from serve.alarm_loop import AlarmWatch
 from serve.control import ControlServer, build_app
 from serve.history import CallHistory
@@ -73,6 +76,7 @@ from serve.read_model import ReadModel
 from serve.recordings import RecordingLink, read_recordings
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
+from serve.web_admin import admin_router, control_who, install_admin_errors, supervisor_who
 from serve.web_recordings import recordings_router
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
@@ -152,7 +156,7 @@ async def serve(
             if link is not None and settings.sticky_lookup_s > 0:
                 owners = await stack.enter_async_context(
                     CaseOwners(
-                        link.repo.cases.owner_agents, config.agents, settings.sticky_lookup_s, stats
+                        link.repo.cases.owner_agents, engine.agents, settings.sticky_lookup_s, stats
                     )
                 )
             subscribers: list[tuple[str, Subscriber]] = [
@@ -187,7 +191,15 @@ async def serve(
             shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
             _restore_presence(shell, store, config)
             strict_feed = functools.partial(shell.feed, strict=True)
-            control = AgentControl(config.agents, strict_feed, read_model.state_of)
+            control = AgentControl(engine.agents, strict_feed, read_model.state_of)
+            admin = RuntimeAdmin(
+                engine.agents,
+                config,
+                config_path,
+                strict_feed,
+                settings.state_dir / "admin.jsonl",
+                _crm_audit(link.repo) if link is not None else None,
+            )
             web = None
             if settings.web_port is not None:
                 wallboard = supervisor_router(
@@ -198,6 +210,9 @@ async def serve(
                 )
                 if recordings is not None:
                     app.include_router(recordings_router(recordings))
+                if link is not None:  # supervisors and admins, by CRM log-in
+                    app.include_router(admin_router(admin, "/api/admin", supervisor_who()))
+                install_admin_errors(app)
                 web = WebServer(
                     app,
                     settings.web_host,
@@ -243,6 +258,8 @@ async def serve(
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         await stack.enter_async_context(shell.load.probing())
         app = build_app(control, read_model)
+        app.include_router(admin_router(admin, "/admin", control_who))
+        install_admin_errors(app)
         await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:
             await stack.enter_async_context(hub)
@@ -275,6 +292,17 @@ async def serve(
             await stop.wait()
     log.info("stopped; counters: %s", dict(stats))
     return 0
+
+
+def _crm_audit(repo: CrmRepository) -> CrmAudit:
+    """The CRM's audit log for runtime administration (the control socket's peer is
+    written as an admin)."""
+
+    async def audit(name: str, role: str, action: str, detail: str) -> None:
+        who = Role(role) if role in set(Role) else Role.ADMIN
+        await repo.audit.act(User(name, who), action, detail)
+
+    return audit
 
 
 def _closed(config: AcdConfig, settings: ServeSettings) -> Closed | None:
