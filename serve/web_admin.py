@@ -3,6 +3,7 @@ same routes on the web port (``/api/admin/...``: supervisors and admins, by CRM
 log-in; an agent is 403) and on the control socket (``/admin/...``: serve's own
 user or root, as every control request; ``hotline admin``).
 
+- ``GET .../agents/{agent}``: its name, skills, wrap-up and state;
 - ``PUT .../agents/{agent}/skills`` ``{"skills": {"elderly": 8, ...}}``;
 - ``POST .../agents`` ``{"agent", "name"?, "skills", "wrapup_s"?}``: a new seat,
   logged out;
@@ -72,6 +73,10 @@ def admin_router(admin: RuntimeAdmin, prefix: str, who: Callable[..., Awaitable[
     """The routes under ``prefix``; ``who``: a dependency naming the (allowed) caller."""
     api = APIRouter(prefix=prefix)
     caller = Depends(who)
+
+    @api.get("/agents/{agent}")
+    async def view(agent: str, by: Who = caller) -> dict[str, Any]:
+        return admin.view(agent)
 
     @api.put("/agents/{agent}/skills")
     async def skills(agent: str, body: SkillsBody, by: Who = caller) -> dict[str, Any]:
