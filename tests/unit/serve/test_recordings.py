@@ -14,6 +14,8 @@ import pytest
 from fastapi import FastAPI
 
 from acd import effects as fx
+from acd.config import load_config
+from acd.config_reader import ConfigError
 from acd.records import CallEndedBeforeQueue, CallRecord
 from acd.types import AgentId, CallId, ExitReason, FakeClock, Outcome, QueueName
 from crm import api as crm_api
@@ -21,7 +23,7 @@ from crm.lifecycle import Role
 from crm.recordings import Kind
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
-from serve.recordings import DAY_S, RecordingLink, RecordingSettings
+from serve.recordings import DAY_S, RecordingLink, RecordingSettings, read_recordings
 from serve.web_recordings import Tickets, recordings_router
 from telephony import notifier as nt
 
@@ -190,3 +192,30 @@ async def test_play_with_ranges_audited_refused_to_another_agent_deleted_by_a_su
     assert (await client.get(url, headers=auth["sue"])).status_code == 404
     deleted = [e for e in await rig.repo.audit.entries() if e.action == "recording.delete"]
     assert [e.user for e in deleted] == ["sue"]
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("retention_days = -1", "recordings.retention_days"),
+        ("sweep_s = 0", "recordings.sweep_s"),
+        ('spool = "/no/such/folder"', "recordings.spool"),
+        ("keep = 1", "recordings.keep"),
+    ],
+)
+def test_a_bad_recordings_section_is_refused_naming_the_key(
+    tmp_path: Path, section: str, key: str
+) -> None:
+    root = Path(__file__).parents[3]
+    path = tmp_path / "hotline.toml"
+    text = (root / "examples" / "hotline.toml").read_text(encoding="utf-8")
+    path.write_text(text + f"\n[recordings]\n{section}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        read_recordings(load_config(path), tmp_path)
+    assert e.value.key == key
+
+
+def test_the_spool_defaults_to_the_instances(tmp_path: Path) -> None:
+    root = Path(__file__).parents[3]
+    s = read_recordings(load_config(root / "examples" / "hotline.toml"), tmp_path)
+    assert s == RecordingSettings(tmp_path, 180.0, 3600.0)
