@@ -20,8 +20,10 @@ voicemail is recorded after the caller left the queue): the audio route answers
 **Retention** (``[recordings] retention_days``; 0 keeps them for ever): every
 ``sweep_s`` the sweep deletes the files older than that and their links, each
 deletion written to the CRM's audit log (``recording.expired``, by the user
-``hotline``). A supervisor's deletion (:mod:`serve.web_recordings`) goes through
-:meth:`RecordingLink.delete` too (``recording.delete``).
+``hotline``); Hotline's files in the spool that no row links (the CRM was off) are
+deleted after the same time, and logged. A supervisor's deletion
+(:mod:`serve.web_recordings`) goes through :meth:`RecordingLink.delete` too
+(``recording.delete``).
 
 ``[recordings]``, read strictly::
 
@@ -159,8 +161,30 @@ class RecordingLink:
                 await self.delete(rec, SWEEPER, "recording.expired", f"retention={days:g}d")
                 self.stats[Count.RECORDINGS_EXPIRED] += 1
                 done += 1
+        done += await asyncio.to_thread(self._sweep_unlinked, before)
         if done:
             log.info("recordings: %d older than %g days deleted", done, days)
+        return done
+
+    def _sweep_unlinked(self, before: float) -> int:
+        """Hotline's own files older than ``before`` that no row links (written while
+        the CRM was off or failing, or before this version): deleted too, each logged
+        (no CRM row to audit them by). Only ``monitor/hotline-*.wav`` and
+        ``hotline-voicemail/*.wav``: other files in the spool are not Hotline's."""
+        if self.settings.spool is None:
+            return 0
+        done = 0
+        for folder, pattern in (("monitor", "hotline-*.wav"), ("hotline-voicemail", "*.wav")):
+            for path in (self.settings.spool / folder).glob(pattern):
+                try:
+                    if path.stat().st_mtime >= before:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                log.info("recordings: %s expired by its age (no link): deleted", path)
+                self.stats[Count.RECORDINGS_EXPIRED] += 1
+                done += 1
         return done
 
     @contextlib.asynccontextmanager

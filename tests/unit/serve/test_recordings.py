@@ -5,6 +5,7 @@ desk's <audio>, refusals (403, audited), a supervisor's deletion."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,14 @@ async def test_the_sweep_deletes_what_is_older_than_the_retention_and_audits_it(
     entries = await rig.repo.audit.entries(user="hotline")
     assert [e.action for e in entries] == ["recording.expired"]
     assert f"recording={old.id}" in entries[0].detail
+    # files no row links (the CRM was off): Hotline's own are deleted by their age
+    orphan = rig.spool / "monitor" / "hotline-orphan.wav"
+    theirs = rig.spool / "monitor" / "someone-else.wav"
+    for f in (orphan, theirs):
+        f.write_bytes(WAV)
+        os.utime(f, (rig.clock.now() - 40 * DAY_S,) * 2)
+    assert await rig.link.sweep() == 1
+    assert not orphan.exists() and theirs.exists()
     keep = RecordingLink(rig.repo, RecordingSettings(rig.spool, retention_days=0))
     rig.clock.advance(1000 * DAY_S)
     assert await keep.sweep() == 0  # 0: kept for ever
