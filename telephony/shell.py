@@ -84,9 +84,11 @@ class CallShell:
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.notifier = notifier if notifier is not None else Notifier(stats=self.stats)
         self.legs = Legs()
+        # PJSIP endpoint → agent: the configured seats and any added at runtime
+        self.agent_of: Callable[[str], AgentId | None] = _agent_lookup(settings, engine)
         self.translator = Translator(
             self.legs,
-            _agent_lookup(settings, engine),
+            self.agent_of,
             waiting_event=settings.waiting_event,
             stats=self.stats,
         )
