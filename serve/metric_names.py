@@ -66,6 +66,8 @@ CRM_FAILURES = "hotline_crm_failures"
 STICKY_LOOKUPS = "hotline_sticky_lookups"
 STATE_CORRECTIONS = "hotline_state_corrections"
 REFUSED_CONNECTIONS = "hotline_refused_connections"  # {socket}: control or fastagi
+BROADCASTS_PLAYED = "hotline_broadcasts_played"  # callers who heard the emergency broadcast
+CRM_PRIORITIES = "hotline_crm_priorities"  # callers given a priority class by a CRM flag
 
 _STICKY = "case-owner look-ups for sticky routing, by result"
 _REFUSED = "connections refused: a local user on the control socket, FastAGI without the secret"
@@ -84,4 +86,6 @@ STAT_COUNTERS: tuple[StatCounter, ...] = (
     StatCounter(STATE_CORRECTIONS, "agent states corrected from Asterisk", Count.STATE_CORRECTIONS),
     StatCounter(REFUSED_CONNECTIONS, _REFUSED, Count.CONTROL_REFUSED, (("socket", "control"),)),
     StatCounter(REFUSED_CONNECTIONS, _REFUSED, Count.AGI_REFUSED, (("socket", "fastagi"),)),
+    StatCounter(BROADCASTS_PLAYED, "callers who heard the broadcast", Count.BROADCASTS_PLAYED),
+    StatCounter(CRM_PRIORITIES, "callers prioritised by a CRM flag", Count.CRM_PRIORITIES),
 )

@@ -17,8 +17,10 @@ kept), enqueues the call and returns: the dialplan then holds the caller with
 music until an agent leg bridges it. With the CRM on, the call is enqueued with
 its ``case_owner`` (sticky routing), looked up while the variables go back and
 forth and waited for only within a strict budget
-(:mod:`crm.case_owner`). Other scripts (``survey``) end at once. Bad values are
-logged with the field's name and replaced by defaults, never dropping the call.
+(:mod:`crm.case_owner`); the same look-up may raise the call's priority class (a
+resident flagged elderly living alone or disabled). Other scripts (``survey``) end
+at once. Bad values are logged with the field's name and replaced by defaults,
+never dropping the call.
 
 Only Asterisk may hand calls over: with a ``secret`` (serve's: derived from the
 AMI secret, :func:`telephony.asterisk.render.agi_secret`), each connection is
@@ -39,8 +41,8 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from acd.counters import Count
-from acd.types import AgentId, CallId, QueueName
-from ivr.agi_driver import ChannelGone, IvrDriver
+from acd.types import CallerHint, CallId, QueueName
+from ivr.agi_driver import Before, ChannelGone, IvrDriver
 from telephony.shell import CallShell
 
 __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
@@ -96,7 +98,7 @@ class AgiSession:
 
 
 Handler = Callable[[AgiSession], Awaitable[None]]
-OwnerOf = Callable[[CallId, str], Awaitable[AgentId | None]]
+OwnerOf = Callable[[CallId, str], Awaitable[CallerHint]]  # CaseOwners.hint
 
 
 SECRET_VARIABLE = "HOTLINE_AGI_SECRET"
@@ -187,12 +189,18 @@ class FastAgiServer:
 
 
 def enqueue_handler(
-    shell: CallShell, owner_of: OwnerOf | None = None, ivr: IvrDriver | None = None
+    shell: CallShell,
+    owner_of: OwnerOf | None = None,
+    ivr: IvrDriver | None = None,
+    before: Before | None = None,
 ) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
-    agent owning the caller's open case (bounded in time, never raising), if any.
+    agent owning the caller's open case and the priority class the CRM gives the
+    caller (bounded in time, never raising), if any.
     Script ``ivr`` runs the voice menu (:mod:`ivr.agi_driver`) first and hands the
-    call off to the queue chosen there (without ``ivr``: straight, as ``inbound``)."""
+    call off to the queue chosen there (without ``ivr``: straight, as ``inbound``).
+    ``before`` (the emergency broadcast) runs first on a call that does not go
+    through the menu (the menu runs it itself)."""
 
     async def handle(agi: AgiSession) -> None:
         env = agi.env
@@ -204,6 +212,12 @@ def enqueue_handler(
         if not channel or not uid:
             raise AgiError("AGI environment lacks agi_channel / agi_uniqueid")
         args = agi.args
+        if before is not None and (script != "ivr" or ivr is None):
+            try:
+                await before(agi, uid)
+            except ChannelGone:
+                log.info("caller %s hung up during the broadcast: not a queue call", channel)
+                return
         if script == "ivr" and ivr is None:
             log.warning(
                 "AGI script 'ivr' but no [ivr] in serve's config: %s goes straight", channel
@@ -235,7 +249,7 @@ async def _hand_off(
     channel: str,
     uid: str,
     caller: str,
-    owner: asyncio.Future[AgentId | None] | None,
+    owner: asyncio.Future[CallerHint] | None,
 ) -> None:
     """Validate and write back the call's variables, then enqueue it (with the case
     owner ``owner`` resolves to, awaited last: it ran meanwhile)."""
@@ -265,7 +279,12 @@ async def _hand_off(
         ("HOTLINE_ARRIVED_AT", f"{arrived:.3f}"),
     ):
         await agi.set_variable(name, value)
-    case_owner = await owner if owner is not None else None
+    hint = await owner if owner is not None else CallerHint()
+    ranks = config.priorities
+    wanted = hint.priority
+    if wanted is not None and wanted in ranks and ranks[wanted] > ranks[priority]:
+        priority = wanted
+        await agi.set_variable("HOTLINE_PRIORITY", priority)  # kept across a restart
     shell.enqueue(
         CallId(call),
         channel,
@@ -275,7 +294,7 @@ async def _hand_off(
         caller=caller,
         language=language or None,
         arrived_at=arrived,
-        case_owner=case_owner,
+        case_owner=hint.case_owner,
     )
 
 
