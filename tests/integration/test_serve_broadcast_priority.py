@@ -34,7 +34,7 @@ from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
 from ivr.prompts import prompt_name
 from telephony.asterisk.instance import free_port
-from telephony.rig.sipp import agent_rows, resident_rows
+from telephony.rig.sipp import agent_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.serve_fixtures import (
     ANSWERING,
