@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acd import Engine, load_config
 from acd import events as ev
@@ -180,3 +183,25 @@ async def test_played_before_the_queue_with_the_ivr_off(tmp_path: Path) -> None:
         assert first < min(i for i, c in enumerate(commands) if c.startswith("SET VARIABLE"))
         assert len(shell.engine.calls) == 1
     assert b.stats["broadcasts_played"] == 2
+
+
+_LINE = st.text(
+    st.characters(min_codepoint=0x20, blacklist_categories=("Cs",), blacklist_characters="\x7f"),
+    min_size=1,
+    max_size=MAX_TEXT,
+).filter(lambda s: bool(s.strip()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(zh=_LINE, en=_LINE, ahead_s=st.floats(min_value=1, max_value=7 * 86400))
+def test_any_one_line_text_is_kept_and_restored_as_it_was(zh: str, en: str, ahead_s: float) -> None:
+    b = notice(T0 + ahead_s, zh, en)
+    assert (b.mandarin, b.english) == (zh.strip(), en.strip())
+
+    async def round_trip(tmp: Path) -> Broadcast | None:
+        clock = FakeClock(T0)
+        await board(tmp, clock).publish(b)
+        return await board(tmp, clock).restore()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        assert asyncio.run(round_trip(Path(tmp))) == b
