@@ -90,6 +90,11 @@ class Count(enum.StrEnum):
     AFTER_HOURS_CALLS = "after_hours_calls"
     AFTER_HOURS_VOICEMAILS = "after_hours_voicemails"
     AFTER_HOURS_CALLBACKS = "after_hours_callbacks"
+    # the emergency broadcast (ivr.broadcast)
+    BROADCASTS_SET = "broadcasts_set"
+    BROADCASTS_CLEARED = "broadcasts_cleared"
+    BROADCASTS_PLAYED = "broadcasts_played"  # callers who heard it (before the menu or queue)
+    BROADCAST_PLAY_FAILURES = "broadcast_play_failures"  # Asterisk could not play its file
     # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
     CRM_INTERACTIONS = "crm_interactions"
     CRM_FAILURES = "crm_failures"
@@ -101,6 +106,7 @@ class Count(enum.StrEnum):
     STICKY_LOOKUP_TIMEOUTS = "sticky_lookup_timeouts"
     STICKY_LOOKUP_FAILURES = "sticky_lookup_failures"
     STICKY_LOOKUP_SKIPPED = "sticky_lookup_skipped"
+    CRM_PRIORITIES = "crm_priorities"  # a caller given a priority class by a resident's flag
     # MQTT (serve.mqtt)
     MQTT_PUBLISHED = "mqtt_published"
     MQTT_DROPS = "mqtt_drops"

@@ -15,6 +15,9 @@ does), or how the call ended in the menu (the hand-off records it): the caller
 hung up (``Outcome.IVR_HANGUP``, counted ``ivr_hangups``: not a queue call) or was
 told its case's status and said goodbye (``Outcome.SELF_SERVICE``;
 ``HOTLINE_ROUTE=done`` tells the dialplan to hang up).
+
+``before(channel, call)`` (the emergency broadcast, :meth:`ivr.broadcast.BroadcastBoard.play`)
+runs before the menu's first prompt; a hang-up there is a hang-up in the menu.
 """
 
 from __future__ import annotations
@@ -50,13 +53,14 @@ from ivr.menu import (
 )
 from ivr.prompts import prompt_name
 
-__all__ = ["AgiChannel", "CaseLookup", "ChannelGone", "IvrDriver"]
+__all__ = ["AgiChannel", "Before", "CaseLookup", "ChannelGone", "IvrDriver"]
 
 log = logging.getLogger(__name__)
 
 # A case's status ("in_progress", ...), None when there is no such case; raising
 # (or slower than the budget) means the CRM cannot tell now.
 CaseLookup = Callable[[str], Awaitable[str | None]]
+Before = Callable[["AgiChannel", str], Awaitable[object]]  # BroadcastBoard.play
 PLAY_TIMEOUT_S = 120.0  # a reply to STREAM FILE comes when the prompt ends
 
 
@@ -75,9 +79,14 @@ class ChannelGone(Exception):
 
 class IvrDriver:
     def __init__(
-        self, cfg: IvrConfig, lookup: CaseLookup | None = None, stats: Counter[str] | None = None
+        self,
+        cfg: IvrConfig,
+        lookup: CaseLookup | None = None,
+        stats: Counter[str] | None = None,
+        before: Before | None = None,
     ) -> None:
         self.cfg = cfg
+        self.before = before
         self.lookup = lookup
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.pending: set[asyncio.Future[str | None]] = set()
@@ -87,6 +96,8 @@ class IvrDriver:
         self.stats[Count.IVR_CALLS] += 1
         state, actions = start(self.cfg)
         try:
+            if self.before is not None:
+                await self.before(agi, call)
             sounds = await agi.get_variable("HOTLINE_IVR_SOUNDS")
             if not sounds:
                 log.error("IVR call %s: HOTLINE_IVR_SOUNDS is not set: no prompts", call)

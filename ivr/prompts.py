@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ivr.config import LANGUAGES, IvrConfig
 
-__all__ = ["VOICES", "PromptError", "generate", "prompt_name", "speak"]
+__all__ = ["VOICES", "PromptError", "generate", "prompt_name", "speak", "speak_one"]
 
 VOICES = {"mandarin": "cmn", "english": "en"}
 TIMEOUT_S = 30.0
@@ -64,6 +64,24 @@ def speak(
             _speak(text[:40], language, text, target, espeak, sox)
             made.append(target)
     return made
+
+
+def speak_one(
+    what: str,
+    text: str,
+    language: str,
+    out_dir: Path,
+    *,
+    espeak: str = "espeak-ng",
+    sox: str = "sox",
+) -> Path:
+    """One text (``what`` names it in errors) as ``<out_dir>/<prompt_name>.wav``,
+    spoken unless already there (blocking: run it off the event loop)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{prompt_name(text, language)}.wav"
+    if not target.is_file():
+        _speak(what, language, text, target, espeak, sox)
+    return target
 
 
 def _speak(prompt: str, language: str, text: str, target: Path, espeak: str, sox: str) -> None:

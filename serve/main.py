@@ -58,6 +58,7 @@ from crm.repository import CrmRepository
 from ivr.after_hours import closed_queues
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.announce import read_announce
+from ivr.broadcast import BroadcastBoard
 from ivr.config import read_ivr
 from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
@@ -72,6 +73,7 @@ from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
+from serve.web_broadcast import broadcast_router
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
 from telephony.after_hours import Closed, DeferredCallbacks
@@ -125,6 +127,7 @@ async def serve(
     watch = AlarmWatch(
         read_alarms(config), read_model.centre, ami.connected.is_set, clock, config.metrics
     )
+    broadcast = BroadcastBoard(settings.broadcast_file, settings.sounds_dir, clock, stats)
     metrics = Metrics(
         config.queues,
         config.metrics,
@@ -144,7 +147,11 @@ async def serve(
             if link is not None and settings.sticky_lookup_s > 0:
                 owners = await stack.enter_async_context(
                     CaseOwners(
-                        link.repo.cases.owner_agents, config.agents, settings.sticky_lookup_s, stats
+                        link.repo.cases.caller_facts,
+                        config.agents,
+                        settings.sticky_lookup_s,
+                        stats,
+                        priorities=config.priorities,
                     )
                 )
             subscribers: list[tuple[str, Subscriber]] = [
@@ -180,6 +187,7 @@ async def serve(
                 wallboard = supervisor_router(
                     read_model, control, strict_feed, shell.spy, alarms=watch.active
                 )
+                wallboard.include_router(broadcast_router(broadcast, clock))
                 app = build_web_app(
                     read_model, link, control, hub, metrics, wallboard, docs=settings.web_docs
                 )
@@ -197,15 +205,17 @@ async def serve(
         ivr = None
         if ivr_cfg is not None and ivr_cfg.enabled:
             lookup = _case_status(link.repo) if link is not None else None
-            ivr = IvrDriver(ivr_cfg, lookup, stats)
+            ivr = IvrDriver(ivr_cfg, lookup, stats, before=broadcast.play)
         closed = _closed(config, settings)
+        await broadcast.restore()
         agi = FastAgiServer(
             enqueue_handler(
                 shell,
-                owners.owner if owners is not None else None,
+                owners.hint if owners is not None else None,
                 ivr,
                 closed,
                 Announcer(read_announce(config), read_model.wait, stats),
+                before=broadcast.play,
             ),
             secret=agi_secret(settings.ami_secret),
             stats=stats,
@@ -369,6 +379,7 @@ def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
         ami_username=ami.user,
         ami_secret=ami.secret,
         agi_port=int(inst.info().get("agi_port", settings.agi_port)),
+        sounds_dir=inst.dir / "sounds" / "ivr",
     )
 
 

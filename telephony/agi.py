@@ -6,26 +6,27 @@ a time (``200 result=1 (value)``). Lines are read whole, then decoded, so UTF-8
 caller names are never split.
 
 The hand-off (script ``inbound`` or ``enqueue``) reads the queue, priority and
-language from the AGI arguments, else from the channel variables
-``HOTLINE_QUEUE`` / ``HOTLINE_PRIORITY`` / ``HOTLINE_LANGUAGE`` (set by the
-dialplan), else the defaults; script ``ivr`` runs the voice menu first
-(:mod:`ivr.agi_driver`) and hands off with the queue, priority and language
-chosen there; script ``announce`` tells a holding caller its place and expected
-wait (:mod:`telephony.announce_agi`); the hand-off keeps the dialplan's
-``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or sets them), writes the
-validated values back (so a restarted shell adopts the caller with its place
-kept), enqueues the call and returns: the dialplan then holds the caller with
-music until an agent leg bridges it. With the CRM on, the call is enqueued with
-its ``case_owner`` (sticky routing), looked up while the variables go back and
-forth and waited for only within a strict budget
-(:mod:`crm.case_owner`). An exit the engine decides at once (queue full, nobody
-to serve the call) is not sent as a Redirect, which would race the end of the AGI
-(the dialplan's next ``GotoIf`` then ran in ``hotline-exit``: "No such label"), but
-written back as ``HOTLINE_EXIT``: the dialplan goes to ``hotline-exit,${HOTLINE_EXIT},1``
-itself. While serve cannot keep up (:mod:`telephony.overload`) a new call is not
-enqueued at all: ``HOTLINE_EXIT=overload`` ("all circuits are busy") and a record
-``refused-overload``. Other scripts (``survey``) end at once. Bad values are
-logged with the field's name and replaced by defaults, never dropping the call.
+language from the AGI arguments, else from the channel variables ``HOTLINE_QUEUE`` /
+``HOTLINE_PRIORITY`` / ``HOTLINE_LANGUAGE`` (set by the dialplan), else the
+defaults; script ``ivr`` runs the voice menu first (:mod:`ivr.agi_driver`) and hands
+off with the queue, priority and language chosen there; script ``announce`` tells a
+holding caller its place and expected wait (:mod:`telephony.announce_agi`); the
+hand-off keeps the dialplan's ``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or
+sets them), writes the validated values back (so a restarted shell adopts the caller
+with its place kept), enqueues the call and returns: the dialplan then holds the
+caller with music until an agent leg bridges it. With the CRM on, the call is
+enqueued with its ``case_owner`` (sticky routing), looked up while the variables go
+back and forth and waited for only within a strict budget (:mod:`crm.case_owner`);
+the same look-up may raise the call's priority class (a resident flagged elderly
+living alone or disabled). An exit the engine decides at once (queue full, nobody to
+serve the call) is not sent as a Redirect, which would race the end of the AGI (the
+dialplan's next ``GotoIf`` then ran in ``hotline-exit``: "No such label"), but
+written back as ``HOTLINE_EXIT``: the dialplan goes to ``hotline-
+exit,${HOTLINE_EXIT},1`` itself. While serve cannot keep up
+(:mod:`telephony.overload`) a new call is not enqueued at all:
+``HOTLINE_EXIT=overload`` ("all circuits are busy") and a record ``refused-
+overload``. Other scripts (``survey``) end at once. Bad values are logged with the
+field's name and replaced by defaults, never dropping the call.
 
 Only Asterisk may hand calls over: with a ``secret`` (serve's: derived from the
 AMI secret, :func:`telephony.asterisk.render.agi_secret`), each connection is
@@ -46,8 +47,8 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from acd.counters import Count
-from acd.types import AgentId, CallId, Outcome, QueueName
-from ivr.agi_driver import ChannelGone, IvrDriver
+from acd.types import CallerHint, CallId, Outcome, QueueName
+from ivr.agi_driver import Before, ChannelGone, IvrDriver
 from ivr.menu import Route
 from telephony import after_hours
 from telephony.after_hours import Closed
@@ -108,7 +109,7 @@ class AgiSession:
 
 
 Handler = Callable[[AgiSession], Awaitable[None]]
-OwnerOf = Callable[[CallId, str], Awaitable[AgentId | None]]
+OwnerOf = Callable[[CallId, str], Awaitable[CallerHint]]  # CaseOwners.hint
 
 
 SECRET_VARIABLE = "HOTLINE_AGI_SECRET"
@@ -205,14 +206,18 @@ def enqueue_handler(
     ivr: IvrDriver | None = None,
     closed: Closed | None = None,
     announce: Announcer | None = None,
+    before: Before | None = None,
 ) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
-    agent owning the caller's open case (bounded in time, never raising), if any.
+    agent owning the caller's open case and the priority class the CRM gives the
+    caller (bounded in time, never raising), if any.
     Script ``ivr`` runs the voice menu (:mod:`ivr.agi_driver`) first and hands the
     call off to the queue chosen there (without ``ivr``: straight, as ``inbound``);
     a call that ends in the menu is recorded (:mod:`telephony.after_hours`).
     ``closed``: a queue closed by the calendar takes no call: the caller hears the
-    hours and may ask for a callback or leave a voicemail (:class:`Closed`)."""
+    hours and may ask for a callback or leave a voicemail (:class:`Closed`).
+    ``before`` (the emergency broadcast) runs first on a call that does not go
+    through the menu (the menu runs it itself)."""
 
     async def handle(agi: AgiSession) -> None:
         env = agi.env
@@ -229,14 +234,24 @@ def enqueue_handler(
         if not channel or not uid:
             raise AgiError("AGI environment lacks agi_channel / agi_uniqueid")
         args = agi.args
-        if script == "ivr" and ivr is None:
-            log.warning(
-                "AGI script 'ivr' but no [ivr] in serve's config: %s goes straight", channel
-            )
         caller = env.get("agi_callerid", "")
         if caller in ("unknown", "<unknown>"):
             caller = ""
         arrived = shell.clock.now()
+        if before is not None and (script != "ivr" or ivr is None):
+            try:
+                await before(agi, uid)
+            except ChannelGone:  # hung up during the broadcast: a record all the same
+                log.info("caller %s hung up during the broadcast: not a queue call", channel)
+                rec = after_hours.ivr_record(
+                    shell, CallId(uid), caller, arrived, Outcome.IVR_HANGUP
+                )
+                after_hours.publish(shell, rec, channel)
+                return
+        if script == "ivr" and ivr is None:
+            log.warning(
+                "AGI script 'ivr' but no [ivr] in serve's config: %s goes straight", channel
+            )
         if script == "ivr" and ivr is not None:
             route = await ivr.run(agi, uid)
             if not isinstance(route, Route):  # hung up, or told its case status: recorded
@@ -267,7 +282,7 @@ async def _hand_off(
     channel: str,
     uid: str,
     caller: str,
-    owner: asyncio.Future[AgentId | None] | None,
+    owner: asyncio.Future[CallerHint] | None,
     closed: Closed | None = None,
 ) -> None:
     """Validate and write back the call's variables, then enqueue it (with the case
@@ -313,7 +328,12 @@ async def _hand_off(
             priority=priority, caller=caller, language=language, arrived_at=arrived,
         )  # fmt: skip
         return
-    case_owner = await owner if owner is not None else None
+    hint = await owner if owner is not None else CallerHint()
+    ranks = config.priorities
+    wanted = hint.priority
+    if wanted is not None and wanted in ranks and ranks[wanted] > ranks[priority]:
+        priority = wanted
+        await agi.set_variable("HOTLINE_PRIORITY", priority)  # kept across a restart
     shell.enqueue(
         CallId(call),
         channel,
@@ -323,7 +343,7 @@ async def _hand_off(
         caller=caller,
         language=language or None,
         arrived_at=arrived,
-        case_owner=case_owner,
+        case_owner=hint.case_owner,
         handoff=True,
     )
     exit_to = shell.handoff_exits.pop(CallId(call), None)
