@@ -23,7 +23,7 @@ from acd import events as ev
 from acd.types import AgentId, FakeClock
 from ivr.agi_driver import IvrDriver
 from ivr.broadcast import MAX_TEXT, Broadcast, BroadcastBoard, BroadcastError
-from ivr.prompts import prompt_name, speak
+from ivr.prompts import prompt_name, speak_one
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
@@ -124,7 +124,7 @@ async def test_cleared_and_broken_files(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not shutil.which("espeak-ng") or not shutil.which("sox"), reason="no TTS")
 async def test_the_real_tts_speaks_both_texts(tmp_path: Path) -> None:
-    b = BroadcastBoard(tmp_path / "b.json", tmp_path / "snd", FakeClock(T0), speaker=speak)
+    b = BroadcastBoard(tmp_path / "b.json", tmp_path / "snd", FakeClock(T0), speaker=speak_one)
     await b.publish(notice())
     for language, text in (("mandarin", ZH), ("english", EN)):
         wav = tmp_path / "snd" / f"{prompt_name(text, language)}.wav"
