@@ -7,13 +7,15 @@
   (unregistered softphones).
 - ``serve``: a factory starting ``hotline serve`` as a real subprocess on that
   instance (so a test can SIGKILL it); every process it started is stopped and
-  every channel left in Asterisk is hung up after the test.
+  every channel left in Asterisk is hung up after the test. ``serve_factory(rig,
+  tmp_path)`` is the same for a rig of the test's own (e.g. another config file).
 
 Helpers poll with a timeout instead of sleeping.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -234,20 +236,31 @@ def serve_rig(
     return ServeRig(rig, config, answer, noanswer, scenarios, callback)
 
 
-@pytest.fixture
-def serve(serve_rig: ServeRig, tmp_path: Path) -> Iterator[Callable[[], ServeProcess]]:
+@contextlib.contextmanager
+def serve_factory(rig: ServeRig, tmp_path: Path) -> Iterator[Callable[[], ServeProcess]]:
+    """What the ``serve`` fixture yields, for a rig of the test's own (another config):
+    every start uses one state directory; on exit every channel is hung up and every
+    process started is stopped."""
     started: list[ServeProcess] = []
     state = tmp_path / f"serve-{os.getpid()}"
 
     def start() -> ServeProcess:
-        started.append(ServeProcess(serve_rig, state).start())
+        started.append(ServeProcess(rig, state).start())
         return started[-1]
 
-    yield start
     try:
-        serve_rig.asterisk.instance.cli("channel request hangup all")
-    except RuntimeError:
-        pass  # Asterisk is down (a test killed it): no channel is left either
+        yield start
     finally:
-        for p in started:
-            p.stop()
+        try:
+            rig.asterisk.instance.cli("channel request hangup all")
+        except RuntimeError:
+            pass  # Asterisk is down (a test killed it): no channel is left either
+        finally:
+            for p in started:
+                p.stop()
+
+
+@pytest.fixture
+def serve(serve_rig: ServeRig, tmp_path: Path) -> Iterator[Callable[[], ServeProcess]]:
+    with serve_factory(serve_rig, tmp_path) as start:
+        yield start

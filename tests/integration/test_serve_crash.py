@@ -5,15 +5,18 @@ COMPLETE per answered call, and agents come back in their true state.
 At the kill: seat 2001 is in wrap-up (its call's talk ended, the record is not yet
 written), seat 2002 talks with "pause after this call" asked, a third caller holds.
 This module's config has a 20 s wrap-up so that the kill lands inside it, and a
-20 s ring timeout so that a kill and a restart land inside an offer's ringing.
+20 s ring timeout so that a kill and a restart land inside an offer's ringing. The
+callback test, whose kill is not in a wrap-up, runs serve with a 1 s wrap-up
+(``serve_quick``), so it does not wait out 20 s after each of its calls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,6 +53,24 @@ def serve_rig(
     )  # fmt: skip
     scenarios = {n: sf._safe_scenario(n, tmp) for n in ("resident", "agent", "agent_noanswer")}
     return ServeRig(rig, config, answer, noanswer, scenarios, callback)
+
+
+@pytest.fixture
+def serve_quick(serve_rig: ServeRig, tmp_path: Path) -> Iterator[Serve]:
+    """``serve`` on this module's Asterisk with a 1 s wrap-up (the ring timeout stays)."""
+    config = tmp_path / "hotline-quick-wrapup.toml"
+    text = serve_rig.config_path.read_text(encoding="utf-8")
+    assert f"wrapup_s = {WRAPUP_S} " in text
+    config.write_text(text.replace(f"wrapup_s = {WRAPUP_S} ", "wrapup_s = 1 ", 1), encoding="utf-8")
+    with sf.serve_factory(dataclasses.replace(serve_rig, config_path=config), tmp_path) as start:
+        yield start
+
+
+def _hang_up_seat(rig: ServeRig, seat: str) -> None:
+    """Hang up the seat's leg in Asterisk (if it is still up), as the agent would."""
+    lines = rig.asterisk.instance.cli("core show channels concise").splitlines()
+    for channel in [ln.split("!")[0] for ln in lines if ln.startswith(f"PJSIP/{seat}-")]:
+        rig.asterisk.instance.cli(f"channel request hangup {channel}")
 
 
 def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_states(
@@ -90,6 +111,8 @@ def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_stat
                     )  # fmt: skip
                     wait_until(lambda: len(second.history()) == 2, 60, "the held call's record")
                     holding.wait(60)
+                # 2002 hangs up now: its 60 s talk only had to outlast the kill and restart
+                _hang_up_seat(serve_rig, "2002")
                 talking.wait(90)
             wrapped.wait(30)
         phones.wait(120)
@@ -110,13 +133,13 @@ def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_stat
 
 
 def test_a_kill_with_a_callback_waiting_keeps_its_place_and_gives_one_record(
-    serve_rig: ServeRig, serve: Serve
+    serve_rig: ServeRig, serve_quick: Serve
 ) -> None:
     """A caller pressed 1 and hung up (its place kept); serve is killed, restarted:
     the call is still waiting, ahead of a caller who came after it, is called back
     first when the agent is ready, and has one record."""
     number = "13912340001"
-    first = serve()
+    first = serve_quick()
     first.agent("2001", "login", "break")  # on shift, paused: the callers hold
     with serve_rig.residents([30_000], caller=number, digit="1", dtmf_after_ms=1500) as asked:
         asked.wait(40)
@@ -127,7 +150,7 @@ def test_a_kill_with_a_callback_waiting_keeps_its_place_and_gives_one_record(
     with serve_rig.residents([120_000], caller="13900000009") as later:
         wait_until(lambda: first.waiting() == 2, 30, "a later caller holding")
         assert first.stop(signal.SIGKILL) == -signal.SIGKILL
-        second = serve()  # same state directory
+        second = serve_quick()  # same state directory
         assert second.waiting() == 2, second.status()  # the callback and the holder
         seat = serve_rig.sipp(
             "agent", local_port=serve_rig.answer_port, calls=2,
