@@ -199,11 +199,11 @@ class ServeProcess:
         return sum(self.status()["waiting"].values())
 
 
-def _test_config(tmp: Path) -> Path:
+def _test_config(tmp: Path, ring_timeout_s: int = 5, wrapup_s: int = 1) -> Path:
     text = (ROOT / "examples" / "hotline.toml").read_text(encoding="utf-8")
     for old, new in (
-        ("ring_timeout_s = 15 ", "ring_timeout_s = 5 "),
-        ("wrapup_s = 30 ", "wrapup_s = 1 "),
+        ("ring_timeout_s = 15 ", f"ring_timeout_s = {ring_timeout_s} "),
+        ("wrapup_s = 30 ", f"wrapup_s = {wrapup_s} "),
     ):
         assert old in text, old
         text = text.replace(old, new, 1)
@@ -221,12 +221,19 @@ def serve_rig(
     # one instance per test module: two modules' instances live in one session
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:20]
     tmp = tmp_path_factory.mktemp("serve")
-    config = _test_config(tmp)
+    return start_serve_rig(start_asterisk, tmp, f"serve-{module}", _test_config(tmp))
+
+
+def start_serve_rig(
+    start_asterisk: Callable[..., AsteriskRig], tmp: Path, name: str, config: Path
+) -> ServeRig:
+    """What ``serve_rig`` returns, for a module that overrides it with its own config
+    (made by ``_test_config`` with other timers) or instance name."""
     answer, noanswer, callback = free_port(), free_port(), free_port()
     contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
     contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
     rig = start_asterisk(
-        f"serve-{module}",
+        name,
         config=str(config),
         survey=False,
         static_contacts=contacts,

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from telephony.asterisk.instance import free_port
 from telephony.rig.sipp import agent_rows
 from tests.integration import serve_fixtures as sf
 from tests.integration.asterisk_fixtures import AsteriskRig
@@ -39,29 +38,14 @@ def serve_rig(
     start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
 ) -> ServeRig:
     tmp = tmp_path_factory.mktemp("crash")
-    config: Path = sf._test_config(tmp)
-    text = config.read_text(encoding="utf-8").replace("wrapup_s = 1 ", f"wrapup_s = {WRAPUP_S} ", 1)
-    # an offer rings long enough for a kill and a restart to land inside it
-    text = text.replace("ring_timeout_s = 5 ", f"ring_timeout_s = {RING_S} ", 1)
-    config.write_text(text, encoding="utf-8")
-    answer, noanswer, callback = free_port(), free_port(), free_port()
-    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in sf.ANSWERING}
-    contacts[sf.NEVER_ANSWERS] = f"sip:{sf.NEVER_ANSWERS}@127.0.0.1:{noanswer}"
-    rig = start_asterisk(
-        "serve-crash", config=str(config), survey=False, static_contacts=contacts,
-        trunk_port=callback,
-    )  # fmt: skip
-    scenarios = {n: sf._safe_scenario(n, tmp) for n in ("resident", "agent", "agent_noanswer")}
-    return ServeRig(rig, config, answer, noanswer, scenarios, callback)
+    config = sf._test_config(tmp, ring_timeout_s=RING_S, wrapup_s=WRAPUP_S)
+    return sf.start_serve_rig(start_asterisk, tmp, "serve-crash", config)
 
 
 @pytest.fixture
 def serve_quick(serve_rig: ServeRig, tmp_path: Path) -> Iterator[Serve]:
     """``serve`` on this module's Asterisk with a 1 s wrap-up (the ring timeout stays)."""
-    config = tmp_path / "hotline-quick-wrapup.toml"
-    text = serve_rig.config_path.read_text(encoding="utf-8")
-    assert f"wrapup_s = {WRAPUP_S} " in text
-    config.write_text(text.replace(f"wrapup_s = {WRAPUP_S} ", "wrapup_s = 1 ", 1), encoding="utf-8")
+    config = sf._test_config(tmp_path, ring_timeout_s=RING_S, wrapup_s=1)
     with sf.serve_factory(dataclasses.replace(serve_rig, config_path=config), tmp_path) as start:
         yield start
 
