@@ -128,3 +128,10 @@ def test_the_hold_context_checks_a_callback_number_with_the_cores_rule() -> None
     check = f"same => n,GotoIf({dialplan_check('${CALLERID(num)}')}?accept)"
     assert check in dialplan
     assert dialplan.count("REGEX(") == 1
+
+
+def test_the_callback_presents_the_hotlines_number() -> None:
+    ext = rendered()["extensions.conf"]
+    assert 'exten => callback,1,Set(CALLERID(all)="Hotline" <12345>)' in ext
+    s = dataclasses.replace(read_settings(CFG), callback_caller_id=None)
+    assert "exten => callback,1,NoOp(" in rendered(s)["extensions.conf"]
