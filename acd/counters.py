@@ -72,6 +72,11 @@ class Count(enum.StrEnum):
     IVR_CASE_LOOKUPS = "ivr_case_lookups"
     IVR_CASE_TIMEOUTS = "ivr_case_timeouts"
     IVR_CASE_FAILURES = "ivr_case_failures"
+    # the post-call survey (ivr.survey): asked, rated 1-5, and not rated (hung up,
+    # no key, or only keys outside 1-5)
+    SURVEYS = "surveys"
+    SURVEYS_RATED = "surveys_rated"
+    SURVEYS_UNRATED = "surveys_unrated"
     # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
     CRM_INTERACTIONS = "crm_interactions"
     CRM_FAILURES = "crm_failures"

@@ -25,10 +25,13 @@ was on (arrival to end, e.g. by the agent during the call), else the caller's
 only open case; otherwise none, and the agent links it
 (``POST /api/crm/cases`` with ``interaction``, after the call).
 
-**Survey.** ``UserEvent HotlineSurvey`` (the caller's 1-5 after the agent hung up)
-sets the interaction's score, through the same writer; a score that comes before
-the record (during wrap-up) is kept until the record is written. Scores are not
-in ``calls.jsonl``: one the CRM fails to take is logged with the call id, lost.
+**Survey.** The caller's 1-5 after the agent hung up — serve's survey script
+through the notifier (:meth:`CrmLink.on_survey`), or ``UserEvent HotlineSurvey``
+when the dialplan asked without serve — sets the interaction's score, through the
+same writer, and the score of the case the call is linked to
+(:mod:`crm.phone_survey`: 评价, counted by 满意率); a score that comes before
+the record (during wrap-up) is kept until the record is written. The CRM's
+catch-up does not replay scores: one it fails to take is logged with the call id.
 
 **Screen-pop.** On ``OfferCall`` a task looks up the caller's screen-pop; the
 web API (:mod:`serve.web`) awaits that task (:meth:`CrmLink.screen_pop_for`,
@@ -57,6 +60,7 @@ from acd.records import CallRecord, record_from_row
 from acd.types import CallId
 from crm.errors import CrmError, NotFoundError
 from crm.models import ScreenPop, User
+from crm.phone_survey import rate_case
 from crm.repository import CrmRepository
 
 __all__ = ["SURVEY_EVENT", "CrmLink", "read_rows"]
@@ -111,6 +115,10 @@ class CrmLink:
         except Exception:  # pragma: no cover - a bug here must not stop routing
             self.stats[Count.CRM_FAILURES] += 1
             log.exception("CRM link: effect %s not handled", type(e).__name__)
+
+    def on_survey(self, call: CallId, score: int) -> None:
+        """A rated survey (serve's FastAGI script, through the notifier)."""
+        self.queue.put_nowait(Survey(call, score))
 
     def on_ami_event(self, msg: Mapping[str, str]) -> None:
         """The survey's ``UserEvent``; every other event is not the CRM's business."""
@@ -240,7 +248,9 @@ class CrmLink:
 
     async def survey(self, s: Survey) -> None:
         try:
-            await self.repo.interactions.set_survey(str(s.call), s.score)
+            it = await self.repo.interactions.set_survey(str(s.call), s.score)
+            if it.case_id is not None:
+                await rate_case(self.repo, it.case_id, s.score, str(s.call))
         except NotFoundError:  # the record comes at the end of the wrap-up
             self.surveys[s.call] = s.score
             if len(self.surveys) > EARLY_SURVEYS:  # a score for a call that never ends
@@ -357,6 +367,8 @@ def read_rows(path: Path, start: int) -> list[tuple[int, CallRecord | None]]:
             rec: CallRecord | None
             try:
                 row: Any = json.loads(line)
+                if isinstance(row, dict) and "kind" in row:
+                    continue  # a note about a call (its survey), not a record
                 rec = record_from_row(row) if isinstance(row, dict) else None
             except ValueError:
                 rec = None

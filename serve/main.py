@@ -56,6 +56,7 @@ from crm.link import CrmLink
 from crm.repository import CrmRepository
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.config import read_ivr
+from ivr.survey import SurveyDriver, read_survey
 from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
 from serve.alarm_loop import AlarmWatch
@@ -81,6 +82,7 @@ from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
 from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
+from telephony.survey import survey_script
 
 __all__ = ["WallClock", "main", "serve"]
 
@@ -149,7 +151,7 @@ async def serve(
                 ("today", read_model.notify),
             ]
             if link is not None:
-                subscribers.append(("crm", link.on_effect))
+                subscribers.append(("crm", serve_crm.subscriber(link)))
             subscribers += [("alarms", watch.notify), ("metrics", metrics.notify)]
             mqtt = None
             if mqtt_settings is not None:
@@ -191,8 +193,11 @@ async def serve(
         if ivr_cfg is not None and ivr_cfg.enabled:
             lookup = _case_status(link.repo) if link is not None else None
             ivr = IvrDriver(ivr_cfg, lookup, stats)
+        survey = survey_script(SurveyDriver(read_survey(config), stats), notifier, clock)
         agi = FastAgiServer(
-            enqueue_handler(shell, owners.owner if owners is not None else None, ivr),
+            enqueue_handler(
+                shell, owners.owner if owners is not None else None, ivr, {"survey": survey}
+            ),
             secret=agi_secret(settings.ami_secret),
             stats=stats,
         )
@@ -361,6 +366,7 @@ def main(argv: list[str]) -> int:
         read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
+        read_survey(cfg)
         instance = a.instance
         if (
             instance is None

@@ -17,7 +17,8 @@ kept), enqueues the call and returns: the dialplan then holds the caller with
 music until an agent leg bridges it. With the CRM on, the call is enqueued with
 its ``case_owner`` (sticky routing), looked up while the variables go back and
 forth and waited for only within a strict budget
-(:mod:`crm.case_owner`). Other scripts (``survey``) end at once. Bad values are
+(:mod:`crm.case_owner`). Other scripts run the handler ``scripts`` names for them
+(serve's ``survey``: :mod:`telephony.survey`), else end at once. Bad values are
 logged with the field's name and replaced by defaults, never dropping the call.
 
 Only Asterisk may hand calls over: with a ``secret`` (serve's: derived from the
@@ -36,7 +37,7 @@ import hmac
 import logging
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
@@ -48,7 +49,8 @@ __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
 log = logging.getLogger(__name__)
 
 MAX_HEADERS = 200
-_RESULT = re.compile(r"^(\d{3}) result=(-?\d*)(?: \((.*)\))?")
+# a result is a number, or the keys GET DATA read (which may be * and #)
+_RESULT = re.compile(r"^(\d{3}) result=(-?[\d*#]*)(?: \((.*)\))?")
 
 
 class AgiError(ChannelGone):
@@ -187,7 +189,10 @@ class FastAgiServer:
 
 
 def enqueue_handler(
-    shell: CallShell, owner_of: OwnerOf | None = None, ivr: IvrDriver | None = None
+    shell: CallShell,
+    owner_of: OwnerOf | None = None,
+    ivr: IvrDriver | None = None,
+    scripts: Mapping[str, Handler] | None = None,
 ) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
     agent owning the caller's open case (bounded in time, never raising), if any.
@@ -197,6 +202,9 @@ def enqueue_handler(
     async def handle(agi: AgiSession) -> None:
         env = agi.env
         script = env.get("agi_network_script", "").strip("/")
+        if scripts is not None and script in scripts:
+            await scripts[script](agi)
+            return
         if script not in ("inbound", "enqueue", "ivr", ""):
             log.debug("AGI script %r is not Hotline's hand-off: nothing to do", script)
             return

@@ -26,6 +26,7 @@ from typing import Any
 from acd.config import AcdConfig
 from ivr import prompts
 from ivr.config import read_ivr
+from ivr.survey import read_survey
 from telephony.ami_probe import wait_for_ami
 from telephony.asterisk import root as asterisk_root
 from telephony.asterisk.network import install_tls
@@ -130,6 +131,13 @@ class AsteriskInstance:
         ivr = read_ivr(cfg)
         if ivr is not None and ivr.enabled:  # espeak-ng: only what changed is spoken
             prompts.generate(ivr, self.dir / "sounds" / "ivr")
+        if settings.survey:  # the survey's spoken question (ivr.survey)
+            recorded = ivr.recorded_prompts if ivr is not None else None
+            prompts.generate_texts(
+                read_survey(cfg).prompts,
+                self.dir / "sounds" / "ivr",
+                Path(recorded) if recorded else None,
+            )
         return sec
 
     def info(self) -> dict[str, Any]:
