@@ -15,9 +15,12 @@ language from ``HOTLINE_LANGUAGE``; an operator's recording wins, see
 
 One AGI command per question, ``GET DATA``: the prompt plays and the digit is
 waited for within that one command, so a key pressed during the prompt (or right
-after it) is never lost between two commands. The result (:class:`SurveyResult`)
-goes back to the caller of :meth:`SurveyDriver.run` (serve publishes it through
-its notifier); ``HOTLINE_SURVEY_SCORE`` is set on the channel for the dialplan.
+after it) is never lost between two commands. (``GET DATA`` of two files joined
+by ``&`` answered ``-1`` on this Asterisk 22, seen once and not investigated: the
+re-prompt is ``STREAM FILE`` with every key as an escape, then the question.)
+The result (:class:`SurveyResult`) goes back to the caller of
+:meth:`SurveyDriver.run` (serve publishes it through its notifier);
+``HOTLINE_SURVEY_SCORE`` is set on the channel for the dialplan.
 
 ```toml
 [survey]                     # optional: every key has a default
@@ -53,6 +56,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+KEYS = "0123456789*#"  # every key ends the "please press 1 to 5" prompt
 
 SURVEY_PROMPTS: dict[str, tuple[str, str]] = {
     "survey_ask": (
@@ -141,28 +146,40 @@ class SurveyDriver:
 
     async def _ask(self, agi: AgiChannel, call: str, language: str, sounds: str) -> SurveyResult:
         outcome = SurveyOutcome.NO_INPUT
+        timeout_ms = int(self.cfg.timeout_s * 1000)
         for attempt in range(1 + self.cfg.retries):
-            first = "survey_ask" if attempt == 0 else "survey_invalid&survey_ask"
-            path = "&".join(self._path(sounds, p, language) for p in first.split("&"))
-            timeout_ms = int(self.cfg.timeout_s * 1000)
-            result, data = await agi.command(
-                f"GET DATA {path} {timeout_ms} 1", self.cfg.timeout_s + 120
-            )
-            if result == "-1":
-                return SurveyResult(call, SurveyOutcome.HUNG_UP, None, language)
-            if result == "" and data == "timeout":
-                log.debug("survey of call %s: no key (attempt %d)", call, attempt + 1)
-                continue
-            score = score_of(result)
+            keyed = ""
+            if attempt > 0:  # "please press 1 to 5": a key during it is the answer
+                keyed = await self._play(agi, sounds, "survey_invalid", language, KEYS)
+            if not keyed:
+                result, data = await agi.command(
+                    f"GET DATA {self._path(sounds, 'survey_ask', language)} {timeout_ms} 1",
+                    self.cfg.timeout_s + 120,
+                )
+                if result == "-1":
+                    return SurveyResult(call, SurveyOutcome.HUNG_UP, None, language)
+                if result == "" and data == "timeout":
+                    log.debug("survey of call %s: no key (attempt %d)", call, attempt + 1)
+                    continue
+                keyed = result
+            score = score_of(keyed)
             if score is not None:
                 return SurveyResult(call, SurveyOutcome.RATED, score, language)
             outcome = SurveyOutcome.INVALID  # 0, 6-9, * or # (GET DATA ends on #: "")
-            log.info("survey of call %s: key %r is not 1-5", call, result or "#/*")
+            log.info("survey of call %s: key %r is not 1-5", call, keyed or "#/*")
         return SurveyResult(call, outcome, None, language)
 
     def _path(self, sounds: str, prompt: str, language: str) -> str:
         return f"{sounds}/{prompt_name(self.cfg.text(prompt, language), language)}"
 
-    async def _play(self, agi: AgiChannel, sounds: str, prompt: str, language: str) -> None:
-        result, _ = await agi.command(f'STREAM FILE {self._path(sounds, prompt, language)} ""', 60)
+    async def _play(
+        self, agi: AgiChannel, sounds: str, prompt: str, language: str, escape: str = ""
+    ) -> str:
+        """Play ``prompt``; the key that interrupted it (one of ``escape``), or ""."""
+        path = self._path(sounds, prompt, language)
+        result, _ = await agi.command(f'STREAM FILE {path} "{escape}"', 60)
         log.debug("survey: played %s (%s): result %s", prompt, language, result)
+        if result == "-1":
+            raise ChannelGone(f"STREAM FILE {prompt}: result=-1")
+        code = int(result) if result.lstrip("-").isdigit() else 0
+        return chr(code) if code > 0 else ""

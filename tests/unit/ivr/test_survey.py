@@ -32,7 +32,8 @@ BASE = {
 
 class FakeChannel:
     """Asterisk's answers: each GET DATA takes the next of ``answers`` ("5", "9", "*",
-    "#" → "", "timeout", "hangup"); the variables come from ``variables``."""
+    "#" → "", "timeout", "hangup"), and so does each STREAM FILE with escape keys ("" for
+    none pressed); the variables come from ``variables``."""
 
     def __init__(self, answers: list[str], variables: dict[str, str] | None = None) -> None:
         self.answers = answers
@@ -52,6 +53,9 @@ class FakeChannel:
             if answer == "timeout":
                 return "", "timeout"
             return ("" if answer == "#" else answer), ""
+        if line.startswith("STREAM FILE") and not line.endswith('""'):
+            answer = self.answers.pop(0) if self.answers else ""
+            return (str(ord(answer)) if answer else "0"), ""
         return "0", ""
 
     async def get_variable(self, name: str) -> str:
@@ -85,21 +89,26 @@ def test_a_key_from_1_to_5_is_the_score_and_the_caller_is_thanked() -> None:
 
 
 def test_garbage_is_asked_again_once_then_not_rated() -> None:
-    result, chan, stats = run(["9", "#"])
+    result, chan, stats = run(["9", "", "#"])
     assert (result.outcome, result.score) == (SurveyOutcome.INVALID, None)
-    again = f"GET DATA {sound('survey_invalid')}&{sound('survey_ask')} 3000 1"
-    assert chan.commands[1] == again
+    assert chan.commands[1:3] == [
+        f'STREAM FILE {sound("survey_invalid")} "0123456789*#"',
+        f"GET DATA {sound('survey_ask')} 3000 1",
+    ]
     assert chan.set == {"HOTLINE_SURVEY_SCORE": ""}
     assert stats[Count.SURVEYS_UNRATED] == 1
 
 
 def test_garbage_then_a_good_key_is_rated() -> None:
-    result, _, _ = run(["0", "2"])
+    result, _, _ = run(["0", "", "2"])
     assert (result.outcome, result.score) == (SurveyOutcome.RATED, 2)
+    result, chan, _ = run(["0", "3"])  # keyed during "please press 1 to 5"
+    assert (result.outcome, result.score) == (SurveyOutcome.RATED, 3)
+    assert not any(c.startswith("GET DATA") for c in chan.commands[1:])
 
 
 def test_silence_is_no_input_and_a_hangup_is_hung_up() -> None:
-    result, _, _ = run(["timeout", "timeout"])
+    result, _, _ = run(["timeout", "", "timeout"])
     assert result.outcome is SurveyOutcome.NO_INPUT
     result, chan, stats = run(["hangup"])
     assert (result.outcome, result.score) == (SurveyOutcome.HUNG_UP, None)
