@@ -73,8 +73,11 @@ def survey_rig(
     config = _ivr_config(tmp)
     text = config.read_text(encoding="utf-8")
     text = text.replace("\n[ivr]\n", f'\n[ivr]\nrecorded_prompts = "{recorded}"\n', 1)
+    old = "\n[survey]\ntimeout_s = 5 "
+    assert old in text, old
+    text = text.replace(old, "\n[survey]\ntimeout_s = 4 ", 1)
     text += (
-        "\n[survey]\ntimeout_s = 4\nretries = 1\n[survey.prompts]\n"
+        "\n[survey.prompts]\n"
         'survey_ask = { mandarin = "请评分，一到五。", english = "Rate us from 1 to 5." }\n'
         'survey_invalid = { mandarin = "输入有误。", english = "Sorry." }\n'
         f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp / "sms.log"}"\n'
