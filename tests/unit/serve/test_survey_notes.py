@@ -84,9 +84,8 @@ async def test_a_rated_survey_reaches_the_interaction_the_case_and_the_kpi(
             "survey_score": None,
         },
     }
-    # the CRM's catch-up reads records only: survey lines are neither records nor bad lines
-    assert [r.call for _, r in read_rows(history, 0) if r is not None] == ["c1"]
-    assert all(r is not None for _, r in read_rows(history, 0))
+    # the CRM's catch-up reads the records and the rated surveys (no bad lines)
+    assert [type(r).__name__ for _, r in read_rows(history, 0)] == ["Survey", "CallRecord"]
 
 
 async def test_a_followed_up_case_is_rated_and_a_rated_one_kept(repo: SqliteCrm) -> None:
@@ -107,3 +106,26 @@ async def test_a_followed_up_case_is_rated_and_a_rated_one_kept(repo: SqliteCrm)
     await link.survey(await link.queue.get())
     assert (await repo.cases.get(case_id)).satisfaction == 2
     assert (await repo.interactions.get("c2")).survey_score == 5
+
+
+async def test_a_score_the_crm_missed_is_caught_up_from_the_call_history(
+    repo: SqliteCrm, tmp_path: Path
+) -> None:
+    """serve wrote the survey and the record to calls.jsonl but the CRM took neither (it
+    was down, or serve crashed): the link's catch-up imports the call, then its score,
+    and rates the case; a second catch-up changes nothing."""
+    _, case_id = await seed(repo)
+    history = tmp_path / "calls.jsonl"
+    h = CallHistory(history)
+    h.notify(survey("c1", score=4))
+    h.notify(CallClosed(T0 + 70, fx.CallFinished(record("c1")), "PJSIP/residents-1", None, 1))
+    h.notify(survey("c2", "invalid", None))
+    link = CrmLink(repo, history, tmp_path / "crm.checkpoint")
+    assert await link.catch_up() == 1
+    assert (await repo.interactions.get("c1")).survey_score == 4
+    assert (await repo.cases.get(case_id)).satisfaction == 4
+    events = len(await repo.cases.history(case_id))
+    (tmp_path / "crm.checkpoint").unlink()  # from the start again: idempotent
+    assert await link.catch_up() == 0
+    assert len(await repo.cases.history(case_id)) == events
+    assert not link.surveys and link.stats["crm_bad_lines"] == 0
