@@ -64,6 +64,15 @@ class Count(enum.StrEnum):
     CORRECTED_ADOPTED_TALKING = "corrected_adopted_talking"
     RECONCILES = "reconciles"
     RECONCILE_FAILURES = "reconcile_failures"
+    # overload (telephony.overload): how late AMI events arrive, how far the event loop
+    # is behind (gauges, in milliseconds), and the calls shed at the hand-off
+    AMI_LAG_MS = "ami_lag_ms"  # a gauge: the latest event's delay (Asterisk's Timestamp)
+    AMI_LAG_MAX_MS = "ami_lag_max_ms"  # a gauge: the worst delay in the last window
+    LOOP_LAG_MS = "loop_lag_ms"  # a gauge: how late the event loop ran its last probe
+    OVERLOADED = "overloaded"  # a gauge: 1 while new calls are shed
+    REFUSED_OVERLOAD = "refused_overload"  # calls refused politely at the hand-off
+    LAG_RECONCILES = "lag_reconciles"  # agent checks started because AMI ran late
+    HANDOFF_EXITS = "handoff_exits"  # calls sent out by the hand-off itself (no Redirect)
     # the IVR (ivr.agi_driver)
     IVR_CALLS = "ivr_calls"
     IVR_ROUTED = "ivr_routed"
@@ -72,6 +81,11 @@ class Count(enum.StrEnum):
     IVR_CASE_LOOKUPS = "ivr_case_lookups"
     IVR_CASE_TIMEOUTS = "ivr_case_timeouts"
     IVR_CASE_FAILURES = "ivr_case_failures"
+    # the hold's position / expected-wait announcements (telephony.announce_agi)
+    ANNOUNCEMENTS = "announcements"  # told its place (and expected wait)
+    ANNOUNCE_SHORT = "announce_short"  # not told: the expected wait is under min_wait_s
+    ANNOUNCE_CALLBACKS = "announce_callbacks"  # pressed 1 during an announcement
+    ANNOUNCE_UNKNOWN = "announce_unknown"  # asked for a call the engine does not hold
     # the post-call survey (ivr.survey): asked, rated 1-5, and not rated (hung up,
     # no key, or only keys outside 1-5)
     SURVEYS = "surveys"

@@ -23,7 +23,7 @@ from typing import assert_never
 from acd.config import MetricsConfig
 from acd.effects import AgentStateChanged
 from acd.records import CallRecord
-from acd.types import Outcome
+from acd.types import AgentId, Outcome
 
 BUSY = frozenset({"offered", "on-call", "wrap-up"})
 AVAILABLE = "ready"
@@ -77,6 +77,7 @@ class KpiAccumulator:
     short_abandoned: int = 0
     overflowed: int = 0
     lost: int = 0
+    refused: int = 0  # shed at the hand-off (overload): not in ``offered``
     wait_answered_s: float = 0.0
     handle_s: float = 0.0
     handled: int = 0
@@ -84,6 +85,9 @@ class KpiAccumulator:
     within: dict[float, int] = field(default_factory=dict)
 
     def add(self, r: CallRecord) -> None:
+        if r.outcome is Outcome.REFUSED:  # never queued: not offered to the queues
+            self.refused += 1
+            return
         self.offered += 1
         wait = r.wait_s
         self.max_wait_s = max(self.max_wait_s, wait)
@@ -105,6 +109,8 @@ class KpiAccumulator:
             self.overflowed += 1
         elif r.outcome is Outcome.LOST:
             self.lost += 1
+        elif r.outcome is Outcome.REFUSED:  # pragma: no cover - returned above
+            pass
         else:
             assert_never(r.outcome)
 
@@ -172,6 +178,13 @@ class AgentTimeMeter:
         for agent, (state, since) in self._since.items():
             self._spend(state, since, now)
             self._since[agent] = (state, now)
+
+    def current(self) -> list[AgentStateChanged]:
+        """Each agent's present state, as the change that began it."""
+        return [
+            AgentStateChanged(AgentId(agent), state, state, None, since)
+            for agent, (state, since) in self._since.items()
+        ]
 
     def _spend(self, state: str, start: float, end: float) -> None:
         if end <= start:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import assert_never
 
 from acd import effects as fx
@@ -44,7 +45,7 @@ from acd.pools import Pool, ReadySet, order_skills
 from acd.strategies import Requirement, Strategy
 from acd.types import AgentId, CallId, Clock, QueueName
 
-__all__ = ["Roster"]
+__all__ = ["Roster", "step_requirements"]
 
 _LOGGED_OUT, _PAUSED = AgentState.LOGGED_OUT, AgentState.PAUSED
 _READY, _OFFERED = AgentState.READY, AgentState.OFFERED
@@ -68,7 +69,7 @@ class Roster:
         self.ready_sets: dict[tuple[frozenset[str], Strategy, tuple[str, ...]], ReadySet] = {}
         self.agent_sets: dict[str, list[ReadySet]] = {a: [] for a in self.agents}
         self._pooled: set[str] = set()  # agents in their ready sets now
-        self._queue_reqs = {q.name: _step_requirements(q) for q in config.queues.values()}
+        self._queue_reqs = {q.name: step_requirements(q) for q in config.queues.values()}
         self.capable: dict[str, list[QueueName]] = {}
         self.logged_in_count: dict[QueueName, int] = dict.fromkeys(config.queues, 0)
         self.serving_count: dict[QueueName, int] = dict.fromkeys(config.queues, 0)
@@ -122,6 +123,13 @@ class Roster:
             pool.ready = self._ready_set(pool)
         self._pool_cache[cache_key] = pool
         return pool
+
+    def members_for(self, queue: QueueName, step: int, language: str | None) -> AbstractSet[str]:
+        """The agents of the pool a call of ``queue`` waits in after ``step`` steps in
+        ``language``, when that pool exists (kept current as skills change); else empty.
+        Read-only: unlike :meth:`pool_for` it creates nothing (the wait predictor's)."""
+        pool = self._pool_cache.get((queue, step, language))
+        return pool.members if pool is not None else frozenset()
 
     def _ready_set(self, pool: Pool[Call]) -> ReadySet:
         """The ready set for ``pool``: shared with every pool that has the same members
@@ -321,7 +329,7 @@ class Roster:
         return self._shift_presence(queues, before, queues, after)
 
 
-def _step_requirements(q: QueueConfig) -> list[dict[str, int]]:
+def step_requirements(q: QueueConfig) -> list[dict[str, int]]:
     """The skill requirement at each escalation step of ``q`` (index = steps applied)."""
     req: dict[str, int] = dict(q.skills)
     out = [dict(req)]

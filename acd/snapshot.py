@@ -5,8 +5,10 @@ dictionaries: every outward view (``/status``, the offer endpoint, ``hotline
 live``, later the wallboard and MQTT) is built from these functions, so the
 engine's internals may change without touching a surface. ``snapshot`` is
 O(calls + agents): call it once a second, not per event; ``agent_view`` and
-``call_view`` are O(1). ``expected_wait_s`` is what the holding loop announces
-("you are number 3; about 2 minutes").
+``call_view`` are O(1). ``wait_view`` is what the holding loop announces ("you
+are number 3; about 2 minutes"): :mod:`acd.predict` plays the engine forward from
+its live state; ``expected_wait_s`` is the older rough figure (position × AHT ÷
+agents serving).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from acd.agent_state import AgentState
 from acd.calls import CallState
 from acd.engine import Engine
+from acd.handle_times import HandleTimes
+from acd.predict import WaitPrediction, predict_wait
 from acd.types import AgentId, CallId, QueueName
 
 _SERVING = (AgentState.READY, AgentState.OFFERED, AgentState.ON_CALL, AgentState.WRAP_UP)
@@ -88,6 +92,12 @@ def expected_wait_s(engine: Engine, call_id: CallId, aht_s: float) -> float | No
         if engine.agents[a].state in _SERVING and engine.agents[a].reachable
     )
     return pos * aht_s / max(serving, 1)
+
+
+def wait_view(engine: Engine, call_id: str, times: HandleTimes) -> WaitPrediction | None:
+    """A call on hold: its place among the calls competing for its agents and its
+    expected wait (:func:`acd.predict.predict_wait`); None when it is not on hold."""
+    return predict_wait(engine, CallId(call_id), times)
 
 
 @dataclass(frozen=True, slots=True)

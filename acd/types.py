@@ -58,6 +58,7 @@ class Outcome(enum.StrEnum):
     ABANDONED = "abandoned"
     OVERFLOWED = "overflowed"  # left for a destination outside Hotline's queues
     LOST = "lost"  # the telephony side lost it (Asterisk restart, ...)
+    REFUSED = "refused-overload"  # shed at the hand-off: serve could not keep up
 
 
 class ExitReason(enum.StrEnum):
@@ -68,6 +69,7 @@ class ExitReason(enum.StrEnum):
     JOIN_EMPTY = "joinempty"  # no agent could serve it on arrival
     LEAVE_EMPTY = "leaveempty"  # the last agent who could serve it left
     CALLBACK_UNREACHED = "callback-unreached"  # every callback attempt failed
+    OVERLOAD = "overload"  # refused at the hand-off: serve could not keep up
     LOST = "lost"
 
 

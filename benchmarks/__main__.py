@@ -10,7 +10,12 @@ import importlib
 import sys
 
 # Each module has main(argv) -> int and writes its own section with --write.
-MODULES = ["benchmarks.routing", "benchmarks.simulate_day", "benchmarks.ami_shell"]
+MODULES = [
+    "benchmarks.routing",
+    "benchmarks.simulate_day",
+    "benchmarks.ami_shell",
+    "benchmarks.wait_honesty",
+]
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "the call centre live: Asterisk, serve, SIPp seats, callers",
     ),
     "agent": ("serve.control:main", "log an agent in/out, ready, pause (talks to serve)"),
+    "report": ("reports.cli:main", "a recorded day per queue per 15 min: CSV, JSON, HTML"),
     "crm": ("crm.cli:main", "CRM and cases: init, serve, user add, generate, deliver"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),
     "erlang": ("simulator.cli_erlang:main", "Erlang C / A figures, or the agents needed"),

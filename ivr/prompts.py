@@ -21,12 +21,20 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ivr.config import LANGUAGES, IvrConfig
 
-__all__ = ["VOICES", "PromptError", "generate", "generate_texts", "prompt_name", "recording"]
+__all__ = [
+    "VOICES",
+    "PromptError",
+    "generate",
+    "generate_texts",
+    "prompt_name",
+    "recording",
+    "speak_texts",
+]
 
 VOICES = {"mandarin": "cmn", "english": "en"}
 TIMEOUT_S = 30.0
@@ -109,6 +117,21 @@ def _convert(prompt: str, language: str, rec: Path, target: Path, sox: str) -> N
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def speak_texts(
+    texts: Iterable[tuple[str, str]], out_dir: Path, *, espeak: str = "espeak-ng", sox: str = "sox"
+) -> list[Path]:
+    """Speak each (language, text) not yet in ``out_dir`` (e.g. :mod:`ivr.announce`'s
+    fragments); returns the files made."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []
+    for language, text in texts:
+        target = out_dir / f"{prompt_name(text, language)}.wav"
+        if not target.is_file():
+            _speak(text[:30], language, text, target, espeak, sox)
+            made.append(target)
+    return made
 
 
 def _speak(prompt: str, language: str, text: str, target: Path, espeak: str, sox: str) -> None:

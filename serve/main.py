@@ -55,6 +55,7 @@ from crm.errors import NotFoundError
 from crm.link import CrmLink
 from crm.repository import CrmRepository
 from ivr.agi_driver import CaseLookup, IvrDriver
+from ivr.announce import read_announce
 from ivr.config import read_ivr
 from ivr.survey import SurveyDriver, read_survey
 from serve import alarm_loop, mqtt_feed
@@ -75,10 +76,12 @@ from serve.ws import Hub
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
+from telephony.announce_agi import Announcer
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.render import agi_secret
 from telephony.asterisk.root import find_root
 from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
+from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
@@ -167,6 +170,7 @@ async def serve(
                 engine, settings.shell, clock, ami, notifier=notifier, resync=True, stats=stats
             )
             stack.callback(_cancel_tasks, shell)
+            shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
             _restore_presence(shell, store, config)
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(config.agents, strict_feed, read_model.state_of)
@@ -196,7 +200,11 @@ async def serve(
         survey = survey_script(SurveyDriver(read_survey(config), stats), notifier, clock)
         agi = FastAgiServer(
             enqueue_handler(
-                shell, owners.owner if owners is not None else None, ivr, {"survey": survey}
+                shell,
+                owners.owner if owners is not None else None,
+                ivr,
+                Announcer(read_announce(config), read_model.wait, stats),
+                {"survey": survey},
             ),
             secret=agi_secret(settings.ami_secret),
             stats=stats,
@@ -217,6 +225,7 @@ async def serve(
         await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
+        await stack.enter_async_context(shell.load.probing())
         app = build_app(control, read_model)
         await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:
@@ -306,6 +315,17 @@ async def _first_sync_or_stop(first_sync: asyncio.Event, stop: asyncio.Event) ->
     return not stop.is_set()
 
 
+def _check_now(shell: CallShell) -> Callable[[], None]:
+    """AMI runs late: compare the agents with Asterisk's channels now (the answer to
+    an action does not wait in Asterisk's event queue), not at the next period."""
+
+    def check() -> None:
+        if shell.reconciler is not None:
+            shell.spawn(shell.reconciler.check())
+
+    return check
+
+
 def _cancel_tasks(shell: CallShell) -> None:
     """The shell's background AMI actions, once AMI is closed."""
     for t in list(shell.tasks):
@@ -364,6 +384,7 @@ def main(argv: list[str]) -> int:
         cfg = load_config(a.config)
         settings = read_settings(cfg)
         read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
+        read_announce(cfg)
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
         read_survey(cfg)

@@ -66,6 +66,7 @@ CRM_FAILURES = "hotline_crm_failures"
 STICKY_LOOKUPS = "hotline_sticky_lookups"
 STATE_CORRECTIONS = "hotline_state_corrections"
 REFUSED_CONNECTIONS = "hotline_refused_connections"  # {socket}: control or fastagi
+REFUSED_CALLS = "hotline_refused_calls"  # {reason}: shed at the hand-off
 
 _STICKY = "case-owner look-ups for sticky routing, by result"
 _REFUSED = "connections refused: a local user on the control socket, FastAGI without the secret"
@@ -84,4 +85,37 @@ STAT_COUNTERS: tuple[StatCounter, ...] = (
     StatCounter(STATE_CORRECTIONS, "agent states corrected from Asterisk", Count.STATE_CORRECTIONS),
     StatCounter(REFUSED_CONNECTIONS, _REFUSED, Count.CONTROL_REFUSED, (("socket", "control"),)),
     StatCounter(REFUSED_CONNECTIONS, _REFUSED, Count.AGI_REFUSED, (("socket", "fastagi"),)),
+    StatCounter(
+        REFUSED_CALLS,
+        "new calls refused politely because serve could not keep up",
+        Count.REFUSED_OVERLOAD,
+        (("reason", "overload"),),
+    ),
+)
+
+
+# --- gauges read from the shell counters at scrape time (telephony.overload) -------------
+AMI_LAG_SECONDS = "hotline_ami_lag_seconds"  # how late the latest AMI event arrived
+AMI_LAG_MAX_SECONDS = "hotline_ami_lag_max_seconds"  # the worst of the last window
+LOOP_LAG_SECONDS = "hotline_loop_lag_seconds"  # how far serve's event loop is behind
+OVERLOADED = "hotline_overloaded"  # 1 while new calls are shed, else 0
+
+
+@dataclass(frozen=True, slots=True)
+class StatGauge:
+    """A Prometheus gauge whose value is a shell counter times ``scale``."""
+
+    name: str
+    help: str
+    stat: Count
+    scale: float = 1.0
+
+
+STAT_GAUGES: tuple[StatGauge, ...] = (
+    StatGauge(AMI_LAG_SECONDS, "delay of the latest AMI event", Count.AMI_LAG_MS, 0.001),
+    StatGauge(
+        AMI_LAG_MAX_SECONDS, "worst AMI event delay, last window", Count.AMI_LAG_MAX_MS, 0.001
+    ),
+    StatGauge(LOOP_LAG_SECONDS, "how late serve's event loop ran", Count.LOOP_LAG_MS, 0.001),
+    StatGauge(OVERLOADED, "1 while new calls are refused (overload)", Count.OVERLOADED),
 )

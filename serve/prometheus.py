@@ -174,6 +174,8 @@ class Metrics:
                 active.add_metric([k.value], by_kind[k.value])
             yield active
         yield from _stat_counters(self.stats)
+        for g in n.STAT_GAUGES:
+            yield GaugeMetricFamily(g.name, g.help, value=self.stats[g.stat] * g.scale)
 
     def _kpi_metrics(self) -> Iterator[Metric]:
         sl = GaugeMetricFamily(

@@ -28,7 +28,9 @@ from acd import effects as fx
 from acd import snapshot
 from acd.alarm_inputs import RecentCalls
 from acd.engine import Engine
+from acd.handle_times import HandleTimes
 from acd.metrics import DailyKpis, Kpis
+from acd.predict import WaitPrediction
 from acd.snapshot import AgentRow, AgentView, CallView, CentreView, WaitingCall
 from acd.types import AgentId, CallId, Clock, QueueName
 from serve.today import Today
@@ -52,6 +54,7 @@ class ReadModel:
         }
         self.recent = RecentCalls(RECENT_WINDOW_S, config.metrics)
         self.corrections: dict[str, StateCorrected] = {}  # the last correction per agent
+        self.handle_times = HandleTimes()  # talk times of finished calls: the wait predictor's
 
     # the notifier's subscriber
 
@@ -63,6 +66,7 @@ class ReadModel:
             if by_queue is not None:
                 by_queue.add(note.record, now)
             self.recent.add(note.record)
+            self.handle_times.observe(note.record)
         elif isinstance(note, StateCorrected) and note.agent is not None:
             self.corrections[note.agent] = note
         self.figures.notify(note, self.clock.now())
@@ -75,6 +79,11 @@ class ReadModel:
 
     def call(self, call: str) -> CallView | None:
         return snapshot.call_view(self.engine, call)
+
+    def wait(self, call: str) -> WaitPrediction | None:
+        """A call on hold: its place and expected wait (:mod:`acd.predict`), for the
+        holding caller's announcement; None when it is not on hold."""
+        return snapshot.wait_view(self.engine, call, self.handle_times)
 
     def correction(self, agent: str) -> dict[str, Any] | None:
         """The last time the agent's state was corrected from Asterisk (None: never).
@@ -221,6 +230,10 @@ class ReadModel:
         now = self.clock.now()
         per_queue = {q: d.kpis(now) for q, d in self.today_by_queue.items()}
         return per_queue, self.today.kpis(now)
+
+    def today_intervals(self) -> list[dict[str, Any]]:
+        """Today per queue per interval (:mod:`acd.intervals`, as ``hotline report``)."""
+        return self.figures.intervals(self.clock.now())
 
     def recent_kpis(self) -> tuple[dict[QueueName, Kpis], Kpis]:
         """(per entry queue, the whole centre) over the last ``RECENT_WINDOW_S``."""

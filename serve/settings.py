@@ -19,6 +19,10 @@ With the CRM on, the FastAGI hand-off waits at most ``sticky_lookup_s`` (0.05 s;
 0 turns it off) for the agent owning the caller's open case
 (:mod:`crm.case_owner`). Every ``reconcile_s`` (30 s; 0 turns it off) the agents'
 states are compared with Asterisk's channels and contacts (:mod:`telephony.reconcile`).
+New calls are refused politely at the hand-off while AMI events arrive
+``overload_ami_lag_s`` (2 s) late, the event loop runs ``overload_loop_lag_s`` (2 s)
+behind, or ``overload_waiting`` calls wait (0: no limit); a sign holds for
+``overload_hold_s`` (5 s) after it was last seen (:mod:`telephony.overload`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
 from crm.settings import CrmSettings, parse_settings
 from telephony.asterisk import settings as asterisk_settings
+from telephony.overload import OverloadLimits
 from telephony.settings import ShellSettings
 
 __all__ = ["ServeSettings", "read_settings"]
@@ -60,6 +65,7 @@ class ServeSettings:
     web_certificate: Path | None = None  # with web_key: TLS on the web port
     web_key: Path | None = None
     reconcile_s: float = 30.0  # compare agents with Asterisk's channels this often; 0: off
+    overload: OverloadLimits = field(default_factory=OverloadLimits)  # shed new calls past these
 
     @property
     def crm_database(self) -> Path:
@@ -108,6 +114,7 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         crm_db=Path(t.text("crm_db", "-")) if t.has("crm_db") else None,
         sticky_lookup_s=t.number("sticky_lookup_s", d.sticky_lookup_s, 0, 1),
         reconcile_s=t.number("reconcile_s", d.reconcile_s, 0, 3600),
+        overload=_overload(t),
     )
     t.done()
     crm = parse_settings(config.section("crm")) if "crm" in config.sections else None
@@ -130,6 +137,17 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         )
     web.done()
     return s
+
+
+def _overload(t: Table) -> OverloadLimits:
+    """When serve sheds new calls (:mod:`telephony.overload`); 0 turns a sign off."""
+    d = OverloadLimits()
+    return OverloadLimits(
+        ami_lag_s=t.number("overload_ami_lag_s", d.ami_lag_s, 0, 600),
+        loop_lag_s=t.number("overload_loop_lag_s", d.loop_lag_s, 0, 600),
+        waiting=t.integer("overload_waiting", d.waiting, 0, 1_000_000),
+        hold_s=t.number("overload_hold_s", d.hold_s, 0, 600),
+    )
 
 
 def _pem(t: Table, key: str) -> Path | None:

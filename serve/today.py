@@ -9,18 +9,23 @@ own :attr:`~acd.records.CallRecord.talk_s` and
 calls finished today and in the last 30 minutes, with :class:`acd.metrics.KpiAccumulator`,
 the one implementation of the centre's KPIs. The first note or read of a new day
 starts over; a pause that spans midnight counts from midnight.
+
+Today's history per queue per 15-minute interval (:meth:`Today.intervals`) is
+:class:`acd.intervals.IntervalBook`, the same table ``hotline report`` prints for
+a recorded day and the simulator for a simulated one.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from acd import effects as fx
 from acd.config import MetricsConfig
-from acd.metrics import KpiAccumulator, Kpis
+from acd.intervals import IntervalBook
+from acd.metrics import AgentTimeMeter, KpiAccumulator, Kpis
 from acd.records import CallRecord
 from acd.types import Outcome
 
@@ -48,6 +53,8 @@ class Today:
         self.agents: dict[str, AgentDay] = {}
         self.queues: dict[str, KpiAccumulator] = {}
         self.recent: deque[tuple[float, CallRecord]] = deque()
+        self.book = IntervalBook(config, timezone_offset_s)
+        self.meter = AgentTimeMeter(config.interval_s)
 
     def roll(self, now: float) -> None:
         day = math.floor((now + self.timezone_offset_s) / 86400)
@@ -58,12 +65,18 @@ class Today:
         paused = {a: d.paused_since for a, d in self.agents.items() if d.paused_since is not None}
         self.agents = {a: AgentDay(paused_since=max(t, self.midnight)) for a, t in paused.items()}
         self.queues = {}
+        self.book = IntervalBook(self.config, self.timezone_offset_s)
+        meter = AgentTimeMeter(self.config.interval_s)
+        for change in self.meter.current():  # agents keep their state across midnight
+            meter.observe(replace(change, at=max(change.at, self.midnight)))
+        self.meter = meter
 
     # the notifier's subscriber
 
     def notify(self, note: object, now: float) -> None:
         if isinstance(note, fx.AgentStateChanged):
             self.roll(note.at)
+            self.meter.observe(note)
             day = self._agent(note.agent)
             if day.paused_since is not None and note.new != "paused":
                 day.paused_s += max(0.0, note.at - day.paused_since)
@@ -79,6 +92,7 @@ class Today:
         if acc is None:
             acc = self.queues[r.queue] = KpiAccumulator(self.config)
         acc.add(r)
+        self.book.add(r)
         self.recent.append((now, r))
         self._prune(now)
         if r.outcome is Outcome.ANSWERED and r.agent is not None:
@@ -125,6 +139,12 @@ class Today:
         self.roll(now)
         acc = self.queues.get(queue)
         return (acc if acc is not None else KpiAccumulator(self.config)).kpis()
+
+    def intervals(self, now: float) -> list[dict[str, Any]]:
+        """Today per queue per interval, with the centre's occupancy (acd.intervals)."""
+        self.roll(now)
+        self.meter.close(now)
+        return self.book.rows(self.meter)
 
     def queue_recent(self, queue: str, now: float) -> Kpis:
         """The KPIs of the calls of ``queue`` that finished in the last :data:`RECENT_S`."""

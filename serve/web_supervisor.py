@@ -128,6 +128,10 @@ def supervisor_router(
     async def wallboard(user: User = supervisor) -> dict[str, Any]:
         return wallboard_frame(read_model, alarms)
 
+    @api.get("/api/wallboard/intervals")
+    async def intervals(user: User = supervisor) -> dict[str, Any]:
+        return {"intervals": read_model.today_intervals()}
+
     @api.post("/api/supervisor/agents/{agent}/pause")
     async def pause(
         agent: str, body: PauseBody, user: User = supervisor, repo: CrmRepository = crm

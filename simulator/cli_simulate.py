@@ -3,8 +3,12 @@
 - ``--calls-per-hour R --aht S --agents N [--patience P] --hours H --seed K --json``
   prints the Erlang keys measured through the real engine;
 - ``--scenario FILE [--report DIR]`` runs a scenario and writes its report;
-- ``--replay CALLS.csv [--scenario FILE]`` re-runs a recorded day's callers
-  against the scenario's roster and routing (the example day by default).
+- ``--replay CALLS.csv [--scenario FILE]`` re-runs a simulated day's callers
+  against the scenario's roster and routing (the example day by default);
+- ``--replay QUEUE_LOG|calls.jsonl|STATE_DIR`` replays a real day (ours or
+  app_queue's queue_log, :mod:`simulator.replay`): its callers, handle times,
+  estimated patience and recorded roster; what-ifs: ``--roster FILE`` (a TOML of
+  ``[[shifts]]``) another roster, ``--config FILE`` another centre config.
 
 ``--replications K`` runs K independent replications in ``--jobs`` processes and
 reports means with 95 % confidence intervals.
@@ -21,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from acd.config import load_config
 from acd.config_reader import ConfigError
 from simulator import report
 from simulator.cli_args import POS_FLOAT, POS_INT, ArgError, Parser, non_negative
@@ -28,10 +33,13 @@ from simulator.demo import DEFAULT
 from simulator.erlang import erlang
 from simulator.history import read_replay
 from simulator.progress import Progress
+from simulator.replay import RecordedDay, is_recorded_day, load_recorded_day
 from simulator.replicate import run_all, seeds, summarise
+from simulator.roster import check_roster, load_roster
 from simulator.run import RunResult, simulate
 from simulator.scenario import Scenario, load_scenario
 from simulator.stationary import Stationary, measure_run
+from simulator.world import Shift
 
 DRAIN_S = 2 * 3600.0  # after the horizon, let the calls still in the centre finish
 
@@ -47,7 +55,9 @@ def parser() -> Parser:
     p.add_argument("--warmup-hours", type=non_negative, default=0.0)
     p.add_argument("--seed", type=int, help="default 1, or the scenario's")
     p.add_argument("--scenario", metavar="FILE")
-    p.add_argument("--replay", metavar="CALLS.csv")
+    p.add_argument("--replay", metavar="FILE", help="calls.csv, queue_log, calls.jsonl or a dir")
+    p.add_argument("--roster", metavar="FILE", help="replay with these [[shifts]] instead")
+    p.add_argument("--config", metavar="FILE", help="replay with this centre config instead")
     p.add_argument("--report", metavar="DIR")
     p.add_argument("--replications", type=POS_INT, default=1)
     p.add_argument("--jobs", type=POS_INT, default=2, help="worker processes (default 2)")
@@ -59,6 +69,8 @@ def parser() -> Parser:
 def main(argv: list[str]) -> int:
     try:
         a = parser().parse_args(argv)
+        if (a.roster or a.config) and not a.replay:
+            raise ArgError("--roster and --config are what-ifs of a --replay")
         out = _stationary(a) if a.scenario is None and a.replay is None else _day(a)
     except (ArgError, ConfigError) as e:
         print(f"hotline simulate: {e}", file=sys.stderr)
@@ -104,16 +116,26 @@ class _Day:
 
     scenario: Scenario
     replay: Path | None
+    recorded: RecordedDay | None = None
+    roster: tuple[Shift, ...] | None = None  # --roster, else the scenario's or the record's
 
     def run(self, seed: int, bar: Progress | None = None) -> RunResult:
         sc = self.scenario
         rng = np.random.default_rng(seed)
+        progress = bar.update if bar is not None else None
+        if self.recorded is not None:
+            day = self.recorded
+            calls = day.calls(sc, rng)
+            shifts = list(self.roster) if self.roster is not None else day.shifts(sc.cfg)
+            horizon = max(c.arrive_at for c in calls) + DRAIN_S
+            behaviour = day.behaviour(sc.behaviour)
+            return simulate(
+                sc.cfg, calls, shifts, behaviour, seed, until=horizon, progress=progress
+            )
         calls = read_replay(self.replay, sc, rng) if self.replay else sc.calls(rng)
         horizon = max([sc.hours * 3600.0] + [c.arrive_at for c in calls]) + DRAIN_S
-        progress = bar.update if bar is not None else None
-        return simulate(
-            sc.cfg, calls, sc.shifts(), sc.behaviour, seed, until=horizon, progress=progress
-        )
+        shifts = list(self.roster) if self.roster is not None else sc.shifts()
+        return simulate(sc.cfg, calls, shifts, sc.behaviour, seed, until=horizon, progress=progress)
 
     def measure(self, seed: int) -> dict[str, float | int | None]:
         return report.flat(report.summary(self.run(seed), self.scenario.cfg.metrics))
@@ -125,10 +147,23 @@ def _day(a: Any) -> dict[str, Any]:
     sc = load_scenario(a.scenario or DEFAULT)
     if a.hours:
         sc = replace(sc, hours=a.hours)
+    if a.config:
+        sc = replace(sc, cfg=load_config(a.config))
     replay = Path(a.replay) if a.replay else None
-    if replay is not None:
+    recorded = None
+    if replay is not None and is_recorded_day(replay):
+        recorded = load_recorded_day(replay)
+        recorded.calls(sc, np.random.default_rng(0))  # validate before running anything
+        if not a.roster:
+            recorded.shifts(sc.cfg)
+    elif replay is not None:
         read_replay(replay, sc, np.random.default_rng(0))  # validate before running anything
-    day = _Day(sc, replay)
+    roster = None
+    if a.roster:
+        roster = tuple(load_roster(Path(a.roster), sc.cfg, sc.hours))
+    elif a.config and recorded is None:
+        check_roster(sc.shifts(), sc.cfg)
+    day = _Day(sc, replay, recorded, roster)
     seed = sc.seed if a.seed is None else a.seed
     bar = Progress("simulate", True if a.progress else None)
     if a.replications > 1:

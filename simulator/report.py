@@ -14,8 +14,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+from acd import intervals
 from acd.config import MetricsConfig
-from acd.metrics import Kpis, by_interval, kpis
+from acd.intervals import interval_label
+from acd.metrics import AgentTimeMeter, kpis
 from simulator.history import write_calls
 from simulator.run import RunResult
 
@@ -44,24 +46,8 @@ def flat(summary: dict[str, Any]) -> dict[str, float | int | None]:
 
 
 def interval_rows(result: RunResult, metrics: MetricsConfig) -> list[dict[str, Any]]:
-    rows = []
-    per = by_interval(result.records, metrics, per_queue=True)
-    total = by_interval(result.records, metrics, per_queue=False)
-    for (queue, start), k in [*total.items(), *per.items()]:
-        rows.append({"queue": queue, "start_s": start, "start": _hhmm(start), **_row(k)})
-    return rows
-
-
-def _row(k: Kpis) -> dict[str, Any]:
-    d = k.as_dict()
-    row = {
-        key: d[key] for key in ("offered", "answered", "abandoned", "short_abandoned", "overflowed")
-    }
-    for t, v in d["service_level"].items():  # type: ignore[attr-defined]
-        row[f"service_level_{t}"] = v
-    for key in ("asa_s", "aht_s", "abandon_rate", "max_wait_s"):
-        row[key] = d[key]
-    return row
+    """The run's interval table (:mod:`acd.intervals`, shared with ``hotline report``)."""
+    return intervals.interval_rows(result.records, metrics, result.meter)
 
 
 def write(directory: Path, result: RunResult, metrics: MetricsConfig, title: str) -> list[Path]:
@@ -72,54 +58,78 @@ def write(directory: Path, result: RunResult, metrics: MetricsConfig, title: str
         w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["queue", "start"])
         w.writeheader()
         w.writerows(rows)
-    agents = _agents_by_state(result, metrics.interval_s)
+    agents = agents_by_state(result.meter, metrics.interval_s)
     doc = {"title": title, "summary": summary(result, metrics), "intervals": rows}
     doc["agents_by_state"] = agents
     paths[1].write_text(json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8")
     write_calls(paths[2], result.records)
-    paths[3].write_text(_html(title, doc, result, agents), encoding="utf-8")
+    waits = [r.wait_s for r in result.records]
+    note = (
+        "Per-interval figures: intervals.csv, intervals.json; call records: calls.csv"
+        " (replayable with <code>hotline simulate --replay</code>)."
+    )
+    page = render_html(title, doc, agents, waits, note, metrics.interval_s)
+    paths[3].write_text(page, encoding="utf-8")
     return paths
 
 
-def _agents_by_state(result: RunResult, interval_s: float) -> list[dict[str, Any]]:
-    buckets = sorted({b for b, _ in result.meter.seconds})
+def agents_by_state(
+    meter: AgentTimeMeter, interval_s: float, timezone_offset_s: float = 0.0
+) -> list[dict[str, Any]]:
+    """Mean agents in each state per interval."""
+    buckets = sorted({b for b, _ in meter.seconds})
     return [
         {
-            "start": _hhmm(b),
-            **{s: round(result.meter.seconds.get((b, s), 0.0) / interval_s, 3) for s in STATES},
+            "start": interval_label(b, timezone_offset_s),
+            "start_s": b,
+            **{s: round(meter.seconds.get((b, s), 0.0) / interval_s, 3) for s in STATES},
         }
         for b in buckets
     ]
 
 
-def _html(title: str, doc: dict[str, Any], result: RunResult, agents: list[dict[str, Any]]) -> str:
+def render_html(
+    title: str,
+    doc: dict[str, Any],
+    agents: list[dict[str, Any]],
+    waits: list[float],
+    note: str,
+    interval_s: float = 900.0,
+    timezone_offset_s: float = 0.0,
+) -> str:
+    """The report page: the summary table and four plots (``note`` is trusted HTML).
+    The hours axis counts from the local midnight before the first interval; each
+    interval is drawn over its whole width (one interval is a bar, not a point)."""
     total = [r for r in doc["intervals"] if r["queue"] == "*"]
-    x = [r["start_s"] / 3600.0 for r in total]
+    starts = [r["start_s"] for r in total] + [a["start_s"] for a in agents]
+    off = timezone_offset_s
+    origin = math.floor((min(starts) + off) / 86400.0) * 86400.0 - off if starts else 0.0
+    x = _steps([(r["start_s"] - origin) / 3600.0 for r in total], interval_s / 3600.0)
     plt = _pyplot()
     figs = []
     fig, ax = plt.subplots(figsize=(9, 3))
-    ax.plot(x, [r["offered"] for r in total], label="offered")
-    ax.plot(x, [r["answered"] for r in total], label="answered")
-    ax.plot(x, [r["abandoned"] for r in total], label="abandoned")
+    ax.plot(x, _twice([r["offered"] for r in total]), label="offered")
+    ax.plot(x, _twice([r["answered"] for r in total]), label="answered")
+    ax.plot(x, _twice([r["abandoned"] for r in total]), label="abandoned")
     _finish(ax, "calls per interval", "hour")
     figs.append(_png(fig))
     fig, ax = plt.subplots(figsize=(9, 3))
     for key in [k for k in total[0] if k.startswith("service_level_")] if total else []:
-        ax.plot(x, [_nan(r[key]) for r in total], label=key.replace("service_level_", "SL ") + " s")
-    ax.plot(x, [_nan(r["abandon_rate"]) for r in total], label="abandon rate")
+        label = key.replace("service_level_", "SL ") + " s"
+        ax.plot(x, _twice([_nan(r[key]) for r in total]), label=label)
+    ax.plot(x, _twice([_nan(r["abandon_rate"]) for r in total]), label="abandon rate")
     ax.set_ylim(0, 1.05)
     _finish(ax, "service level and abandon rate", "hour")
     figs.append(_png(fig))
     fig, ax = plt.subplots(figsize=(9, 3))
     ax.stackplot(
-        [i * 0.25 for i in range(len(agents))],
-        *[[a[s] for a in agents] for s in STATES],
+        _steps([(a["start_s"] - origin) / 3600.0 for a in agents], interval_s / 3600.0),
+        *[_twice([a[s] for a in agents]) for s in STATES],
         labels=list(STATES),
     )
     _finish(ax, "agents by state (mean per interval)", "hour")
     figs.append(_png(fig))
     fig, ax = plt.subplots(figsize=(9, 3))
-    waits = [r.wait_s for r in result.records]
     ax.hist(waits, bins=60, log=True)
     _finish(ax, "wait distribution (all calls), s", "wait s", legend=False)
     figs.append(_png(fig))
@@ -131,10 +141,17 @@ def _html(title: str, doc: dict[str, Any], result: RunResult, agents: list[dict[
     imgs = "".join(f'<p><img src="data:image/png;base64,{p}"></p>' for p in figs)
     return (
         f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<h1>{html.escape(title)}</h1><table>{rows}</table>{imgs}"
-        "<p>Per-interval figures: intervals.csv, intervals.json; call records: calls.csv"
-        " (replayable with <code>hotline simulate --replay</code>).</p>"
+        f"<h1>{html.escape(title)}</h1><table>{rows}</table>{imgs}<p>{note}</p>"
     )
+
+
+def _steps(starts: list[float], width: float) -> list[float]:
+    """Each interval's start and end: a step line over the interval's width."""
+    return [t for s in starts for t in (s, s + width)]
+
+
+def _twice(values: list[Any]) -> list[Any]:
+    return [v for x in values for v in (x, x)]
 
 
 def _finish(ax: Any, title: str, xlabel: str, legend: bool = True) -> None:
@@ -165,9 +182,3 @@ def _png(fig: Any) -> str:
 
 def _nan(v: float | None) -> float:
     return math.nan if v is None else v
-
-
-def _hhmm(t: float) -> str:
-    day, rest = divmod(int(t), 86400)
-    h, m = divmod(rest // 60, 60)
-    return f"{h:02d}:{m:02d}" if day == 0 else f"d{day + 1} {h:02d}:{m:02d}"

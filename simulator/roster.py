@@ -10,8 +10,12 @@ and 11:00, spread evenly over the shift's agents so they do not all leave at onc
 
 from __future__ import annotations
 
+import math
 import re
+import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
@@ -117,3 +121,31 @@ def _agents(t: Table, cfg: AcdConfig) -> tuple[AgentId, ...]:
         if i not in cfg.agents:
             raise ConfigError(key, f"agent {i!r} is not in the roster of {cfg.source}")
     return tuple(AgentId(i) for i in ids)
+
+
+def load_roster(path: Path, cfg: AcdConfig, hours: float = 24.0) -> list[Shift]:
+    """A roster file: ``[[shifts]]`` entries as in a scenario, and nothing else (the
+    replay's ``--roster`` what-if)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError("", f"cannot read roster file {path}: {e.strerror}") from e
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError("", f"roster file {path} is not valid TOML: {e}") from e
+    t = Table(data, "")
+    try:
+        rules = read_shifts(t.list_of_tables("shifts"), cfg)
+        t.done()
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e.key}" if e.key else str(path), e.message) from None
+    if not rules:
+        raise ConfigError(str(path), "a roster needs at least one [[shifts]] entry")
+    days = max(1, math.ceil(hours / 24.0))
+    return [s for d in range(days) for r in rules for s in r.shifts(d * 86400.0)]
+
+
+def check_roster(shifts: Iterable[Shift], cfg: AcdConfig) -> None:
+    """Every agent of ``shifts`` is in ``cfg`` (after ``--config`` swapped it)."""
+    for s in shifts:
+        if s.agent not in cfg.agents:
+            raise ConfigError("shifts", f"agent {s.agent!r} is not in the roster of {cfg.source}")

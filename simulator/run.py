@@ -16,8 +16,11 @@ from acd.config import AcdConfig
 from acd.engine import Engine
 from acd.metrics import AgentTimeMeter
 from acd.records import CallRecord
-from simulator.shell import Shell, SimPyScheduler
+from acd.types import Clock
+from simulator.shell import Router, Shell, SimPyScheduler
 from simulator.world import Behaviour, CallSpec, Shift, Tally, World
+
+RouterFactory = Callable[[AcdConfig, Clock], Router]
 
 
 @dataclass(slots=True)
@@ -36,10 +39,12 @@ def build(
     behaviour: Behaviour,
     seed: int,
     env: simpy.Environment,
+    router: RouterFactory | None = None,
 ) -> tuple[Shell, World]:
-    """Wire engine, shell and world on ``env`` (the demo passes a realtime one)."""
+    """Wire engine, shell and world on ``env`` (the demo passes a realtime one).
+    ``router`` puts another routing policy in the engine's place."""
     sched = SimPyScheduler(env)
-    shell = Shell(Engine(cfg, sched), sched)
+    shell = Shell((router or Engine)(cfg, sched), sched)
     world = World.for_centre(cfg, sched, shell.send, calls, shifts, behaviour, seed)
     shell.attach(world)
     return shell, world
@@ -54,13 +59,14 @@ def simulate(
     until: float | None = None,
     progress: Callable[[float], None] | None = None,
     chunks: int = 50,
+    router: RouterFactory | None = None,
 ) -> RunResult:
     """Run to ``until`` (simulated seconds), or until nothing is left to happen.
 
     ``progress`` is called with the fraction done after each of ``chunks`` steps.
     """
     env = simpy.Environment()
-    _, world = build(cfg, calls, shifts, behaviour, seed, env)
+    _, world = build(cfg, calls, shifts, behaviour, seed, env, router)
     if until is None:
         env.run()
     elif progress is None:

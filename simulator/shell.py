@@ -12,21 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappush
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 from simpy.events import NORMAL
 
+from acd import effects as fx
 from acd import events as ev
-from acd.engine import Engine
 from acd.wakeup import Wakeup
 from simulator.world import Scheduler, World
 
 
-class Shell:
-    """Engine + world on one scheduler; ``send`` is the hot path."""
+class Router(Protocol):
+    """What the shell drives: :class:`acd.engine.Engine`, or another routing policy
+    with the same events in and effects out (the app_queue-style baseline of
+    :mod:`simulator.appqueue_router`)."""
 
-    def __init__(self, engine: Engine, sched: Scheduler) -> None:
+    def handle(self, event: ev.Event) -> list[fx.Effect]: ...
+    def next_deadline(self) -> float | None: ...
+    def expire(self) -> list[fx.Effect]: ...
+
+
+class Shell:
+    """Engine (or another :class:`Router`) + world on one scheduler; ``send`` is the hot path."""
+
+    def __init__(self, engine: Router, sched: Scheduler) -> None:
         self.engine = engine
         self.sched = sched
         self.world: World | None = None

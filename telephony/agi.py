@@ -10,14 +10,21 @@ language from the AGI arguments, else from the channel variables
 ``HOTLINE_QUEUE`` / ``HOTLINE_PRIORITY`` / ``HOTLINE_LANGUAGE`` (set by the
 dialplan), else the defaults; script ``ivr`` runs the voice menu first
 (:mod:`ivr.agi_driver`) and hands off with the queue, priority and language
-chosen there; it keeps the dialplan's
+chosen there; script ``announce`` tells a holding caller its place and expected
+wait (:mod:`telephony.announce_agi`); the hand-off keeps the dialplan's
 ``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or sets them), writes the
 validated values back (so a restarted shell adopts the caller with its place
 kept), enqueues the call and returns: the dialplan then holds the caller with
 music until an agent leg bridges it. With the CRM on, the call is enqueued with
 its ``case_owner`` (sticky routing), looked up while the variables go back and
 forth and waited for only within a strict budget
-(:mod:`crm.case_owner`). Other scripts run the handler ``scripts`` names for them
+(:mod:`crm.case_owner`). An exit the engine decides at once (queue full, nobody
+to serve the call) is not sent as a Redirect, which would race the end of the AGI
+(the dialplan's next ``GotoIf`` then ran in ``hotline-exit``: "No such label"), but
+written back as ``HOTLINE_EXIT``: the dialplan goes to ``hotline-exit,${HOTLINE_EXIT},1``
+itself. While serve cannot keep up (:mod:`telephony.overload`) a new call is not
+enqueued at all: ``HOTLINE_EXIT=overload`` ("all circuits are busy") and a record
+``refused-overload``. Other scripts run the handler ``scripts`` names for them
 (serve's ``survey``: :mod:`telephony.survey`), else end at once. Bad values are
 logged with the field's name and replaced by defaults, never dropping the call.
 
@@ -42,6 +49,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from acd.counters import Count
 from acd.types import AgentId, CallId, QueueName
 from ivr.agi_driver import ChannelGone, IvrDriver
+from telephony.announce_agi import Announcer
+from telephony.overload import OVERLOAD_EXIT
 from telephony.shell import CallShell
 
 __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
@@ -102,6 +111,7 @@ OwnerOf = Callable[[CallId, str], Awaitable[AgentId | None]]
 
 
 SECRET_VARIABLE = "HOTLINE_AGI_SECRET"
+EXIT_VARIABLE = "HOTLINE_EXIT"  # the dialplan sends the caller to hotline-exit,<this>,1
 
 
 class FastAgiServer:
@@ -192,6 +202,7 @@ def enqueue_handler(
     shell: CallShell,
     owner_of: OwnerOf | None = None,
     ivr: IvrDriver | None = None,
+    announce: Announcer | None = None,
     scripts: Mapping[str, Handler] | None = None,
 ) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
@@ -204,6 +215,11 @@ def enqueue_handler(
         script = env.get("agi_network_script", "").strip("/")
         if scripts is not None and script in scripts:
             await scripts[script](agi)
+            return
+        if script == "announce":  # the hold loop's place / expected-wait announcement
+            if announce is not None:
+                call = await agi.get_variable("HOTLINE_CALL_ID") or env.get("agi_uniqueid", "")
+                await announce.run(agi, call)
             return
         if script not in ("inbound", "enqueue", "ivr", ""):
             log.debug("AGI script %r is not Hotline's hand-off: nothing to do", script)
@@ -265,6 +281,14 @@ async def _hand_off(
     now = shell.clock.now()
     arrived = _epoch(await agi.get_variable("HOTLINE_ARRIVED_AT"), now)
     call = await agi.get_variable("HOTLINE_CALL_ID") or uid
+    why = shell.shed_reason()
+    if why is not None:  # overload: a polite "all lines are busy", and its record
+        shell.refuse(
+            CallId(call), channel, QueueName(queue), priority=priority, caller=caller,
+            arrived_at=arrived, why=why,
+        )  # fmt: skip
+        await agi.set_variable(EXIT_VARIABLE, OVERLOAD_EXIT)
+        return
     for name, value in (
         ("HOTLINE_CALL_ID", call),
         ("HOTLINE_QUEUE", queue),
@@ -284,7 +308,11 @@ async def _hand_off(
         language=language or None,
         arrived_at=arrived,
         case_owner=case_owner,
+        handoff=True,
     )
+    exit_to = shell.handoff_exits.pop(CallId(call), None)
+    if exit_to is not None:  # queue full, nobody to serve it: out by the dialplan
+        await agi.set_variable(EXIT_VARIABLE, exit_to)
 
 
 def _epoch(text: str, now: float) -> float:

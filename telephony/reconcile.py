@@ -379,8 +379,15 @@ class Reconciler:
         for view in snapshot.agent_views(shell.engine, logged_in=True):
             if view.state not in _HOTLINE_BUSY or view.call is None:
                 continue
-            if view.call in shell.legs.calls:
+            leg = shell.legs.calls.get(view.call)
+            if leg is not None and leg.phase is not CallerPhase.ENDED:
                 continue
+            # no caller leg at all, or one that ended while the engine kept the call
+            # (the stuck offer of issue 13): over, with its record; the agent is free
+            offer = leg.agent_leg if leg is not None else None
+            if offer is not None and offer.phase in (OfferPhase.RINGING, OfferPhase.UP):
+                shell.step(StepOffer(offer, OfferEvent.CANCELLED))
+                shell.spawn(self._hang_up(offer.uniqueid))
             if shell.feed(ev.CallLost(view.call, "no channel in Asterisk")):
                 correct(
                     shell,
@@ -391,6 +398,10 @@ class Reconciler:
                     "call recorded lost",
                     view.call,
                 )
+
+    async def _hang_up(self, channel: str) -> None:
+        with contextlib.suppress(Exception):  # gone already: that is what we want
+            await self.ami.action("Hangup", [("Channel", channel), ("Cause", "16")])
 
     async def _reachability(self) -> None:
         shell = self.shell

@@ -33,7 +33,7 @@ from acd.engine import Engine, EngineError
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
 from acd.wakeup import Wakeup
 from telephony import notifier as nt
-from telephony.ami_client import AMI_ERRORS, AmiDisconnectedError, AmiPort
+from telephony.ami_client import AMI_ERRORS, AmiDisconnectedError, AmiPort, AmiTimeoutError
 from telephony.ami_frames import AmiMessage
 from telephony.legs import (
     CallerEvent,
@@ -47,6 +47,7 @@ from telephony.legs import (
     StepOffer,
 )
 from telephony.notifier import Notifier
+from telephony.overload import LoadWatch, refused_record
 from telephony.reconcile import Reconciler
 from telephony.resync import Resyncer
 from telephony.settings import ShellSettings
@@ -93,11 +94,20 @@ class CallShell:
         self.wakeup = Wakeup()  # the one re-arming rule, shared with the simulator
         self.resyncer = Resyncer(self, ami) if resync else None
         self.reconciler = Reconciler(self, ami) if resync else None  # stuck-state healing
+        self.load: LoadWatch | None = None  # overload signs (serve sets it; tests may not)
+        # The FastAGI hand-off runs enqueue while Asterisk still runs the AGI on the
+        # caller's channel: an exit the engine decides then (queue full, nobody to
+        # serve it) is not sent as a Redirect, which would race the AGI's end and the
+        # dialplan's next priority, but handed back to the hand-off (HOTLINE_EXIT).
+        self._handing_off: set[CallId] = set()
+        self.handoff_exits: dict[CallId, str] = {}
 
     # inputs
 
     def on_ami_event(self, msg: AmiMessage) -> None:
         """The AMI read path: synchronous, never awaits."""
+        if self.load is not None:
+            self.load.ami_event(msg)
         for item in self.translator.translate(msg):
             self._apply(item)
 
@@ -142,9 +152,12 @@ class CallShell:
         language: str | None = None,
         arrived_at: float | None = None,
         case_owner: AgentId | None = None,
+        handoff: bool = False,
     ) -> bool:
         """A caller handed over (FastAGI) or adopted (resync): into the engine;
-        ``case_owner`` (the hand-off's CRM look-up) for sticky routing."""
+        ``case_owner`` (the hand-off's CRM look-up) for sticky routing. ``handoff``:
+        the AGI is still on the channel; an exit decided at once goes to
+        :attr:`handoff_exits` for the hand-off to send (no Redirect)."""
         if call in self.legs.calls or uniqueid in self.legs.by_caller_uid:
             self.stats[Count.DUPLICATE_ENQUEUES] += 1
             return False
@@ -155,10 +168,46 @@ class CallShell:
         event = ev.CallArrived(
             call, queue, priority, caller, language, case_owner=case_owner, arrived_at=at
         )
-        if not self.feed(event):
-            self.legs.drop_call(call)
-            return False
+        if handoff:
+            self._handing_off.add(call)
+        try:
+            if not self.feed(event):
+                self.legs.drop_call(call)
+                return False
+        finally:
+            self._handing_off.discard(call)
         return True
+
+    def shed_reason(self) -> str | None:
+        """Why a new call must be refused politely now (overload), or None."""
+        if self.load is None:
+            return None
+        counting = self.load.limits.waiting > 0
+        waiting = sum(snapshot.queue_lengths(self.engine).values()) if counting else 0
+        return self.load.shed_reason(waiting)
+
+    def refuse(
+        self,
+        call: CallId,
+        channel: str,
+        queue: QueueName,
+        *,
+        priority: str,
+        caller: str,
+        arrived_at: float,
+        why: str,
+    ) -> None:
+        """A new call shed at the hand-off (overload): never enqueued; its record
+        (``refused-overload``) goes out like any finished call's."""
+        now = self.clock.now()
+        record = refused_record(call, queue, priority, caller, min(arrived_at, now), now)
+        finished = fx.CallFinished(record)
+        self.stats[Count.REFUSED_OVERLOAD] += 1
+        log.warning("call %s refused at the hand-off: %s", call, why)
+        self.notifier.publish(
+            nt.CallClosed(now, finished, channel=channel, recording=None, position=0)
+        )
+        self.notifier.publish(finished)
 
     def has_call(self, call: CallId) -> bool:
         """Whether the engine still holds ``call`` (waiting, on, or in wrap-up)."""
@@ -197,6 +246,23 @@ class CallShell:
                 self.spawn(self._hangup(offer.uniqueid, "answered too late"))
         elif isinstance(event, ev.CallArrived | ev.CallerAbandoned):
             self.legs.drop_call(event.call)
+        elif isinstance(event, ev.CallEnded):
+            self._heal_ended(event)
+
+    def _heal_ended(self, event: ev.CallEnded) -> None:
+        """The caller's leg ended, but the engine does not have the call connected
+        (an answer it refused, a backlog that reordered events): the call must not
+        stay in the engine with no caller, nor keep an agent. Still waiting or rung
+        for it: the caller abandoned; in wrap-up: nothing to do."""
+        leg = self.legs.calls.get(event.call)
+        view = snapshot.call_view(self.engine, event.call)
+        if leg is None or leg.phase is not CallerPhase.ENDED or view is None:
+            return
+        if view.state in ("waiting", "offered") and leg.callback is None:
+            log.warning(
+                "call %s ended while the engine had it %s: abandoned", event.call, view.state
+            )
+            self.feed(ev.CallerAbandoned(event.call))
 
     def _before_effects(self, event: ev.Event) -> None:
         now = self.clock.now()
@@ -322,6 +388,11 @@ class CallShell:
         except AMI_ERRORS as err:
             self.stats[Count.ORIGINATE_FAILURES] += 1
             log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
+            if isinstance(err, AmiTimeoutError):
+                # No answer in time is not a refusal: Asterisk may be ringing the agent
+                # with its answer stuck behind a backlog. The offer stays: the ring
+                # timeout (or the OriginateResponse) ends it, and hangs the leg up.
+                return
             if offer.phase is OfferPhase.RINGING:
                 self.step(StepOffer(offer, OfferEvent.ENDED))
                 # no AMI: not the agent's fault (no autopause); the resync after the
@@ -350,6 +421,10 @@ class CallShell:
         if leg is None or e.reason is ExitReason.LOST:
             return
         self.step(StepCaller(leg, CallerEvent.EXITED))  # whatever it says, the caller goes
+        if e.call in self._handing_off:  # the hand-off sends it there itself
+            self.handoff_exits[e.call] = e.destination
+            self.stats[Count.HANDOFF_EXITS] += 1
+            return
         fields = [
             ("Channel", leg.channel),
             ("Context", self.settings.exit_context),

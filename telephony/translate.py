@@ -30,6 +30,7 @@ from telephony.legs import (
     OfferPhase,
     StepCaller,
     StepOffer,
+    is_offer_uniqueid,
 )
 from telephony.spy import ACTION_PREFIX as SPY_ACTION_PREFIX
 
@@ -160,6 +161,13 @@ class Translator:
             return [ended, ev.OfferFailed(offer.call, offer.agent, reason)]
         if offer.phase is OfferPhase.UP:
             call = self.legs.calls.get(offer.call)
+            if call is not None and call.phase is CallerPhase.ENDED:
+                # The caller's end was told to the engine but did not end the call
+                # there (it disagreed: the call was not connected for it yet): the
+                # agent's leg is gone too, so the call is over. The engine releases
+                # the agent and writes the record (a call already in wrap-up is
+                # left as it is).
+                return [ended, ev.CallLost(offer.call, "caller gone, then the agent's leg")]
             if call is not None and call.phase is CallerPhase.CONNECTED:
                 if call.callback is not None and not call.resident_answered:
                     # the agent gave up before the resident answered: not reached
@@ -197,8 +205,14 @@ class Translator:
         response = msg["Response"]
         offer = self.legs.by_action.get(aid)
         if offer is None:
-            if not aid.startswith(SPY_ACTION_PREFIX):  # a supervisor's spy leg: no offer
-                self.stats[Count.STALE_ORIGINATE_RESPONSES] += 1
+            if aid.startswith(SPY_ACTION_PREFIX):  # a supervisor's spy leg: no offer
+                return []
+            self.stats[Count.STALE_ORIGINATE_RESPONSES] += 1
+            uid = msg.get("Uniqueid", "")
+            if response == "Success" and is_offer_uniqueid(uid):
+                # an agent answered an offer Hotline no longer holds (given up while
+                # AMI was late): never leave that leg to bridge the caller
+                return [HangupChannel(uid, "answered an offer Hotline gave up")]
             return []
         if response == "Success":
             if offer.phase is OfferPhase.RINGING:

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from acd.config import AcdConfig
-from ivr import prompts
+from ivr import announce, prompts
+from ivr.announce import read_announce
 from ivr.config import read_ivr
 from ivr.survey import read_survey
 from telephony.ami_probe import wait_for_ami
@@ -131,6 +132,8 @@ class AsteriskInstance:
         ivr = read_ivr(cfg)
         if ivr is not None and ivr.enabled:  # espeak-ng: only what changed is spoken
             prompts.generate(ivr, self.dir / "sounds" / "ivr")
+        if read_announce(cfg).enabled:  # the hold's announcements: fixed fragments
+            announce.generate(self.dir / "sounds" / "ivr")
         if settings.survey:  # the survey's spoken question (ivr.survey)
             recorded = ivr.recorded_prompts if ivr is not None else None
             prompts.generate_texts(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from acd import numbers
 from acd.config import AcdConfig
+from ivr.announce import read_announce
 from ivr.config import read_ivr
 from telephony.asterisk.network import pjsip_values
 from telephony.asterisk.settings import AsteriskSettings
@@ -157,6 +158,7 @@ def render(
         "rtp_end": s.rtp_end,
         "moh_class": s.moh_class,
         "hold_slice_s": s.hold_slice_s,
+        "announce": "1" if read_announce(cfg).enabled else "0",
         "default_queue": default_queue,
         "default_language": cfg.languages[0] if cfg.languages else "mandarin",
         "agi_script": "ivr" if ivr is not None and ivr.enabled else "inbound",

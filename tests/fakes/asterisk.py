@@ -224,6 +224,12 @@ class FakeAsterisk:
             self.errors.append(f"AGI for {ch.name}: the hand-off waited")
         if self.channels.get(ch.uniqueid) is not ch or ch.context != "hotline-inbound":
             return  # hung up, or already sent elsewhere by a Redirect
+        exit_to = ch.variables.get("HOTLINE_EXIT", "")
+        if exit_to:  # the dialplan's GotoIf to hotline-exit,${HOTLINE_EXIT},1
+            ch.context, ch.exten, ch.priority = self.settings.exit_context, exit_to, 1
+            self.listener.redirected(ch.call, exit_to)
+            self.later(self.clock.now() + self.voicemail_s, self._after_voicemail, ch)
+            return
         ch.context, ch.exten, ch.priority = "hotline-hold", "s", 2
         self._emit(
             "UserEvent",

@@ -8,14 +8,17 @@ from pathlib import Path
 import pytest
 
 from acd import Engine, load_config
+from acd import effects as fx
 from acd import events as ev
 from acd.config import ConfigError, parse_config
-from acd.types import AgentId, CallId, FakeClock, QueueName
+from acd.records import CallRecord
+from acd.types import AgentId, CallId, FakeClock, Outcome, QueueName
 from serve.read_model import ReadModel
 from serve.settings import read_settings
 from telephony.notifier import StateCorrected
 from telephony.settings import ShellSettings
 from tests.fakes.shell import RecordingShell
+from tests.unit.acd.harness import config
 from tests.unit.telephony.test_shell import FakeAmi, settle
 
 CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
@@ -97,3 +100,25 @@ def test_the_reconcile_period_is_a_strict_serve_setting() -> None:
     assert read_settings(parse_config({**base, "serve": {"reconcile_s": 0}})).reconcile_s == 0
     with pytest.raises(ConfigError, match=r"serve\.reconcile_s"):
         read_settings(parse_config({**base, "serve": {"reconcile_s": -1}}))
+
+
+def test_wait_comes_from_the_predictor_with_talk_times_of_finished_calls() -> None:
+    clock = FakeClock(0)
+    engine = Engine(config(), clock)
+    model = ReadModel(engine, clock, Counter())
+    for i in range(10):  # ten general calls of 100 s each have finished
+        rec = CallRecord(
+            call=CallId(f"old{i}"), queue=QueueName("general"), final_queue=QueueName("general"),
+            priority="normal", caller="", arrived_at=0, outcome=Outcome.ANSWERED,
+            answered_at=0, ended_at=100,
+        )  # fmt: skip
+        model.notify(fx.CallFinished(rec))
+    engine.handle(ev.AgentLoggedIn(AgentId("a3")))
+    engine.handle(ev.CallArrived(CallId("c0"), QueueName("general")))
+    engine.handle(ev.AgentAnswered(CallId("c0"), AgentId("a3")))
+    clock.advance(30)
+    engine.handle(ev.CallArrived(CallId("c1"), QueueName("general")))
+    told = model.wait("c1")
+    assert told is not None and told.position == 1
+    assert told.wait_s == pytest.approx(70 + 5)  # the rest of c0's 100 s, then 5 s wrap-up
+    assert model.wait("c0") is None  # answered: nobody to announce to

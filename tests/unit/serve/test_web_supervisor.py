@@ -112,6 +112,10 @@ async def test_the_wallboard_body_is_for_supervisors_and_admins(
     for who in ("sue", "root"):
         body = (await w.web.get("/api/wallboard", headers=w.tokens[who])).json()
         assert body["type"] == "wallboard" and len(body["queues"]) == 7
+    path = "/api/wallboard/intervals"
+    assert (await w.web.get(path, headers=w.tokens["ann"])).status_code == 403
+    body = (await w.web.get(path, headers=w.tokens["sue"])).json()
+    assert body == {"intervals": []}  # no call finished yet today
 
 
 async def test_force_pause_and_logout_are_audited(world: tuple[World, SqliteCrm]) -> None:

@@ -135,3 +135,18 @@ def test_the_callback_presents_the_hotlines_number() -> None:
     assert 'exten => callback,1,Set(CALLERID(all)="Hotline" <12345>)' in ext
     s = dataclasses.replace(read_settings(CFG), callback_caller_id=None)
     assert "exten => callback,1,NoOp(" in rendered(s)["extensions.conf"]
+
+
+def test_arrival_is_stamped_after_answer_and_the_hand_off_sends_exits() -> None:
+    """Issue 13: Answer() waits up to 500 ms for the caller's audio, so the arrival is
+    stamped after it; and an exit decided during the hand-off (queue full, overload)
+    is taken by the dialplan from HOTLINE_EXIT, not by a Redirect racing the AGI."""
+    ext = rendered()["extensions.conf"]
+    inbound = ext[ext.index("[hotline-inbound]") : ext.index("[hotline-hold]")]
+    answer, stamp = inbound.index("Answer()"), inbound.index("Set(HOTLINE_ARRIVED_AT=")
+    agi = inbound.index("AGI(${HOTLINE_AGI}/")
+    assert answer < stamp < agi
+    exit_goto = '(routed),GotoIf($["${HOTLINE_EXIT}" != ""]?hotline-exit,${HOTLINE_EXIT},1)'
+    assert exit_goto in inbound
+    assert "exten => _[a-z0-9].,1,UserEvent(HotlineExit" in ext  # "overload" lands here
+    assert "Playback(all-circuits-busy-now)" in ext

@@ -1,0 +1,1 @@
+"""Production reports over what ``hotline serve`` recorded (``hotline report``)."""

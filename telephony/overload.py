@@ -1,0 +1,206 @@
+"""Graceful overload: measure how far behind ``hotline serve`` is, and shed new calls
+politely when it cannot keep up.
+
+Why. Past the rate its machine can carry, the first backlog is Asterisk's own AMI
+event queue (``Taskprocessor 'stasis/m:manager:core-…' queue reached 3000``): the
+Hangups of agents' calls reach serve seconds late, serve believes those agents
+busy, makes no offers, the queues fill and callers are sent to voicemail by the
+hundred. Better to know it and to say no to the *new* calls at the door, while the
+calls already waiting are still served.
+
+Three signs, each with its ``[serve]`` threshold (0 turns one off):
+
+- **AMI lag** (``overload_ami_lag_s``): with ``timestampevents = yes`` in
+  ``manager.conf`` every event carries Asterisk's ``Timestamp`` (epoch seconds);
+  its delay is the local clock minus that stamp (both on one machine, or NTP).
+- **event loop lag** (``overload_loop_lag_s``): a probe sleeps a fixed slice and
+  measures how late the loop woke it.
+- **waiting calls** (``overload_waiting``): calls on hold in the engine, all
+  queues together; past it the engine is at the capacity it was given.
+
+A sign counts for ``overload_hold_s`` after it was last seen, so that a quiet
+moment between two late events does not let a flood in, and a lag that is no
+longer refreshed (no events at all) expires on its own.
+
+What is done (the hand-off, :mod:`telephony.agi`): a call arriving while a sign
+holds is not enqueued. It hears the exit ``overload`` (the dialplan's
+``hotline-exit`` plays ``all-circuits-busy-now`` and ``goodbye``: "all circuits are
+busy now, please try your call again later") and gets its call record with the
+outcome ``refused-overload`` (:func:`refused_record`), counted in
+``Count.REFUSED_OVERLOAD``. Never a flood to voicemail, never a silent drop.
+
+And when the AMI lag first goes over its threshold (and again every
+``LAG_RECONCILE_EVERY_S`` while it stays high, and once when it comes back down),
+the agents are compared with Asterisk's channels at once (``on_lag``: the
+reconciler's check), whose answer does not wait in the event queue: an agent
+whose Hangup is still on its way is freed by what Asterisk says now rather than
+believed busy for the length of the backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+
+from acd.counters import Count
+from acd.records import CallRecord
+from acd.types import CallId, ExitReason, Outcome, QueueName
+
+__all__ = [
+    "LAG_RECONCILE_EVERY_S",
+    "OVERLOAD_EXIT",
+    "LoadWatch",
+    "OverloadLimits",
+    "refused_record",
+]
+
+OVERLOAD_EXIT = "overload"  # the hotline-exit extension a refused caller hears
+LAG_RECONCILE_EVERY_S = 5.0  # at most one lag-triggered reconcile this often
+PROBE_S = 0.1  # the event-loop probe's slice
+WINDOW_S = 10.0  # the "worst AMI lag" gauge covers about this long
+
+
+@dataclass(frozen=True, slots=True)
+class OverloadLimits:
+    """The ``[serve]`` thresholds (0: that sign is never looked at)."""
+
+    ami_lag_s: float = 2.0
+    loop_lag_s: float = 2.0  # a loaded 2-core test machine stalls ~1 s at times
+    waiting: int = 0
+    hold_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("ami_lag_s", "loop_lag_s", "waiting", "hold_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f'"{name}" must be >= 0, got {getattr(self, name)!r}')
+
+
+class LoadWatch:
+    """The three signs, kept as gauges in ``stats`` (milliseconds), and the verdict.
+
+    ``now``: the wall clock (epoch seconds, comparable with Asterisk's stamps);
+    ``on_lag``: called (at most every ``LAG_RECONCILE_EVERY_S``) while AMI runs late,
+    and once when it has caught up."""
+
+    def __init__(
+        self,
+        limits: OverloadLimits,
+        stats: Counter[str],
+        *,
+        now: Callable[[], float] = time.time,
+        on_lag: Callable[[], None] | None = None,
+    ) -> None:
+        self.limits = limits
+        self.stats = stats
+        self.now = now
+        self.on_lag = on_lag
+        self.ami_lag_s = 0.0
+        self.loop_lag_s = 0.0
+        self._ami_high_at: float | None = None  # when a sign was last over its threshold
+        self._loop_high_at: float | None = None
+        self._lag_called_at = -1e18
+        self._window_at = 0.0
+        self._window_max_s = 0.0
+
+    # the signs
+
+    def ami_event(self, msg: Mapping[str, str]) -> None:
+        """Every AMI event (the read path: cheap, never raises)."""
+        stamp = msg.get("Timestamp")
+        if stamp is None:
+            return
+        try:
+            sent = float(stamp)
+        except ValueError:
+            return
+        now = self.now()
+        lag = max(0.0, now - sent)
+        self.ami_lag_s = lag
+        self.stats[Count.AMI_LAG_MS] = round(lag * 1000)
+        if now - self._window_at > WINDOW_S:
+            self._window_at, self._window_max_s = now, 0.0
+        self._window_max_s = max(self._window_max_s, lag)
+        self.stats[Count.AMI_LAG_MAX_MS] = round(self._window_max_s * 1000)
+        limit = self.limits.ami_lag_s
+        if limit <= 0:
+            return
+        if lag >= limit:
+            self._ami_high_at = now
+            if now - self._lag_called_at >= LAG_RECONCILE_EVERY_S:
+                self._lag_called_at = now
+                self._call_on_lag()
+        elif self._ami_high_at is not None and self._lag_called_at >= self._ami_high_at - 1e-9:
+            # caught up: one more check now that the backlog is through
+            self._lag_called_at = -1e18
+            self._ami_high_at = now - self.limits.hold_s  # expired: no longer a sign
+            self._call_on_lag()
+
+    def loop_lag(self, lag_s: float) -> None:
+        """How late the event loop ran the probe (the probe's report)."""
+        self.loop_lag_s = max(0.0, lag_s)
+        self.stats[Count.LOOP_LAG_MS] = round(self.loop_lag_s * 1000)
+        if self.limits.loop_lag_s > 0 and self.loop_lag_s >= self.limits.loop_lag_s:
+            self._loop_high_at = self.now()
+
+    def _call_on_lag(self) -> None:
+        if self.on_lag is not None:
+            self.stats[Count.LAG_RECONCILES] += 1
+            self.on_lag()
+
+    # the verdict
+
+    def shed_reason(self, waiting: int) -> str | None:
+        """Why a new call must be refused now (``waiting``: calls on hold), or None."""
+        now, hold = self.now(), self.limits.hold_s
+        reason = None
+        if self._ami_high_at is not None and now - self._ami_high_at < hold:
+            reason = f"AMI events {self.ami_lag_s:.1f} s late"
+        elif self._loop_high_at is not None and now - self._loop_high_at < hold:
+            reason = f"event loop {self.loop_lag_s:.1f} s behind"
+        elif 0 < self.limits.waiting <= waiting:
+            reason = f"{waiting} calls waiting (limit {self.limits.waiting})"
+        self.stats[Count.OVERLOADED] = int(reason is not None)
+        return reason
+
+    # the probe
+
+    @contextlib.asynccontextmanager
+    async def probing(self, slice_s: float = PROBE_S) -> AsyncIterator[LoadWatch]:
+        """Measure the event loop's lag while the block runs."""
+        task = asyncio.create_task(self._probe(slice_s))
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _probe(self, slice_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            t0 = loop.time()
+            await asyncio.sleep(slice_s)
+            self.loop_lag(loop.time() - t0 - slice_s)
+
+
+def refused_record(
+    call: CallId, queue: QueueName, priority: str, caller: str, arrived_at: float, now: float
+) -> CallRecord:
+    """The record of a call shed at the hand-off: never queued, never offered."""
+    return CallRecord(
+        call=call,
+        queue=queue,
+        final_queue=queue,
+        priority=priority,
+        caller=caller,
+        arrived_at=arrived_at,
+        outcome=Outcome.REFUSED,
+        left_at=now,
+        exit_reason=ExitReason.OVERLOAD,
+        destination=OVERLOAD_EXIT,
+        ended_by="overload",
+    )

@@ -1,0 +1,164 @@
+"""Issue 13 on real Asterisk and SIPp: the queue-full race, graceful overload, AMI lag.
+
+One Asterisk for the module (the serve rig: seats 2001-2005 answer, 2006 never
+answers); each test runs ``hotline serve`` on a copy of the rig's config with its
+own ``[serve]`` / queue keys (serve's own: the dialplan is the same).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from telephony.rig.sipp import SippResult, agent_rows
+from tests.integration.serve_fixtures import (
+    NEVER_ANSWERS,
+    ServeProcess,
+    ServeRig,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ServeOn = Callable[[ServeRig], ServeProcess]
+
+
+def _variant(rig: ServeRig, tmp: Path, name: str, *replacements: tuple[str, str]) -> ServeRig:
+    text = rig.config_path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp / f"hotline-{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return dataclasses.replace(rig, config_path=path)
+
+
+@pytest.fixture
+def serve_on(tmp_path: Path) -> Iterator[Callable[[ServeRig], ServeProcess]]:
+    """``hotline serve`` on a variant of the rig; stopped, and Asterisk's channels hung
+    up, after the test (as the ``serve`` fixture does for the rig itself)."""
+    started: list[ServeProcess] = []
+
+    def start(rig: ServeRig) -> ServeProcess:
+        started.append(ServeProcess(rig, tmp_path / f"serve-{len(started)}").start())
+        return started[-1]
+
+    yield start
+    try:
+        for p in started:
+            p.rig.asterisk.instance.cli("channel request hangup all")
+    except RuntimeError:
+        pass
+    finally:
+        for p in started:
+            p.stop()
+
+
+def _messages(rig: ServeRig) -> str:
+    path = rig.asterisk.instance.dir / "log" / "messages.log"
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+
+def test_queue_full_callers_reach_voicemail_never_a_missing_label(
+    serve_rig: ServeRig, serve_on: ServeOn, tmp_path: Path
+) -> None:
+    """The engine overflows at once (queue full) during the FastAGI hand-off, for
+    callers arriving together: each is sent to voicemail by the dialplan itself
+    (HOTLINE_EXIT), not by a Redirect racing the AGI's end — before, the dialplan's
+    GotoIf(...?routed) could run in hotline-exit ("No such label 'routed'") and the
+    caller was hung up."""
+    rig = _variant(serve_rig, tmp_path, "full", ("max_len = 400", "max_len = 1"))
+    s = serve_on(rig)
+    s.agent(NEVER_ANSWERS, "login")  # the first caller rings it and holds: the queue is full
+    log_before = len(_messages(rig))
+    voicemail = rig.asterisk.instance.dir / "spool" / "hotline-voicemail"
+    with rig.residents([8_000] + [15_000] * 5, rate=50) as callers:
+        wait_until(
+            lambda: sum(r["exit_reason"] == "full" for r in s.history()) >= 5, 30, "5 overflows"
+        )
+        full = [r for r in s.history() if r["exit_reason"] == "full"]
+        for r in full:  # each reached the voicemail prompt and left a (silent) message
+            wav = voicemail / f"{r['call']}.wav"
+            wait_until(wav.exists, 20, str(wav))
+        callers.wait(40)
+    assert all(r["outcome"] == "overflowed" and r["destination"] == "voicemail" for r in full)
+    assert s.status()["stats"].get("handoff_exits", 0) >= 5
+    assert "No such label" not in _messages(rig)[log_before:]
+
+
+def test_calls_beyond_capacity_are_refused_politely_and_the_waiting_served(
+    serve_rig: ServeRig, serve_on: ServeOn, tmp_path: Path
+) -> None:
+    """``overload_waiting = 2``: with the one agent paused, two calls wait; the
+    next callers hear "all circuits are busy" and are hung up, each with its record
+    ``refused-overload``; the two waiting calls are answered; none is lost."""
+    rig = _variant(serve_rig, tmp_path, "shed", ("[serve]\n", "[serve]\noverload_waiting = 2\n"))
+    s = serve_on(rig)
+    s.agent("2001", "login", "break")  # logged in, paused: the first two calls wait
+    seat = rig.sipp(
+        "agent",
+        local_port=rig.answer_port,
+        calls=2,
+        rows=agent_rows([(200, 2500)] * 2),
+        max_time_s=60,
+    )
+    with seat as agents, rig.residents([60_000] * 6, rate=20) as callers:
+        try:
+            wait_until(lambda: len(s.history()) >= 4, 30, "4 refused")
+            assert s.waiting() == 2
+            s.agent("2001", "ready")  # now the waiting ones are served
+            wait_until(lambda: len(s.history()) >= 6, 60, "6 records")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {s.history()}\n{s.log_tail(60)}") from None
+        resident = callers.wait(70)
+        agents.wait(30)
+    records = s.history()
+    outcomes = sorted(r["outcome"] for r in records)
+    assert outcomes == ["answered"] * 2 + ["refused-overload"] * 4, records
+    refused = [r for r in records if r["outcome"] == "refused-overload"]
+    assert all(r["exit_reason"] == "overload" and r["channel"] for r in refused)
+    stats = s.status()["stats"]
+    assert stats["refused_overload"] == 4 and stats.get("engine_errors", 0) == 0
+    # every resident was answered and hung up by the far end: the refused ones after
+    # the busy message, not silently
+    assert _far_ends(resident) == 6
+    # the AMI lag is measured (timestampevents = yes) and shown in /status
+    assert "ami_lag_ms" in stats
+
+
+def _far_ends(result: SippResult) -> int:
+    return sum(any(e.event == "far_bye" for e in events) for events in result.by_call().values())
+
+
+def test_an_answer_after_the_ring_timeout_leaves_no_agent_on_call(
+    serve_rig: ServeRig, serve_on: ServeOn
+) -> None:
+    """The stuck offer of issue 13, as far as one machine shows it unloaded: the seat
+    answers (200 OK) only after the ring timeout, when Asterisk has given the leg up,
+    and the caller hangs up soon after. The offer is released at the ring timeout,
+    the agent is paused "no-answer" (never left on-call), the call has its record,
+    and Asterisk is left with no channel of it."""
+    s = serve_on(serve_rig)
+    s.agent("2001", "login")
+    late = serve_rig.sipp(
+        "agent",
+        local_port=serve_rig.answer_port,
+        calls=1,
+        rows=agent_rows([(6_500, 2_000)]),  # ring timeout 5 s in the rig's config
+        max_time_s=40,
+    )
+    with late, serve_rig.residents([9_000]):
+        wait_until(lambda: s.history(), 30, "the call's record")
+    (r,) = s.history()
+    assert r["outcome"] == "abandoned" and r["offers"] == 1, r
+    agent = s.status()["agents"]["2001"]
+    assert agent["state"] == "paused" and agent.get("call") is None, agent
+
+    def no_channels() -> bool:
+        listing = serve_rig.asterisk.instance.cli("core show channels concise")
+        return not listing.strip()
+
+    wait_until(no_channels, 15, "Asterisk to have no channel left")

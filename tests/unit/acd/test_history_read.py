@@ -1,0 +1,61 @@
+"""Reading a recorded day: a torn or hostile line never hides the good ones."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acd.agent_timeline import agent_changes
+from acd.history_read import Presence, read_calls_jsonl, read_queue_log
+from acd.records import CallRecord
+from acd.types import AgentId, CallId, Outcome, QueueName
+
+GOOD = [
+    "100|c1|general|NONE|ENTERQUEUE||138|1",
+    "103|c1|general|PJSIP/2001|CONNECT|3|x|1",
+    "160|c1|general|PJSIP/2001|COMPLETEAGENT|3|57|1",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=60), max_size=8), st.integers(0, 3))
+def test_garbage_lines_are_named_and_the_good_call_survives(junk: list[str], at: int) -> None:
+    junk = [j.replace("\n", " ").replace("\r", " ") for j in junk if "c1" not in j]
+    lines = GOOD[:at] + junk + GOOD[at:]
+    day = read_queue_log(lines, "q")
+    assert [r.call for r in day.records] == ["c1"]
+    assert day.records[0].wait_s == 3 and day.records[0].talk_s == 57
+    for p in day.problems:
+        assert str(p).startswith("q:") and p.field and p.why
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=40), st.dictionaries(st.text(max_size=8),
+       st.one_of(st.none(), st.integers(), st.text(max_size=5)), max_size=4).map(json.dumps)),
+       max_size=6))  # fmt: skip
+def test_calls_jsonl_garbage_is_named_and_the_good_line_survives(junk: list[str]) -> None:
+    good = json.dumps(
+        {"call": "ok", "queue": "general", "final_queue": "general", "priority": "normal",
+         "caller": "", "arrived_at": 5.0, "outcome": "abandoned", "left_at": 9.0}
+    )  # fmt: skip
+    lines = [j.replace("\n", " ") for j in junk if '"ok"' not in j] + [good]
+    day = read_calls_jsonl(lines, "calls.jsonl")
+    assert [r.call for r in day.records] == ["ok"]
+    assert len(day.problems) == sum(1 for j in lines[:-1] if j.strip())
+
+
+def test_the_timeline_by_hand() -> None:
+    """2001 logs in at 0, answers at 10, ends at 40, wraps up to 50, pauses 60-70,
+    logs off at 100."""
+    a = AgentId("2001")
+    presence = [Presence(a, "login", 0), Presence(a, "pause", 60, "lunch"),
+                Presence(a, "unpause", 70), Presence(a, "logoff", 100)]  # fmt: skip
+    r = CallRecord(
+        CallId("c"), QueueName("general"), QueueName("general"), "normal", "", 5.0,
+        Outcome.ANSWERED, answered_at=10.0, ended_at=40.0, wrapup_ended_at=50.0, agent=a,
+    )  # fmt: skip
+    got = [(c.at, c.new) for c in agent_changes(presence, [r])]
+    assert got == [(0, "ready"), (10, "on-call"), (40, "wrap-up"), (50, "ready"),
+                   (60, "paused"), (70, "ready"), (100, "logged-out")]  # fmt: skip

@@ -1,0 +1,198 @@
+"""Graceful overload (telephony.overload) and the hand-off's own exits, on the fake
+Asterisk: calls beyond what serve can carry are refused politely and recorded, none
+is lost, the calls already waiting are still served."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acd import Engine, load_config
+from acd import events as ev
+from acd.counters import Count
+from acd.types import AgentId, CallId, FakeClock, QueueName
+from telephony.agi import enqueue_handler
+from telephony.overload import LoadWatch, OverloadLimits
+from telephony.settings import ShellSettings
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.shell import RecordingShell
+
+CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
+GENERAL = QueueName("general")
+
+
+class Ears:
+    """The fake's listener: where callers were sent."""
+
+    def __init__(self) -> None:
+        self.exits: list[tuple[CallId, str]] = []
+
+    def ringing(self, call: CallId, agent: AgentId, queue: QueueName, timeout_s: float) -> None:
+        pass
+
+    def stopped_ringing(self, call: CallId, agent: AgentId) -> None:
+        pass
+
+    def redirected(self, call: CallId, destination: str) -> None:
+        self.exits.append((call, destination))
+
+
+class Rig:
+    def __init__(self, limits: OverloadLimits, *, max_len: int | None = None) -> None:
+        self.clock = FakeClock(1_763_820_000.0)
+        config = load_config(CONFIG)
+        if max_len is not None:
+            q = dataclasses.replace(config.queues[GENERAL], max_len=max_len)
+            config = dataclasses.replace(config, queues={**config.queues, GENERAL: q})
+        self.ears = Ears()
+        self.later: list[tuple[float, Any, Any]] = []
+        settings = ShellSettings()
+        self.fake = FakeAsterisk(
+            self.clock,
+            settings,
+            {"2171": AgentId("2171"), "2172": AgentId("2172")},
+            self.ears,
+            lambda at, fn, arg: self.later.append((at, fn, arg)),
+        )
+        self.stats: Counter[str] = Counter()
+        self.shell = RecordingShell(
+            Engine(config, self.clock), settings, self.clock, self.fake, stats=self.stats
+        )
+        self.lag_s = 0.0
+        self.shell.load = LoadWatch(limits, self.stats, now=lambda: self.clock.now() + self.lag_s)
+        self.fake.connect(self.shell.on_ami_event, enqueue_handler(self.shell))
+
+    def arrive(self, call: str) -> None:
+        self.fake.caller_arrives(CallId(call), GENERAL, "normal", None, "13800000000")
+
+    def outcomes(self) -> dict[str, str]:
+        return {r["call"]: r["outcome"] for r in self.shell.history.rows}
+
+
+async def settle(shell: RecordingShell) -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_calls_beyond_the_waiting_limit_are_refused_politely_and_recorded() -> None:
+    rig = Rig(OverloadLimits(ami_lag_s=0, loop_lag_s=0, waiting=2))
+    rig.shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    for n in range(6):
+        rig.arrive(f"c{n}")
+        rig.clock.advance(0.1)
+    await settle(rig.shell)
+    # c0 rings the agent, c1 waits: then the door closes for c2..c5
+    refused = [f"c{n}" for n in range(2, 6)]
+    assert rig.ears.exits == [(CallId(c), "overload") for c in refused]
+    assert rig.outcomes() == dict.fromkeys(refused, "refused-overload")
+    assert rig.stats[Count.REFUSED_OVERLOAD] == 4 and rig.stats[Count.OVERLOADED] == 1
+    row = rig.shell.history.rows[0]
+    assert row["exit_reason"] == "overload" and row["destination"] == "overload"
+    assert row["channel"].startswith("PJSIP/residents-")
+    # the waiting calls are still served
+    rig.clock.advance(2)
+    rig.fake.agent_answers(CallId("c0"))
+    rig.clock.advance(30)
+    rig.fake.bridge_ends(CallId("c0"), "agent")
+    await settle(rig.shell)
+    rig.clock.advance(60)
+    rig.shell.run_effects(rig.shell.engine.expire())  # wrap-up over: c1 is offered
+    await settle(rig.shell)
+    rig.fake.agent_answers(CallId("c1"))
+    rig.fake.bridge_ends(CallId("c1"), "caller")
+    rig.clock.advance(60)
+    rig.shell.run_effects(rig.shell.engine.expire())
+    await settle(rig.shell)
+    outcomes = rig.outcomes()
+    assert outcomes["c0"] == outcomes["c1"] == "answered"
+    assert len(outcomes) == 6  # every call has its record: none lost
+    assert rig.stats[Count.ENGINE_ERRORS] == 0 and rig.fake.errors == []
+    # and once the queue is short again, new calls are let in
+    rig.arrive("c9")
+    await settle(rig.shell)
+    assert "c9" not in rig.outcomes() and rig.stats[Count.OVERLOADED] == 0
+
+
+async def test_late_ami_events_close_the_door_and_it_opens_again() -> None:
+    checks: list[float] = []
+    rig = Rig(OverloadLimits(ami_lag_s=2.0, loop_lag_s=0, hold_s=5.0))
+    assert rig.shell.load is not None
+    rig.shell.load.on_lag = lambda: checks.append(rig.clock.now())
+    rig.shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    rig.arrive("c0")  # admitted: ringing the agent
+    rig.lag_s = 3.0  # every event from now on arrives 3 s after Asterisk stamped it
+    rig.arrive("c1")  # its first events show the lag: refused at the hand-off
+    await settle(rig.shell)
+    assert rig.outcomes() == {"c1": "refused-overload"}
+    assert rig.stats[Count.AMI_LAG_MS] == 3000 and len(checks) == 1  # a reconcile, at once
+    rig.lag_s = 0.0
+    rig.clock.advance(6)
+    rig.fake.caller_hangs_up(CallId("c0"))  # a prompt event: caught up
+    await settle(rig.shell)
+    assert len(checks) == 2  # one more check once the backlog is through
+    rig.arrive("c2")
+    await settle(rig.shell)
+    assert "c2" not in rig.outcomes() and rig.stats[Count.AMI_LAG_MS] == 0
+
+
+async def test_queue_full_exit_goes_back_through_the_hand_off_not_a_redirect() -> None:
+    """The engine overflows a call at once (queue full): the hand-off sends it to its
+    exit itself (HOTLINE_EXIT), so no Redirect races the end of the AGI."""
+    rig = Rig(OverloadLimits(ami_lag_s=0, loop_lag_s=0), max_len=1)
+    rig.shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    rig.shell.feed(ev.AgentPaused(AgentId("2171"), "break"))
+    sent: list[str] = []
+    action = rig.fake.action
+
+    async def spy(name: str, fields: Any = None, **kw: Any) -> Any:
+        sent.append(name)
+        return await action(name, fields, **kw)
+
+    rig.shell.ami = spy  # type: ignore[assignment]
+    rig.arrive("c0")
+    rig.arrive("c1")
+    await settle(rig.shell)
+    assert rig.ears.exits == [(CallId("c1"), "voicemail")]
+    assert rig.fake.callers[CallId("c1")].variables["HOTLINE_EXIT"] == "voicemail"
+    assert "Redirect" not in sent and rig.stats[Count.HANDOFF_EXITS] == 1
+    assert rig.outcomes() == {"c1": "overflowed"}
+    assert rig.shell.handoff_exits == {}
+
+
+def test_load_watch_signs_and_gauges() -> None:
+    now = [1000.0]
+    stats: Counter[str] = Counter()
+    calls: list[float] = []
+    watch = LoadWatch(
+        OverloadLimits(ami_lag_s=1.0, loop_lag_s=0.5, waiting=10, hold_s=5.0),
+        stats,
+        now=lambda: now[0],
+        on_lag=lambda: calls.append(now[0]),
+    )
+    assert watch.shed_reason(0) is None
+    watch.ami_event({"Event": "Hangup"})  # no Timestamp: nothing measured
+    watch.ami_event({"Timestamp": "not a number"})
+    assert stats[Count.AMI_LAG_MS] == 0
+    for _ in range(3):
+        watch.ami_event({"Timestamp": f"{now[0] - 1.5:.6f}"})
+    assert stats[Count.AMI_LAG_MS] == 1500 and calls == [1000.0]  # rate-limited
+    assert watch.shed_reason(0) == "AMI events 1.5 s late"
+    now[0] += 6  # no fresher sign: it expires
+    assert watch.shed_reason(0) is None and stats[Count.AMI_LAG_MAX_MS] == 1500
+    watch.loop_lag(0.7)
+    assert stats[Count.LOOP_LAG_MS] == 700
+    assert watch.shed_reason(0) == "event loop 0.7 s behind"
+    now[0] += 6
+    assert watch.shed_reason(9) is None
+    assert watch.shed_reason(10) == "10 calls waiting (limit 10)"
+    assert stats[Count.OVERLOADED] == 1
+
+
+def test_limits_reject_negative_values() -> None:
+    with pytest.raises(ValueError, match='"waiting" must be >= 0'):
+        OverloadLimits(waiting=-1)
