@@ -46,6 +46,7 @@ EXTENSION_SECTIONS = (
     "ivr",
     "alarms",
     "announce",
+    "calendar",
     "survey",
 )
 

@@ -86,6 +86,15 @@ class Count(enum.StrEnum):
     ANNOUNCE_SHORT = "announce_short"  # not told: the expected wait is under min_wait_s
     ANNOUNCE_CALLBACKS = "announce_callbacks"  # pressed 1 during an announcement
     ANNOUNCE_UNKNOWN = "announce_unknown"  # asked for a call the engine does not hold
+    # a queue closed (outside hours, a holiday) when the caller reached it (telephony.agi)
+    AFTER_HOURS_CALLS = "after_hours_calls"
+    AFTER_HOURS_VOICEMAILS = "after_hours_voicemails"
+    AFTER_HOURS_CALLBACKS = "after_hours_callbacks"
+    # the emergency broadcast (ivr.broadcast)
+    BROADCASTS_SET = "broadcasts_set"
+    BROADCASTS_CLEARED = "broadcasts_cleared"
+    BROADCASTS_PLAYED = "broadcasts_played"  # callers who heard it (before the menu or queue)
+    BROADCAST_PLAY_FAILURES = "broadcast_play_failures"  # Asterisk could not play its file
     # the post-call survey (ivr.survey): asked, rated 1-5, and not rated (hung up,
     # no key, or only keys outside 1-5)
     SURVEYS = "surveys"
@@ -97,10 +106,12 @@ class Count(enum.StrEnum):
     CRM_REJECTED = "crm_rejected"
     CRM_BAD_LINES = "crm_bad_lines"
     CRM_SCREENPOP_FAILURES = "crm_screenpop_failures"
+    CRM_VOICEMAIL_CASES = "crm_voicemail_cases"
     STICKY_OWNERS = "sticky_owners"
     STICKY_LOOKUP_TIMEOUTS = "sticky_lookup_timeouts"
     STICKY_LOOKUP_FAILURES = "sticky_lookup_failures"
     STICKY_LOOKUP_SKIPPED = "sticky_lookup_skipped"
+    CRM_PRIORITIES = "crm_priorities"  # a caller given a priority class by a resident's flag
     # MQTT (serve.mqtt)
     MQTT_PUBLISHED = "mqtt_published"
     MQTT_DROPS = "mqtt_drops"

@@ -23,7 +23,7 @@ from typing import assert_never
 from acd.config import MetricsConfig
 from acd.effects import AgentStateChanged
 from acd.records import CallRecord
-from acd.types import AgentId, Outcome
+from acd.types import BEFORE_QUEUE, AgentId, Outcome
 
 BUSY = frozenset({"offered", "on-call", "wrap-up"})
 AVAILABLE = "ready"
@@ -88,6 +88,8 @@ class KpiAccumulator:
         if r.outcome is Outcome.REFUSED:  # never queued: not offered to the queues
             self.refused += 1
             return
+        if r.outcome in BEFORE_QUEUE:
+            return  # never offered to a queue (the engine never has these)
         self.offered += 1
         wait = r.wait_s
         self.max_wait_s = max(self.max_wait_s, wait)
@@ -109,8 +111,13 @@ class KpiAccumulator:
             self.overflowed += 1
         elif r.outcome is Outcome.LOST:
             self.lost += 1
-        elif r.outcome is Outcome.REFUSED:  # pragma: no cover - returned above
-            pass
+        elif (
+            r.outcome is Outcome.IVR_HANGUP
+            or r.outcome is Outcome.SELF_SERVICE
+            or r.outcome is Outcome.AFTER_HOURS
+            or r.outcome is Outcome.VOICEMAIL
+        ):
+            pass  # returned above
         else:
             assert_never(r.outcome)
 

@@ -60,6 +60,20 @@ class CallRecord:
         return self.talk_s + self.wrapup_s
 
 
+@message
+class CallEndedBeforeQueue:
+    """A call that ended before any queue took it, so the engine never had it: a hang-up
+    in the voice menu, a self-service look-up, a queue closed (outside hours, a holiday).
+    The shell publishes it through the one notifier, as :class:`acd.effects.CallFinished`
+    is for the engine's calls: the call history, the CRM link (an interaction; with
+    ``voicemail``, a case) take it. ``record.outcome`` is one of ``BEFORE_QUEUE``."""
+
+    record: CallRecord
+    channel: str = ""
+    language: str = ""
+    voicemail: str | None = None  # where the message is recorded (outcome voicemail)
+
+
 FIELDS = tuple(f.name for f in dataclasses.fields(CallRecord))
 
 

@@ -59,6 +59,18 @@ class Outcome(enum.StrEnum):
     OVERFLOWED = "overflowed"  # left for a destination outside Hotline's queues
     LOST = "lost"  # the telephony side lost it (Asterisk restart, ...)
     REFUSED = "refused-overload"  # shed at the hand-off: serve could not keep up
+    # calls that ended before any queue took them (never in the engine, never in its
+    # metrics): a hang-up in the voice menu, a self-service case-status look-up,
+    # a queue closed (outside hours, a holiday) with or without a voicemail
+    IVR_HANGUP = "ivr-hangup"
+    SELF_SERVICE = "self-service"
+    AFTER_HOURS = "after-hours"
+    VOICEMAIL = "voicemail"
+
+
+BEFORE_QUEUE = frozenset(
+    {Outcome.IVR_HANGUP, Outcome.SELF_SERVICE, Outcome.AFTER_HOURS, Outcome.VOICEMAIL}
+)
 
 
 class ExitReason(enum.StrEnum):
@@ -81,3 +93,13 @@ class OfferFailure(enum.StrEnum):
     UNREACHABLE = "unreachable"
     REJECTED = "rejected"
     FAILED = "failed"
+
+
+@message
+class CallerHint:
+    """What the CRM adds to a call at the hand-off (``crm.case_owner``): the agent who
+    owns the caller's open case (sticky routing) and a priority class the caller is
+    entitled to (a resident flagged elderly living alone or disabled); None: nothing."""
+
+    case_owner: AgentId | None = None
+    priority: str | None = None

@@ -103,7 +103,12 @@ class InteractionIn(Strict):
     started_at: Annotated[float, Field(allow_inf_nan=False)]
     wait_s: Seconds
     talk_s: Seconds
-    outcome: Annotated[str, Field(pattern=r"^(answered|abandoned|overflowed|lost)$")]
+    outcome: Annotated[
+        str,
+        Field(
+            pattern=r"^(answered|abandoned|overflowed|lost|ivr-hangup|self-service|after-hours|voicemail)$"
+        ),
+    ]
     case_id: Id | None = None
 
 

@@ -17,7 +17,7 @@ from crm.db import Database
 from crm.errors import InvalidFieldError, NotFoundError, VersionConflictError
 from crm.identity import normalize_phone
 from crm.lifecycle import OPEN_SQL, Action, Command, Outcome, Status, transition
-from crm.models import Case, CaseEvent, NewCase, User
+from crm.models import CallerFacts, Case, CaseEvent, NewCase, User
 from crm.notify import enqueue_for_case
 from crm.settings import CrmSettings
 from crm.types import Clock
@@ -270,15 +270,38 @@ class CaseStore:
         of the residents with the caller's number, the most recently updated case
         first, each agent once. Raises ``InvalidIdentifierError`` (a ``ValueError``)
         for a withheld or garbage number."""
+        return (await self.caller_facts(caller)).owners
+
+    async def caller_facts(self, caller: str) -> CallerFacts:
+        """What the hand-off asks of the CRM, in one query (one trip to the reader):
+        the ACD agents owning the caller's open cases (as :meth:`owner_agents`) and
+        whether any resident with the caller's number is flagged elderly living
+        alone or disabled (for the priority class). Raises
+        ``InvalidIdentifierError`` (a ``ValueError``) for a withheld or garbage
+        number."""
         number = normalize_phone(caller, "caller")
+        # the flags are one aggregate row (always there, 0 without a resident),
+        # joined to the owners (none: one row with a NULL agent)
         rows = await self.db.fetchall(
-            "SELECT u.agent_id FROM cases c JOIN users u ON u.name = c.owner"
-            " WHERE c.resident_id IN (SELECT resident_id FROM phones WHERE number = ?)"
-            f" AND c.status IN {OPEN_SQL} AND u.agent_id IS NOT NULL AND u.disabled = 0"
-            " ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
+            "SELECT f.elderly_alone, f.disability, o.agent_id FROM"
+            " (SELECT COALESCE(MAX(r.elderly_alone), 0) AS elderly_alone,"
+            "  COALESCE(MAX(r.disability), 0) AS disability"
+            "  FROM residents r JOIN phones p ON p.resident_id = r.id WHERE p.number = ?1) f"
+            " LEFT JOIN (SELECT u.agent_id, c.updated_at, c.id"
+            "  FROM cases c JOIN users u ON u.name = c.owner"
+            "  WHERE c.resident_id IN (SELECT resident_id FROM phones WHERE number = ?1)"
+            f"  AND c.status IN {OPEN_SQL} AND u.agent_id IS NOT NULL AND u.disabled = 0"
+            "  ORDER BY c.updated_at DESC, c.id DESC LIMIT ?2) o ON 1"
+            " ORDER BY o.updated_at DESC, o.id DESC",
             (number, MAX_OWNER_CASES),
         )
-        return tuple(dict.fromkeys(str(r["agent_id"]) for r in rows))
+        owners = tuple(dict.fromkeys(str(r["agent_id"]) for r in rows if r["agent_id"]))
+        first = rows[0] if rows else None
+        return CallerFacts(
+            owners,
+            elderly_alone=bool(first and first["elderly_alone"]),
+            disability=bool(first and first["disability"]),
+        )
 
 
 async def _must_exist(conn: aiosqlite.Connection, table: str, what: str, key: int) -> None:

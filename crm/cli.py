@@ -29,9 +29,11 @@ from crm.types import WallClock
 def load_settings(path: str | None) -> CrmSettings:
     if path is None:
         return CrmSettings()
+    from acd.calendar_config import read_calendar
     from acd.config import load_config
 
-    return parse_settings(load_config(path).section("crm"))
+    cfg = load_config(path)
+    return parse_settings(cfg.section("crm"), read_calendar(cfg))
 
 
 def _parser() -> argparse.ArgumentParser:

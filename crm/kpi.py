@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from acd.calendar import Calendar
 from crm.db import Database
 from crm.errors import InvalidFieldError
-from crm.workdays import WorkCalendar
 
 MAX_DAYS = 92
 
@@ -88,7 +88,7 @@ async def _connect_rate(db: Database, a: float, b: float) -> Rate:
 
 
 async def daily(
-    db: Database, cal: WorkCalendar, start: dt.date, end: dt.date, now: float
+    db: Database, cal: Calendar, start: dt.date, end: dt.date, now: float
 ) -> list[Kpis]:
     out = []
     for day in _days(start, end):
@@ -99,7 +99,7 @@ async def daily(
 
 
 async def by_department(
-    db: Database, cal: WorkCalendar, start: dt.date, end: dt.date, now: float
+    db: Database, cal: Calendar, start: dt.date, end: dt.date, now: float
 ) -> list[Kpis]:
     """Case KPIs per department over [start, end]; calls are not per department (connect 0/0)."""
     days = _days(start, end)

@@ -58,10 +58,11 @@ from typing import Any
 
 from acd import effects as fx
 from acd.counters import Count
-from acd.records import CallRecord, record_from_row
-from acd.types import CallId
+from acd.records import CallEndedBeforeQueue, CallRecord, record_from_row
+from acd.types import CallId, Outcome
 from crm.errors import CrmError, NotFoundError
-from crm.models import ScreenPop, User
+from crm.lifecycle import Role
+from crm.models import NewCase, ScreenPop, User
 from crm.phone_survey import rate_case
 from crm.repository import CrmRepository
 
@@ -71,6 +72,8 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 5.0
 SURVEY_EVENT = "HotlineSurvey"
+VOICEMAIL_CATEGORY = "other"  # 其他: the dispatcher re-files it when dispatching
+VOICEMAIL_ACTOR = User("hotline", Role.DISPATCHER)  # who accepted it: the hotline itself
 EARLY_SURVEYS = 10_000  # scores kept waiting for their record (oldest dropped first)
 
 
@@ -113,6 +116,8 @@ class CrmLink:
                     self.lookup(e.call, self.caller_of(e.call) or "")
             elif isinstance(e, fx.CallFinished):
                 self.forget(e.record.call)
+                self.queue.put_nowait(e.record)
+            elif isinstance(e, CallEndedBeforeQueue):  # the IVR, a closed queue
                 self.queue.put_nowait(e.record)
         except Exception:  # pragma: no cover - a bug here must not stop routing
             self.stats[Count.CRM_FAILURES] += 1
@@ -242,11 +247,39 @@ class CrmLink:
         return True
 
     async def store(self, rec: CallRecord) -> None:
+        # a voicemail's case is opened once: with its interaction's first write
+        new_voicemail = rec.outcome is Outcome.VOICEMAIL and not await self._has(rec.call)
         case = await self.case_for(rec)
         await self.repo.interactions.record_call(rec, case)
+        if new_voicemail:
+            await self.voicemail_case(rec)
         score = self.surveys.pop(rec.call, None)
         if score is not None:
             await self.survey(Survey(rec.call, score))
+
+    async def voicemail_case(self, rec: CallRecord) -> None:
+        """A voicemail left while the queue was closed becomes a case (受理, ready to be
+        dispatched), linked to the call; the message is the call's file in the
+        instance's ``hotline-voicemail/`` spool."""
+        resident = None
+        with contextlib.suppress(ValueError):  # a withheld number: a case without one
+            pop = await self.repo.screen_pop(rec.caller)
+            resident = pop.residents[0].id if len(pop.residents) == 1 else None
+        caller = rec.caller or "withheld"
+        case = await self.repo.cases.create(
+            NewCase(
+                VOICEMAIL_CATEGORY,
+                f"电话留言 Voicemail from {caller}",
+                f"非服务时间来电留言（{rec.queue}），录音 hotline-voicemail/{rec.call}.wav，"
+                f"请回电 {caller}。Voicemail left outside opening hours for {rec.queue}:"
+                f" hotline-voicemail/{rec.call}.wav; call back {caller}.",
+                resident_id=resident,
+                interaction=str(rec.call),
+            ),
+            VOICEMAIL_ACTOR,
+        )
+        self.stats[Count.CRM_VOICEMAIL_CASES] += 1
+        log.info("CRM: voicemail of call %s is case %s", rec.call, case.number)
 
     async def survey(self, s: Survey) -> None:
         try:

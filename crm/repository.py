@@ -21,6 +21,7 @@ from crm.interactions import InteractionStore
 from crm.lifecycle import Command, Role, Status
 from crm.login_throttle import LoginThrottle
 from crm.models import (
+    CallerFacts,
     Case,
     CaseEvent,
     Interaction,
@@ -68,6 +69,7 @@ class Cases(Protocol):
     ) -> Case: ...
     async def flag_overdue(self, actor: User) -> int: ...
     async def owner_agents(self, caller: str) -> tuple[str, ...]: ...
+    async def caller_facts(self, caller: str) -> CallerFacts: ...
     async def list(
         self,
         *,

@@ -1,11 +1,9 @@
-"""CRM settings: case categories (department and deadline rule), the work calendar,
-API limits and the notification sender, read strictly from the ``[crm]`` section.
+"""CRM settings: case categories (department and deadline rule), API limits and the
+notification sender, read strictly from the ``[crm]`` section; the working days of
+the deadlines are the centre's one calendar (``[calendar]``, :mod:`acd.calendar`).
 
 ```toml
 [crm]
-timezone = "Asia/Shanghai"
-holidays = ["2026-10-01", "2026-10-02"]
-makeup_days = ["2026-09-27"]
 max_body_bytes = 65536
 body_timeout_s = 10               # a request body not fully received by then: 408
 session_ttl_s = 43200            # a log-in's token expires after this (401 then)
@@ -37,8 +35,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from acd.calendar import Calendar
 from acd.config_reader import ConfigError, Table
-from crm.workdays import WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +79,7 @@ DISPOSITION_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 @dataclass(frozen=True, slots=True)
 class CrmSettings:
     categories: dict[str, Category] = field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
-    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    calendar: Calendar = field(default_factory=Calendar)
     max_body_bytes: int = 64 * 1024
     body_timeout_s: float = 10.0
     session_ttl_s: int = 12 * 3600
@@ -105,20 +103,18 @@ class CrmSettings:
             raise ValueError(f"category: unknown category {name!r} (known: {known})") from None
 
 
-def parse_settings(t: Table) -> CrmSettings:
-    """Read a ``[crm]`` table; every error names its key."""
-    tz = t.text("timezone", "Asia/Shanghai")
-    days: dict[str, list[str]] = {}
-    for key in ("holidays", "makeup_days"):
-        days[key] = t.text_list(key, [])
-        try:
-            WorkCalendar.from_iso(days[key], (), "UTC")
-        except ValueError as e:
-            raise ConfigError(t.key(key), str(e).removeprefix(f"{key}: ")) from None
-    try:
-        calendar = WorkCalendar.from_iso(days["holidays"], days["makeup_days"], tz)
-    except Exception as e:  # ZoneInfoNotFoundError, ValueError and friends
-        raise ConfigError(t.key("timezone"), f"unknown time zone {tz!r}: {e}") from None
+# keys of [crm] that moved to [calendar] (one calendar for the hours and the deadlines)
+MOVED_TO_CALENDAR = ("timezone", "holidays", "makeup_days")
+
+
+def parse_settings(t: Table, calendar: Calendar | None = None) -> CrmSettings:
+    """Read a ``[crm]`` table; every error names its key. ``calendar``: the centre's
+    (:func:`acd.calendar_config.read_calendar`), for the working-day deadlines."""
+    for key in MOVED_TO_CALENDAR:
+        if t.has(key):
+            raise ConfigError(
+                t.key(key), f"moved to [calendar] (calendar.{key}): one calendar for the centre"
+            )
     categories = dict(DEFAULT_CATEGORIES)
     cats = t.table("categories")
     for name in cats.names():
@@ -138,7 +134,7 @@ def parse_settings(t: Table) -> CrmSettings:
         raise ConfigError(t.key("sms_url"), 'is required when sender = "http"')
     s = CrmSettings(
         categories=categories,
-        calendar=calendar,
+        calendar=calendar if calendar is not None else Calendar(),
         max_body_bytes=t.integer("max_body_bytes", 64 * 1024, 1024, 16 * 1024 * 1024),
         body_timeout_s=t.number("body_timeout_s", 10.0, 0.1, 600.0),
         session_ttl_s=t.integer("session_ttl_s", 12 * 3600, 60, 30 * 24 * 3600),

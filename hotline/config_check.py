@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from acd.alarm_config import read_alarms
+from acd.calendar import WEEKDAYS, Schedule, format_span
+from acd.calendar_config import national_until, read_calendar
 from acd.config import ConfigError, load_config
 from ivr.config import read_ivr
 from serve.mqtt_settings import read_mqtt
@@ -14,7 +16,7 @@ from telephony.asterisk.network import describe
 from telephony.asterisk.settings import read_settings
 
 # Every section's reader, in the order ``check`` runs them: each raises ConfigError only.
-READERS = (read_settings, read_serve_settings, read_ivr, read_alarms, read_mqtt)
+READERS = (read_settings, read_serve_settings, read_ivr, read_alarms, read_mqtt, read_calendar)
 
 
 def main(argv: list[str]) -> int:
@@ -30,6 +32,8 @@ def main(argv: list[str]) -> int:
         ivr = read_ivr(cfg)
         alarms = read_alarms(cfg)
         mqtt = read_mqtt(cfg)
+        calendar = read_calendar(cfg)
+        national = cfg.section("calendar").raw("national") is True
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -57,7 +61,23 @@ def main(argv: list[str]) -> int:
         f"  alarms: SL{alarms.service_level_s:g} over {alarms.window_s:g} s, "
         f"{len(alarms.queues)} queue overrides; agent states: {limits or 'off'}"
     )
+    print(
+        f"  calendar: {calendar.tz}, {len(calendar.holidays)} holidays,"
+        f"{' national to ' + str(national_until()) + ',' if national else ''}"
+        f" {len(calendar.makeup_days)} make-up days; hours: {_week(calendar.hours)}"
+    )
+    for name, s in calendar.queues.items():
+        print(f"    {name}: {'always open' if s.always_open else _week(s)}")
     for q in cfg.queues.values():
         skills = ", ".join(f"{s}>={lvl}" for s, lvl in q.skills)
         print(f"  {q.name:<12} {q.title}  [{skills}] {q.strategy}, {len(q.escalation)} steps")
     return 0
+
+
+def _week(s: Schedule | None) -> str:
+    if s is None:
+        return "always open"
+    days = [
+        f"{d} {'+'.join(map(format_span, s.days[d])) or 'closed'}" for d in WEEKDAYS if d in s.days
+    ]
+    return "; ".join(days) or "closed"

@@ -21,9 +21,13 @@ prompt does ``Collect`` read the rest one ``WAIT FOR DIGIT`` at a time.
 
 :meth:`IvrDriver.run` returns the queue the caller chose (the caller of this,
 :func:`telephony.agi.enqueue_handler`, hands the call off as ``inbound``
-does), or None: the caller hung up (logged, counted ``ivr_hangups``: not a queue
-call) or was told its case's status and said goodbye (``HOTLINE_ROUTE=done``
-tells the dialplan to hang up).
+does), or how the call ended in the menu (the hand-off records it): the caller
+hung up (``Outcome.IVR_HANGUP``, counted ``ivr_hangups``: not a queue call) or was
+told its case's status and said goodbye (``Outcome.SELF_SERVICE``;
+``HOTLINE_ROUTE=done`` tells the dialplan to hang up).
+
+``before(channel, call)`` (the emergency broadcast, :meth:`ivr.broadcast.BroadcastBoard.play`)
+runs before the menu's first prompt; a hang-up there is a hang-up in the menu.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from acd.counters import Count
+from acd.types import Outcome
 from ivr.config import DIGITS, IvrConfig
 from ivr.menu import (
     Action,
@@ -58,13 +63,14 @@ from ivr.menu import (
 )
 from ivr.prompts import prompt_name
 
-__all__ = ["AgiChannel", "CaseLookup", "ChannelGone", "IvrDriver"]
+__all__ = ["AgiChannel", "Before", "CaseLookup", "ChannelGone", "IvrDriver"]
 
 log = logging.getLogger(__name__)
 
 # A case's status ("in_progress", ...), None when there is no such case; raising
 # (or slower than the budget) means the CRM cannot tell now.
 CaseLookup = Callable[[str], Awaitable[str | None]]
+Before = Callable[["AgiChannel", str], Awaitable[object]]  # BroadcastBoard.play
 PLAY_TIMEOUT_S = 120.0  # a reply to STREAM FILE comes when the prompt ends
 
 
@@ -83,18 +89,25 @@ class ChannelGone(Exception):
 
 class IvrDriver:
     def __init__(
-        self, cfg: IvrConfig, lookup: CaseLookup | None = None, stats: Counter[str] | None = None
+        self,
+        cfg: IvrConfig,
+        lookup: CaseLookup | None = None,
+        stats: Counter[str] | None = None,
+        before: Before | None = None,
     ) -> None:
         self.cfg = cfg
+        self.before = before
         self.lookup = lookup
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.pending: set[asyncio.Future[str | None]] = set()
 
-    async def run(self, agi: AgiChannel, call: str) -> Route | None:
-        """Run the menu on one channel; the route chosen, or None (see the module)."""
+    async def run(self, agi: AgiChannel, call: str) -> Route | Outcome:
+        """Run the menu on one channel; the route chosen, or how it ended (see the module)."""
         self.stats[Count.IVR_CALLS] += 1
         state, actions = start(self.cfg)
         try:
+            if self.before is not None:
+                await self.before(agi, call)
             sounds = await agi.get_variable("HOTLINE_IVR_SOUNDS")
             if not sounds:
                 log.error("IVR call %s: HOTLINE_IVR_SOUNDS is not set: no prompts", call)
@@ -107,13 +120,13 @@ class IvrDriver:
                 if isinstance(outcome, HangUp):
                     await agi.set_variable("HOTLINE_ROUTE", "done")
                     self.stats[Count.IVR_FINISHED] += 1
-                    return None
+                    return Outcome.SELF_SERVICE
                 state, actions = step(self.cfg, state, outcome)
         except (ChannelGone, OSError):  # the caller hung up (or the socket is gone)
             step(self.cfg, state, Hangup())
             self.stats[Count.IVR_HANGUPS] += 1
             log.info("IVR call %s: caller hung up in menu %s: not a queue call", call, state.menu)
-            return None
+            return Outcome.IVR_HANGUP
 
     async def _carry_out(
         self, agi: AgiChannel, sounds: str, actions: list[Action], call: str

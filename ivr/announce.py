@@ -35,7 +35,7 @@ from pathlib import Path
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError
-from ivr.prompts import speak_texts
+from ivr.prompts import speak
 
 __all__ = [
     "MAX_PLACE",
@@ -194,4 +194,4 @@ def all_texts() -> Iterator[tuple[str, str]]:
 
 def generate(out_dir: Path, *, espeak: str = "espeak-ng", sox: str = "sox") -> list[Path]:
     """Speak every fragment not yet in ``out_dir`` (the IVR's sounds folder)."""
-    return speak_texts(all_texts(), out_dir, espeak=espeak, sox=sox)
+    return speak(((t, lang) for lang, t in all_texts()), out_dir, espeak=espeak, sox=sox)

@@ -33,7 +33,8 @@ __all__ = [
     "generate_texts",
     "prompt_name",
     "recording",
-    "speak_texts",
+    "speak",
+    "speak_one",
 ]
 
 VOICES = {"mandarin": "cmn", "english": "en"}
@@ -119,19 +120,37 @@ def _convert(prompt: str, language: str, rec: Path, target: Path, sox: str) -> N
         tmp.unlink(missing_ok=True)
 
 
-def speak_texts(
-    texts: Iterable[tuple[str, str]], out_dir: Path, *, espeak: str = "espeak-ng", sox: str = "sox"
+def speak(
+    items: Iterable[tuple[str, str]], out_dir: Path, *, espeak: str = "espeak-ng", sox: str = "sox"
 ) -> list[Path]:
-    """Speak each (language, text) not yet in ``out_dir`` (e.g. :mod:`ivr.announce`'s
-    fragments); returns the files made."""
+    """Speak each ``(text, language)`` not yet in ``out_dir`` (prompts made from other
+    config than ``[ivr]``: the closed queues' hours, :mod:`ivr.after_hours`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     made: list[Path] = []
-    for language, text in texts:
+    for text, language in items:
         target = out_dir / f"{prompt_name(text, language)}.wav"
         if not target.is_file():
-            _speak(text[:30], language, text, target, espeak, sox)
+            _speak(text[:40], language, text, target, espeak, sox)
             made.append(target)
     return made
+
+
+def speak_one(
+    what: str,
+    text: str,
+    language: str,
+    out_dir: Path,
+    *,
+    espeak: str = "espeak-ng",
+    sox: str = "sox",
+) -> Path:
+    """One text (``what`` names it in errors) as ``<out_dir>/<prompt_name>.wav``,
+    spoken unless already there (blocking: run it off the event loop)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{prompt_name(text, language)}.wav"
+    if not target.is_file():
+        _speak(what, language, text, target, espeak, sox)
+    return target
 
 
 def _speak(prompt: str, language: str, text: str, target: Path, espeak: str, sox: str) -> None:

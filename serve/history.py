@@ -44,6 +44,8 @@ class CallHistory:
     def notify(self, note: nt.Note) -> None:
         if isinstance(note, nt.CallClosed):
             self.add(note.finished.record, channel=note.channel, recording=note.recording)
+        elif isinstance(note, nt.CallEndedBeforeQueue):  # the IVR, a closed queue
+            self.add(note.record, channel=note.channel, recording=note.voicemail)
         elif isinstance(note, nt.SurveyTaken):
             self._write(
                 {

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from acd import events as ev
 from acd.alarm_config import read_alarms
+from acd.calendar_config import read_calendar
 from acd.config import AcdConfig, ConfigError, load_config
 from acd.engine import Engine
 from acd.types import AgentId
@@ -54,8 +55,10 @@ from crm.case_owner import CaseOwners
 from crm.errors import NotFoundError
 from crm.link import CrmLink
 from crm.repository import CrmRepository
+from ivr.after_hours import closed_queues
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.announce import read_announce
+from ivr.broadcast import BroadcastBoard
 from ivr.config import read_ivr
 from ivr.survey import SurveyDriver, read_survey
 from serve import alarm_loop, mqtt_feed
@@ -71,8 +74,10 @@ from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
+from serve.web_broadcast import broadcast_router
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
+from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
@@ -124,6 +129,7 @@ async def serve(
     watch = AlarmWatch(
         read_alarms(config), read_model.centre, ami.connected.is_set, clock, config.metrics
     )
+    broadcast = BroadcastBoard(settings.broadcast_file, settings.sounds_dir, clock, stats)
     metrics = Metrics(
         config.queues,
         config.metrics,
@@ -143,7 +149,11 @@ async def serve(
             if link is not None and settings.sticky_lookup_s > 0:
                 owners = await stack.enter_async_context(
                     CaseOwners(
-                        link.repo.cases.owner_agents, config.agents, settings.sticky_lookup_s, stats
+                        link.repo.cases.caller_facts,
+                        config.agents,
+                        settings.sticky_lookup_s,
+                        stats,
+                        priorities=config.priorities,
                     )
                 )
             subscribers: list[tuple[str, Subscriber]] = [
@@ -179,6 +189,7 @@ async def serve(
                 wallboard = supervisor_router(
                     read_model, control, strict_feed, shell.spy, alarms=watch.active
                 )
+                wallboard.include_router(broadcast_router(broadcast, clock))
                 app = build_web_app(
                     read_model, link, control, hub, metrics, wallboard, docs=settings.web_docs
                 )
@@ -196,15 +207,19 @@ async def serve(
         ivr = None
         if ivr_cfg is not None and ivr_cfg.enabled:
             lookup = _case_status(link.repo) if link is not None else None
-            ivr = IvrDriver(ivr_cfg, lookup, stats)
+            ivr = IvrDriver(ivr_cfg, lookup, stats, before=broadcast.play)
+        closed = _closed(config, settings)
+        await broadcast.restore()
         survey = survey_script(SurveyDriver(read_survey(config), stats), notifier, clock)
         agi = FastAgiServer(
             enqueue_handler(
                 shell,
-                owners.owner if owners is not None else None,
+                owners.hint if owners is not None else None,
                 ivr,
+                closed,
                 Announcer(read_announce(config), read_model.wait, stats),
-                {"survey": survey},
+                before=broadcast.play,
+                scripts={"survey": survey},
             ),
             secret=agi_secret(settings.ami_secret),
             stats=stats,
@@ -238,6 +253,8 @@ async def serve(
                 await stack.enter_async_context(
                     mqtt_feed.snapshots(mqtt, read_model.centre, watch.active)
                 )
+            if closed is not None:
+                await stack.enter_async_context(closed.callbacks.running(shell))
             port = await stack.enter_async_context(
                 agi.listening(settings.agi_host, settings.agi_port)
             )
@@ -257,6 +274,15 @@ async def serve(
             await stop.wait()
     log.info("stopped; counters: %s", dict(stats))
     return 0
+
+
+def _closed(config: AcdConfig, settings: ServeSettings) -> Closed | None:
+    """The calendar's closed queues (None when every queue is always open)."""
+    calendar = read_calendar(config)
+    if not closed_queues(config, calendar):
+        return None
+    path = settings.state_dir / "after-hours.json"
+    return Closed(calendar, DeferredCallbacks(calendar, path))
 
 
 def _restore_presence(shell: CallShell, store: AgentStore, config: AcdConfig) -> None:
@@ -357,6 +383,7 @@ def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
         ami_username=ami.user,
         ami_secret=ami.secret,
         agi_port=int(inst.info().get("agi_port", settings.agi_port)),
+        sounds_dir=inst.dir / "sounds" / "ivr",
     )
 
 
@@ -387,6 +414,7 @@ def main(argv: list[str]) -> int:
         read_announce(cfg)
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
+        read_calendar(cfg)  # ... and a bad [calendar]
         read_survey(cfg)
         instance = a.instance
         if (

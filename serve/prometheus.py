@@ -36,7 +36,7 @@ from acd.alarms import Alarm, AlarmCleared, AlarmKind, AlarmRaised, AlarmTransit
 from acd.config import MetricsConfig
 from acd.effects import AgentStateChanged, CallFinished, Effect
 from acd.metrics import KpiAccumulator
-from acd.records import CallRecord
+from acd.records import CallEndedBeforeQueue, CallRecord
 from acd.snapshot import CentreView
 from acd.types import Outcome, QueueName
 from serve import metric_names as n
@@ -70,7 +70,7 @@ class Metrics:
         r = self.registry
         self.calls = Counter(
             n.CALLS,
-            "Calls that left the queues, by entry queue and outcome",
+            "Calls that left the queues (or ended before one), by entry queue and outcome",
             ["queue", "outcome"],
             registry=r,
         )
@@ -126,6 +126,8 @@ class Metrics:
             self.on_effect(note)
         elif isinstance(note, AlarmRaised | AlarmCleared):
             self.on_alarm(note)
+        elif isinstance(note, CallEndedBeforeQueue):  # the IVR, a closed queue: counted only
+            self.calls.labels(note.record.queue, note.record.outcome.value).inc()
 
     def on_record(self, r: CallRecord) -> None:
         q, outcome = r.queue, r.outcome.value

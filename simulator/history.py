@@ -17,7 +17,7 @@ import numpy as np
 
 from acd.config_reader import ConfigError
 from acd.records import CallRecord
-from acd.types import CallId, Outcome, QueueName
+from acd.types import BEFORE_QUEUE, CallId, Outcome, QueueName
 from simulator.scenario import Scenario
 from simulator.world import CallSpec
 
@@ -50,7 +50,9 @@ def read_replay(path: Path, sc: Scenario, rng: np.random.Generator) -> list[Call
             raise ConfigError("", f"{path}: missing column(s) {', '.join(missing)}")
         seen: set[str] = set()
         for line, row in enumerate(reader, start=2):
-            out.append(_spec(row, line, path, sc, rng, seen))
+            spec = _spec(row, line, path, sc, rng, seen)
+            if spec is not None:
+                out.append(spec)
     out.sort(key=lambda c: c.arrive_at)
     return out
 
@@ -62,7 +64,10 @@ def _spec(
     sc: Scenario,
     rng: np.random.Generator,
     seen: set[str],
-) -> CallSpec:
+) -> CallSpec | None:
+    """The row's call, or None for a call that never reached a queue (a hang-up in the
+    voice menu, a closed queue: ``BEFORE_QUEUE``): not an arrival to replay."""
+
     def bad(col: str, why: str) -> ConfigError:
         return ConfigError(f"{path}:{line}:{col}", f"{why}, got {row.get(col)!r}")
 
@@ -80,6 +85,8 @@ def _spec(
         outcome = Outcome(row.get("outcome") or "")
     except ValueError:
         raise bad("outcome", f"expected one of {[o.value for o in Outcome]}") from None
+    if outcome in BEFORE_QUEUE:
+        return None
     arrived = _time(row, "arrived_at", bad)
     if arrived is None:
         raise bad("arrived_at", "expected a time in seconds")

@@ -6,27 +6,28 @@ a time (``200 result=1 (value)``). Lines are read whole, then decoded, so UTF-8
 caller names are never split.
 
 The hand-off (script ``inbound`` or ``enqueue``) reads the queue, priority and
-language from the AGI arguments, else from the channel variables
-``HOTLINE_QUEUE`` / ``HOTLINE_PRIORITY`` / ``HOTLINE_LANGUAGE`` (set by the
-dialplan), else the defaults; script ``ivr`` runs the voice menu first
-(:mod:`ivr.agi_driver`) and hands off with the queue, priority and language
-chosen there; script ``announce`` tells a holding caller its place and expected
-wait (:mod:`telephony.announce_agi`); the hand-off keeps the dialplan's
-``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or sets them), writes the
-validated values back (so a restarted shell adopts the caller with its place
-kept), enqueues the call and returns: the dialplan then holds the caller with
-music until an agent leg bridges it. With the CRM on, the call is enqueued with
-its ``case_owner`` (sticky routing), looked up while the variables go back and
-forth and waited for only within a strict budget
-(:mod:`crm.case_owner`). An exit the engine decides at once (queue full, nobody
-to serve the call) is not sent as a Redirect, which would race the end of the AGI
-(the dialplan's next ``GotoIf`` then ran in ``hotline-exit``: "No such label"), but
-written back as ``HOTLINE_EXIT``: the dialplan goes to ``hotline-exit,${HOTLINE_EXIT},1``
-itself. While serve cannot keep up (:mod:`telephony.overload`) a new call is not
-enqueued at all: ``HOTLINE_EXIT=overload`` ("all circuits are busy") and a record
-``refused-overload``. Other scripts run the handler ``scripts`` names for them
-(serve's ``survey``: :mod:`telephony.survey`), else end at once. Bad values are
-logged with the field's name and replaced by defaults, never dropping the call.
+language from the AGI arguments, else from the channel variables ``HOTLINE_QUEUE`` /
+``HOTLINE_PRIORITY`` / ``HOTLINE_LANGUAGE`` (set by the dialplan), else the
+defaults; script ``ivr`` runs the voice menu first (:mod:`ivr.agi_driver`) and hands
+off with the queue, priority and language chosen there; script ``announce`` tells a
+holding caller its place and expected wait (:mod:`telephony.announce_agi`); the
+hand-off keeps the dialplan's ``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or
+sets them), writes the validated values back (so a restarted shell adopts the caller
+with its place kept), enqueues the call and returns: the dialplan then holds the
+caller with music until an agent leg bridges it. With the CRM on, the call is
+enqueued with its ``case_owner`` (sticky routing), looked up while the variables go
+back and forth and waited for only within a strict budget (:mod:`crm.case_owner`);
+the same look-up may raise the call's priority class (a resident flagged elderly
+living alone or disabled). An exit the engine decides at once (queue full, nobody to
+serve the call) is not sent as a Redirect, which would race the end of the AGI (the
+dialplan's next ``GotoIf`` then ran in ``hotline-exit``: "No such label"), but
+written back as ``HOTLINE_EXIT``: the dialplan goes to ``hotline-
+exit,${HOTLINE_EXIT},1`` itself. While serve cannot keep up
+(:mod:`telephony.overload`) a new call is not enqueued at all:
+``HOTLINE_EXIT=overload`` ("all circuits are busy") and a record ``refused-
+overload``. Other scripts run the handler ``scripts`` names for them (serve's
+``survey``: :mod:`telephony.survey`), else end at once. Bad values are logged with
+the field's name and replaced by defaults, never dropping the call.
 
 Only Asterisk may hand calls over: with a ``secret`` (serve's: derived from the
 AMI secret, :func:`telephony.asterisk.render.agi_secret`), each connection is
@@ -47,8 +48,11 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from acd.counters import Count
-from acd.types import AgentId, CallId, QueueName
-from ivr.agi_driver import ChannelGone, IvrDriver
+from acd.types import CallerHint, CallId, Outcome, QueueName
+from ivr.agi_driver import Before, ChannelGone, IvrDriver
+from ivr.menu import Route
+from telephony import after_hours
+from telephony.after_hours import Closed
 from telephony.announce_agi import Announcer
 from telephony.overload import OVERLOAD_EXIT
 from telephony.shell import CallShell
@@ -107,7 +111,7 @@ class AgiSession:
 
 
 Handler = Callable[[AgiSession], Awaitable[None]]
-OwnerOf = Callable[[CallId, str], Awaitable[AgentId | None]]
+OwnerOf = Callable[[CallId, str], Awaitable[CallerHint]]  # CaseOwners.hint
 
 
 SECRET_VARIABLE = "HOTLINE_AGI_SECRET"
@@ -202,13 +206,21 @@ def enqueue_handler(
     shell: CallShell,
     owner_of: OwnerOf | None = None,
     ivr: IvrDriver | None = None,
+    closed: Closed | None = None,
     announce: Announcer | None = None,
+    before: Before | None = None,
     scripts: Mapping[str, Handler] | None = None,
 ) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
-    agent owning the caller's open case (bounded in time, never raising), if any.
+    agent owning the caller's open case and the priority class the CRM gives the
+    caller (bounded in time, never raising), if any.
     Script ``ivr`` runs the voice menu (:mod:`ivr.agi_driver`) first and hands the
-    call off to the queue chosen there (without ``ivr``: straight, as ``inbound``)."""
+    call off to the queue chosen there (without ``ivr``: straight, as ``inbound``);
+    a call that ends in the menu is recorded (:mod:`telephony.after_hours`).
+    ``closed``: a queue closed by the calendar takes no call: the caller hears the
+    hours and may ask for a callback or leave a voicemail (:class:`Closed`).
+    ``before`` (the emergency broadcast) runs first on a call that does not go
+    through the menu (the menu runs it itself)."""
 
     async def handle(agi: AgiSession) -> None:
         env = agi.env
@@ -228,26 +240,43 @@ def enqueue_handler(
         if not channel or not uid:
             raise AgiError("AGI environment lacks agi_channel / agi_uniqueid")
         args = agi.args
+        caller = env.get("agi_callerid", "")
+        if caller in ("unknown", "<unknown>"):
+            caller = ""
+        arrived = shell.clock.now()
+        if before is not None and (script != "ivr" or ivr is None):
+            try:
+                await before(agi, uid)
+            except ChannelGone:  # hung up during the broadcast: a record all the same
+                log.info("caller %s hung up during the broadcast: not a queue call", channel)
+                rec = after_hours.ivr_record(
+                    shell, CallId(uid), caller, arrived, Outcome.IVR_HANGUP
+                )
+                after_hours.publish(shell, rec, channel)
+                return
         if script == "ivr" and ivr is None:
             log.warning(
                 "AGI script 'ivr' but no [ivr] in serve's config: %s goes straight", channel
             )
-        elif script == "ivr" and ivr is not None:
+        if script == "ivr" and ivr is not None:
             route = await ivr.run(agi, uid)
-            if route is None:
-                return  # hung up in the menu, or told its case status: not a queue call
+            if not isinstance(route, Route):  # hung up, or told its case status: recorded
+                rec = after_hours.ivr_record(shell, CallId(uid), caller, arrived, route)
+                after_hours.publish(shell, rec, channel)
+                return
             args = [route.queue, route.priority, route.language]
-        caller = env.get("agi_callerid", "")
-        if caller in ("unknown", "<unknown>"):
-            caller = ""
-        if owner_of is None or not caller:
-            await _hand_off(shell, agi, args, channel, uid, caller, None)
-            return
-        owner = asyncio.ensure_future(owner_of(CallId(uid), caller))  # runs meanwhile
+        owner = None
+        if owner_of is not None and caller:
+            owner = asyncio.ensure_future(owner_of(CallId(uid), caller))  # runs meanwhile
         try:
-            await _hand_off(shell, agi, args, channel, uid, caller, owner)
+            await _hand_off(shell, agi, args, channel, uid, caller, owner, closed)
+        except ChannelGone:  # hung up before the queue took it: a record all the same
+            rec = after_hours.ivr_record(shell, CallId(uid), caller, arrived, Outcome.IVR_HANGUP)
+            after_hours.publish(shell, rec, channel)
+            raise
         finally:
-            owner.cancel()  # done by now, unless the channel hung up
+            if owner is not None:
+                owner.cancel()  # done by now, unless the channel hung up
 
     return handle
 
@@ -259,10 +288,12 @@ async def _hand_off(
     channel: str,
     uid: str,
     caller: str,
-    owner: asyncio.Future[AgentId | None] | None,
+    owner: asyncio.Future[CallerHint] | None,
+    closed: Closed | None = None,
 ) -> None:
     """Validate and write back the call's variables, then enqueue it (with the case
-    owner ``owner`` resolves to, awaited last: it ran meanwhile)."""
+    owner ``owner`` resolves to, awaited last: it ran meanwhile); a queue the calendar
+    says is closed takes the caller to ``closed`` instead."""
     config = shell.config
     queue = (args[0] if args else "") or await agi.get_variable("HOTLINE_QUEUE")
     priority = (args[1] if len(args) > 1 else "") or await agi.get_variable("HOTLINE_PRIORITY")
@@ -297,7 +328,18 @@ async def _hand_off(
         ("HOTLINE_ARRIVED_AT", f"{arrived:.3f}"),
     ):
         await agi.set_variable(name, value)
-    case_owner = await owner if owner is not None else None
+    if closed is not None and not closed.calendar.is_open(queue, now):
+        await closed.serve(
+            shell, agi, call=CallId(call), channel=channel, uniqueid=uid, queue=QueueName(queue),
+            priority=priority, caller=caller, language=language, arrived_at=arrived,
+        )  # fmt: skip
+        return
+    hint = await owner if owner is not None else CallerHint()
+    ranks = config.priorities
+    wanted = hint.priority
+    if wanted is not None and wanted in ranks and ranks[wanted] > ranks[priority]:
+        priority = wanted
+        await agi.set_variable("HOTLINE_PRIORITY", priority)  # kept across a restart
     shell.enqueue(
         CallId(call),
         channel,
@@ -307,7 +349,7 @@ async def _hand_off(
         caller=caller,
         language=language or None,
         arrived_at=arrived,
-        case_owner=case_owner,
+        case_owner=hint.case_owner,
         handoff=True,
     )
     exit_to = shell.handoff_exits.pop(CallId(call), None)

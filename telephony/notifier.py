@@ -38,12 +38,14 @@ from dataclasses import dataclass
 from acd import effects as fx
 from acd.alarms import AlarmCleared, AlarmRaised
 from acd.counters import Count
+from acd.records import CallEndedBeforeQueue
 from acd.types import AgentId, CallId, QueueName
 
 __all__ = [
     "AfterCallAsked",
     "CallClosed",
     "CallConnected",
+    "CallEndedBeforeQueue",
     "CallEntered",
     "CallbackKept",
     "Note",
@@ -185,6 +187,7 @@ Note = (
     | TalkEnded
     | CallbackKept
     | CallClosed
+    | CallEndedBeforeQueue
     | AlarmRaised
     | AlarmCleared
     | StateCorrected

@@ -5,7 +5,7 @@ A caller pressing 2 during the greeting waits on the disability line; a caller
 pressing nothing is repeated the menu ``max_retries`` times (1 here) and goes to
 the default queue. Nobody answers, so both abandon: their call records name the
 queue the IVR chose. A caller hanging up during the greeting is no queue call:
-no record, counted ``ivr_hangups``.
+counted ``ivr_hangups``, its record's outcome is ``ivr-hangup``.
 """
 
 from __future__ import annotations
@@ -97,10 +97,10 @@ def test_a_key_picks_the_line_and_silence_the_default_queue(
             max_time_s=60,
         )
         with callers:
-            wait_until(lambda: len(s.history()) >= 2, 60, "both calls' records")
+            wait_until(lambda: len(s.history()) >= 3, 60, "the three calls' records")
             callers.wait(30)
         records = {r["caller"]: r for r in s.history()}
-        assert HANGS_UP not in records, records  # not a queue call
+        assert records[HANGS_UP]["outcome"] == "ivr-hangup", records  # not a queue call
         assert records[PRESSES_2]["queue"] == "disability", records
         assert records[SILENT]["queue"] == "general", records
         assert records[PRESSES_2]["outcome"] == records[SILENT]["outcome"] == "abandoned"
@@ -185,7 +185,8 @@ def test_case_status_from_the_crm_then_a_polite_goodbye(ivr_rig: ServeRig, tmp_p
         assert "far_bye" in events, (events, s.log_tail())  # Hotline hung up, not the caller
         stats = s.status()["stats"]
         assert stats["ivr_finished"] == 1 and stats["ivr_case_lookups"] == 1, stats
-        assert "ivr_hangups" not in stats and s.history() == [], stats
+        assert "ivr_hangups" not in stats, stats
+        assert [r["outcome"] for r in s.history()] == ["self-service"], s.history()
         log = s.log.read_text(errors="replace")
         assert "case status accepted" in log, s.log_tail()
         for prompt in ("case_number", "digit.0", "status.accepted", "case_agent", "goodbye"):

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from acd.calendar import Calendar
 from acd.types import FakeClock
 from crm.lifecycle import Role
 from crm.models import Address, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
-from crm.workdays import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 # Monday 2026-11-23, 09:00 in Beijing.
@@ -39,7 +39,10 @@ def clock() -> FakeClock:
 def settings() -> CrmSettings:
     return CrmSettings(
         durability="normal",
-        calendar=WorkCalendar.from_iso(["2026-12-31", "2027-01-01"], ["2027-01-04"]),
+        calendar=Calendar(
+            frozenset({dt.date(2026, 12, 31), dt.date(2027, 1, 1)}),
+            frozenset({dt.date(2027, 1, 4)}),
+        ),
     )
 
 

@@ -22,7 +22,14 @@ from hotline import config_check
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "hotline.toml"
 BASE: dict[str, Any] = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-BASE["crm"] = {"holidays": ["2026-10-01"], "makeup_days": ["2026-09-27"]}
+BASE["crm"] = {}
+BASE["calendar"] = {
+    "timezone": "+08:00",
+    "holidays": ["2026-10-01"],
+    "makeup_days": ["2026-09-27"],
+    "hours": {"mon": ["08:30-12:00", "13:30-17:30"], "holiday": []},
+    "queues": {"complaints": {"always_open": True}, "repairs": {"hours": {"sat": ["09:00-12:00"]}}},
+}
 FUZZ = settings(
     max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -97,7 +104,7 @@ def test_any_value_anywhere_loads_or_names_a_key(
     check(data)
 
 
-MENUS_AND_CALENDAR = [p for p in PLACES if p[0] in ("ivr", "crm")]
+MENUS_AND_CALENDAR = [p for p in PLACES if p[0] in ("ivr", "crm", "calendar")]
 
 
 @FUZZ
@@ -166,10 +173,10 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 def test_a_bad_holiday_names_its_key() -> None:
     data = copy.deepcopy(BASE)
-    data["crm"]["holidays"] = ["2026-13-45"]
+    data["calendar"]["holidays"] = ["2026-13-45"]
     with pytest.raises(ConfigError) as e:
         check_strict(data)
-    assert e.value.key == "crm.holidays"
+    assert e.value.key == "calendar.holidays[0]"
 
 
 def check_strict(data: dict[str, Any]) -> None:

@@ -185,3 +185,22 @@ def test_instances_do_not_share_a_registry_and_a_new_day_resets_kpis_only() -> N
         ("hotline_asa_seconds", frozenset({("queue", "general")}))
     ]
     assert at(v, "hotline_asa_seconds", queue="general") == 1.0
+
+
+def test_calls_ended_before_a_queue_are_counted_by_outcome_only() -> None:
+    from acd.records import CallEndedBeforeQueue, CallRecord
+    from acd.types import Outcome
+
+    h = scenario()
+    m = Metrics(h.engine.config.queues)
+    q = QueueName("general")
+    for outcome in (Outcome.IVR_HANGUP, Outcome.IVR_HANGUP, Outcome.VOICEMAIL):
+        rec = CallRecord(CallId("x"), q, q, "normal", "1380", 100.0, outcome, left_at=110.0)
+        m.notify(CallEndedBeforeQueue(rec))
+    v = samples(m.render())
+    assert at(v, "hotline_calls_total", queue="general", outcome="ivr-hangup") == 2
+    assert at(v, "hotline_calls_total", queue="general", outcome="voicemail") == 1
+    assert not any(
+        name == "hotline_wait_seconds_count" and ("outcome", "ivr-hangup") in labels and value
+        for (name, labels), value in v.items()
+    )

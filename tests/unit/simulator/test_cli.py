@@ -130,3 +130,18 @@ def test_bad_scenario_values_name_the_key(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"shifts\[0\]\.start"):
         load_scenario(f)
+
+
+def test_a_replay_skips_calls_that_never_reached_a_queue(tmp_path: Path) -> None:
+    import numpy as np
+
+    from simulator.history import read_replay
+    from simulator.scenario import load_scenario
+
+    f = tmp_path / "calls.csv"
+    f.write_text(
+        "call,queue,arrived_at,outcome\nc1,elderly,10,answered\nc2,general,20,ivr-hangup\n"
+        "c3,repairs,30,voicemail\nc4,general,40,after-hours\nc5,general,50,self-service\n"
+    )
+    specs = read_replay(f, load_scenario(DAY), np.random.default_rng(1))
+    assert [s.call for s in specs] == ["c1"]
