@@ -47,6 +47,7 @@ EXTENSION_SECTIONS = (
     "alarms",
     "announce",
     "calendar",
+    "survey",
 )
 
 STRATEGIES = tuple(s.value for s in Strategy)

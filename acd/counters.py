@@ -95,6 +95,11 @@ class Count(enum.StrEnum):
     BROADCASTS_CLEARED = "broadcasts_cleared"
     BROADCASTS_PLAYED = "broadcasts_played"  # callers who heard it (before the menu or queue)
     BROADCAST_PLAY_FAILURES = "broadcast_play_failures"  # Asterisk could not play its file
+    # the post-call survey (ivr.survey): asked, rated 1-5, and not rated (hung up,
+    # no key, or only keys outside 1-5)
+    SURVEYS = "surveys"
+    SURVEYS_RATED = "surveys_rated"
+    SURVEYS_UNRATED = "surveys_unrated"
     # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
     CRM_INTERACTIONS = "crm_interactions"
     CRM_FAILURES = "crm_failures"

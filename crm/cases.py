@@ -224,6 +224,26 @@ class CaseStore:
             (*sets.values(), case.id, case.version),
         )
 
+    async def record_satisfaction(self, case_id: int, score: int, actor: User, reason: str) -> Case:
+        """The resident's 1-5 from outside the lifecycle (the phone survey after a call
+        about the case): the case's 评价 is set, its state kept, the change in its history."""
+        if isinstance(score, bool) or not 1 <= score <= 5:
+            raise InvalidFieldError("satisfaction", f"must be 1..5, got {score!r}")
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            async with conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise NotFoundError("case", case_id)
+            status = Status(row[0])
+            await conn.execute(
+                "UPDATE cases SET satisfaction = ?, updated_at = ?, version = version + 1"
+                " WHERE id = ?",
+                (score, now, case_id),
+            )
+            await _history(conn, case_id, now, actor.name, "rate", status, status, reason)
+        return await self.get(case_id)
+
     async def flag_overdue(self, actor: User) -> int:
         """Put every open, overdue, not yet supervised case under 督办; return how many."""
         now = self.clock.now()

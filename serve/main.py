@@ -60,6 +60,7 @@ from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.announce import read_announce
 from ivr.broadcast import BroadcastBoard
 from ivr.config import read_ivr
+from ivr.survey import SurveyDriver, read_survey
 from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
 from serve.alarm_loop import AlarmWatch
@@ -89,6 +90,7 @@ from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
+from telephony.survey import survey_script
 
 __all__ = ["WallClock", "main", "serve"]
 
@@ -162,7 +164,7 @@ async def serve(
                 ("today", read_model.notify),
             ]
             if link is not None:
-                subscribers.append(("crm", link.on_effect))
+                subscribers.append(("crm", serve_crm.subscriber(link)))
             subscribers += [("alarms", watch.notify), ("metrics", metrics.notify)]
             mqtt = None
             if mqtt_settings is not None:
@@ -208,6 +210,7 @@ async def serve(
             ivr = IvrDriver(ivr_cfg, lookup, stats, before=broadcast.play)
         closed = _closed(config, settings)
         await broadcast.restore()
+        survey = survey_script(SurveyDriver(read_survey(config), stats), notifier, clock)
         agi = FastAgiServer(
             enqueue_handler(
                 shell,
@@ -216,6 +219,7 @@ async def serve(
                 closed,
                 Announcer(read_announce(config), read_model.wait, stats),
                 before=broadcast.play,
+                scripts={"survey": survey},
             ),
             secret=agi_secret(settings.ami_secret),
             stats=stats,
@@ -411,6 +415,7 @@ def main(argv: list[str]) -> int:
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
         read_calendar(cfg)  # ... and a bad [calendar]
+        read_survey(cfg)
         instance = a.instance
         if (
             instance is None

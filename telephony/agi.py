@@ -25,8 +25,9 @@ written back as ``HOTLINE_EXIT``: the dialplan goes to ``hotline-
 exit,${HOTLINE_EXIT},1`` itself. While serve cannot keep up
 (:mod:`telephony.overload`) a new call is not enqueued at all:
 ``HOTLINE_EXIT=overload`` ("all circuits are busy") and a record ``refused-
-overload``. Other scripts (``survey``) end at once. Bad values are logged with the
-field's name and replaced by defaults, never dropping the call.
+overload``. Other scripts run the handler ``scripts`` names for them (serve's
+``survey``: :mod:`telephony.survey`), else end at once. Bad values are logged with
+the field's name and replaced by defaults, never dropping the call.
 
 Only Asterisk may hand calls over: with a ``secret`` (serve's: derived from the
 AMI secret, :func:`telephony.asterisk.render.agi_secret`), each connection is
@@ -44,7 +45,7 @@ import hmac
 import logging
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from acd.counters import Count
 from acd.types import CallerHint, CallId, Outcome, QueueName
@@ -61,7 +62,8 @@ __all__ = ["AgiError", "AgiSession", "FastAgiServer", "enqueue_handler"]
 log = logging.getLogger(__name__)
 
 MAX_HEADERS = 200
-_RESULT = re.compile(r"^(\d{3}) result=(-?\d*)(?: \((.*)\))?")
+# a result is a number, or the keys GET DATA read (which may be * and #)
+_RESULT = re.compile(r"^(\d{3}) result=(-?[\d*#]*)(?: \((.*)\))?")
 
 
 class AgiError(ChannelGone):
@@ -207,6 +209,7 @@ def enqueue_handler(
     closed: Closed | None = None,
     announce: Announcer | None = None,
     before: Before | None = None,
+    scripts: Mapping[str, Handler] | None = None,
 ) -> Handler:
     """The hand-off from the dialplan to the engine; ``owner_of(call, caller)``: the
     agent owning the caller's open case and the priority class the CRM gives the
@@ -222,6 +225,9 @@ def enqueue_handler(
     async def handle(agi: AgiSession) -> None:
         env = agi.env
         script = env.get("agi_network_script", "").strip("/")
+        if scripts is not None and script in scripts:
+            await scripts[script](agi)
+            return
         if script == "announce":  # the hold loop's place / expected-wait announcement
             if announce is not None:
                 call = await agi.get_variable("HOTLINE_CALL_ID") or env.get("agi_uniqueid", "")

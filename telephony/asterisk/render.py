@@ -147,6 +147,11 @@ def render(
         "trunk_address": s.trunk_address,
         "trunk_port": s.trunk_port,
         "callback_ring_s": s.callback_ring_s,
+        "callback_caller_id": (
+            f'Set(CALLERID(all)="Hotline" <{s.callback_caller_id}>)'
+            if s.callback_caller_id
+            else "NoOp(no callback_caller_id: the agent leg's caller ID is shown)"
+        ),
         "trunk_dtmf_mode": s.trunk_dtmf_mode,
         "codecs": ",".join(s.codecs),
         "rtp_start": s.rtp_start,

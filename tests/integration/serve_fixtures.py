@@ -1,7 +1,10 @@
 """Fixtures for ``hotline serve`` against real Asterisk and SIPp.
 
 - ``serve_rig`` (module): an Asterisk instance rendered from a test copy of
-  ``examples/hotline.toml`` (ring timeout 5 s, wrap-up 1 s, survey off) where
+  ``examples/hotline.toml`` (ring timeout 5 s, wrap-up 1 s, survey off: the rig's
+  residents expect Asterisk's BYE as soon as the agent hangs up, while with the
+  survey on they are asked to rate the call first; ``test_serve_survey`` starts its
+  own instance with ``survey=True``) where
   seats 2001-2005 ring an answering SIPp at ``answer_port``, seat 2006 rings a
   SIPp that never answers at ``noanswer_port``, and 2007-2010 have no contact
   (unregistered softphones).

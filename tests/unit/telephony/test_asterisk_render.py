@@ -130,6 +130,13 @@ def test_the_hold_context_checks_a_callback_number_with_the_cores_rule() -> None
     assert dialplan.count("REGEX(") == 1
 
 
+def test_the_callback_presents_the_hotlines_number() -> None:
+    ext = rendered()["extensions.conf"]
+    assert 'exten => callback,1,Set(CALLERID(all)="Hotline" <12345>)' in ext
+    s = dataclasses.replace(read_settings(CFG), callback_caller_id=None)
+    assert "exten => callback,1,NoOp(" in rendered(s)["extensions.conf"]
+
+
 def test_arrival_is_stamped_after_answer_and_the_hand_off_sends_exits() -> None:
     """Issue 13: Answer() waits up to 500 ms for the caller's audio, so the arrival is
     stamped after it; and an exit decided during the hand-off (queue full, overload)
