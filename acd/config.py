@@ -37,7 +37,17 @@ __all__ = [
 # `hotline config check` and `hotline serve` run every owner's reader. (The
 # simulator reads scenario files, not a section of this file: `[simulator]` here
 # is an unknown key.)
-EXTENSION_SECTIONS = ("asterisk", "serve", "web", "mqtt", "crm", "ivr", "alarms", "announce")
+EXTENSION_SECTIONS = (
+    "asterisk",
+    "serve",
+    "web",
+    "mqtt",
+    "crm",
+    "ivr",
+    "alarms",
+    "announce",
+    "followup",
+)
 
 STRATEGIES = tuple(s.value for s in Strategy)
 
