@@ -224,6 +224,18 @@ class CaseStore:
             (*sets.values(), case.id, case.version),
         )
 
+    async def note_call(self, case_id: int, actor: str, action: str, reason: str) -> None:
+        """A call about the case, in its history (e.g. a 回访 follow-up call and how it
+        went): the state, the version and the resident's notifications stay as they are."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            async with conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                raise NotFoundError("case", case_id)
+            st = Status(row["status"])
+            await _history(conn, case_id, now, actor, action, st, st, reason)
+
     async def flag_overdue(self, actor: User) -> int:
         """Put every open, overdue, not yet supervised case under 督办; return how many."""
         now = self.clock.now()

@@ -47,6 +47,7 @@ from acd import events as ev
 from acd.alarm_config import read_alarms
 from acd.config import AcdConfig, ConfigError, load_config
 from acd.engine import Engine
+from acd.followup import read_followup
 from acd.types import AgentId
 from agents.control import AgentControl
 from agents.presence import AgentStore
@@ -61,6 +62,7 @@ from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
 from serve.alarm_loop import AlarmWatch
 from serve.control import ControlServer, build_app
+from serve.followup import FOLLOWUP_LOG, FollowupService, check_with_crm
 from serve.history import CallHistory
 from serve.mqtt import MqttPublisher
 from serve.mqtt_feed import MqttFeed
@@ -153,6 +155,15 @@ async def serve(
             ]
             if link is not None:
                 subscribers.append(("crm", link.on_effect))
+            followup_rule = read_followup(config) if link is not None else None
+            followups: FollowupService | None = None  # built with the shell, below
+
+            def followup_notify(note: Note) -> None:
+                if followups is not None:
+                    followups.notify(note)
+
+            if followup_rule is not None:
+                subscribers.append(("followup", followup_notify))
             subscribers += [("alarms", watch.notify), ("metrics", metrics.notify)]
             mqtt = None
             if mqtt_settings is not None:
@@ -169,6 +180,11 @@ async def serve(
             )
             stack.callback(_cancel_tasks, shell)
             shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
+            if followup_rule is not None and link is not None:
+                followups = FollowupService(
+                    followup_rule, shell, link.repo, clock, settings.state_dir / FOLLOWUP_LOG, stats
+                )
+                await stack.enter_async_context(followups.running())
             _restore_presence(shell, store, config)
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(config.agents, strict_feed, read_model.state_of)
@@ -178,7 +194,14 @@ async def serve(
                     read_model, control, strict_feed, shell.spy, alarms=watch.active
                 )
                 app = build_web_app(
-                    read_model, link, control, hub, metrics, wallboard, docs=settings.web_docs
+                    read_model,
+                    link,
+                    control,
+                    hub,
+                    metrics,
+                    wallboard,
+                    docs=settings.web_docs,
+                    followups=followups,
                 )
                 web = WebServer(
                     app,
@@ -381,6 +404,7 @@ def main(argv: list[str]) -> int:
         settings = read_settings(cfg)
         read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
         read_announce(cfg)
+        check_with_crm(read_followup(cfg), settings.crm)
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
         instance = a.instance
