@@ -7,14 +7,16 @@ import sys
 
 from acd.alarm_config import read_alarms
 from acd.config import ConfigError, load_config
+from acd.followup import read_followup
 from ivr.config import read_ivr
+from serve.followup import check_with_crm
 from serve.mqtt_settings import read_mqtt
 from serve.settings import read_settings as read_serve_settings
 from telephony.asterisk.network import describe
 from telephony.asterisk.settings import read_settings
 
 # Every section's reader, in the order ``check`` runs them: each raises ConfigError only.
-READERS = (read_settings, read_serve_settings, read_ivr, read_alarms, read_mqtt)
+READERS = (read_settings, read_serve_settings, read_ivr, read_alarms, read_mqtt, read_followup)
 
 
 def main(argv: list[str]) -> int:
@@ -30,6 +32,8 @@ def main(argv: list[str]) -> int:
         ivr = read_ivr(cfg)
         alarms = read_alarms(cfg)
         mqtt = read_mqtt(cfg)
+        followup = read_followup(cfg)
+        check_with_crm(followup, serve.crm)
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -51,6 +55,11 @@ def main(argv: list[str]) -> int:
         print(
             f"  mqtt: {mqtt.host}:{mqtt.port} as {mqtt.identifier}, "
             f"topics {mqtt.topic_prefix}/{mqtt.centre}/..., qos {mqtt.qos}, buffer {mqtt.buffer}"
+        )
+    if followup is not None:
+        print(
+            f"  followup: queue {followup.queue}, {followup.max_attempts} attempts"
+            f" {followup.retry_after_s:g} s apart, {followup.calls_per_minute:g} calls a minute"
         )
     limits = ", ".join(f"{s.value} > {v:g} s" for s, v in alarms.agent_state_over_s.items())
     print(

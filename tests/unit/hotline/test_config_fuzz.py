@@ -23,6 +23,8 @@ from hotline import config_check
 EXAMPLE = Path(__file__).parents[3] / "examples" / "hotline.toml"
 BASE: dict[str, Any] = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
 BASE["crm"] = {"holidays": ["2026-10-01"], "makeup_days": ["2026-09-27"]}
+BASE["queues"]["followup"] = {"skills": {"general": 1}, "callback_attempts": 1}
+BASE["followup"] = {"queue": "followup", "max_attempts": 2, "calls_per_minute": 2}
 FUZZ = settings(
     max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
