@@ -44,8 +44,9 @@ refused_disposition = "refused"  # the wrap-up code that means "the resident ref
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError
@@ -60,8 +61,10 @@ __all__ = [
     "Outcome",
     "Pacer",
     "Phase",
+    "from_state",
     "next_attempt_at",
     "read_followup",
+    "to_state",
 ]
 
 
@@ -334,3 +337,62 @@ class FollowupBook:
         done = [f for f in self.items.values() if f.phase is Phase.DONE]
         for f in done[: max(0, len(done) - keep)]:
             del self.items[f.id]
+
+    def restore(self, items: Iterable[Followup]) -> None:
+        """Follow-ups kept over a restart (:func:`from_state`), as they were: one
+        calling waits for its call's record (the call itself is restored in its place
+        by the shell's pending calls) or for :meth:`ended` if the call is gone."""
+        for f in items:
+            self.items[f.id] = f
+            if f.phase is Phase.CALLING:
+                self.by_call[f.attempts[-1].call] = f
+        self._seq = max([self._seq, *(_seq_of(f.id) for f in self.items.values())])
+
+
+def _seq_of(fid: str) -> int:
+    parts = fid.split("-")
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
+
+
+def to_state(f: Followup) -> dict[str, Any]:
+    """A follow-up as JSON-ready data, everything :func:`from_state` needs."""
+    d = asdict(f)
+    d["phase"] = f.phase.value
+    d["outcome"] = f.outcome.value if f.outcome else None
+    for a in d["attempts"]:
+        a["outcome"] = a["outcome"].value if a["outcome"] else None
+    return d
+
+
+def from_state(d: Any) -> Followup:
+    """The inverse of :func:`to_state`; a malformed one raises ``ValueError``."""
+    try:
+        attempts = [
+            Attempt(
+                str(a["call"]),
+                float(a["placed_at"]),
+                None if a["ended_at"] is None else float(a["ended_at"]),
+                None if a["outcome"] is None else Outcome(a["outcome"]),
+                None if a["agent"] is None else str(a["agent"]),
+            )
+            for a in d["attempts"]
+        ]
+        f = Followup(
+            str(d["id"]),
+            int(d["case_id"]),
+            str(d["number"]),
+            str(d["requested_by"]),
+            None if d["agent"] is None else str(d["agent"]),
+            float(d["created_at"]),
+            float(d["due_at"]),
+            bool(d["paced"]),
+            Phase(d["phase"]),
+            attempts,
+            None if d["outcome"] is None else Outcome(d["outcome"]),
+            bool(d["refused"]),
+        )
+    except (KeyError, TypeError) as e:
+        raise ValueError(f"a follow-up without {e}") from None
+    if f.phase is Phase.CALLING and not f.attempts:
+        raise ValueError(f"follow-up {f.id} is calling with no attempt")
+    return f

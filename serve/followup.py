@@ -21,16 +21,20 @@
 
 Nothing here holds up routing: CRM writes go through one writer task behind a
 queue; a write that fails is logged and counted (``followup_crm_failures``).
-Limits: follow-ups not finished are kept in memory only (a restart of serve
-forgets them; their calls' records are in ``calls.jsonl``).
+Over a restart: the follow-ups not over are kept in ``followups.json`` (state
+directory) and each attempt's call, still waiting for an agent, in
+``pending.json`` like a resident's callback, restored in its place; a call that
+was on when serve stopped and did not come back counts as not reached (retried).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import os
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -46,6 +50,8 @@ from acd.followup import (
     FollowupError,
     Outcome,
     Phase,
+    from_state,
+    to_state,
 )
 from acd.numbers import is_callback_number
 from acd.types import AgentId, CallId, Clock, QueueName
@@ -61,6 +67,7 @@ from telephony.shell import CallShell
 
 __all__ = [
     "FOLLOWUP_LOG",
+    "FOLLOWUP_STATE",
     "FOLLOW_UP_STATES",
     "FollowupRefusedError",
     "FollowupService",
@@ -72,6 +79,7 @@ log = logging.getLogger(__name__)
 FOLLOW_UP_STATES = (Status.CLOSED, Status.FOLLOWED_UP)  # 办结, 回访
 HISTORY_ACTION = "follow_up_call"
 FOLLOWUP_LOG = "followups.jsonl"  # in the state directory
+FOLLOWUP_STATE = "followups.json"  # the follow-ups not over, over a restart
 MAX_BATCH = 500
 
 
@@ -103,7 +111,10 @@ class FollowupService:
         clock: Clock,
         log_path: Path,
         stats: Counter[str],
+        state_path: Path | None = None,
     ) -> None:
+        """``log_path``: the follow-ups' log (``followups.jsonl``); ``state_path``: the
+        follow-ups not over, kept over a restart (``followups.json``)."""
         self.rule = rule
         self.book = FollowupBook(rule)
         self.shell = shell
@@ -113,6 +124,8 @@ class FollowupService:
         self.stats = stats
         self.writes: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._timer: asyncio.TimerHandle | None = None
+        self.state_path = state_path
+        self.book.restore(self._load())
 
     # asking
 
@@ -140,6 +153,7 @@ class FollowupService:
         self.stats[Count.FOLLOWUPS_ASKED] += 1
         self._log({"event": "asked", **f.as_dict()})
         self.kick()
+        self._save()
         return f
 
     async def _number(self, case_number: str, resident_id: int | None) -> str:
@@ -170,9 +184,24 @@ class FollowupService:
     def kick(self) -> None:
         """Place what is due now; wake again when the next one is."""
         now = self.clock.now()
-        for f in list(self.book.due(now)):
+        placed = list(self.book.due(now))
+        for f in placed:
             self._place(f, now)
+        if placed:
+            self._save()
         self._arm(now)
+
+    def resume(self) -> None:
+        """After the first resync (pending callbacks restored): a follow-up that was
+        calling when serve stopped, whose call the shell no longer holds, ended
+        without reaching the resident (its call was lost with the process); then
+        place what is due."""
+        for call, f in list(self.book.by_call.items()):
+            if not self.shell.has_call(CallId(call)):
+                log.warning("follow-up %s: call %s did not survive the restart", f.id, call)
+                self._ended(call, answered=False, agent=None, now=self.clock.now())
+        self.kick()
+        self._save()
 
     def _arm(self, now: float) -> None:
         if self._timer is not None:
@@ -187,7 +216,7 @@ class FollowupService:
         call = f.call
         if call is None:  # pragma: no cover - due() returns calling follow-ups only
             return
-        self._write(self._mark(call, f.case_id))
+        self._write(functools.partial(self._mark, call, f.case_id))
         owner = AgentId(f.agent) if f.agent is not None else None
         try:
             placed = place_callback(
@@ -251,6 +280,8 @@ class FollowupService:
             reason += " retried"
         self._history(f.case_id, agent, reason)
         log.info("follow-up %s of case %s: %s", f.id, f.case_id, reason)
+        self.book.forget_done()
+        self._save()
 
     def _history(self, case_id: int, agent: str | None, reason: str) -> None:
         actor = f"agent {agent}" if agent else "hotline"
@@ -258,7 +289,7 @@ class FollowupService:
         async def write() -> None:
             await self.repo.cases.note_call(case_id, actor, HISTORY_ACTION, reason)
 
-        self._write(write())
+        self._write(write)
 
     async def disposition(self, call: str, code: str, user: User) -> None:
         """The desk's hook: a wrap-up code set on ``call``; the refused one on a
@@ -286,15 +317,14 @@ class FollowupService:
             self.stats[Count.FOLLOWUPS_REACHED] -= 1
             self._log({"event": "refused", "id": f.id, "case": f.case_id, "call": call})
             self._history(f.case_id, user.agent_id, f"refused call={call}")
+        self._save()
         return f
 
     # writing (never in the routing path)
 
-    def _write(self, job: Awaitable[None]) -> None:
-        async def run() -> None:
-            await job
-
-        self.writes.put_nowait(run)
+    def _write(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Queue a CRM write for the writer task (made only when it runs)."""
+        self.writes.put_nowait(job)
 
     async def run_writer(self) -> None:
         while True:
@@ -304,6 +334,30 @@ class FollowupService:
             except Exception:
                 self.stats[Count.FOLLOWUP_CRM_FAILURES] += 1
                 log.exception("follow-up: a CRM write failed")
+
+    def _load(self) -> list[Followup]:
+        if self.state_path is None or not self.state_path.exists():
+            return []
+        try:
+            rows = json.loads(self.state_path.read_text(encoding="utf-8"))
+            items = [from_state(d) for d in rows]
+        except (OSError, ValueError, TypeError) as e:
+            log.error("cannot read %s (%s): follow-ups not over are forgotten", self.state_path, e)
+            return []
+        log.info("%d follow-ups restored from %s", len(items), self.state_path)
+        return items
+
+    def _save(self) -> None:
+        """The follow-ups not over (the log has the others), written whole, atomically."""
+        if self.state_path is None:
+            return
+        rows = [to_state(f) for f in self.book.items.values() if f.phase is not Phase.DONE]
+        try:
+            tmp = self.state_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.state_path)
+        except OSError as e:
+            log.error("cannot write %s: %s", self.state_path, e)
 
     def _log(self, row: dict[str, Any]) -> None:
         row = {"at": self.clock.now(), **row}

@@ -62,7 +62,7 @@ from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
 from serve.alarm_loop import AlarmWatch
 from serve.control import ControlServer, build_app
-from serve.followup import FOLLOWUP_LOG, FollowupService, check_with_crm
+from serve.followup import FOLLOWUP_LOG, FOLLOWUP_STATE, FollowupService, check_with_crm
 from serve.history import CallHistory
 from serve.mqtt import MqttPublisher
 from serve.mqtt_feed import MqttFeed
@@ -182,7 +182,13 @@ async def serve(
             shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
             if followup_rule is not None and link is not None:
                 followups = FollowupService(
-                    followup_rule, shell, link.repo, clock, settings.state_dir / FOLLOWUP_LOG, stats
+                    followup_rule,
+                    shell,
+                    link.repo,
+                    clock,
+                    settings.state_dir / FOLLOWUP_LOG,
+                    stats,
+                    settings.state_dir / FOLLOWUP_STATE,
                 )
                 await stack.enter_async_context(followups.running())
             _restore_presence(shell, store, config)
@@ -252,6 +258,8 @@ async def serve(
         if web is not None:
             await stack.enter_async_context(web)
         if await _first_sync_or_stop(first_sync, stop):
+            if followups is not None:
+                followups.resume()  # after the pending callbacks came back
             await stack.enter_async_context(alarm_loop.running(watch, notifier.publish))
             if mqtt is not None:
                 await stack.enter_async_context(

@@ -20,6 +20,7 @@ from acd import snapshot
 from acd.counters import Count
 from acd.numbers import RULE, is_callback_number
 from acd.types import AgentId, CallId, QueueName
+from telephony import notifier as nt
 from telephony.legs import CallerEvent, CallLeg, StepCaller
 from telephony.shell import CallShell
 
@@ -57,6 +58,9 @@ def place_callback(
     if not shell.feed(event):
         shell.legs.drop_call(call)
         return False
+    # kept in pending.json like a resident's callback: restored in its place after a
+    # restart of serve until its record is written
+    shell.notifier.publish(nt.CallbackKept(now, call, number, "", call, leg.position))
     shell.stats[Count.CALLS_PLACED] += 1
     log.info("call %s: placed to %s in queue %s (agent first)", call, number, queue)
     return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from acd import Engine, load_config
 from acd import effects as fx
 from acd import events as ev
 from acd.config_reader import ConfigError
-from acd.followup import read_followup
+from acd.followup import Outcome, Phase, from_state, read_followup
 from acd.records import CallRecord
 from acd.types import AgentId, CallId, FakeClock
 from agents.control import AgentControl
@@ -29,6 +30,7 @@ from crm.settings import CrmSettings
 from serve.followup import FollowupService, check_with_crm
 from serve.read_model import ReadModel
 from serve.web import build_web_app
+from telephony import notifier as nt
 from telephony.notifier import Note
 from telephony.settings import ShellSettings
 from tests.fakes.shell import RecordingShell
@@ -65,6 +67,7 @@ class World:
         self.tokens: dict[str, dict[str, str]] = {}
         self.cases: dict[str, int] = {}
         self.records: list[CallRecord] = []  # what the CRM link would write
+        self.notes: list[Note] = []
 
     async def post(self, who: str, path: str, body: Any) -> httpx.Response:
         return await self.web.post(path, json=body, headers=self.tokens.get(who, {}))
@@ -99,7 +102,10 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     holder: list[FollowupService] = []
     records: list[CallRecord] = []
 
+    notes: list[Note] = []
+
     def notify(note: Note) -> None:
+        notes.append(note)
         if isinstance(note, fx.CallFinished):
             records.append(note.record)
         holder[0].notify(note)
@@ -119,6 +125,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     ):
         w = World(shell, ami, clock, repo, service, web)
         w.records = records
+        w.notes = notes
         for name, role, seat, dept in [
             ("sue", Role.SUPERVISOR, None, None),
             ("ann", Role.AGENT, "2001", None),
@@ -264,3 +271,38 @@ def test_followup_needs_the_crm_and_a_known_refused_code(tmp_path: Path) -> None
         check_with_crm(rule, CrmSettings(dispositions={"resolved": "ok"}))
     assert e.value.key == "followup.refused_disposition"
     check_with_crm(rule, CrmSettings())
+
+
+async def test_follow_ups_not_over_are_kept_over_a_restart(world: World, tmp_path: Path) -> None:
+    """Kept in followups.json; the attempt's call is kept like a resident's callback
+    (CallbackKept: pending.json); a call that did not come back counts as not reached."""
+    w = world
+    state = tmp_path / "followups.json"
+    rule = w.service.rule
+    log = tmp_path / "log.jsonl"
+    first = FollowupService(rule, w.shell, w.repo, w.clock, log, Counter(), state)
+    sue = User("sue", Role.SUPERVISOR)
+    f = await first.ask(w.cases["b"], sue)
+    call = str(f.call)
+    kept = [n for n in w.notes if isinstance(n, nt.CallbackKept)]
+    assert [(n.call, n.number, n.uniqueid) for n in kept] == [(call, f.number, call)]
+    assert [x["id"] for x in json.loads(state.read_text(encoding="utf-8"))] == [f.id]
+
+    # a new process: the call is held again (restored from pending.json) ...
+    again = FollowupService(rule, w.shell, w.repo, w.clock, log, Counter(), state)
+    g = again.get(f.id)
+    assert (g.phase, g.call) == (Phase.CALLING, call)
+    again.resume()
+    assert g.phase is Phase.CALLING
+    # ... or it is not: not reached, retried in retry_after_s
+    engine = Engine(w.shell.engine.config, w.clock)
+    other = RecordingShell(engine, ShellSettings(), w.clock, FakeAmi())
+    gone = FollowupService(rule, other, w.repo, w.clock, log, Counter(), state)
+    gone.resume()
+    h = gone.get(f.id)
+    assert (h.phase, h.attempts[-1].outcome) == (Phase.DUE, Outcome.NO_ANSWER)
+    assert h.due_at == w.clock.now() + rule.retry_after_s
+    (row,) = json.loads(state.read_text(encoding="utf-8"))
+    assert row["phase"] == "due" and from_state(row) == h
+    with pytest.raises(ValueError, match="without"):
+        from_state({"id": "x"})
