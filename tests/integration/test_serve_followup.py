@@ -19,6 +19,7 @@ an open case is refused (409); each request is audited.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,48 @@ def _follow_up(w: Web, cases: dict[str, int], sue: httpx.Client, ann: httpx.Clie
     assert "supervisor.followups.refused" in actions, actions
     stats = s.status()["stats"]
     assert stats["followups_refused"] == 1 and stats["followups_unreached"] == 1, stats
+
+
+async def _seed_one(repo: SqliteCrm) -> dict[str, int]:
+    ids = await _seed(repo)
+    return {"case": ids["reached"]}
+
+
+def test_a_follow_up_waiting_for_an_agent_survives_a_crash_of_serve(
+    serve_rig: ServeRig, tmp_path: Path
+) -> None:
+    """SIGKILL while the follow-up's call waits for an agent (the only one is paused):
+    after the restart it is still calling, its call back in its place, and reaches the
+    resident once the agent is ready; one record for the call."""
+    with web_serve(serve_rig, tmp_path, _seed_one, edit=lambda text: text + FOLLOWUP) as w:
+        assert isinstance(w.seeded, dict)
+        s, rig = w.serve, w.rig
+        s.agent(AGENT, "login", "break")
+        with w.client("sue") as sue:
+            r = sue.post("/api/supervisor/followups", json={"cases": [w.seeded["case"]]})
+            assert r.status_code == 200, r.text
+            (f,) = r.json()["queued"]
+            call = f["attempts"][0]["call"]
+            assert s.waiting() == 1
+            s.stop(signal.SIGKILL)
+            s.start()
+            wait_until(lambda: s.waiting() == 1, 10, "the follow-up's call back in its place")
+
+            def followup() -> dict[str, Any]:
+                body: dict[str, Any] = sue.get(f"/api/followups/{f['id']}").json()["followup"]
+                return body
+
+            assert (followup()["phase"], followup()["attempts"][-1]["call"]) == ("calling", call)
+            seat = rig.sipp("agent", local_port=rig.answer_port, rows=agent_rows([(300, 15_000)]))
+            resident = rig.sipp(
+                "agent",
+                local_ip=rig.asterisk.settings.trunk_address,
+                local_port=rig.callback_port,
+                rows=agent_rows([(300, 1000)]),
+            )
+            with seat, resident:
+                s.agent(AGENT, "ready")
+                done = wait_until(lambda: followup()["phase"] == "done" and followup(), 60, "done")
+        assert done["outcome"] == "reached" and len(done["attempts"]) == 1, done
+        recs = [h for h in s.history() if h["call"] == call]
+        assert [(r["outcome"], r["callback"]) for r in recs] == [("answered", True)], recs
