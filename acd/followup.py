@@ -62,6 +62,7 @@ __all__ = [
     "Pacer",
     "Phase",
     "from_state",
+    "masked",
     "next_attempt_at",
     "read_followup",
     "to_state",
@@ -191,10 +192,11 @@ class Followup:
         return self.attempts[-1].call if self.phase is Phase.CALLING else None
 
     def as_dict(self) -> dict[str, object]:
+        """What the API answers (the number masked: the full one is the CRM's)."""
         return {
             "id": self.id,
             "case": self.case_id,
-            "number": self.number,
+            "number": masked(self.number),
             "requested_by": self.requested_by,
             "agent": self.agent,
             "phase": self.phase.value,
@@ -211,6 +213,11 @@ class Followup:
                 for a in self.attempts
             ],
         }
+
+
+def masked(number: str) -> str:
+    """A phone number as the API shows it: the last four digits (``*******0001``)."""
+    return "*" * max(0, len(number) - 4) + number[-4:]
 
 
 class FollowupBook:

@@ -18,6 +18,7 @@ from acd.followup import (
     Outcome,
     Pacer,
     Phase,
+    masked,
     next_attempt_at,
     read_followup,
 )
@@ -177,3 +178,10 @@ def test_not_placed_counts_as_an_attempt() -> None:
             "agent": None,
         }
     ]
+
+
+def test_the_api_shows_numbers_masked() -> None:
+    assert masked("13912340000") == "*******0000"
+    assert masked("110") == "110"
+    f = FollowupBook(RULE).add(1, "13912340000", "sue", 0.0)
+    assert f.as_dict()["number"] == "*******0000" and f.number == "13912340000"
