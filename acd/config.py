@@ -48,6 +48,7 @@ EXTENSION_SECTIONS = (
     "announce",
     "calendar",
     "survey",
+    "followup",
 )
 
 STRATEGIES = tuple(s.value for s in Strategy)

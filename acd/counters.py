@@ -100,6 +100,15 @@ class Count(enum.StrEnum):
     SURVEYS = "surveys"
     SURVEYS_RATED = "surveys_rated"
     SURVEYS_UNRATED = "surveys_unrated"
+    # 回访 follow-up calls (telephony.outbound, serve.followup)
+    CALLS_PLACED = "calls_placed"  # callback-type calls Hotline placed itself
+    FOLLOWUPS_ASKED = "followups_asked"
+    FOLLOWUP_ATTEMPTS = "followup_attempts"  # attempts' calls placed
+    FOLLOWUPS_REACHED = "followups_reached"
+    FOLLOWUPS_UNREACHED = "followups_unreached"  # out of attempts
+    FOLLOWUPS_REFUSED = "followups_refused"
+    FOLLOWUP_PLACE_FAILURES = "followup_place_failures"  # the engine refused an attempt
+    FOLLOWUP_CRM_FAILURES = "followup_crm_failures"  # the case's history could not be written
     # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
     CRM_INTERACTIONS = "crm_interactions"
     CRM_FAILURES = "crm_failures"

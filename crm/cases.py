@@ -231,11 +231,7 @@ class CaseStore:
             raise InvalidFieldError("satisfaction", f"must be 1..5, got {score!r}")
         now = self.clock.now()
         async with self.db.write() as conn:
-            async with conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                raise NotFoundError("case", case_id)
-            status = Status(row[0])
+            status = await _status_of(conn, case_id)
             await conn.execute(
                 "UPDATE cases SET satisfaction = ?, updated_at = ?, version = version + 1"
                 " WHERE id = ?",
@@ -243,6 +239,14 @@ class CaseStore:
             )
             await _history(conn, case_id, now, actor.name, "rate", status, status, reason)
         return await self.get(case_id)
+
+    async def note_call(self, case_id: int, actor: str, action: str, reason: str) -> None:
+        """A call about the case, in its history (e.g. a 回访 follow-up call and how it
+        went): the state, the version and the resident's notifications stay as they are."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            st = await _status_of(conn, case_id)
+            await _history(conn, case_id, now, actor, action, st, st, reason)
 
     async def flag_overdue(self, actor: User) -> int:
         """Put every open, overdue, not yet supervised case under 督办; return how many."""
@@ -308,6 +312,15 @@ async def _must_exist(conn: aiosqlite.Connection, table: str, what: str, key: in
     async with conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (key,)) as cur:
         if await cur.fetchone() is None:
             raise NotFoundError(what, key)
+
+
+async def _status_of(conn: aiosqlite.Connection, case_id: int) -> Status:
+    """The case's status (inside a write), or NotFoundError."""
+    async with conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFoundError("case", case_id)
+    return Status(row[0])
 
 
 async def _history(

@@ -48,6 +48,7 @@ from acd.alarm_config import read_alarms
 from acd.calendar_config import read_calendar
 from acd.config import AcdConfig, ConfigError, load_config
 from acd.engine import Engine
+from acd.followup import read_followup
 from acd.types import AgentId
 from agents.control import AgentControl
 from agents.presence import AgentStore
@@ -65,6 +66,7 @@ from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
 from serve.alarm_loop import AlarmWatch
 from serve.control import ControlServer, build_app
+from serve.followup import FOLLOWUP_LOG, FOLLOWUP_STATE, FollowupService, check_with_crm
 from serve.history import CallHistory
 from serve.mqtt import MqttPublisher
 from serve.mqtt_feed import MqttFeed
@@ -165,6 +167,15 @@ async def serve(
             ]
             if link is not None:
                 subscribers.append(("crm", serve_crm.subscriber(link)))
+            followup_rule = read_followup(config) if link is not None else None
+            followups: FollowupService | None = None  # built with the shell, below
+
+            def followup_notify(note: Note) -> None:
+                if followups is not None:
+                    followups.notify(note)
+
+            if followup_rule is not None:
+                subscribers.append(("followup", followup_notify))
             subscribers += [("alarms", watch.notify), ("metrics", metrics.notify)]
             mqtt = None
             if mqtt_settings is not None:
@@ -181,6 +192,17 @@ async def serve(
             )
             stack.callback(_cancel_tasks, shell)
             shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
+            if followup_rule is not None and link is not None:
+                followups = FollowupService(
+                    followup_rule,
+                    shell,
+                    link.repo,
+                    clock,
+                    settings.state_dir / FOLLOWUP_LOG,
+                    stats,
+                    settings.state_dir / FOLLOWUP_STATE,
+                )
+                await stack.enter_async_context(followups.running())
             _restore_presence(shell, store, config)
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(config.agents, strict_feed, read_model.state_of)
@@ -191,7 +213,14 @@ async def serve(
                 )
                 wallboard.include_router(broadcast_router(broadcast, clock))
                 app = build_web_app(
-                    read_model, link, control, hub, metrics, wallboard, docs=settings.web_docs
+                    read_model,
+                    link,
+                    control,
+                    hub,
+                    metrics,
+                    wallboard,
+                    docs=settings.web_docs,
+                    followups=followups,
                 )
                 web = WebServer(
                     app,
@@ -248,6 +277,8 @@ async def serve(
         if web is not None:
             await stack.enter_async_context(web)
         if await _first_sync_or_stop(first_sync, stop):
+            if followups is not None:
+                followups.resume()  # after the pending callbacks came back
             await stack.enter_async_context(alarm_loop.running(watch, notifier.publish))
             if mqtt is not None:
                 await stack.enter_async_context(
@@ -412,6 +443,7 @@ def main(argv: list[str]) -> int:
         settings = read_settings(cfg)
         read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
         read_announce(cfg)
+        check_with_crm(read_followup(cfg), settings.crm)
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
         read_calendar(cfg)  # ... and a bad [calendar]
