@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from telephony.asterisk.instance import AsteriskInstance, free_port
 from telephony.asterisk.render import Secrets
 from telephony.asterisk.root import provision
 from telephony.asterisk.settings import AsteriskSettings, read_settings
-from telephony.rig.sipp import Sipp, SippEvent
+from telephony.rig.sipp import Sipp, SippError, SippEvent
 
 __all__ = ["SEATS", "LoadRig", "StepRaw", "System", "open_rig"]
 
@@ -211,26 +211,29 @@ class LoadRig:
             "load_caller", PATIENCE_S=f"{talk_s + patience_s:g}", RTP_FILE=str(self.rtp_file)
         )
         budget = seconds + talk_s + patience_s + 60
-        agents = Sipp(
+        rows = [[f"1{first_number + i:010d}"] for i in range(calls)]
+        agents = _started(lambda: Sipp(
             agent_xml, local_port=system.uas_port, calls=100_000, max_time_s=budget + 30,
             extra=SIPP_ARGS,
-        )  # fmt: skip
-        rows = [[f"1{first_number + i:010d}"] for i in range(calls)]
-        callers = Sipp(
-            caller_xml,
-            local_ip=system.settings.trunk_address,
-            remote=f"127.0.0.1:{system.settings.sip_port}",
-            calls=calls,
-            rate=rate,
-            limit=limit,
-            rows=rows,
-            max_time_s=budget,
-            extra=SIPP_ARGS,
-        )
+        ))  # fmt: skip
         before_cpu = {k: _cpu_s(p) for k, p in system.pids().items()}
         before = system.serve_stats()
         started = time.monotonic()
-        with agents, callers:
+        callers = _started(
+            lambda: Sipp(
+                caller_xml,
+                local_ip=system.settings.trunk_address,
+                remote=f"127.0.0.1:{system.settings.sip_port}",
+                calls=calls,
+                rate=rate,
+                limit=limit,
+                rows=rows,
+                max_time_s=budget,
+                extra=SIPP_ARGS,
+            ),
+            agents,
+        )
+        try:
             res = callers.wait(budget + 15)
             seconds_used = time.monotonic() - started
             cpu = {k: _cpu_s(p) - before_cpu.get(k, 0.0) for k, p in system.pids().items()}
@@ -238,6 +241,9 @@ class LoadRig:
             after = system.serve_stats()
             time.sleep(1.0)  # the last BYEs' answers reach the seats' SIPp
             agent_events = agents.stop(2.0).events
+        finally:
+            callers.close()
+            agents.close()
         raw = StepRaw(system.name, rate, calls, seconds_used, res.events, res.successful,
                       res.failed, agent_events, cpu, rss)  # fmt: skip
         if before or after:
@@ -253,6 +259,21 @@ class LoadRig:
         path = self.work / f"{name}-{abs(hash(tuple(values.items())))}.xml"
         path.write_text(text)
         return path
+
+
+def _started(make: Callable[[], Sipp], *others: Sipp) -> Sipp:
+    """A started SIPp; another try with new ports when one was taken meanwhile
+    (its free ports are only checked on 127.0.0.1). ``others`` are closed on failure."""
+    for attempt in range(4):
+        try:
+            return make().start()
+        except SippError:
+            if attempt == 3:
+                for o in others:
+                    o.close()
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def _settle(system: System, timeout_s: float = 20.0) -> None:

@@ -48,7 +48,9 @@ def test_no_event_that_is_read_is_ever_disabled() -> None:
 
 def test_manager_conf_disables_exactly_the_not_made_events() -> None:
     sec = Secrets(ami_secret="ami-secret-0123456789", agent_secret="agent-secret-0123456789")
-    text = render(CFG, read_settings(CFG), sec, instance="t", base="/b", moddir="/m")["manager.conf"]
+    text = render(CFG, read_settings(CFG), sec, instance="t", base="/b", moddir="/m")[
+        "manager.conf"
+    ]
     lines = [line for line in text.splitlines() if line.startswith("disabledevents")]
     assert len(lines) == 1
     assert lines[0].split("=", 1)[1].strip().split(",") == list(NOT_MADE)
