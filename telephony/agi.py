@@ -233,7 +233,8 @@ def enqueue_handler(
             route = await ivr.run(agi, uid)
             if route is None:
                 return  # hung up in the menu, or told its case status: not a queue call
-            args = [route.queue, route.priority, route.language]
+            # the menu's choice, then the dialplan's arrival and call id (if given)
+            args = [route.queue, route.priority, route.language, *args[3:5]]
             chosen = True
         caller = env.get("agi_callerid", "")
         if caller in ("unknown", "<unknown>"):
