@@ -13,11 +13,15 @@ Per rate and system: attempted, answered, abandoned (the caller gave up),
 overflowed (Asterisk hung up a caller no agent took), failed (no answer from
 Asterisk at all), lost (= attempted - answered), queue entry (stamped by
 Asterisk right after ``Answer()``) to the agent's INVITE at the seat: p50, p99,
-max; Asterisk's and serve's CPU (% of one core over the step), serve's RSS, and
-the AMI events serve read per call (and how many of them it ignored).
+max; Asterisk's and serve's CPU (% of one core over the step, its tail
+included), serve's RSS at the step's end, and the AMI events serve read per call
+(and how many of them it ignored, from serve's ``/status`` counters). The AMI
+events' lag is not measured here yet: serve does not export it on this branch.
 
     python -m benchmarks.live_load [--rates 20,40,...] [--step-s 30] [--write]
-    python -m benchmarks.live_load --systems hotline --rates 0.35 --step-s 1800  # a soak
+    python -m benchmarks.live_load --systems hotline --rates 0.83,0.83,0.83 --step-s 600
+        # the soak: 30 minutes at a 30,000-call day's busiest hour (3,000 calls/h),
+        # serve's RSS after each 10 minutes
 
 ``--write`` puts the table and the ratios into benchmarks/RESULTS.md ("Live load").
 """
