@@ -272,7 +272,10 @@ class AmiClient:
                 [("Username", self.username), ("Secret", self.secret), ("Events", self.events)],
             )
             for f in self.filters:
-                await self.action("Filter", [("Operation", "Add"), ("Filter", f)])
+                try:
+                    await self.action("Filter", [("Operation", "Add"), ("Filter", f)])
+                except AmiActionError as e:  # e.g. the user may not write `system`
+                    log.warning("AMI: filter refused, all events will come: %s", e)
         except BaseException:
             transport.close()
             raise

@@ -50,6 +50,10 @@ class FakeManager:
             ok = m["Secret"] == "s3cret"
             status = b"Success" if ok else b"Error"
             writer.write(b"Response: " + status + b"\r\nActionID: " + aid + b"\r\n\r\n")
+        elif action == "Filter" and "refused" in m["Filter"]:  # no `system` write
+            writer.write(
+                b"Response: Error\r\nActionID: " + aid + b"\r\nMessage: Permission denied\r\n\r\n"
+            )
         elif action == "Filter":  # Asterisk's answer to Operation: Add
             self.filters.append(m["Filter"])
             writer.write(b"Response: Success\r\nActionID: " + aid + b"\r\n\r\n")
@@ -169,3 +173,11 @@ async def test_the_session_filters_are_sent_after_every_login(manager: FakeManag
     await wait_for(lambda: manager.filters == ["^Event: (A|B)"] * 2)
     await c.close()
     task.cancel()
+
+
+async def test_a_refused_filter_does_not_stop_the_login(manager: FakeManager) -> None:
+    """Without the filter every event comes (more work, nothing lost): logged, not fatal."""
+    c = AmiClient("127.0.0.1", manager.port, "hotline", "s3cret", filters=("refused",))
+    await c.connect()
+    assert c.connected.is_set() and manager.filters == []
+    await c.close()
