@@ -82,6 +82,7 @@ from serve.ws import Hub
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
+from telephony.ami_events import filter_regex
 from telephony.ami_frames import AmiMessage
 from telephony.announce_agi import Announcer
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
@@ -127,6 +128,7 @@ async def serve(
         action_timeout_s=settings.action_timeout_s,
         stats=stats,
         record_to=record_ami,
+        filters=(filter_regex(),),  # only the events the shell reads
     )
     watch = AlarmWatch(
         read_alarms(config), read_model.centre, ami.connected.is_set, clock, config.metrics

@@ -25,6 +25,7 @@ from acd import numbers
 from acd.config import AcdConfig
 from ivr.announce import read_announce
 from ivr.config import read_ivr
+from telephony.ami_events import NOT_MADE
 from telephony.asterisk.network import pjsip_values
 from telephony.asterisk.settings import AsteriskSettings
 
@@ -141,6 +142,7 @@ def render(
         "agi_secret": agi_secret(secrets.ami_secret),
         "ami_read": ",".join(s.ami_read),
         "ami_write": ",".join(s.ami_write),
+        "ami_not_made": ",".join(NOT_MADE),
         "agi_host": s.agi_host,
         "agi_port": s.agi_port,
         "trunk": s.trunk_endpoint,

@@ -91,7 +91,7 @@ def test_explicit_modules_cdr_off_and_instance_directories() -> None:
 def test_dialplan_hands_off_holds_bridges_and_surveys() -> None:
     ext = rendered()["extensions.conf"]
     assert "HOTLINE_AGI = agi://127.0.0.1:4573" in ext
-    assert "AGI(${HOTLINE_AGI}/inbound)" in ext
+    assert "AGI(${HOTLINE_AGI}/inbound," in ext and ",secret=${HOTLINE_AGI_SECRET})" in ext
     assert "Set(HOTLINE_ARRIVED_AT=" in ext
     assert "UserEvent(HotlineWaiting," in ext
     assert "Bridge(${CALLER},F(hotline-survey^s^1))" in ext
