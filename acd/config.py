@@ -47,6 +47,8 @@ EXTENSION_SECTIONS = (
     "alarms",
     "announce",
     "calendar",
+    "survey",
+    "followup",
     "recordings",
 )
 

@@ -90,6 +90,25 @@ class Count(enum.StrEnum):
     AFTER_HOURS_CALLS = "after_hours_calls"
     AFTER_HOURS_VOICEMAILS = "after_hours_voicemails"
     AFTER_HOURS_CALLBACKS = "after_hours_callbacks"
+    # the emergency broadcast (ivr.broadcast)
+    BROADCASTS_SET = "broadcasts_set"
+    BROADCASTS_CLEARED = "broadcasts_cleared"
+    BROADCASTS_PLAYED = "broadcasts_played"  # callers who heard it (before the menu or queue)
+    BROADCAST_PLAY_FAILURES = "broadcast_play_failures"  # Asterisk could not play its file
+    # the post-call survey (ivr.survey): asked, rated 1-5, and not rated (hung up,
+    # no key, or only keys outside 1-5)
+    SURVEYS = "surveys"
+    SURVEYS_RATED = "surveys_rated"
+    SURVEYS_UNRATED = "surveys_unrated"
+    # 回访 follow-up calls (telephony.outbound, serve.followup)
+    CALLS_PLACED = "calls_placed"  # callback-type calls Hotline placed itself
+    FOLLOWUPS_ASKED = "followups_asked"
+    FOLLOWUP_ATTEMPTS = "followup_attempts"  # attempts' calls placed
+    FOLLOWUPS_REACHED = "followups_reached"
+    FOLLOWUPS_UNREACHED = "followups_unreached"  # out of attempts
+    FOLLOWUPS_REFUSED = "followups_refused"
+    FOLLOWUP_PLACE_FAILURES = "followup_place_failures"  # the engine refused an attempt
+    FOLLOWUP_CRM_FAILURES = "followup_crm_failures"  # the case's history could not be written
     # the CRM link (crm.link) and sticky routing's case owners (crm.case_owner)
     CRM_INTERACTIONS = "crm_interactions"
     CRM_FAILURES = "crm_failures"
@@ -107,6 +126,7 @@ class Count(enum.StrEnum):
     STICKY_LOOKUP_TIMEOUTS = "sticky_lookup_timeouts"
     STICKY_LOOKUP_FAILURES = "sticky_lookup_failures"
     STICKY_LOOKUP_SKIPPED = "sticky_lookup_skipped"
+    CRM_PRIORITIES = "crm_priorities"  # a caller given a priority class by a resident's flag
     # MQTT (serve.mqtt)
     MQTT_PUBLISHED = "mqtt_published"
     MQTT_DROPS = "mqtt_drops"

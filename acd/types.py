@@ -93,3 +93,13 @@ class OfferFailure(enum.StrEnum):
     UNREACHABLE = "unreachable"
     REJECTED = "rejected"
     FAILED = "failed"
+
+
+@message
+class CallerHint:
+    """What the CRM adds to a call at the hand-off (``crm.case_owner``): the agent who
+    owns the caller's open case (sticky routing) and a priority class the caller is
+    entitled to (a resident flagged elderly living alone or disabled); None: nothing."""
+
+    case_owner: AgentId | None = None
+    priority: str | None = None

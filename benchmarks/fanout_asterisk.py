@@ -9,7 +9,8 @@ sees from a real Asterisk:
 - **AMI**: a manager server on a loopback port (greeting, ``Login``); every event
   the fake emits is written to serve's connection, every action serve sends is
   read with the production frame parser and answered. Beyond the fake's own
-  actions (``Originate``, ``Hangup``, ``Redirect``, ``Setvar``) it answers the
+  actions (``Originate``, ``Hangup``, ``Redirect``, ``Setvar``) it applies
+  ``Filter`` (serve's whitelist) to the events it writes, and answers the
   resync's and the reconciler's listings: ``PJSIPShowEndpoints`` (every seat has
   a contact) and ``CoreShowChannels`` (the fake's channels).
 - **FastAGI**: a caller's hand-off is a real FastAGI connection to serve's port
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -88,6 +90,7 @@ class SocketAsterisk(FakeAsterisk):
         self._tasks: set[asyncio.Future[Any]] = set()
         self._timers: dict[CallId, asyncio.TimerHandle] = {}
         self._server: asyncio.Server | None = None
+        self._filters: list[re.Pattern[str]] = []  # the session's Filter actions
         self.connect(lambda _msg: None, _held)  # AGI: the real session runs first
 
     # the AMI server
@@ -126,7 +129,11 @@ class SocketAsterisk(FakeAsterisk):
         ok = [("Response", "Success"), ("ActionID", aid)]
         if action == "Login":
             self._writer = writer  # events go to the logged-in connection
+            self._filters = []  # a new session: no Filter yet
             writer.write(_frame([*ok, ("Message", "Authentication accepted")]))
+        elif action == "Filter":  # serve's whitelist (telephony.ami_events), as Asterisk does
+            self._filters.append(re.compile(msg.get("Filter", "").replace("[[:space:]]", r"\s")))
+            writer.write(_frame(ok))
         elif action == "Logoff":
             writer.write(_frame([("Response", "Goodbye"), ("ActionID", aid)]))
         elif action == "PJSIPShowEndpoints":
@@ -166,8 +173,11 @@ class SocketAsterisk(FakeAsterisk):
         headers = [("Event", event), ("Privilege", "call,all"), ("Timestamp", f"{time.time():.6f}")]
         headers += ch.headers() if ch is not None else []
         headers += extra
+        frame = _frame(headers)
+        if self._filters and not any(f.search(frame.decode()) for f in self._filters):
+            return
         if self._writer is not None:
-            self._writer.write(_frame(headers))
+            self._writer.write(frame)
 
     def _hand_off(self, ch: _Channel, session: _AgiChannel) -> None:
         self._spawn(self._fastagi(ch, session))

@@ -17,7 +17,7 @@ from crm.db import Database
 from crm.errors import InvalidFieldError, NotFoundError, VersionConflictError
 from crm.identity import normalize_phone
 from crm.lifecycle import OPEN_SQL, Action, Command, Outcome, Status, transition
-from crm.models import Case, CaseEvent, NewCase, User
+from crm.models import CallerFacts, Case, CaseEvent, NewCase, User
 from crm.notify import enqueue_for_case
 from crm.settings import CrmSettings
 from crm.types import Clock
@@ -224,6 +224,30 @@ class CaseStore:
             (*sets.values(), case.id, case.version),
         )
 
+    async def record_satisfaction(self, case_id: int, score: int, actor: User, reason: str) -> Case:
+        """The resident's 1-5 from outside the lifecycle (the phone survey after a call
+        about the case): the case's 评价 is set, its state kept, the change in its history."""
+        if isinstance(score, bool) or not 1 <= score <= 5:
+            raise InvalidFieldError("satisfaction", f"must be 1..5, got {score!r}")
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            status = await _status_of(conn, case_id)
+            await conn.execute(
+                "UPDATE cases SET satisfaction = ?, updated_at = ?, version = version + 1"
+                " WHERE id = ?",
+                (score, now, case_id),
+            )
+            await _history(conn, case_id, now, actor.name, "rate", status, status, reason)
+        return await self.get(case_id)
+
+    async def note_call(self, case_id: int, actor: str, action: str, reason: str) -> None:
+        """A call about the case, in its history (e.g. a 回访 follow-up call and how it
+        went): the state, the version and the resident's notifications stay as they are."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            st = await _status_of(conn, case_id)
+            await _history(conn, case_id, now, actor, action, st, st, reason)
+
     async def flag_overdue(self, actor: User) -> int:
         """Put every open, overdue, not yet supervised case under 督办; return how many."""
         now = self.clock.now()
@@ -250,21 +274,53 @@ class CaseStore:
         of the residents with the caller's number, the most recently updated case
         first, each agent once. Raises ``InvalidIdentifierError`` (a ``ValueError``)
         for a withheld or garbage number."""
+        return (await self.caller_facts(caller)).owners
+
+    async def caller_facts(self, caller: str) -> CallerFacts:
+        """What the hand-off asks of the CRM, in one query (one trip to the reader):
+        the ACD agents owning the caller's open cases (as :meth:`owner_agents`) and
+        whether any resident with the caller's number is flagged elderly living
+        alone or disabled (for the priority class). Raises
+        ``InvalidIdentifierError`` (a ``ValueError``) for a withheld or garbage
+        number."""
         number = normalize_phone(caller, "caller")
+        # the flags are one aggregate row (always there, 0 without a resident),
+        # joined to the owners (none: one row with a NULL agent)
         rows = await self.db.fetchall(
-            "SELECT u.agent_id FROM cases c JOIN users u ON u.name = c.owner"
-            " WHERE c.resident_id IN (SELECT resident_id FROM phones WHERE number = ?)"
-            f" AND c.status IN {OPEN_SQL} AND u.agent_id IS NOT NULL AND u.disabled = 0"
-            " ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
+            "SELECT f.elderly_alone, f.disability, o.agent_id FROM"
+            " (SELECT COALESCE(MAX(r.elderly_alone), 0) AS elderly_alone,"
+            "  COALESCE(MAX(r.disability), 0) AS disability"
+            "  FROM residents r JOIN phones p ON p.resident_id = r.id WHERE p.number = ?1) f"
+            " LEFT JOIN (SELECT u.agent_id, c.updated_at, c.id"
+            "  FROM cases c JOIN users u ON u.name = c.owner"
+            "  WHERE c.resident_id IN (SELECT resident_id FROM phones WHERE number = ?1)"
+            f"  AND c.status IN {OPEN_SQL} AND u.agent_id IS NOT NULL AND u.disabled = 0"
+            "  ORDER BY c.updated_at DESC, c.id DESC LIMIT ?2) o ON 1"
+            " ORDER BY o.updated_at DESC, o.id DESC",
             (number, MAX_OWNER_CASES),
         )
-        return tuple(dict.fromkeys(str(r["agent_id"]) for r in rows))
+        owners = tuple(dict.fromkeys(str(r["agent_id"]) for r in rows if r["agent_id"]))
+        first = rows[0] if rows else None
+        return CallerFacts(
+            owners,
+            elderly_alone=bool(first and first["elderly_alone"]),
+            disability=bool(first and first["disability"]),
+        )
 
 
 async def _must_exist(conn: aiosqlite.Connection, table: str, what: str, key: int) -> None:
     async with conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (key,)) as cur:
         if await cur.fetchone() is None:
             raise NotFoundError(what, key)
+
+
+async def _status_of(conn: aiosqlite.Connection, case_id: int) -> Status:
+    """The case's status (inside a write), or NotFoundError."""
+    async with conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        raise NotFoundError("case", case_id)
+    return Status(row[0])
 
 
 async def _history(

@@ -25,10 +25,15 @@ was on (arrival to end, e.g. by the agent during the call), else the caller's
 only open case; otherwise none, and the agent links it
 (``POST /api/crm/cases`` with ``interaction``, after the call).
 
-**Survey.** ``UserEvent HotlineSurvey`` (the caller's 1-5 after the agent hung up)
-sets the interaction's score, through the same writer; a score that comes before
-the record (during wrap-up) is kept until the record is written. Scores are not
-in ``calls.jsonl``: one the CRM fails to take is logged with the call id, lost.
+**Survey.** The caller's 1-5 after the agent hung up — serve's survey script
+through the notifier (:meth:`CrmLink.on_survey`), or ``UserEvent HotlineSurvey``
+when the dialplan asked without serve — sets the interaction's score, through the
+same writer, and the score of the case the call is linked to
+(:mod:`crm.phone_survey`: 评价, counted by 满意率); a score that comes before
+the record (during wrap-up) is kept until the record is written. serve's survey
+is also a line of ``calls.jsonl``: a score the CRM failed to take is caught up
+from there like a record (applied unless the interaction has it already); a score
+from the ``UserEvent`` is not in the file, and one the CRM fails to take is lost.
 
 **Screen-pop.** On ``OfferCall`` a task looks up the caller's screen-pop; the
 web API (:mod:`serve.web`) awaits that task (:meth:`CrmLink.screen_pop_for`,
@@ -58,6 +63,7 @@ from acd.types import CallId
 from crm.errors import CrmError, NotFoundError
 from crm.lifecycle import Role
 from crm.models import NewCase, ScreenPop, User
+from crm.phone_survey import rate_case
 from crm.repository import CrmRepository
 from crm.voicemail import left_voicemail, voicemail_text
 
@@ -117,6 +123,10 @@ class CrmLink:
         except Exception:  # pragma: no cover - a bug here must not stop routing
             self.stats[Count.CRM_FAILURES] += 1
             log.exception("CRM link: effect %s not handled", type(e).__name__)
+
+    def on_survey(self, call: CallId, score: int) -> None:
+        """A rated survey (serve's FastAGI script, through the notifier)."""
+        self.queue.put_nowait(Survey(call, score))
 
     def on_ami_event(self, msg: Mapping[str, str]) -> None:
         """The survey's ``UserEvent``; every other event is not the CRM's business."""
@@ -268,13 +278,16 @@ class CrmLink:
 
     async def survey(self, s: Survey) -> None:
         try:
-            await self.repo.interactions.set_survey(str(s.call), s.score)
+            it = await self.repo.interactions.set_survey(str(s.call), s.score)
+            if it.case_id is not None:
+                await rate_case(self.repo, it.case_id, s.score, str(s.call))
         except NotFoundError:  # the record comes at the end of the wrap-up
             self.surveys[s.call] = s.score
             if len(self.surveys) > EARLY_SURVEYS:  # a score for a call that never ends
                 del self.surveys[next(iter(self.surveys))]
-        except Exception as e:
+        except Exception as e:  # calls.jsonl has it (serve's survey): caught up later
             self.stats[Count.CRM_FAILURES] += 1
+            self.behind = True
             log.error("CRM: survey score %d of call %s not written: %s", s.score, s.call, e)
 
     async def case_for(self, rec: CallRecord) -> int | None:
@@ -308,6 +321,10 @@ class CrmLink:
         for end, rec in rows:
             if rec is None:
                 self.stats[Count.CRM_BAD_LINES] += 1
+            elif isinstance(rec, Survey):
+                await self._catch_up_survey(rec)
+                if self.behind:
+                    break
             else:
                 present = True
                 try:
@@ -325,6 +342,21 @@ class CrmLink:
         if imported:
             log.info("CRM: caught up %d call(s) from %s", imported, self.history)
         return imported
+
+    async def _catch_up_survey(self, s: Survey) -> None:
+        """A survey line of ``calls.jsonl``: its score, unless the CRM has it already."""
+        try:
+            it = await self.repo.interactions.get(str(s.call))
+        except NotFoundError:  # its record is further on (or not imported yet)
+            self.surveys[s.call] = s.score
+            return
+        except Exception as e:
+            self.stats[Count.CRM_FAILURES] += 1
+            log.error("CRM: cannot read interaction %s (%s): retried later", s.call, e)
+            self.behind = True
+            return
+        if it.survey_score != s.score:
+            await self.survey(s)
 
     async def _has(self, call: CallId) -> bool:
         try:
@@ -365,10 +397,11 @@ class CrmLink:
             log.warning("CRM: cannot save %s: %s", self.checkpoint, e)
 
 
-def read_rows(path: Path, start: int) -> list[tuple[int, CallRecord | None]]:
-    """The complete lines of ``calls.jsonl`` from byte ``start``: (end offset, record or
-    None for a line that is not one). A line still being written is left for later."""
-    out: list[tuple[int, CallRecord | None]] = []
+def read_rows(path: Path, start: int) -> list[tuple[int, CallRecord | Survey | None]]:
+    """The complete lines of ``calls.jsonl`` from byte ``start``: (end offset, record, a
+    rated survey, or None for a line that is neither). Other notes about a call (lines
+    with a ``kind``) are skipped. A line still being written is left for later."""
+    out: list[tuple[int, CallRecord | Survey | None]] = []
     try:
         f = path.open("rb")
     except FileNotFoundError:
@@ -382,9 +415,14 @@ def read_rows(path: Path, start: int) -> list[tuple[int, CallRecord | None]]:
             offset += len(line)
             if not line.strip():
                 continue
-            rec: CallRecord | None
+            rec: CallRecord | Survey | None
             try:
                 row: Any = json.loads(line)
+                if isinstance(row, dict) and "kind" in row:
+                    survey = _survey_line(row)
+                    if survey is not None:
+                        out.append((offset, survey))
+                    continue  # not rated, or another note about a call: not a record
                 rec = record_from_row(row) if isinstance(row, dict) else None
             except ValueError:
                 rec = None
@@ -392,3 +430,13 @@ def read_rows(path: Path, start: int) -> list[tuple[int, CallRecord | None]]:
                 log.warning("CRM: %s: a line before byte %d is not a call record", path, offset)
             out.append((offset, rec))
     return out
+
+
+def _survey_line(row: dict[str, Any]) -> Survey | None:
+    """A rated survey line (``serve.history``), else None."""
+    score, call = row.get("survey_score"), row.get("call")
+    if row.get("kind") != "survey" or not isinstance(call, str) or not call:
+        return None
+    if isinstance(score, bool) or score not in (1, 2, 3, 4, 5):
+        return None
+    return Survey(CallId(call), int(score))

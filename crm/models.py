@@ -141,3 +141,13 @@ class ScreenPop:
     residents: tuple[Resident, ...]
     open_cases: tuple[Case, ...]
     recent: tuple[Interaction, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class CallerFacts:
+    """What the FastAGI hand-off learns of a caller's number (``CaseStore.caller_facts``):
+    the ACD agents owning its open cases (most recent first) and the residents' flags."""
+
+    owners: tuple[str, ...] = ()
+    elderly_alone: bool = False
+    disability: bool = False

@@ -72,6 +72,7 @@ DEFAULT_DISPOSITIONS: dict[str, str] = {
     "callback": "需回电 Call back",
     "no_speech": "无声/误拨 Silent or wrong number",
     "nuisance": "骚扰 Nuisance call",
+    "refused": "拒绝回访 Refused the follow-up",  # [followup] refused_disposition
 }
 DISPOSITION_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 

@@ -9,14 +9,24 @@ from acd.alarm_config import read_alarms
 from acd.calendar import WEEKDAYS, Schedule, format_span
 from acd.calendar_config import national_until, read_calendar
 from acd.config import ConfigError, load_config
+from acd.followup import read_followup
 from ivr.config import read_ivr
+from serve.followup import check_with_crm
 from serve.mqtt_settings import read_mqtt
 from serve.settings import read_settings as read_serve_settings
 from telephony.asterisk.network import describe
 from telephony.asterisk.settings import read_settings
 
 # Every section's reader, in the order ``check`` runs them: each raises ConfigError only.
-READERS = (read_settings, read_serve_settings, read_ivr, read_alarms, read_mqtt, read_calendar)
+READERS = (
+    read_settings,
+    read_serve_settings,
+    read_ivr,
+    read_alarms,
+    read_mqtt,
+    read_calendar,
+    read_followup,
+)
 
 
 def main(argv: list[str]) -> int:
@@ -34,6 +44,8 @@ def main(argv: list[str]) -> int:
         mqtt = read_mqtt(cfg)
         calendar = read_calendar(cfg)
         national = cfg.section("calendar").raw("national") is True
+        followup = read_followup(cfg)
+        check_with_crm(followup, serve.crm)
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -55,6 +67,11 @@ def main(argv: list[str]) -> int:
         print(
             f"  mqtt: {mqtt.host}:{mqtt.port} as {mqtt.identifier}, "
             f"topics {mqtt.topic_prefix}/{mqtt.centre}/..., qos {mqtt.qos}, buffer {mqtt.buffer}"
+        )
+    if followup is not None:
+        print(
+            f"  followup: queue {followup.queue}, {followup.max_attempts} attempts"
+            f" {followup.retry_after_s:g} s apart, {followup.calls_per_minute:g} calls a minute"
         )
     limits = ", ".join(f"{s.value} > {v:g} s" for s, v in alarms.agent_state_over_s.items())
     print(

@@ -3,9 +3,19 @@
 ``Play`` is ``STREAM FILE`` of the prompt's sound (:func:`ivr.prompts.prompt_name`
 in the folder the dialplan names in ``HOTLINE_IVR_SOUNDS``), with every digit as
 an escape digit when digits are collected next (a caller who knows the menu
-need not listen to it); ``Collect`` is ``WAIT FOR DIGIT``, one digit a command,
-until ``#``, the length or the menu's timeout; ``SayDigits`` is ``SAY DIGITS`` in English and the
+need not listen to it); ``SayDigits`` is ``SAY DIGITS`` in English and the
 spoken ``digit.N`` prompts in Mandarin.
+
+**Type-ahead.** Asterisk keeps no keys for an AGI script between two commands:
+while no command runs, res_agi reads the channel's frames and drops all but
+voice, so a key pressed after one command answered and before the next began is
+lost (a case number keyed quickly, a menu key pressed just as its prompt ends).
+So the prompt that asks and the keys it asks for are one command: a ``Play``
+followed by ``Collect`` is ``GET DATA <prompt> <timeout> <max digits>``, which
+plays the prompt, stops it at the first key and reads the rest (until ``#``, the
+length or the timeout) inside Asterisk; a key that stopped an earlier prompt is
+carried into the next step. Only when a key was already pressed during an earlier
+prompt does ``Collect`` read the rest one ``WAIT FOR DIGIT`` at a time.
 ``LookupCase`` asks the CRM (read-only, only the status comes back) within
 ``case_lookup_s``: slower, failing or off is "cannot check now", an agent.
 
@@ -15,6 +25,9 @@ does), or how the call ended in the menu (the hand-off records it): the caller
 hung up (``Outcome.IVR_HANGUP``, counted ``ivr_hangups``: not a queue call) or was
 told its case's status and said goodbye (``Outcome.SELF_SERVICE``;
 ``HOTLINE_ROUTE=done`` tells the dialplan to hang up).
+
+``before(channel, call)`` (the emergency broadcast, :meth:`ivr.broadcast.BroadcastBoard.play`)
+runs before the menu's first prompt; a hang-up there is a hang-up in the menu.
 """
 
 from __future__ import annotations
@@ -50,13 +63,14 @@ from ivr.menu import (
 )
 from ivr.prompts import prompt_name
 
-__all__ = ["AgiChannel", "CaseLookup", "ChannelGone", "IvrDriver"]
+__all__ = ["AgiChannel", "Before", "CaseLookup", "ChannelGone", "IvrDriver"]
 
 log = logging.getLogger(__name__)
 
 # A case's status ("in_progress", ...), None when there is no such case; raising
 # (or slower than the budget) means the CRM cannot tell now.
 CaseLookup = Callable[[str], Awaitable[str | None]]
+Before = Callable[["AgiChannel", str], Awaitable[object]]  # BroadcastBoard.play
 PLAY_TIMEOUT_S = 120.0  # a reply to STREAM FILE comes when the prompt ends
 
 
@@ -75,9 +89,14 @@ class ChannelGone(Exception):
 
 class IvrDriver:
     def __init__(
-        self, cfg: IvrConfig, lookup: CaseLookup | None = None, stats: Counter[str] | None = None
+        self,
+        cfg: IvrConfig,
+        lookup: CaseLookup | None = None,
+        stats: Counter[str] | None = None,
+        before: Before | None = None,
     ) -> None:
         self.cfg = cfg
+        self.before = before
         self.lookup = lookup
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.pending: set[asyncio.Future[str | None]] = set()
@@ -87,6 +106,8 @@ class IvrDriver:
         self.stats[Count.IVR_CALLS] += 1
         state, actions = start(self.cfg)
         try:
+            if self.before is not None:
+                await self.before(agi, call)
             sounds = await agi.get_variable("HOTLINE_IVR_SOUNDS")
             if not sounds:
                 log.error("IVR call %s: HOTLINE_IVR_SOUNDS is not set: no prompts", call)
@@ -114,6 +135,9 @@ class IvrDriver:
         for i, action in enumerate(actions):
             collecting = any(isinstance(a, Collect) for a in actions[i:])
             if isinstance(action, Play):
+                after = actions[i + 1] if i + 1 < len(actions) else None
+                if not pressed and sounds and isinstance(after, Collect):
+                    return await self._get_data(agi, sounds, action, after)
                 if not pressed:
                     pressed = await self._play(agi, sounds, action, collecting)
             elif isinstance(action, SayDigits):
@@ -146,6 +170,28 @@ class IvrDriver:
             )
             return ""
         return _digit(result)
+
+    async def _get_data(self, agi: AgiChannel, sounds: str, play: Play, c: Collect) -> Input:
+        """The prompt and the keys in one ``GET DATA``: no key is lost between the two
+        (see the module's doc). ``#`` ends it (and is not in the result)."""
+        text = self.cfg.text(play.prompt, play.language)
+        path = f"{sounds}/{prompt_name(text, play.language)}"
+        timeout_ms = int(c.timeout_s * 1000)
+        result, data = await agi.command(
+            f"GET DATA {path} {timeout_ms} {c.max_digits}", PLAY_TIMEOUT_S + c.timeout_s
+        )
+        log.debug("IVR: played %s (%s), keys %r (%s)", play.prompt, play.language, result, data)
+        if result == "-1":  # hung up, or no such file: ask the channel which
+            await _checked(agi, "CHANNEL STATUS", 10.0)
+            log.error(
+                "IVR: prompt %s (%s) not played: is %s.wav there?", play.prompt, play.language, path
+            )
+            return await self._collect(agi, c, "")
+        if data == "timeout":
+            return Digits(result) if result else Timeout()
+        if len(result) < c.max_digits:
+            return Digits(result + "#")  # ended by "#" (alone: no digits, as before)
+        return Digits(result)
 
     async def _say(self, agi: AgiChannel, sounds: str, say: SayDigits, escape: bool) -> str:
         """English: Asterisk's own digits (``SAY DIGITS``); Mandarin: the ``digit.N`` prompts."""

@@ -7,6 +7,9 @@ timeout_s = 5                # per menu, unless the menu says otherwise
 max_retries = 3              # no input / invalid choices before the default queue
 agent_queue = "general"      # what 0 does (default: centre.default_queue)
 case_lookup_s = 1.0          # the case-status look-up's time budget
+recorded_prompts = "/srv/hotline/prompts"  # optional: <prompt>.<language>.wav recorded
+                             # by the operator wins over the spoken text (menu.main.english.wav,
+                             # survey_ask.mandarin.wav, ...), taken when Asterisk is (re)started
 [ivr.prompts]                # optional: override the built-in texts
 invalid = { mandarin = "...", english = "..." }
 [ivr.menus.main]             # "main" is where every call starts
@@ -40,6 +43,7 @@ __all__ = [
     "Option",
     "OptionKind",
     "read_ivr",
+    "read_texts",
 ]
 
 LANGUAGES = ("mandarin", "english")  # the first is the default
@@ -123,6 +127,8 @@ class IvrConfig:
     case_lookup_s: float = 1.0
     case_digits: int = 20
     root: str = "main"
+    # an operator's recordings, <prompt>.<language>.wav, win over the spoken texts
+    recorded_prompts: str | None = None
 
     def text(self, prompt: str, language: str) -> str:
         mandarin, english = self.prompts[prompt]
@@ -143,12 +149,13 @@ def read_ivr(cfg: AcdConfig) -> IvrConfig | None:
         raise ConfigError(t.key("agent_queue"), _unknown("queue", agent_queue, cfg.queues))
     lookup_s = t.number("case_lookup_s", 1.0, 0.05, 10)
     case_digits = t.integer("case_digits", 20, 4, 32)
+    recorded = t.optional_text("recorded_prompts")
     prompts = dict(DEFAULT_PROMPTS)
     pt = t.table("prompts")
     for name in pt.names():
         if name not in DEFAULT_PROMPTS:
             raise ConfigError(pt.key(name), f"unknown prompt (known: {sorted(DEFAULT_PROMPTS)})")
-        prompts[name] = _texts(pt, name)
+        prompts[name] = read_texts(pt, name)
     mt = t.table("menus", required=True)
     names = mt.names()
     if "main" not in names:
@@ -156,7 +163,7 @@ def read_ivr(cfg: AcdConfig) -> IvrConfig | None:
     menus: dict[str, Menu] = {}
     for name in names:
         m = mt.table(name)
-        prompts[f"menu.{name}"] = _texts(m, "greeting")
+        prompts[f"menu.{name}"] = read_texts(m, "greeting")
         menus[name] = Menu(
             name=name,
             options=_options(m.table("options", required=True), cfg, names),
@@ -175,10 +182,11 @@ def read_ivr(cfg: AcdConfig) -> IvrConfig | None:
         max_retries=retries,
         case_lookup_s=lookup_s,
         case_digits=case_digits,
+        recorded_prompts=recorded,
     )
 
 
-def _texts(t: Table, name: str) -> tuple[str, str]:
+def read_texts(t: Table, name: str) -> tuple[str, str]:
     """A prompt's texts: ``{ mandarin = "...", english = "..." }`` (both required)."""
     tt = t.table(name, required=True)
     texts = (tt.text("mandarin", None), tt.text("english", None))

@@ -2,8 +2,8 @@
 link's writer task and the CRM's own background jobs, as one async context.
 
 The link itself knows nothing of serve or telephony: :func:`serve.main.serve`
-subscribes :meth:`crm.link.CrmLink.on_effect` to the call shell's notifier and
-passes it the survey's ``UserEvent`` from the AMI stream.
+subscribes it (:func:`subscriber`: the effects and the survey's score) to the call
+shell's notifier and passes it the survey's ``UserEvent`` from the AMI stream.
 """
 
 from __future__ import annotations
@@ -19,8 +19,23 @@ from crm.link import CrmLink
 from crm.repository import SqliteCrm
 from crm.types import WallClock
 from serve.settings import ServeSettings
+from telephony.notifier import Note, Subscriber, SurveyTaken
 
-__all__ = ["running"]
+__all__ = ["running", "subscriber"]
+
+
+def subscriber(link: CrmLink) -> Subscriber:
+    """The link's notifier subscriber: the shell's effects, and a rated survey's score
+    (:class:`telephony.notifier.SurveyTaken`, a note the CRM does not import)."""
+
+    def notify(note: Note) -> None:
+        if isinstance(note, SurveyTaken):
+            if note.score is not None:
+                link.on_survey(note.call, note.score)
+        else:
+            link.on_effect(note)
+
+    return notify
 
 
 @contextlib.asynccontextmanager

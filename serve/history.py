@@ -4,6 +4,12 @@
   :class:`acd.records.CallRecord` plus what only the shell knows (the caller's
   channel, the recording's path). The CRM reads it; nothing is ever lost silently:
   a call Asterisk lost is a line with ``outcome: "lost"``.
+- The post-call survey's result is a line of its own about the call, written when
+  the survey ends (before or after the record, which waits for the wrap-up):
+  ``{"kind": "survey", "call": ..., "at": ..., "survey": "rated", "survey_score": 4}``
+  (``survey`` is ``rated``, ``no-input``, ``invalid`` or ``hung-up``; the score is
+  null unless rated). Readers of records skip lines with a ``kind``
+  (:func:`CallHistory.surveys` reads these).
 
 A subscriber of the shell's notifier (:meth:`CallHistory.notify`). With a path
 it keeps nothing in memory (30,000 calls a day would grow without bound; today's
@@ -40,17 +46,35 @@ class CallHistory:
             self.add(note.finished.record, channel=note.channel, recording=note.recording)
         elif isinstance(note, nt.CallEndedBeforeQueue):  # the IVR, a closed queue
             self.add(note.record, channel=note.channel, recording=note.voicemail)
+        elif isinstance(note, nt.SurveyTaken):
+            self._write(
+                {
+                    "kind": "survey",
+                    "call": note.call,
+                    "at": note.at,
+                    "survey": note.outcome,
+                    "survey_score": note.score,
+                }
+            )
 
     def add(self, record: CallRecord, **extra: Any) -> dict[str, Any]:
         row = {name: getattr(record, name) for name in _FIELDS}  # asdict() is slow
         row.update(extra)
         row["wait_s"] = record.wait_s
+        self._write(row)
+        return row
+
+    def _write(self, row: dict[str, Any]) -> None:
         if self.path is None:
             self.rows.append(row)
         else:
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return row
+
+    @staticmethod
+    def surveys(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The survey lines of ``rows``, by call id (the last one wins)."""
+        return {str(r["call"]): r for r in rows if r.get("kind") == "survey"}
 
     @staticmethod
     def read(path: Path) -> list[dict[str, Any]]:

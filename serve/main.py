@@ -48,6 +48,7 @@ from acd.alarm_config import read_alarms
 from acd.calendar_config import read_calendar
 from acd.config import AcdConfig, ConfigError, load_config
 from acd.engine import Engine
+from acd.followup import read_followup
 from acd.types import AgentId
 from agents.control import AgentControl
 from agents.presence import AgentStore
@@ -60,12 +61,15 @@ from crm.repository import CrmRepository
 from ivr.after_hours import closed_queues
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.announce import read_announce
+from ivr.broadcast import BroadcastBoard
 from ivr.config import read_ivr
+from ivr.survey import SurveyDriver, read_survey
 from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
 from serve.admin import CrmAudit, RuntimeAdmin
 from serve.alarm_loop import AlarmWatch
 from serve.control import ControlServer, build_app
+from serve.followup import FOLLOWUP_LOG, FOLLOWUP_STATE, FollowupService, check_with_crm
 from serve.history import CallHistory
 from serve.mqtt import MqttPublisher
 from serve.mqtt_feed import MqttFeed
@@ -77,12 +81,14 @@ from serve.recordings import RecordingLink, read_recordings
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
 from serve.web_admin import admin_router, control_who, install_admin_errors, supervisor_who
+from serve.web_broadcast import broadcast_router
 from serve.web_recordings import recordings_router
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer, enqueue_handler
 from telephony.ami_client import AmiClient
+from telephony.ami_events import filter_regex
 from telephony.ami_frames import AmiMessage
 from telephony.announce_agi import Announcer
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
@@ -93,6 +99,7 @@ from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
+from telephony.survey import survey_script
 
 __all__ = ["WallClock", "main", "serve"]
 
@@ -133,10 +140,12 @@ async def serve(
         action_timeout_s=settings.action_timeout_s,
         stats=stats,
         record_to=record_ami,
+        filters=(filter_regex(),),  # only the events the shell reads
     )
     watch = AlarmWatch(
         read_alarms(config), read_model.centre, ami.connected.is_set, clock, config.metrics
     )
+    broadcast = BroadcastBoard(settings.broadcast_file, settings.sounds_dir, clock, stats)
     metrics = Metrics(
         config.queues,
         config.metrics,
@@ -156,7 +165,11 @@ async def serve(
             if link is not None and settings.sticky_lookup_s > 0:
                 owners = await stack.enter_async_context(
                     CaseOwners(
-                        link.repo.cases.owner_agents, engine.agents, settings.sticky_lookup_s, stats
+                        link.repo.cases.caller_facts,
+                        engine.agents,  # the live roster (serve.admin)
+                        settings.sticky_lookup_s,
+                        stats,
+                        priorities=config.priorities,
                     )
                 )
             subscribers: list[tuple[str, Subscriber]] = [
@@ -168,11 +181,20 @@ async def serve(
             ]
             recordings = None
             if link is not None:
-                subscribers.append(("crm", link.on_effect))
+                subscribers.append(("crm", serve_crm.subscriber(link)))
                 recordings = await stack.enter_async_context(
                     RecordingLink(link.repo, read_recordings(config, spool), stats).running()
                 )
                 subscribers.append(("recordings", recordings.notify))
+            followup_rule = read_followup(config) if link is not None else None
+            followups: FollowupService | None = None  # built with the shell, below
+
+            def followup_notify(note: Note) -> None:
+                if followups is not None:
+                    followups.notify(note)
+
+            if followup_rule is not None:
+                subscribers.append(("followup", followup_notify))
             subscribers += [("alarms", watch.notify), ("metrics", metrics.notify)]
             mqtt = None
             if mqtt_settings is not None:
@@ -189,6 +211,17 @@ async def serve(
             )
             stack.callback(_cancel_tasks, shell)
             shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
+            if followup_rule is not None and link is not None:
+                followups = FollowupService(
+                    followup_rule,
+                    shell,
+                    link.repo,
+                    clock,
+                    settings.state_dir / FOLLOWUP_LOG,
+                    stats,
+                    settings.state_dir / FOLLOWUP_STATE,
+                )
+                await stack.enter_async_context(followups.running())
             _restore_presence(shell, store, config)
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(engine.agents, strict_feed, read_model.state_of)
@@ -205,8 +238,16 @@ async def serve(
                 wallboard = supervisor_router(
                     read_model, control, strict_feed, shell.spy, alarms=watch.active
                 )
+                wallboard.include_router(broadcast_router(broadcast, clock))
                 app = build_web_app(
-                    read_model, link, control, hub, metrics, wallboard, docs=settings.web_docs
+                    read_model,
+                    link,
+                    control,
+                    hub,
+                    metrics,
+                    wallboard,
+                    docs=settings.web_docs,
+                    followups=followups,
                 )
                 if recordings is not None:
                     app.include_router(recordings_router(recordings))
@@ -227,15 +268,19 @@ async def serve(
         ivr = None
         if ivr_cfg is not None and ivr_cfg.enabled:
             lookup = _case_status(link.repo) if link is not None else None
-            ivr = IvrDriver(ivr_cfg, lookup, stats)
+            ivr = IvrDriver(ivr_cfg, lookup, stats, before=broadcast.play)
         closed = _closed(config, settings)
+        await broadcast.restore()
+        survey = survey_script(SurveyDriver(read_survey(config), stats), notifier, clock)
         agi = FastAgiServer(
             enqueue_handler(
                 shell,
-                owners.owner if owners is not None else None,
+                owners.hint if owners is not None else None,
                 ivr,
                 closed,
                 Announcer(read_announce(config), read_model.wait, stats),
+                before=broadcast.play,
+                scripts={"survey": survey},
             ),
             secret=agi_secret(settings.ami_secret),
             stats=stats,
@@ -266,6 +311,8 @@ async def serve(
         if web is not None:
             await stack.enter_async_context(web)
         if await _first_sync_or_stop(first_sync, stop):
+            if followups is not None:
+                followups.resume()  # after the pending callbacks came back
             await stack.enter_async_context(alarm_loop.running(watch, notifier.publish))
             if mqtt is not None:
                 await stack.enter_async_context(
@@ -412,6 +459,7 @@ def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
         ami_username=ami.user,
         ami_secret=ami.secret,
         agi_port=int(inst.info().get("agi_port", settings.agi_port)),
+        sounds_dir=inst.dir / "sounds" / "ivr",
     )
 
 
@@ -446,9 +494,11 @@ def main(argv: list[str]) -> int:
         settings = read_settings(cfg)
         read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
         read_announce(cfg)
+        check_with_crm(read_followup(cfg), settings.crm)
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
         read_calendar(cfg)  # ... and a bad [calendar]
+        read_survey(cfg)
         instance = a.instance
         if (
             instance is None

@@ -67,6 +67,8 @@ STICKY_LOOKUPS = "hotline_sticky_lookups"
 STATE_CORRECTIONS = "hotline_state_corrections"
 REFUSED_CONNECTIONS = "hotline_refused_connections"  # {socket}: control or fastagi
 REFUSED_CALLS = "hotline_refused_calls"  # {reason}: shed at the hand-off
+BROADCASTS_PLAYED = "hotline_broadcasts_played"  # callers who heard the emergency broadcast
+CRM_PRIORITIES = "hotline_crm_priorities"  # callers given a priority class by a CRM flag
 
 _STICKY = "case-owner look-ups for sticky routing, by result"
 _REFUSED = "connections refused: a local user on the control socket, FastAGI without the secret"
@@ -91,6 +93,8 @@ STAT_COUNTERS: tuple[StatCounter, ...] = (
         Count.REFUSED_OVERLOAD,
         (("reason", "overload"),),
     ),
+    StatCounter(BROADCASTS_PLAYED, "callers who heard the broadcast", Count.BROADCASTS_PLAYED),
+    StatCounter(CRM_PRIORITIES, "callers prioritised by a CRM flag", Count.CRM_PRIORITIES),
 )
 
 

@@ -67,6 +67,9 @@ class ServeSettings:
     web_key: Path | None = None
     reconcile_s: float = 30.0  # compare agents with Asterisk's channels this often; 0: off
     overload: OverloadLimits = field(default_factory=OverloadLimits)  # shed new calls past these
+    # the Asterisk instance's IVR sounds folder on this host (set from --instance):
+    # where the emergency broadcast is spoken to; None: no broadcast can be set
+    sounds_dir: Path | None = None
 
     @property
     def crm_database(self) -> Path:
@@ -76,6 +79,11 @@ class ServeSettings:
     def crm_checkpoint(self) -> Path:
         """How far calls.jsonl is known to be in the CRM (a byte offset)."""
         return self.state_dir / "calls.crm-offset"
+
+    @property
+    def broadcast_file(self) -> Path:
+        """The emergency broadcast, kept across a restart (:mod:`ivr.broadcast`)."""
+        return self.state_dir / "broadcast.json"
 
     @property
     def control_socket(self) -> Path:

@@ -48,9 +48,11 @@ from crm.lifecycle import Role
 from crm.link import CrmLink
 from serve import metrics_http
 from serve.control import QuietServer, stop_uvicorn
+from serve.followup import FollowupService
 from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.web_desk import desk_router, install_control_errors
+from serve.web_followup import followup_router
 from serve.web_pages import install_pages
 from serve.ws import Hub
 
@@ -68,9 +70,11 @@ def build_web_app(
     supervisor: APIRouter | None = None,
     *,
     docs: bool = False,
+    followups: FollowupService | None = None,
 ) -> FastAPI:
     """``supervisor``: the wallboard's API (:mod:`serve.web_supervisor`), with the CRM
-    only; ``docs``: serve ``/docs``, ``/redoc`` and ``/openapi.json`` (development)."""
+    only; ``followups``: 回访 follow-up calls (:mod:`serve.web_followup`); ``docs``:
+    serve ``/docs``, ``/redoc`` and ``/openapi.json`` (development)."""
     app = FastAPI(title="hotline serve", **docs_urls(docs))
     if metrics is not None:
         metrics_http.install(app, metrics)
@@ -84,7 +88,11 @@ def build_web_app(
     if control is not None:
         install_pages(app, hub)
         if link is not None:
-            app.include_router(desk_router(read_model, control, link))
+            hook = followups.disposition if followups is not None else None
+            app.include_router(desk_router(read_model, control, link, hook))
+            if followups is not None:  # 回访 follow-up calls (serve.web_followup)
+                agents = frozenset(read_model.engine.config.agents)
+                app.include_router(followup_router(followups, agents))
     agent_or_supervisor = Require(*CALL_ROLES)
 
     @app.get("/api/agents/{agent}/offer", responses=ERROR_RESPONSES)

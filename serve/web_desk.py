@@ -20,6 +20,7 @@ CRM's ``{"error", "field"?}``: 404 unknown agent or call, 409 the engine refused
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -88,7 +89,16 @@ def check_seat(user: User, agent: str) -> None:
         raise ForbiddenError(f"user {user.name} has {seat}: not the desk of agent {agent}")
 
 
-def desk_router(read_model: ReadModel, control: AgentControl, link: CrmLink) -> APIRouter:
+OnDisposition = Callable[[str, str, User], Awaitable[object]]
+
+
+def desk_router(
+    read_model: ReadModel,
+    control: AgentControl,
+    link: CrmLink,
+    on_disposition: OnDisposition | None = None,
+) -> APIRouter:
+    """``on_disposition(call, code, user)``: told each code set (the follow-ups')."""
     router = APIRouter(prefix="/api/desk", responses=ERROR_RESPONSES)
     config = read_model.engine.config
     crm = link.repo.settings
@@ -139,6 +149,8 @@ def desk_router(read_model: ReadModel, control: AgentControl, link: CrmLink) -> 
             raise InvalidFieldError("code", f"not a disposition code: {body.code!r} ({known})")
         await own_call(agent, body.call)
         it = await link.repo.interactions.mark(body.call, disposition=body.code)
+        if on_disposition is not None:
+            await on_disposition(body.call, body.code, user)
         return {"call": body.call, "code": body.code, "recorded": it is not None}
 
     @router.post("/{agent}/link")

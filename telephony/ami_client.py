@@ -19,7 +19,7 @@ import contextlib
 import itertools
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -127,9 +127,13 @@ class AmiClient:
         backoff_s: tuple[float, float] = (0.2, 5.0),
         stats: Counter[str] | None = None,
         record_to: Path | None = None,
+        filters: Sequence[str] = (),
     ) -> None:
         """``record_to``: append the raw stream from Asterisk there (transcripts
-        for tests and benchmarks)."""
+        for tests and benchmarks). ``filters``: each sent in a ``Filter`` action
+        right after every login (a whitelist regex: Asterisk then writes only the
+        events that match one to this session, :mod:`telephony.ami_events`)."""
+        self.filters = tuple(filters)
         self.recording: BinaryIO | None = record_to.open("ab") if record_to else None
         self.host, self.port = host, port
         self.username, self.secret, self.events = username, secret, events
@@ -267,6 +271,11 @@ class AmiClient:
                 "Login",
                 [("Username", self.username), ("Secret", self.secret), ("Events", self.events)],
             )
+            for f in self.filters:
+                try:
+                    await self.action("Filter", [("Operation", "Add"), ("Filter", f)])
+                except AmiActionError as e:  # e.g. the user may not write `system`
+                    log.warning("AMI: filter refused, all events will come: %s", e)
         except BaseException:
             transport.close()
             raise

@@ -53,6 +53,7 @@ __all__ = [
     "RingUnanswered",
     "StateCorrected",
     "Subscriber",
+    "SurveyTaken",
     "TalkEnded",
 ]
 
@@ -164,6 +165,17 @@ class AfterCallAsked:
     reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SurveyTaken:
+    """The post-call survey of ``call`` ended (:mod:`telephony.survey`): ``outcome`` is
+    ``rated`` (with ``score`` 1-5), ``no-input``, ``invalid`` or ``hung-up``."""
+
+    at: float
+    call: CallId
+    outcome: str
+    score: int | None
+
+
 # Alarm transitions are published by serve's alarm loop (serve.alarm_loop), not the
 # shell, through this same notifier: every subscriber sees them as one more note.
 Note = (
@@ -179,6 +191,7 @@ Note = (
     | AlarmRaised
     | AlarmCleared
     | StateCorrected
+    | SurveyTaken
 )
 Subscriber = Callable[[Note], object]
 

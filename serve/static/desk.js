@@ -5,6 +5,7 @@ import { api, endSession, session } from "./api.js";
 import { apply, duration, label, switcher, t } from "./i18n.js";
 import { initRecordings, showCase } from "./recordings.js";
 import { connect } from "./ws.js";
+import { installFollowup, refreshFollowup } from "./followup.js";
 
 const $ = (id) => document.getElementById(id);
 const s = session();
@@ -231,6 +232,7 @@ async function main() {
     return;
   }
   drawConfig();
+  installFollowup(agent);
   connect({
     view: "desk",
     agent,
@@ -240,6 +242,7 @@ async function main() {
         if (desk?.agent?.call !== frame.agent.call) {
           $("disposition-ok").hidden = true;
           delete $("note-form").dataset.touched;
+          refreshFollowup();
         }
         desk = frame;
         draw();

@@ -7,6 +7,7 @@ import { api, endSession, session } from "./api.js";
 import { apply, duration, label, lang, switcher, t } from "./i18n.js";
 import "./wallboard_i18n.js";
 import { setUpActions } from "./wallboard_actions.js";
+import { setUpBroadcast } from "./wallboard_broadcast.js";
 import { connect } from "./ws.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +20,7 @@ let frame = null;         // the last wallboard frame
 let offset = 0;           // server clock - ours (s)
 const now = () => Date.now() / 1000 + offset;
 const actions = setUpActions(() => frame);
+const broadcast = setUpBroadcast();
 
 function el(tag, cls, ...children) {
   const e = document.createElement(tag);
@@ -237,7 +239,11 @@ function onFrame(f) {
 
 function main() {
   apply();
-  switcher($("lang"), () => { document.title = `${t("wallboard")} · ${t("app")}`; draw(); });
+  switcher($("lang"), () => {
+    document.title = `${t("wallboard")} · ${t("app")}`;
+    draw();
+    broadcast.redraw();
+  });
   document.title = `${t("wallboard")} · ${t("app")}`;
   $("logout").addEventListener("click", async () => {
     try { await api("POST", "/api/crm/logout"); } catch { /* gone already */ }

@@ -28,6 +28,7 @@ from acd.config import AcdConfig
 from ivr import after_hours, announce, prompts
 from ivr.announce import read_announce
 from ivr.config import read_ivr
+from ivr.survey import read_survey
 from telephony.ami_probe import wait_for_ami
 from telephony.asterisk import root as asterisk_root
 from telephony.asterisk.network import install_tls
@@ -136,6 +137,13 @@ class AsteriskInstance:
             announce.generate(self.dir / "sounds" / "ivr")
         # the closed queues' hours (the calendar): in the same folder, the same way
         prompts.speak(after_hours.all_texts(cfg, read_calendar(cfg)), self.dir / "sounds" / "ivr")
+        if settings.survey:  # the survey's spoken question (ivr.survey)
+            recorded = ivr.recorded_prompts if ivr is not None else None
+            prompts.generate_texts(
+                read_survey(cfg).prompts,
+                self.dir / "sounds" / "ivr",
+                Path(recorded) if recorded else None,
+            )
         return sec
 
     def info(self) -> dict[str, Any]:

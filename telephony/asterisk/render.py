@@ -25,6 +25,7 @@ from acd import numbers
 from acd.config import AcdConfig
 from ivr.announce import read_announce
 from ivr.config import read_ivr
+from telephony.ami_events import NOT_MADE
 from telephony.asterisk.network import pjsip_values
 from telephony.asterisk.settings import AsteriskSettings
 
@@ -141,12 +142,18 @@ def render(
         "agi_secret": agi_secret(secrets.ami_secret),
         "ami_read": ",".join(s.ami_read),
         "ami_write": ",".join(s.ami_write),
+        "ami_not_made": ",".join(NOT_MADE),
         "agi_host": s.agi_host,
         "agi_port": s.agi_port,
         "trunk": s.trunk_endpoint,
         "trunk_address": s.trunk_address,
         "trunk_port": s.trunk_port,
         "callback_ring_s": s.callback_ring_s,
+        "callback_caller_id": (
+            f'Set(CALLERID(all)="Hotline" <{s.callback_caller_id}>)'
+            if s.callback_caller_id
+            else "NoOp(no callback_caller_id: the agent leg's caller ID is shown)"
+        ),
         "trunk_dtmf_mode": s.trunk_dtmf_mode,
         "codecs": ",".join(s.codecs),
         "rtp_start": s.rtp_start,

@@ -12,6 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from acd import numbers
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
 from telephony.asterisk.network import NetworkSettings, parse_network
@@ -61,6 +62,8 @@ class AsteriskSettings:
     # where callbacks to residents are sent: the residents' gateway at trunk_address
     trunk_port: int = 5060
     callback_ring_s: int = 30  # how long a resident's phone rings on a callback
+    # the number a resident called back sees (the hotline's own); None: the agent leg's
+    callback_caller_id: str | None = None
     ami_user: str = "hotline"
     ami_secret: str | None = None
     agent_secret: str | None = None
@@ -105,6 +108,7 @@ def parse_settings(t: Table) -> AsteriskSettings:
         trunk_endpoint=_name(t, "trunk_endpoint", "residents"),
         trunk_port=_port(t, "trunk_port", 5060),
         callback_ring_s=t.integer("callback_ring_s", 30, low=5, high=300),
+        callback_caller_id=_caller_id(t, "callback_caller_id"),
         ami_user=_name(t, "ami_user", "hotline"),
         ami_secret=_secret(t, "ami_secret"),
         agent_secret=_secret(t, "agent_secret"),
@@ -133,6 +137,13 @@ def parse_settings(t: Table) -> AsteriskSettings:
         names = ", ".join(ports)
         raise ConfigError(t.path, f"{names} must differ, got {ports}")
     return s
+
+
+def _caller_id(t: Table, name: str) -> str | None:
+    value = t.optional_text(name)
+    if value is not None and not numbers.is_callback_number(value):
+        raise ConfigError(t.key(name), f"expected a phone number ({numbers.RULE}), got {value!r}")
+    return value
 
 
 def _port(t: Table, name: str, default: int) -> int:

@@ -31,6 +31,8 @@ _EVENT = re.compile(r"event=(\w+) call=(\d+)(.*?) t=(\d+(?:\.\d+)?)")
 _FIELD = re.compile(r"(\w+)=(\S+)")
 # The steps a scenario logs last when a call completes as it should.
 TERMINAL = frozenset({"hung_up", "far_bye", "cancelled", "registered"})
+# How often :meth:`Sipp.start` tries another media port when SIPp finds one taken.
+MEDIA_PORT_TRIES = 3
 
 
 class SippError(RuntimeError):
@@ -147,19 +149,30 @@ class Sipp:
         self._final: SippResult | None = None  # read before the work folder was removed
 
     def start(self) -> Sipp:
-        """Start SIPp; if it cannot start, its work folder is removed at once."""
+        """Start SIPp; if it cannot start, its work folder is removed at once.
+
+        The media port (``-mp``) is any free port and SIPp also binds the ones just
+        above it; if one of those was taken meanwhile (another process's connection),
+        SIPp is started again on another media port, up to :data:`MEDIA_PORT_TRIES`
+        times."""
         try:
-            with (self.workdir / "stderr.log").open("wb") as err:
-                self.proc = subprocess.Popen(
-                    self.args,
-                    cwd=self.workdir,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                )
-            time.sleep(0.2)
-            if self.proc.poll() is not None and self.proc.returncode not in (0, 1):
-                raise SippError(f"sipp exited at once ({self.proc.returncode}): {self._stderr()}")
+            for attempt in range(1, MEDIA_PORT_TRIES + 1):
+                with (self.workdir / "stderr.log").open("wb") as err:
+                    self.proc = subprocess.Popen(
+                        self.args,
+                        cwd=self.workdir,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=err,
+                    )
+                time.sleep(0.2)
+                if self.proc.poll() is None or self.proc.returncode in (0, 1):
+                    break
+                stderr = self._stderr()
+                if attempt < MEDIA_PORT_TRIES and _media_port_taken(stderr):
+                    self.args[self.args.index("-mp") + 1] = str(free_port())
+                    continue
+                raise SippError(f"sipp exited at once ({self.proc.returncode}): {stderr}")
         except BaseException:
             self.close()
             raise
@@ -235,6 +248,11 @@ class Sipp:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _media_port_taken(stderr: str) -> bool:
+    """SIPp's start-up error for a media (RTP) port another process holds."""
+    return "RTP socket" in stderr and "errno = 98" in stderr
 
 
 def _errors(path: Path) -> str:

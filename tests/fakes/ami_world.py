@@ -38,7 +38,7 @@ from acd import events as ev
 from acd.config import AcdConfig
 from acd.engine import Engine
 from acd.records import CallRecord
-from acd.types import AgentId, CallId, Clock, ExitReason, QueueName
+from acd.types import AgentId, CallerHint, CallId, Clock, ExitReason, QueueName
 from simulator.run import RunResult
 from simulator.world import CONNECTED, Behaviour, CallSpec, Shift, World
 from telephony.agi import enqueue_handler
@@ -69,10 +69,10 @@ class AmiWorld:
         self.world: World | None = None
         self.owners: dict[CallId, AgentId] = {}  # the open case's owner, per call
 
-    def owner_of(self, call: CallId, _caller: str) -> asyncio.Future[AgentId | None]:
+    def owner_of(self, call: CallId, _caller: str) -> asyncio.Future[CallerHint]:
         """The case owner look-up, answered at once (a done future: no loop turn)."""
-        done: asyncio.Future[AgentId | None] = asyncio.get_running_loop().create_future()
-        done.set_result(self.owners.pop(call, None))
+        done: asyncio.Future[CallerHint] = asyncio.get_running_loop().create_future()
+        done.set_result(CallerHint(self.owners.pop(call, None)))
         return done
 
     def send(self, e: ev.Event) -> None:

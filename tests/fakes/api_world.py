@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from acd import Engine, load_config
+from acd.followup import FollowupConfig
 from acd.types import AgentId, CallId, FakeClock, QueueName
 from agents.control import AgentControl
 from crm.api import create_app
@@ -36,6 +37,7 @@ from crm.models import Interaction, NewCase, NewResident, Phone, User
 from crm.repository import CrmRepository, SqliteCrm
 from crm.settings import CrmSettings
 from serve import control as control_api
+from serve.followup import FollowupService
 from serve.read_model import ReadModel
 from serve.web import build_web_app
 from serve.web_supervisor import supervisor_router
@@ -144,7 +146,11 @@ async def serve_app(tmp: Path) -> AsyncIterator[tuple[FastAPI, CrmRepository | N
         link = CrmLink(repo, tmp / "calls.jsonl", tmp / "offset", caller_of=lambda c: None)
         hub = Hub(model, repo.users.authenticate, link, stats)
         wallboard = supervisor_router(model, control, feed, shell.spy)
-        yield build_web_app(model, link, control, hub, None, wallboard), repo
+        rule = FollowupConfig("general", max_attempts=2, retry_after_s=60, calls_per_minute=6)
+        followups = FollowupService(rule, shell, repo, clock, tmp / "followups.jsonl", stats)
+        async with followups.running():
+            app = build_web_app(model, link, control, hub, None, wallboard, followups=followups)
+            yield app, repo
     finally:
         await repo.close()
 

@@ -1,19 +1,24 @@
 """Fixtures for ``hotline serve`` against real Asterisk and SIPp.
 
 - ``serve_rig`` (module): an Asterisk instance rendered from a test copy of
-  ``examples/hotline.toml`` (ring timeout 5 s, wrap-up 1 s, survey off) where
+  ``examples/hotline.toml`` (ring timeout 5 s, wrap-up 1 s, survey off: the rig's
+  residents expect Asterisk's BYE as soon as the agent hangs up, while with the
+  survey on they are asked to rate the call first; ``test_serve_survey`` starts its
+  own instance with ``survey=True``) where
   seats 2001-2005 ring an answering SIPp at ``answer_port``, seat 2006 rings a
   SIPp that never answers at ``noanswer_port``, and 2007-2010 have no contact
   (unregistered softphones).
 - ``serve``: a factory starting ``hotline serve`` as a real subprocess on that
   instance (so a test can SIGKILL it); every process it started is stopped and
-  every channel left in Asterisk is hung up after the test.
+  every channel left in Asterisk is hung up after the test. ``serve_factory(rig,
+  tmp_path)`` is the same for a rig of the test's own (e.g. another config file).
 
 Helpers poll with a timeout instead of sleeping.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -197,11 +202,11 @@ class ServeProcess:
         return sum(self.status()["waiting"].values())
 
 
-def _test_config(tmp: Path) -> Path:
+def _test_config(tmp: Path, ring_timeout_s: int = 5, wrapup_s: int = 1) -> Path:
     text = (ROOT / "examples" / "hotline.toml").read_text(encoding="utf-8")
     for old, new in (
-        ("ring_timeout_s = 15 ", "ring_timeout_s = 5 "),
-        ("wrapup_s = 30 ", "wrapup_s = 1 "),
+        ("ring_timeout_s = 15 ", f"ring_timeout_s = {ring_timeout_s} "),
+        ("wrapup_s = 30 ", f"wrapup_s = {wrapup_s} "),
     ):
         assert old in text, old
         text = text.replace(old, new, 1)
@@ -219,12 +224,19 @@ def serve_rig(
     # one instance per test module: two modules' instances live in one session
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:20]
     tmp = tmp_path_factory.mktemp("serve")
-    config = _test_config(tmp)
+    return start_serve_rig(start_asterisk, tmp, f"serve-{module}", _test_config(tmp))
+
+
+def start_serve_rig(
+    start_asterisk: Callable[..., AsteriskRig], tmp: Path, name: str, config: Path
+) -> ServeRig:
+    """What ``serve_rig`` returns, for a module that overrides it with its own config
+    (made by ``_test_config`` with other timers) or instance name."""
     answer, noanswer, callback = free_port(), free_port(), free_port()
     contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
     contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
     rig = start_asterisk(
-        f"serve-{module}",
+        name,
         config=str(config),
         survey=False,
         static_contacts=contacts,
@@ -234,20 +246,31 @@ def serve_rig(
     return ServeRig(rig, config, answer, noanswer, scenarios, callback)
 
 
-@pytest.fixture
-def serve(serve_rig: ServeRig, tmp_path: Path) -> Iterator[Callable[[], ServeProcess]]:
+@contextlib.contextmanager
+def serve_factory(rig: ServeRig, tmp_path: Path) -> Iterator[Callable[[], ServeProcess]]:
+    """What the ``serve`` fixture yields, for a rig of the test's own (another config):
+    every start uses one state directory; on exit every channel is hung up and every
+    process started is stopped."""
     started: list[ServeProcess] = []
     state = tmp_path / f"serve-{os.getpid()}"
 
     def start() -> ServeProcess:
-        started.append(ServeProcess(serve_rig, state).start())
+        started.append(ServeProcess(rig, state).start())
         return started[-1]
 
-    yield start
     try:
-        serve_rig.asterisk.instance.cli("channel request hangup all")
-    except RuntimeError:
-        pass  # Asterisk is down (a test killed it): no channel is left either
+        yield start
     finally:
-        for p in started:
-            p.stop()
+        try:
+            rig.asterisk.instance.cli("channel request hangup all")
+        except RuntimeError:
+            pass  # Asterisk is down (a test killed it): no channel is left either
+        finally:
+            for p in started:
+                p.stop()
+
+
+@pytest.fixture
+def serve(serve_rig: ServeRig, tmp_path: Path) -> Iterator[Callable[[], ServeProcess]]:
+    with serve_factory(serve_rig, tmp_path) as start:
+        yield start

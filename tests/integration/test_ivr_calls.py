@@ -195,3 +195,43 @@ def test_case_status_from_the_crm_then_a_polite_goodbye(ivr_rig: ServeRig, tmp_p
         ivr_rig.asterisk.instance.cli("channel request hangup all")
         code = s.stop()
     assert code == 0, s.log_tail()
+
+
+def test_a_case_number_keyed_in_a_burst_is_kept_whole(ivr_rig: ServeRig, tmp_path: Path) -> None:
+    """Type-ahead: 8 during the greeting, then, while "please enter your case number"
+    plays, the number and # as fast as SIP INFO goes (no pause between keys). The
+    prompt and its keys are one GET DATA, so no key falls between two AGI commands
+    (where Asterisk drops it): the whole number reaches the CRM and its status is said."""
+    base = ivr_rig.config_path.read_text(encoding="utf-8")
+    config = tmp_path / "hotline-ivr-burst.toml"
+    config.write_text(
+        base + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms.log"}"\n',
+        encoding="utf-8",
+    )
+    state = tmp_path / "state"
+    state.mkdir()
+    number = asyncio.run(_seed_case(state / "crm.db"))
+    keys = [(1000, "8")] + [(1200 if i == 0 else 0, k) for i, k in enumerate(number + "#")]
+    scenario = _keying_scenario(ivr_rig.scenarios["resident"], keys, tmp_path / "burst.xml")
+    s = ServeProcess(dataclasses.replace(ivr_rig, config_path=config), state)
+    try:
+        s.start()
+        caller = Sipp(
+            scenario,
+            local_ip=ivr_rig.asterisk.settings.trunk_address,
+            remote=ivr_rig.asterisk.sip_target,
+            rows=resident_rows([60_000], "8", keys[0][0], caller=CASE_CALLER),
+            max_time_s=70,
+            extra=SAFE_SIPP_ARGS,
+        )
+        with caller:
+            wait_until(lambda: "case status" in s.log.read_text(errors="replace"), 40, "look-up")
+        log = s.log.read_text(errors="replace")
+        assert "case status accepted" in log, s.log_tail()
+        sent = [e for e in caller.events() if e.event == "dtmf"]
+        assert len(sent) == len(number) + 2, sent  # 8, the number, #
+        assert max(e.at for e in sent[1:]) - min(e.at for e in sent[1:]) < 1.0, sent  # a burst
+    finally:
+        ivr_rig.asterisk.instance.cli("channel request hangup all")
+        code = s.stop()
+    assert code == 0, s.log_tail()

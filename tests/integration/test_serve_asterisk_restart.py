@@ -4,7 +4,9 @@ waiting. Serve reconnects and resyncs; every call Asterisk dropped has one recor
 with the reason (the talking one answered, ended ``lost: ...``; the others lost),
 no agent is left on a call that is gone, and the next caller is routed again.
 
-Its own module (and Asterisk instance): it restarts that instance.
+Its own module (and Asterisk instance): it restarts that instance. Its offers ring
+20 s (not the rig's 5 s), so that the kill, the restart and the resync land inside
+the ringing even on a busy machine (a 5 s ring once ran out first under load).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import pytest
 
 from telephony.asterisk import instance as asterisk_instance
 from telephony.rig.sipp import agent_rows
+from tests.integration import serve_fixtures as sf
+from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.serve_fixtures import (
     ANSWERING,
     NEVER_ANSWERS,
@@ -31,6 +35,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 Serve = Callable[[], ServeProcess]
 TALKER = ANSWERING[0]
 GONE = "no longer has"  # the resync's reason: Asterisk no longer has the channel
+RING_S = 20
+
+
+@pytest.fixture(scope="module")
+def serve_rig(
+    start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
+) -> ServeRig:
+    tmp = tmp_path_factory.mktemp("restart")
+    config = sf._test_config(tmp, ring_timeout_s=RING_S)
+    return sf.start_serve_rig(start_asterisk, tmp, "serve-asterisk-restart", config)
 
 
 def test_asterisk_restarted_with_calls_talking_ringing_and_waiting(

@@ -59,6 +59,7 @@ def test_resident_presses_1_and_is_called_back_after_the_agent_answers(
     seat_answered = next(e.at for e in agent.events if e.event == "answered")
     offered = next(e for e in back.events if e.event == "offered")
     assert offered.fields["seat"].startswith(NUMBER), offered  # dialled the resident's number
+    assert offered.fields["from"] == "sip:12345", offered  # [asterisk] callback_caller_id
     assert seat_answered <= offered.at, (seat_answered, offered.at)  # the agent first
     assert "hung_up" in [e.event for e in back.events]
     assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()

@@ -5,20 +5,22 @@ COMPLETE per answered call, and agents come back in their true state.
 At the kill: seat 2001 is in wrap-up (its call's talk ended, the record is not yet
 written), seat 2002 talks with "pause after this call" asked, a third caller holds.
 This module's config has a 20 s wrap-up so that the kill lands inside it, and a
-20 s ring timeout so that a kill and a restart land inside an offer's ringing.
+20 s ring timeout so that a kill and a restart land inside an offer's ringing. The
+callback test, whose kill is not in a wrap-up, runs serve with a 1 s wrap-up
+(``serve_quick``), so it does not wait out 20 s after each of its calls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from telephony.asterisk.instance import free_port
 from telephony.rig.sipp import agent_rows
 from tests.integration import serve_fixtures as sf
 from tests.integration.asterisk_fixtures import AsteriskRig
@@ -36,20 +38,23 @@ def serve_rig(
     start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
 ) -> ServeRig:
     tmp = tmp_path_factory.mktemp("crash")
-    config: Path = sf._test_config(tmp)
-    text = config.read_text(encoding="utf-8").replace("wrapup_s = 1 ", f"wrapup_s = {WRAPUP_S} ", 1)
-    # an offer rings long enough for a kill and a restart to land inside it
-    text = text.replace("ring_timeout_s = 5 ", f"ring_timeout_s = {RING_S} ", 1)
-    config.write_text(text, encoding="utf-8")
-    answer, noanswer, callback = free_port(), free_port(), free_port()
-    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in sf.ANSWERING}
-    contacts[sf.NEVER_ANSWERS] = f"sip:{sf.NEVER_ANSWERS}@127.0.0.1:{noanswer}"
-    rig = start_asterisk(
-        "serve-crash", config=str(config), survey=False, static_contacts=contacts,
-        trunk_port=callback,
-    )  # fmt: skip
-    scenarios = {n: sf._safe_scenario(n, tmp) for n in ("resident", "agent", "agent_noanswer")}
-    return ServeRig(rig, config, answer, noanswer, scenarios, callback)
+    config = sf._test_config(tmp, ring_timeout_s=RING_S, wrapup_s=WRAPUP_S)
+    return sf.start_serve_rig(start_asterisk, tmp, "serve-crash", config)
+
+
+@pytest.fixture
+def serve_quick(serve_rig: ServeRig, tmp_path: Path) -> Iterator[Serve]:
+    """``serve`` on this module's Asterisk with a 1 s wrap-up (the ring timeout stays)."""
+    config = sf._test_config(tmp_path, ring_timeout_s=RING_S, wrapup_s=1)
+    with sf.serve_factory(dataclasses.replace(serve_rig, config_path=config), tmp_path) as start:
+        yield start
+
+
+def _hang_up_seat(rig: ServeRig, seat: str) -> None:
+    """Hang up the seat's leg in Asterisk (if it is still up), as the agent would."""
+    lines = rig.asterisk.instance.cli("core show channels concise").splitlines()
+    for channel in [ln.split("!")[0] for ln in lines if ln.startswith(f"PJSIP/{seat}-")]:
+        rig.asterisk.instance.cli(f"channel request hangup {channel}")
 
 
 def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_states(
@@ -90,6 +95,8 @@ def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_stat
                     )  # fmt: skip
                     wait_until(lambda: len(second.history()) == 2, 60, "the held call's record")
                     holding.wait(60)
+                # 2002 hangs up now: its 60 s talk only had to outlast the kill and restart
+                _hang_up_seat(serve_rig, "2002")
                 talking.wait(90)
             wrapped.wait(30)
         phones.wait(120)
@@ -110,13 +117,13 @@ def test_a_kill_in_wrap_up_talk_and_hold_gives_one_record_per_call_and_true_stat
 
 
 def test_a_kill_with_a_callback_waiting_keeps_its_place_and_gives_one_record(
-    serve_rig: ServeRig, serve: Serve
+    serve_rig: ServeRig, serve_quick: Serve
 ) -> None:
     """A caller pressed 1 and hung up (its place kept); serve is killed, restarted:
     the call is still waiting, ahead of a caller who came after it, is called back
     first when the agent is ready, and has one record."""
     number = "13912340001"
-    first = serve()
+    first = serve_quick()
     first.agent("2001", "login", "break")  # on shift, paused: the callers hold
     with serve_rig.residents([30_000], caller=number, digit="1", dtmf_after_ms=1500) as asked:
         asked.wait(40)
@@ -127,7 +134,7 @@ def test_a_kill_with_a_callback_waiting_keeps_its_place_and_gives_one_record(
     with serve_rig.residents([120_000], caller="13900000009") as later:
         wait_until(lambda: first.waiting() == 2, 30, "a later caller holding")
         assert first.stop(signal.SIGKILL) == -signal.SIGKILL
-        second = serve()  # same state directory
+        second = serve_quick()  # same state directory
         assert second.waiting() == 2, second.status()  # the callback and the holder
         seat = serve_rig.sipp(
             "agent", local_port=serve_rig.answer_port, calls=2,

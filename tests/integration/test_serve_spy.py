@@ -66,7 +66,8 @@ def test_spy_rings_the_supervisor_and_chanspy_starts_on_the_agents_call(
         r = web.post(spy, json={"mode": "listen"}, headers=sue)
         assert r.status_code == 409 and "not on a call" in r.json()["error"], r.text
         s.agent(AGENT, "login")
-        # one UAS for seats 2001-2005: the agent's leg talks 40 s, the supervisor's 20 s
+        # one UAS for seats 2001-2005: the agent's leg talks up to 40 s (the test ends
+        # it once the spy is seen), the supervisor's 20 s
         seats = serve_rig.sipp(
             "agent",
             local_port=serve_rig.answer_port,
@@ -91,7 +92,11 @@ def test_spy_rings_the_supervisor_and_chanspy_starts_on_the_agents_call(
             assert (hello["Agent"], hello["Mode"]) == (AGENT, "listen")
             assert s.status()["agents"][AGENT]["state"] == "on-call"  # the call goes on
             assert s.status()["agents"].get(SEAT) is None  # the seat is not an offer
+            # the agent's call ends (its leg hung up, as the agent would): the spy stops
+            serve_rig.asterisk.instance.cli(f"channel request hangup {began['SpyeeChannel']}")
             ami.event("ChanSpyStop", 40)
+            # and the supervisor's leg, so that both SIPps finish their calls now
+            serve_rig.asterisk.instance.cli("channel request hangup all")
         assert s.status()["stats"].get("stale_originate_responses", 0) == 0
     finally:
         web.close()

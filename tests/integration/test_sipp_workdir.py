@@ -43,3 +43,15 @@ def test_work_folder_removed_by_close_without_a_with_block() -> None:
     assert uas.proc is not None and uas.proc.poll() is None
     uas.close()
     assert uas.proc.poll() is not None and not uas.workdir.exists()
+
+
+def test_a_taken_media_port_is_replaced_by_another() -> None:
+    """SIPp binds its media (RTP) port at start; one another process holds (seen in a
+    full run with two workers) costs a retry on another port, not the test."""
+    sipp = _seat(free_port())
+    media = int(sipp.args[sipp.args.index("-mp") + 1])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", media))
+        with sipp:
+            assert sipp.proc is not None and sipp.proc.poll() is None
+            assert sipp.args[sipp.args.index("-mp") + 1] != str(media)

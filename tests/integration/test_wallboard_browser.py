@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect
 
 from crm.lifecycle import Role
 from crm.repository import SqliteCrm
+from ivr.prompts import prompt_name
 from tests.integration.serve_fixtures import ANSWERING, wait_until
 from tests.integration.web_fixtures import PASSWORD, Web, web_serve
 
@@ -170,6 +171,13 @@ def test_agents_and_strangers_are_refused(wall: Wall) -> None:
         ("POST", "/api/supervisor/calls/1.1/priority", {"priority": "emergency"}),
         ("POST", "/api/supervisor/calls/1.1/queue", {"queue": "elderly"}),
         ("POST", f"/api/supervisor/agents/{SEAT}/spy", {"mode": "listen"}),
+        ("GET", "/api/supervisor/broadcast", None),
+        (
+            "PUT",
+            "/api/supervisor/broadcast",
+            {"mandarin": "停水", "english": "Water cut", "expires_at": time.time() + 600},
+        ),
+        ("DELETE", "/api/supervisor/broadcast", None),
     ]
     with web.client() as anon, web.client("ann") as ann:
         for method, url, body in actions:
@@ -193,6 +201,35 @@ def test_agents_and_strangers_are_refused(wall: Wall) -> None:
         expect(stranger.locator("#login-form")).to_be_visible()
     finally:
         stranger.context.close()
+
+
+def test_a_supervisor_broadcasts_from_the_wallboard_then_clears_it(wall: Wall) -> None:
+    web, board = wall.web, wall.board
+    board.goto(web.base + "/wallboard")  # sue's session, from the first test
+    expect(board.locator("#broadcast-banner")).to_be_hidden()
+    board.click("#broadcast-open")
+    expect(board.locator("#broadcast-dialog")).to_be_visible()
+    expect(board.locator("#bc-state")).to_have_text("当前无广播")
+    board.fill("#bc-mandarin", "台风预警：今晚请勿外出。")
+    board.click("#bc-set")  # no English text: the server names the field
+    expect(board.locator("#toast")).to_contain_text("english", timeout=5_000)
+    board.fill("#bc-english", "Typhoon warning: stay indoors tonight.")
+    board.select_option("#bc-for", "120")
+    board.click("#bc-set")
+    expect(board.locator("#broadcast-dialog")).to_be_hidden(timeout=15_000)  # spoken by then
+    banner = board.locator("#broadcast-banner")
+    expect(banner).to_contain_text("台风预警：今晚请勿外出。")
+    expect(banner).to_contain_text("Typhoon warning")
+    expect(board.locator("#broadcast-open")).to_have_class(re.compile(r"\bon\b"))
+    with web.client("sue") as sue:
+        b = sue.get("/api/supervisor/broadcast").json()["broadcast"]
+    assert b["set_by"] == "sue" and 7100 < b["expires_at"] - time.time() <= 7200, b
+    sounds = web.rig.asterisk.instance.dir / "sounds" / "ivr"
+    assert (sounds / f"{prompt_name(b['english'], 'english')}.wav").is_file()
+    board.click("#broadcast-open")
+    board.click("#bc-clear")
+    expect(banner).to_be_hidden(timeout=5_000)
+    assert wall.audit()[:2] == ["supervisor.broadcast.clear", "supervisor.broadcast"]
 
 
 def test_the_wallboard_is_stale_while_serve_restarts_then_live_again(wall: Wall) -> None:

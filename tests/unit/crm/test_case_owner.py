@@ -17,10 +17,10 @@ import pytest
 from acd import Engine, load_config
 from acd import events as ev
 from acd.config import ConfigError, parse_config
-from acd.types import AgentId, CallId, FakeClock
+from acd.types import AgentId, CallerHint, CallId, FakeClock
 from crm.case_owner import CaseOwners
 from crm.lifecycle import Role
-from crm.models import NewCase, NewResident, Phone, User
+from crm.models import CallerFacts, NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
 from serve.settings import read_settings
@@ -38,22 +38,27 @@ BUDGET_S = 0.05
 
 
 class FakeCrm:
-    """``owner_agents`` answering ``agents`` after ``delay_s``, or raising ``error``."""
+    """``caller_facts`` answering ``agents`` (and ``flags``) after ``delay_s``, or
+    raising ``error``."""
 
     def __init__(
-        self, agents: Sequence[str] = (), delay_s: float = 0.0, error: Exception | None = None
+        self,
+        agents: Sequence[str] = (),
+        delay_s: float = 0.0,
+        error: Exception | None = None,
+        **flags: bool,
     ) -> None:
-        self.agents = tuple(agents)
+        self.facts = CallerFacts(tuple(agents), **flags)
         self.delay_s = delay_s
         self.error = error
         self.asked: list[str] = []
 
-    async def owner_agents(self, caller: str) -> tuple[str, ...]:
+    async def caller_facts(self, caller: str) -> CallerFacts:
         self.asked.append(caller)
         await asyncio.sleep(self.delay_s)
         if self.error is not None:
             raise self.error
-        return self.agents
+        return self.facts
 
 
 def centre() -> CallShell:
@@ -69,7 +74,7 @@ def centre() -> CallShell:
 
 async def hand_off(shell: CallShell, owners: CaseOwners | None, caller: str, uid: str) -> float:
     """One call through the FastAGI hand-off; how long it took (seconds)."""
-    server = FastAgiServer(enqueue_handler(shell, owners.owner if owners else None))
+    server = FastAgiServer(enqueue_handler(shell, owners.hint if owners else None))
     port = await server.start("127.0.0.1", 0)
     env = {
         "agi_network_script": "inbound",
@@ -86,8 +91,9 @@ async def hand_off(shell: CallShell, owners: CaseOwners | None, caller: str, uid
 
 
 def owners_of(crm: FakeCrm | SqliteCrm, stats: Counter[str], **kw: int) -> CaseOwners:
-    return CaseOwners(crm.cases.owner_agents if isinstance(crm, SqliteCrm) else crm.owner_agents,
-                      load_config(CONFIG).agents, BUDGET_S, stats, **kw)  # fmt: skip
+    config = load_config(CONFIG)
+    facts = crm.cases.caller_facts if isinstance(crm, SqliteCrm) else crm.caller_facts
+    return CaseOwners(facts, config.agents, BUDGET_S, stats, priorities=config.priorities, **kw)
 
 
 async def test_the_case_owner_gets_the_call_first() -> None:
@@ -182,4 +188,71 @@ def test_the_budget_is_a_serve_setting() -> None:
     with pytest.raises(ConfigError, match=r"serve\.sticky_lookup_s"):
         read_settings(parse_config({**BASE, "serve": {"sticky_lookup_s": 5}}))
     with pytest.raises(ValueError, match="budget_s"):
-        CaseOwners(FakeCrm().owner_agents, {}, 0)
+        CaseOwners(FakeCrm().caller_facts, {}, 0)
+
+
+# Priority from the CRM: a flagged resident's call gets its class, within the same budget
+
+
+async def test_a_flagged_resident_gets_the_priority_class() -> None:
+    stats = Counter[str]()
+    for flags, expected in [
+        ({"elderly_alone": True}, "elderly_alone"),
+        ({"disability": True}, "disabled"),
+        ({"elderly_alone": True, "disability": True}, "elderly_alone"),  # the higher one
+        ({}, "normal"),
+    ]:
+        shell = centre()
+        await hand_off(shell, owners_of(FakeCrm(**flags), stats), NUMBER, "p")
+        assert shell.engine.calls[CallId("p")].priority_name == expected, flags
+    assert stats == Counter({"crm_priorities": 3})
+
+
+async def test_a_flag_never_lowers_the_priority_the_ivr_chose() -> None:
+    shell = centre()
+    owners = owners_of(FakeCrm(elderly_alone=True), Counter())
+    server = FastAgiServer(enqueue_handler(shell, owners.hint))
+    port = await server.start("127.0.0.1", 0)
+    env = {"agi_network_script": "inbound", "agi_channel": "PJSIP/residents-e",
+           "agi_uniqueid": "e", "agi_callerid": NUMBER}  # fmt: skip
+    await fake_asterisk(port, env, {"HOTLINE_QUEUE": "general", "HOTLINE_PRIORITY": "emergency"})
+    await server.close()
+    assert shell.engine.calls[CallId("e")].priority_name == "emergency"
+
+
+async def test_flag_classes_missing_from_the_config_give_nothing() -> None:
+    stats = Counter[str]()
+    owners = CaseOwners(FakeCrm(["2002"], elderly_alone=True).caller_facts,
+                        {"2002": None}, BUDGET_S, stats, priorities={"normal": 0})  # fmt: skip
+    assert await owners.hint(CallId("x"), NUMBER) == CallerHint(AgentId("2002"), None)
+
+
+async def test_a_slow_or_failing_crm_gives_the_flagged_caller_normal_priority() -> None:
+    for crm in (FakeCrm(elderly_alone=True, delay_s=2.0),
+                FakeCrm(elderly_alone=True, error=OSError("database is locked"))):  # fmt: skip
+        shell, stats = centre(), Counter[str]()
+        owners = owners_of(crm, stats)
+        took = await hand_off(shell, owners, NUMBER, "s")
+        assert took < 1.0
+        assert shell.engine.calls[CallId("s")].priority_name == "normal"
+        assert stats["crm_priorities"] == 0
+        await owners.close()
+
+
+async def test_real_crm_flags_and_owner_in_one_answer(repo: SqliteCrm) -> None:
+    facts = await repo.cases.caller_facts("+86 138 0013 8000")
+    assert facts == CallerFacts(("2002",), elderly_alone=False, disability=False)
+    flagged = await repo.residents.create(NewResident("王奶奶", (Phone("13700137000"),),
+                                                      elderly_alone=True))  # fmt: skip
+    assert await repo.cases.caller_facts("13700137000") == CallerFacts((), True, False)
+    # a second resident on the first number, disabled: the number's flags are any resident's
+    await repo.residents.create(NewResident("李五", (Phone(NUMBER),), disability=True))
+    assert await repo.cases.caller_facts(NUMBER) == CallerFacts(("2002",), False, True)
+    assert await repo.cases.caller_facts("13600000000") == CallerFacts()
+    owners = owners_of(repo, Counter())
+    owners.budget_s = 1.0
+    shell = centre()
+    await hand_off(shell, owners, "13700137000", "f")
+    call = shell.engine.calls[CallId("f")]
+    assert (call.priority_name, call.agent) == ("elderly_alone", "2001")
+    assert flagged.elderly_alone

@@ -30,6 +30,8 @@ BASE["calendar"] = {
     "hours": {"mon": ["08:30-12:00", "13:30-17:30"], "holiday": []},
     "queues": {"complaints": {"always_open": True}, "repairs": {"hours": {"sat": ["09:00-12:00"]}}},
 }
+BASE["queues"]["followup"] = {"skills": {"general": 1}, "callback_attempts": 1}
+BASE["followup"] = {"queue": "followup", "max_attempts": 2, "calls_per_minute": 2}
 FUZZ = settings(
     max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -30,7 +30,9 @@ ENV = {
 
 async def fake_asterisk(port: int, keys: list[str]) -> list[str]:
     """Asterisk's side: each STREAM FILE with escape digits and each WAIT FOR DIGIT
-    takes the next of ``keys`` ("" nothing pressed, "hangup" the caller hangs up)."""
+    takes the next of ``keys`` ("" nothing pressed, "hangup" the caller hangs up);
+    GET DATA (a prompt with its keys) takes keys until "" (its timeout), "#" or its
+    length."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(("".join(f"{k}: {v}\n" for k, v in ENV.items()) + "\n").encode())
     commands = []
@@ -42,6 +44,19 @@ async def fake_asterisk(port: int, keys: list[str]) -> list[str]:
             reply = "200 result=1 (/snd)"
         elif cmd.startswith("GET VARIABLE"):
             reply = "200 result=0"
+        elif cmd.startswith("GET DATA"):  # keys until "" (the timeout), "#" or the length
+            max_digits, got, timed_out = int(cmd.split()[-1]), "", False
+            while len(got) < max_digits:
+                key = keys.pop(0) if keys else "hangup"
+                if key == "hangup":
+                    writer.write(b"HANGUP\n")
+                    writer.close()
+                    return commands
+                if key in ("", "#"):
+                    timed_out = key == ""
+                    break
+                got += key
+            reply = f"200 result={got}" + (" (timeout)" if timed_out else "")
         elif cmd.startswith("WAIT FOR DIGIT") or (
             cmd.startswith(("STREAM FILE", "SAY DIGITS")) and not cmd.endswith('""')
         ):
@@ -79,13 +94,16 @@ def played(cfg: IvrConfig, prompt: str, language: str = "mandarin") -> str:
     return f"STREAM FILE /snd/{prompt_name(cfg.text(prompt, language), language)}"
 
 
+def asked(cfg: IvrConfig, prompt: str, language: str = "mandarin") -> str:
+    """A prompt played with its keys read in the same command (type-ahead kept)."""
+    return f"GET DATA /snd/{prompt_name(cfg.text(prompt, language), language)}"
+
+
 async def test_pressing_2_during_the_greeting_enqueues_on_the_disability_line() -> None:
     shell, commands, stats = await call(["2"])
     c = shell.engine.calls["1763820090.7"]
     assert (c.queue, c.priority_name, c.language) == ("disability", "normal", "mandarin")
-    assert commands[1].startswith(played(config(), "menu.main")) and commands[1].endswith(
-        '"0123456789*#"'
-    )
+    assert commands[1] == f"{asked(config(), 'menu.main')} 5000 1"
     assert 'SET VARIABLE HOTLINE_QUEUE "disability"' in commands
     assert stats["ivr_routed"] == 1
 
@@ -93,14 +111,15 @@ async def test_pressing_2_during_the_greeting_enqueues_on_the_disability_line() 
 async def test_silence_ends_in_the_default_queue() -> None:
     shell, commands, _ = await call(["", "", "", "", "", ""])
     assert shell.engine.calls["1763820090.7"].queue == "general"
-    assert commands.count("WAIT FOR DIGIT 5000") == 3
+    assert commands.count(f"{asked(config(), 'menu.main')} 5000 1") == 3
+    assert not any(c.startswith("WAIT FOR DIGIT") for c in commands)
 
 
 async def test_english_then_a_submenu_with_priority() -> None:
     shell, commands, _ = await call(["9", "5", "2"])
     c = shell.engine.calls["1763820090.7"]
     assert (c.queue, c.priority_name, c.language) == ("complaints", "emergency", "english")
-    assert any(x.startswith(played(config(), "menu.complaints", "english")) for x in commands)
+    assert any(x.startswith(asked(config(), "menu.complaints", "english")) for x in commands)
 
 
 async def test_hanging_up_in_the_menu_is_not_a_queue_call() -> None:
@@ -114,7 +133,7 @@ async def status_of(number: str) -> str | None:
 
 
 async def test_case_status_found_then_an_agent() -> None:
-    keys = ["8", "", *"2026112200000042#", *[""] * 7, "0"]  # 7 prompts, then 0
+    keys = ["8", *"2026112200000042#", *[""] * 6, "0"]  # 6 prompts, then 0 when asked
     shell, commands, stats = await call(keys, lookup=status_of)
     cfg = config()
     assert any(x.startswith(played(cfg, "status.in_progress")) for x in commands)
@@ -123,7 +142,7 @@ async def test_case_status_found_then_an_agent() -> None:
 
 
 async def test_case_status_in_english_says_the_digits_with_asterisk() -> None:
-    keys = ["9", "8", "", *"2026112200000042#", "", "", "", "", "0"]
+    keys = ["9", "8", *"2026112200000042#", "", "", "", "0"]
     shell, commands, _ = await call(keys, lookup=status_of)
     assert 'SAY DIGITS 0042 "0123456789*#"' in commands
     assert any(x.startswith(played(config(), "status.in_progress", "english")) for x in commands)
@@ -132,15 +151,14 @@ async def test_case_status_in_english_says_the_digits_with_asterisk() -> None:
 
 
 async def test_case_status_then_silence_hangs_up_politely() -> None:
-    keys = ["8", "", "4", "2", "#", *[""] * 10]  # number, status, 3 x (offer, wait)
+    keys = ["8", "4", "2", "#", *[""] * 10]  # number, status, 3 x the offer
     shell, commands, stats = await call(keys, lookup=lambda n: status_of("2026112200000042"))
     assert 'SET VARIABLE HOTLINE_ROUTE "done"' in commands
     assert "1763820090.7" not in shell.engine.calls and stats["ivr_finished"] == 1
 
 
 async def test_unknown_case_then_retry() -> None:
-    keys = ["8", "", "7", "#", "", "2", "0", "2", "6", "1", "1", "2", "2", "0", "0", "0", "0"]
-    keys += ["0", "0", "4", "2", "#", *[""] * 6, "0"]
+    keys = ["8", "7", "#", "", *"2026112200000042#", *[""] * 6, "0"]
     shell, commands, _ = await call(keys, lookup=status_of)
     assert any(x.startswith(played(config(), "case_not_found")) for x in commands)
     assert any(x.startswith(played(config(), "status.in_progress")) for x in commands)
@@ -153,14 +171,14 @@ async def test_slow_crm_cannot_check_now_and_goes_to_an_agent() -> None:
         return "closed"
 
     cfg = dataclasses.replace(config(), case_lookup_s=0.05)
-    shell, commands, stats = await call(["8", "", "4", "2", "#"], cfg, slow)
+    shell, commands, stats = await call(["8", "4", "2", "#"], cfg, slow)
     assert any(x.startswith(played(cfg, "case_unavailable")) for x in commands)
     assert shell.engine.calls["1763820090.7"].queue == "general"
     assert stats["ivr_case_timeouts"] == 1
 
 
 async def test_no_crm_cannot_check_now() -> None:
-    shell, commands, _ = await call(["8", "", "4", "2", "#"])
+    shell, commands, _ = await call(["8", "4", "2", "#"])
     assert any(x.startswith(played(config(), "case_unavailable")) for x in commands)
     assert shell.engine.calls["1763820090.7"].queue == "general"
 
@@ -168,4 +186,20 @@ async def test_no_crm_cannot_check_now() -> None:
 async def test_garbage_key_codes_are_invalid_never_a_crash() -> None:
     shell, commands, _ = await call(["x", "", "2"])
     assert any(x.startswith(played(config(), "invalid")) for x in commands)
+    assert shell.engine.calls["1763820090.7"].queue == "disability"
+
+
+async def test_a_key_that_stopped_an_earlier_prompt_is_carried_into_the_number() -> None:
+    """2 pressed during "case not found" is the number's first digit: the rest is read
+    one WAIT FOR DIGIT at a time, and the case is found."""
+    keys = ["8", "7", "#", "2", *"026112200000042#", *[""] * 6, "0"]
+    shell, commands, _ = await call(keys, lookup=status_of)
+    assert any(x.startswith(played(config(), "status.in_progress")) for x in commands)
+    assert commands.count("WAIT FOR DIGIT 5000") == len("026112200000042#")
+    assert shell.engine.calls["1763820090.7"].queue == "general"
+
+
+async def test_star_read_by_get_data_goes_back_to_the_menu() -> None:
+    shell, commands, _ = await call(["8", "*", "", "2"], lookup=status_of)
+    assert commands.count(f"{asked(config(), 'menu.main')} 5000 1") == 2
     assert shell.engine.calls["1763820090.7"].queue == "disability"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
 import wave
 from pathlib import Path
@@ -46,3 +48,55 @@ def test_generates_8khz_mono_16bit_once(tmp_path: Path) -> None:
 def test_missing_espeak_names_the_prompt(tmp_path: Path) -> None:
     with pytest.raises(PromptError, match=r"IVR prompt 'invalid' \(mandarin\).*not installed"):
         generate(small(), tmp_path, espeak="no-such-espeak-ng")
+
+
+def _tone(path: Path, seconds: float, rate: int = 16000) -> Path:
+    """A recording as an operator would drop it: another rate, stereo."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"\x10\x00\x20\x00" * int(rate * seconds))
+    return path
+
+
+def _seconds(path: Path) -> float:
+    with wave.open(str(path)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        return w.getnframes() / 8000
+
+
+@needs_tts
+def test_an_operators_recording_wins_over_the_spoken_prompt(tmp_path: Path) -> None:
+    """``<prompt>.<language>.wav`` in ``recorded_prompts`` becomes the prompt's file
+    (converted to 8 kHz mono); a changed recording is converted again; a removed one
+    is spoken again. The other language and the other prompts stay spoken."""
+    rec = tmp_path / "recorded"
+    rec.mkdir()
+    out = tmp_path / "sounds"
+    cfg = dataclasses.replace(small(), recorded_prompts=str(rec))
+    generate(cfg, out)
+    name = out / f"{prompt_name(cfg.text('menu.main', 'english'), 'english')}.wav"
+    spoken = _seconds(name)
+    _tone(rec / "menu.main.english.wav", 0.75)
+    assert generate(cfg, out) == [name]  # only the recorded one is made again
+    assert _seconds(name) == pytest.approx(0.75)
+    assert generate(cfg, out) == []  # unchanged: cached
+    _tone(rec / "menu.main.english.wav", 0.5)
+    os.utime(rec / "menu.main.english.wav", ns=(1, 1))  # a changed file, whatever the clock
+    assert generate(cfg, out) == [name]
+    assert _seconds(name) == pytest.approx(0.5)
+    (rec / "menu.main.english.wav").unlink()
+    assert generate(cfg, out) == [name]  # spoken again
+    assert _seconds(name) == pytest.approx(spoken)
+
+
+def test_a_recording_sox_cannot_read_names_the_prompt_and_file(tmp_path: Path) -> None:
+    rec = tmp_path / "recorded"
+    rec.mkdir()
+    (rec / "invalid.mandarin.wav").write_bytes(b"not a wav")
+    cfg = dataclasses.replace(small(), recorded_prompts=str(rec))
+    if shutil.which("sox") is None:
+        pytest.skip("sox is not installed")
+    with pytest.raises(PromptError, match=r"recorded prompt 'invalid' \(mandarin\) .*invalid"):
+        generate(cfg, tmp_path / "out", espeak="no-such-espeak-ng")

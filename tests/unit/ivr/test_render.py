@@ -32,14 +32,14 @@ def dialplan(ivr: bool | None) -> str:
 
 def test_enabled_ivr_runs_the_ivr_script_with_its_sounds() -> None:
     ext = dialplan(True)
-    assert "AGI(${HOTLINE_AGI}/ivr)" in ext and "/inbound)" not in ext
+    assert "AGI(${HOTLINE_AGI}/ivr," in ext and "/inbound," not in ext
     assert "Set(HOTLINE_IVR_SOUNDS=/run/hotline/t1/sounds/ivr)" in ext
 
 
 def test_disabled_or_absent_ivr_hands_off_directly() -> None:
     for ivr in (False, None):
         ext = dialplan(ivr)
-        assert "AGI(${HOTLINE_AGI}/inbound)" in ext and "AGI(${HOTLINE_AGI}/ivr)" not in ext
+        assert "AGI(${HOTLINE_AGI}/inbound," in ext and "AGI(${HOTLINE_AGI}/ivr," not in ext
 
 
 def test_render_without_espeak_fails_naming_the_prompt(

@@ -69,8 +69,57 @@ async def test_handoff_enqueues_with_the_dialplan_arrival_time() -> None:
         "dialect",
     )
     assert call.arrived_at == 1763820095.25 and call.caller == "13800138000"
-    assert 'SET VARIABLE HOTLINE_ARRIVED_AT "1763820095.250"' in commands
+    # the channel already holds every validated value: nothing is written back
+    assert not [c for c in commands if c.startswith("SET")], commands
     assert server.failures == 0
+
+
+async def test_handoff_from_the_arguments_enqueues_without_a_round_trip() -> None:
+    """The dialplan passes queue, priority, language, arrival, call id and the
+    secret as arguments: the call is enqueued before any command; only values
+    that had to be corrected are written back, after."""
+    clock = FakeClock(1_763_820_100.0)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
+    shell.feed(ev.AgentLoggedIn(AgentId("2001"), paused_reason="break"))
+    server = FastAgiServer(enqueue_handler(shell), secret="s3cret-s3cret")
+    port = await server.start("127.0.0.1", 0)
+    env = {
+        "agi_network_script": "inbound",
+        "agi_channel": "PJSIP/residents-00000002",
+        "agi_uniqueid": "1763820091.8",
+        "agi_callerid": "13800138001",
+        "agi_arg_1": "elderly",
+        "agi_arg_2": "elderly_alone",
+        "agi_arg_3": "dialect",
+        "agi_arg_4": "1763820095.250",
+        "agi_arg_5": "1763820091.8",
+        "agi_arg_6": "secret=s3cret-s3cret",
+    }
+    assert await fake_asterisk(port, env, {}) == []
+    env |= {"agi_uniqueid": "1763820092.9", "agi_arg_5": "1763820092.9", "agi_arg_2": "vip"}
+    commands = await fake_asterisk(port, env, {})
+    await server.close()
+    assert commands == ['SET VARIABLE HOTLINE_PRIORITY "normal"']
+    assert shell.engine.calls["1763820091.8"].arrived_at == 1763820095.25
+    assert shell.engine.calls["1763820092.9"].priority_name == "normal"
+    assert server.failures == 0 and server.stats[Count.AGI_REFUSED] == 0
+
+
+async def test_a_wrong_secret_argument_is_refused_without_a_round_trip() -> None:
+    clock = FakeClock(1_763_820_100.0)
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
+    server = FastAgiServer(enqueue_handler(shell), secret="s3cret-s3cret")
+    port = await server.start("127.0.0.1", 0)
+    env = {
+        "agi_network_script": "inbound",
+        "agi_channel": "PJSIP/residents-00000003",
+        "agi_uniqueid": "1763820093.1",
+        "agi_arg_1": "general",
+        "agi_arg_2": "secret=guess",
+    }
+    assert await fake_asterisk(port, env, {}) == []
+    await server.close()
+    assert server.stats[Count.AGI_REFUSED] == 1 and not shell.engine.calls
 
 
 async def test_bad_values_fall_back_never_drop_the_call() -> None:

@@ -23,6 +23,7 @@ class FakeManager:
         self.port = 0
         self.writers: list[asyncio.StreamWriter] = []
         self.logins = 0
+        self.filters: list[str] = []
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -49,6 +50,13 @@ class FakeManager:
             ok = m["Secret"] == "s3cret"
             status = b"Success" if ok else b"Error"
             writer.write(b"Response: " + status + b"\r\nActionID: " + aid + b"\r\n\r\n")
+        elif action == "Filter" and "refused" in m["Filter"]:  # no `system` write
+            writer.write(
+                b"Response: Error\r\nActionID: " + aid + b"\r\nMessage: Permission denied\r\n\r\n"
+            )
+        elif action == "Filter":  # Asterisk's answer to Operation: Add
+            self.filters.append(m["Filter"])
+            writer.write(b"Response: Success\r\nActionID: " + aid + b"\r\n\r\n")
         elif action == "QueueAdd":
             return  # never answers, like panoramisk 1.4's unresolved QueueAdd
         elif action == "CoreShowChannels":
@@ -154,3 +162,22 @@ async def test_reconnects_after_cut_and_resyncs(manager: FakeManager) -> None:
     assert c.stats["disconnects"] == 1 and manager.logins == 2
     await c.close()
     await asyncio.wait_for(task, 2)
+
+
+async def test_the_session_filters_are_sent_after_every_login(manager: FakeManager) -> None:
+    """serve's whitelist (telephony.ami_events) is set again on each new session."""
+    c = AmiClient("127.0.0.1", manager.port, "hotline", "s3cret", filters=("^Event: (A|B)",))
+    task = asyncio.create_task(c.run())
+    await wait_for(lambda: manager.filters == ["^Event: (A|B)"])
+    manager.cut()
+    await wait_for(lambda: manager.filters == ["^Event: (A|B)"] * 2)
+    await c.close()
+    task.cancel()
+
+
+async def test_a_refused_filter_does_not_stop_the_login(manager: FakeManager) -> None:
+    """Without the filter every event comes (more work, nothing lost): logged, not fatal."""
+    c = AmiClient("127.0.0.1", manager.port, "hotline", "s3cret", filters=("refused",))
+    await c.connect()
+    assert c.connected.is_set() and manager.filters == []
+    await c.close()

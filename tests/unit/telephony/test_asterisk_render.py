@@ -91,7 +91,7 @@ def test_explicit_modules_cdr_off_and_instance_directories() -> None:
 def test_dialplan_hands_off_holds_bridges_and_surveys() -> None:
     ext = rendered()["extensions.conf"]
     assert "HOTLINE_AGI = agi://127.0.0.1:4573" in ext
-    assert "AGI(${HOTLINE_AGI}/inbound)" in ext
+    assert "AGI(${HOTLINE_AGI}/inbound," in ext and ",secret=${HOTLINE_AGI_SECRET})" in ext
     assert "Set(HOTLINE_ARRIVED_AT=" in ext
     assert "UserEvent(HotlineWaiting," in ext
     assert "Bridge(${CALLER},F(hotline-survey^s^1))" in ext
@@ -128,6 +128,13 @@ def test_the_hold_context_checks_a_callback_number_with_the_cores_rule() -> None
     check = f"same => n,GotoIf({dialplan_check('${CALLERID(num)}')}?accept)"
     assert check in dialplan
     assert dialplan.count("REGEX(") == 1
+
+
+def test_the_callback_presents_the_hotlines_number() -> None:
+    ext = rendered()["extensions.conf"]
+    assert 'exten => callback,1,Set(CALLERID(all)="Hotline" <12345>)' in ext
+    s = dataclasses.replace(read_settings(CFG), callback_caller_id=None)
+    assert "exten => callback,1,NoOp(" in rendered(s)["extensions.conf"]
 
 
 def test_arrival_is_stamped_after_answer_and_the_hand_off_sends_exits() -> None:

@@ -51,6 +51,8 @@ def test_example_config_reads() -> None:
         ({"static_contact": "2001@host"}, "asterisk.static_contact", "SIP URI"),
         ({"ami_user": "hot line"}, "asterisk.ami_user", "only letters"),
         ({"sip_prot": 5060}, "asterisk.sip_prot", "unknown key"),
+        ({"callback_caller_id": "12"}, "asterisk.callback_caller_id", "phone number"),
+        ({"callback_caller_id": "hotline"}, "asterisk.callback_caller_id", "phone number"),
     ],
 )
 def test_bad_values_name_the_key(values: dict[str, object], key: str, words: str) -> None:

@@ -1,0 +1,237 @@
+"""Live load: Hotline and Asterisk's app_queue on one real rig, rate by rate, in one run.
+
+The rig (:mod:`benchmarks.live_rig`): 200 seats answered by one SIPp UAS that
+logs each INVITE's caller, SIPp callers with unique numbers into the trunk, one
+queue, wrap-up, survey and recording off. At each rate of the ramp both systems
+take ``--step-s`` seconds of calls, one after the other; talk time is
+min(8 s, 120/rate), a caller gives up ``--patience-s`` after the answer when no
+agent took it. A system whose step is not clean (anything lost, or p99 above
+50 ms) is "collapsed" once it loses more than 5 % of its calls or its p99
+passes 1 s, and is not loaded again; the ramp stops when both have.
+
+Per rate and system: attempted, answered, abandoned (the caller gave up),
+overflowed (Asterisk hung up a caller no agent took), failed (no answer from
+Asterisk at all), lost (= attempted - answered), queue entry (stamped by
+Asterisk right after ``Answer()``) to the agent's INVITE at the seat: p50, p99,
+max; Asterisk's and serve's CPU (% of one core over the step, its tail
+included), serve's RSS at the step's end, and the AMI events serve read per call
+(and how many of them it ignored, from serve's ``/status`` counters). The AMI
+events' lag is not measured here yet: serve does not export it on this branch.
+
+    python -m benchmarks.live_load [--rates 20,40,...] [--step-s 30] [--write]
+    python -m benchmarks.live_load --systems hotline --rates 0.83,0.83,0.83 --step-s 600
+        # the soak: 30 minutes at a 30,000-call day's busiest hour (3,000 calls/h),
+        # serve's RSS after each 10 minutes
+
+``--write`` puts the table and the ratios into benchmarks/RESULTS.md ("Live load").
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.live_rig import LoadRig, StepRaw, System, open_rig
+from benchmarks.report import write_results
+
+__all__ = ["StepFigures", "figures", "main"]
+
+CLEAN_P99_MS = 50.0
+COLLAPSE_LOST = 0.05
+COLLAPSE_P99_MS = 1000.0
+DEFAULT_RATES = "20,40,60,80,100,110,120,130,140,150,160"
+_ENTRY = re.compile(r"qentry (\d+) (\d+\.\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class StepFigures:
+    system: str
+    rate: float
+    attempted: int
+    answered: int
+    abandoned: int
+    overflowed: int
+    failed: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    cpu: dict[str, float]  # process -> % of one core
+    serve_rss_mb: float | None
+    ami_per_call: float | None
+    ami_ignored_pct: float | None
+
+    @property
+    def lost(self) -> int:
+        return self.attempted - self.answered
+
+    @property
+    def clean(self) -> bool:
+        return self.lost == 0 and self.p99_ms <= CLEAN_P99_MS
+
+    @property
+    def collapsed(self) -> bool:
+        return self.lost > COLLAPSE_LOST * self.attempted or self.p99_ms > COLLAPSE_P99_MS
+
+
+def entries(log: Path) -> dict[str, float]:
+    """Queue entry time per caller number, from the instance's messages.log."""
+    if not log.is_file():
+        return {}
+    return {m[1]: float(m[2]) for m in _ENTRY.finditer(log.read_text(errors="replace"))}
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def figures(raw: StepRaw, entry_at: dict[str, float]) -> StepFigures:
+    """One step's figures from its SIPp logs and the queue-entry stamps."""
+    offered: dict[str, float] = {}
+    answered: set[str] = set()
+    for e in raw.agents:
+        caller = e.fields.get("caller", "")
+        if e.event == "offered":
+            offered.setdefault(caller, e.at)
+        elif e.event == "answered":
+            answered.add(caller)
+    gave_up, hung_up_on = set(), set()
+    for e in raw.callers:
+        caller = e.fields.get("caller", "")
+        if e.event == "hung_up":
+            gave_up.add(caller)
+        elif e.event == "far_bye":
+            hung_up_on.add(caller)
+    abandoned = len(gave_up - answered)
+    overflowed = len(hung_up_on - answered - gave_up)
+    delays = [(t - entry_at[c]) * 1000 for c, t in offered.items() if c in entry_at]
+    n = len(answered)
+    cpu = {k: 100 * v / raw.seconds for k, v in raw.cpu_s.items()}
+    ami = raw.ami_events / raw.calls if raw.ami_events is not None else None
+    ignored = 100 * (raw.ami_ignored or 0) / raw.ami_events if raw.ami_events else None
+    return StepFigures(
+        raw.system, raw.rate, raw.calls, n, abandoned, overflowed,
+        raw.calls - n - abandoned - overflowed,
+        _pct(delays, 0.5), _pct(delays, 0.99), max(delays, default=float("nan")),
+        cpu, raw.rss_mb.get("serve"), ami, ignored,
+    )  # fmt: skip
+
+
+def _row(f: StepFigures) -> str:
+    cpu = " + ".join(f"{k} {v:.0f} %" for k, v in f.cpu.items())
+    rss = f"{f.serve_rss_mb:.0f} MB" if f.serve_rss_mb is not None else "-"
+    ami = (
+        f"{f.ami_per_call:.1f} ({f.ami_ignored_pct:.0f} % ignored)"
+        if f.ami_per_call is not None and f.ami_ignored_pct is not None
+        else "-"
+    )
+    return (
+        f"| {f.rate:g} | {f.system} | {f.attempted} | {f.answered} | {f.abandoned} | "
+        f"{f.overflowed} | {f.failed} | **{f.lost}** | {f.p50_ms:.1f} | **{f.p99_ms:.1f}** | "
+        f"{f.max_ms:.1f} | {cpu} | {rss} | {ami} |"
+    )
+
+
+HEADER = (
+    "| calls/s | system | attempted | answered | abandoned | overflowed | failed | lost | "
+    "p50 ms | p99 ms | max ms | CPU (one core = 100 %) | serve RSS | AMI events/call |\n"
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: "
+    "| --- |"
+)
+
+
+def ramp(rig: LoadRig, rates: list[float], step_s: float, patience_s: float) -> list[StepFigures]:
+    out: list[StepFigures] = []
+    alive = {s.name: s for s in rig.systems}
+    number = int(time.time()) % 100_000 * 10_000  # unique callers per run and step
+    for system in rig.systems:  # first calls pay for cold caches: not counted
+        number += rig.step(system, 2.0, 3.0, number, patience_s).calls + 1
+    print(HEADER, flush=True)
+    for rate in rates:
+        for system in list(alive.values()):
+            raw = rig.step(system, rate, step_s, number, patience_s)
+            number += raw.calls + 1
+            f = figures(raw, entries(_log(system)))
+            out.append(f)
+            print(_row(f), flush=True)
+            if f.collapsed:
+                del alive[system.name]
+        if not alive:
+            break
+    return out
+
+
+def _log(system: System) -> Path:
+    return system.instance.dir / "log" / "messages.log"
+
+
+def summary(figs: list[StepFigures]) -> str:
+    """The highest clean rate of each system, the ratios, p99 at 20 calls/s."""
+    best: dict[str, float] = {}
+    for f in figs:
+        if f.clean and f.rate > best.get(f.system, 0.0):
+            best[f.system] = f.rate
+    lines = []
+    for name in ("hotline", "app_queue"):
+        rate = best.get(name)
+        lines.append(f"- highest clean rate (0 lost, p99 <= 50 ms), {name}: "
+                     f"{f'{rate:g} calls/s' if rate else 'none'}")  # fmt: skip
+    if best.get("hotline") and best.get("app_queue"):
+        lines.append(f"- ratio Hotline / app_queue: **{best['hotline'] / best['app_queue']:.2f}×**")
+    rates = {f.rate for f in figs}
+    low = 20.0 if 20.0 in rates else min(rates, default=None)
+    at = {f.system: f for f in figs if f.rate == low}
+    if low is not None and "hotline" in at and "app_queue" in at:
+        h, q = at["hotline"].p99_ms, at["app_queue"].p99_ms
+        lines.append(
+            f"- p99 queue entry → agent INVITE at {low:g} calls/s: Hotline {h:.1f} ms, "
+            f"app_queue {q:.1f} ms: **{h / q:.2f}×**"
+        )
+    ami = [f.ami_per_call for f in figs if f.system == "hotline" and f.ami_per_call and f.clean]
+    if ami:
+        lines.append(
+            f"- AMI events serve reads per call (clean steps): {statistics.median(ami):.1f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.live_load", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--rates", default=DEFAULT_RATES, help="calls/s per step, comma separated")
+    p.add_argument("--step-s", type=float, default=30.0, help="seconds of calls per step")
+    p.add_argument(
+        "--patience-s", type=float, default=20.0, help="a caller's wait before giving up"
+    )
+    p.add_argument("--systems", default="hotline,app_queue", help="which systems to load")
+    p.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    a = p.parse_args(argv)
+    try:
+        rates = [float(r) for r in a.rates.split(",") if r.strip()]
+    except ValueError:
+        p.error(f"--rates: expected numbers separated by commas, got {a.rates!r}")
+    if not rates or min(rates) <= 0:
+        p.error("--rates: every rate must be > 0")
+    systems = tuple(s.strip() for s in a.systems.split(",") if s.strip())
+    if not systems or set(systems) - {"hotline", "app_queue"}:
+        p.error(f"--systems: expected hotline and/or app_queue, got {a.systems!r}")
+    with open_rig(systems) as rig:
+        figs = ramp(rig, rates, a.step_s, a.patience_s)
+    text = summary(figs)
+    print(text)
+    if a.write:
+        body = f"{text}\n\n{HEADER}\n" + "\n".join(_row(f) for f in figs)
+        command = "python -m benchmarks.live_load " + " ".join(argv or sys.argv[1:])
+        write_results("Live load: Hotline and app_queue on one rig", command.strip(), body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,379 @@
+"""The live-load rig: one Asterisk per system, 200 SIPp-answered seats, SIPp callers.
+
+Two systems on the same rig, started side by side and loaded one after the other
+at each rate (so a noisy machine hurts both alike):
+
+- **hotline**: Hotline's own rendered configuration (one queue ``load``, 200 seats,
+  wrap-up, survey and recording off) and ``hotline serve`` as a subprocess, all
+  200 agents logged in;
+- **app_queue**: the same rendered PJSIP seats and trunk, but the trunk's context
+  runs ``Answer()`` then ``Queue(load)`` with ``queues.conf``'s 200 static members,
+  ``strategy = leastrecent`` (the yardstick of ``/work/shared/ASTERISK.md``).
+
+Each seat's AOR has a static contact at one SIPp UAS (``live/load_agent.xml``)
+that logs the caller's number of every INVITE; callers (``live/load_caller.xml``)
+have unique numbers per step, so each agent INVITE is matched to its call. The
+queue entry is the caller's 200 OK: the caller sends one RTP packet after its ACK,
+so ``Answer()`` does not wait 500 ms for audio. Everything listens on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acd.config import AcdConfig, load_config
+from serve.control import request
+from telephony.asterisk.instance import AsteriskInstance, free_port
+from telephony.asterisk.render import Secrets
+from telephony.asterisk.root import provision
+from telephony.asterisk.settings import AsteriskSettings, read_settings
+from telephony.rig.sipp import Sipp, SippError, SippEvent
+
+__all__ = ["SEATS", "LoadRig", "StepRaw", "System", "open_rig"]
+
+HERE = Path(__file__).parent / "live"
+ROOT = Path(__file__).parents[1]
+SEATS = tuple(str(i) for i in range(2001, 2201))
+QUEUE = "load"
+RING_MS = 100  # the seats ring this long before they answer
+SIPP_ARGS = ("-default_behaviors", "all,-abortunexp", "-aa")
+
+CONFIG = """\
+[centre]
+name = "live load"
+ring_timeout_s = 15
+wrapup_s = 0
+autopause = false
+languages = ["mandarin"]
+
+[queues.{queue}]
+title = "Load"
+skills = {{ load = 1 }}
+record_calls = false
+
+[[agents]]
+ids = "2001-2200"
+name = "seat {{id}}"
+skills = {{ load = 1, mandarin = 10 }}
+
+[asterisk]
+sip_port = {sip}
+ami_port = {ami}
+agi_port = {agi}
+survey = false
+static_contact = "sip:{{id}}@127.0.0.1:{uas}"
+
+[serve]
+state_dir = "{state}"
+"""
+
+QUEUES_CONF = """\
+; benchmarks/live_load.py: Asterisk's own app_queue, the yardstick
+[general]
+persistentmembers = no
+autofill = yes
+shared_lastcall = no
+
+[{queue}]
+strategy = leastrecent
+timeout = 15
+retry = 1
+wrapuptime = 0
+ringinuse = no
+joinempty = yes
+leavewhenempty = no
+announce-frequency = 0
+periodic-announce-frequency = 0
+{members}
+"""
+
+APP_QUEUE_DIALPLAN = """\
+; benchmarks/live_load.py: the trunk's calls straight into app_queue
+[general]
+static = yes
+writeprotect = yes
+
+[hotline-inbound]
+exten => _X.,1,Answer()
+{stamp}
+ same => n,Queue({queue},,,,600)
+ same => n,Hangup()
+exten => s,1,Goto(hotline-inbound,100,1)
+"""
+
+
+# The queue entry, stamped by Asterisk right after Answer() in both dialplans (a
+# NOTICE in the instance's messages.log, read back after each step).
+STAMP = " same => n,Log(NOTICE,qentry ${CALLERID(num)} ${STRFTIME(,,%s.%6q)})"
+
+
+class HotlineInstance(AsteriskInstance):
+    """Hotline's rendered Asterisk, with the queue-entry stamp after Answer()."""
+
+    def prepare(self, cfg: AcdConfig, settings: AsteriskSettings) -> Secrets:
+        sec = super().prepare(cfg, settings)
+        path = self.dir / "etc" / "extensions.conf"
+        text = path.read_text()
+        answer = " same => n,Answer()\n"
+        if text.count(answer) != 1:
+            raise RuntimeError("extensions.conf: expected one Answer() in hotline-inbound")
+        path.write_text(text.replace(answer, answer + STAMP + "\n"))
+        _load(self.dir / "etc", "app_verbose.so")  # Log()
+        return sec
+
+
+class AppQueueInstance(AsteriskInstance):
+    """Hotline's rendered Asterisk with app_queue in charge of the trunk's calls."""
+
+    def prepare(self, cfg: AcdConfig, settings: AsteriskSettings) -> Secrets:
+        sec = super().prepare(cfg, settings)
+        etc = self.dir / "etc"
+        members = "\n".join(f"member => PJSIP/{a}" for a in cfg.agents)
+        (etc / "queues.conf").write_text(QUEUES_CONF.format(queue=QUEUE, members=members))
+        (etc / "extensions.conf").write_text(APP_QUEUE_DIALPLAN.format(queue=QUEUE, stamp=STAMP))
+        _load(etc, "app_verbose.so", "app_queue.so")
+        return sec
+
+
+def _load(etc: Path, *modules: str) -> None:
+    with (etc / "modules.conf").open("a") as f:
+        f.writelines(f"load = {m}\n" for m in modules)
+
+
+@dataclass
+class StepRaw:
+    """What one step at one rate left: the SIPp logs and the processes' counters."""
+
+    system: str
+    rate: float
+    calls: int
+    seconds: float  # wall time of the step (first call to last call ended)
+    callers: list[SippEvent]
+    caller_ok: int
+    caller_failed: int
+    agents: list[SippEvent]
+    cpu_s: dict[str, float]  # process -> CPU seconds used in the step
+    rss_mb: dict[str, float]  # process -> resident set at the step's end
+    ami_events: int | None = None  # AMI events serve received in the step
+    ami_ignored: int | None = None
+    lag_ms: list[float] = field(default_factory=list)  # serve's AMI lag samples, if any
+
+
+@dataclass
+class System:
+    """One system of the rig: its Asterisk, its seats' port, serve (Hotline only)."""
+
+    name: str
+    instance: AsteriskInstance
+    settings: AsteriskSettings
+    uas_port: int
+    serve: subprocess.Popen[bytes] | None = None
+    state_dir: Path | None = None
+
+    def pids(self) -> dict[str, int]:
+        out = {"asterisk": self.instance.pid() or 0}
+        if self.serve is not None:
+            out["serve"] = self.serve.pid
+        return {k: v for k, v in out.items() if v}
+
+    def serve_stats(self) -> dict[str, int]:
+        if self.state_dir is None:
+            return {}
+        status, body = request(self.state_dir / "control.sock", "GET", "/status")
+        return dict(body.get("stats", {})) if status == 200 else {}
+
+
+@dataclass
+class LoadRig:
+    systems: list[System]
+    work: Path
+    rtp_file: Path
+
+    def step(
+        self, system: System, rate: float, seconds: float, first_number: int, patience_s: float
+    ) -> StepRaw:
+        """``rate`` calls/s for ``seconds``; talk time min(8 s, 120/rate); returns when
+        every call ended (bounded: patience + talk + 30 s after the last start)."""
+        calls = max(1, round(rate * seconds))
+        talk_s = min(8.0, 120.0 / rate)
+        limit = int(rate * (talk_s + patience_s)) + 50
+        agent_xml = self._scenario("load_agent", RING_MS=str(RING_MS), TALK_S=f"{talk_s:g}")
+        caller_xml = self._scenario(
+            "load_caller", PATIENCE_S=f"{talk_s + patience_s:g}", RTP_FILE=str(self.rtp_file)
+        )
+        budget = seconds + talk_s + patience_s + 60
+        rows = [[f"1{first_number + i:010d}"] for i in range(calls)]
+        agents = _started(lambda: Sipp(
+            agent_xml, local_port=system.uas_port, calls=100_000, max_time_s=budget + 30,
+            extra=SIPP_ARGS,
+        ))  # fmt: skip
+        before_cpu = {k: _cpu_s(p) for k, p in system.pids().items()}
+        before = system.serve_stats()
+        started = time.monotonic()
+        callers = _started(
+            lambda: Sipp(
+                caller_xml,
+                local_ip=system.settings.trunk_address,
+                remote=f"127.0.0.1:{system.settings.sip_port}",
+                calls=calls,
+                rate=rate,
+                limit=limit,
+                rows=rows,
+                max_time_s=budget,
+                extra=SIPP_ARGS,
+            ),
+            agents,
+        )
+        try:
+            res = callers.wait(budget + 15)
+            seconds_used = time.monotonic() - started
+            cpu = {k: _cpu_s(p) - before_cpu.get(k, 0.0) for k, p in system.pids().items()}
+            rss = {k: _rss_mb(p) for k, p in system.pids().items()}
+            after = system.serve_stats()
+            time.sleep(1.0)  # the last BYEs' answers reach the seats' SIPp
+            agent_events = agents.stop(2.0).events
+        finally:
+            callers.close()
+            agents.close()
+        raw = StepRaw(system.name, rate, calls, seconds_used, res.events, res.successful,
+                      res.failed, agent_events, cpu, rss)  # fmt: skip
+        if before or after:
+            raw.ami_events = after.get("events", 0) - before.get("events", 0)
+            raw.ami_ignored = after.get("ignored_events", 0) - before.get("ignored_events", 0)
+        _settle(system)
+        return raw
+
+    def _scenario(self, name: str, **values: str) -> Path:
+        text = (HERE / f"{name}.xml").read_text()
+        for k, v in values.items():
+            text = text.replace(k, v)
+        path = self.work / f"{name}-{abs(hash(tuple(values.items())))}.xml"
+        path.write_text(text)
+        return path
+
+
+def _started(make: Callable[[], Sipp], *others: Sipp) -> Sipp:
+    """A started SIPp; another try with new ports when one was taken meanwhile
+    (its free ports are only checked on 127.0.0.1). ``others`` are closed on failure."""
+    for attempt in range(4):
+        try:
+            return make().start()
+        except SippError:
+            if attempt == 3:
+                for o in others:
+                    o.close()
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+def _settle(system: System, timeout_s: float = 20.0) -> None:
+    """Wait until the system has no channel left (a step's stragglers hung up)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            out = system.instance.cli("core show channels count")
+        except (RuntimeError, subprocess.TimeoutExpired):
+            return
+        if out.strip().startswith("0 active channels") or "\n0 active channels" in out:
+            return
+        time.sleep(0.5)
+    with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+        system.instance.cli("channel request hangup all")
+    time.sleep(1.0)
+
+
+def _cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _start_serve(system: System, config: Path, log: Path) -> subprocess.Popen[bytes]:
+    assert system.state_dir is not None
+    args = [
+        sys.executable, "-m", "hotline.cli", "serve", "--config", str(config),
+        "--instance", system.instance.name, "--state-dir", str(system.state_dir),
+        "--log-level", "WARNING",
+    ]  # fmt: skip
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=out)
+    deadline = time.monotonic() + 60
+    while b"hotline serve: ready" not in log.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"hotline serve did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    sock = system.state_dir / "control.sock"
+    for agent in SEATS:
+        status, body = request(sock, "POST", f"/agents/{agent}/login")
+        if status != 200:
+            raise RuntimeError(f"agent {agent} login refused: {body}")
+    return proc
+
+
+@contextlib.contextmanager
+def open_rig(systems: tuple[str, ...] = ("hotline", "app_queue")) -> Iterator[LoadRig]:
+    """Start the systems asked for (Asterisk instances ``liveload-h`` / ``liveload-q``
+    on free ports); everything is stopped and removed when the block ends."""
+    work = Path(tempfile.mkdtemp(prefix="hotline-liveload-"))
+    rtp = work / "silence.ulaw"
+    rtp.write_bytes(b"\xff" * 160)  # one 20 ms packet of mu-law silence
+    root = provision()
+    started: list[System] = []
+    try:
+        for name in systems:
+            uas = free_port()
+            state = work / f"serve-{name}"
+            config = work / f"{name}.toml"
+            config.write_text(
+                CONFIG.format(queue=QUEUE, sip=free_port(), ami=free_port(), agi=free_port(),
+                              uas=uas, state=state)
+            )  # fmt: skip
+            cfg = load_config(str(config))
+            settings = read_settings(cfg)
+            if name == "hotline":
+                inst: AsteriskInstance = HotlineInstance(root, f"liveload-h{os.getpid()}")
+            else:
+                inst = AppQueueInstance(root, f"liveload-q{os.getpid()}")
+            inst.start(cfg, settings)
+            system = System(name, inst, settings, uas)
+            started.append(system)
+            if name == "hotline":
+                system.state_dir = state
+                system.serve = _start_serve(system, config, work / "serve.log")
+        yield LoadRig(started, work, rtp)
+    finally:
+        for s in started:
+            if s.serve is not None and s.serve.poll() is None:
+                s.serve.terminate()
+                try:
+                    s.serve.wait(10)
+                except subprocess.TimeoutExpired:
+                    s.serve.kill()
+                    s.serve.wait()
+            s.instance.stop()
+            shutil.rmtree(s.instance.dir, ignore_errors=True)
+        if os.environ.get("HOTLINE_LIVELOAD_KEEP") is None:
+            shutil.rmtree(work, ignore_errors=True)

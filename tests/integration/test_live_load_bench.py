@@ -1,0 +1,33 @@
+"""The live-load benchmark's smoke run, so it cannot rot: both systems (Hotline with
+``hotline serve``, and Asterisk's app_queue) on the real 200-seat SIPp rig, one tiny
+step at a low rate each. Checked: every call is answered and matched to its agent
+INVITE and its queue-entry stamp, and every AMI event that reached serve was one it
+reads (the session filter and ``disabledevents`` on the real Asterisk). Its timing
+figures are for benchmarks/RESULTS.md, never asserted."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+
+from benchmarks.live_load import entries, figures
+from benchmarks.live_rig import open_rig
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_one_small_step_on_each_system_answers_every_call() -> None:
+    if shutil.which("sipp") is None:
+        pytest.skip("SIPp is not installed (Debian package sip-tester)")
+    with open_rig() as rig:
+        for number, system in enumerate(rig.systems):
+            raw = rig.step(system, rate=4.0, seconds=1.5, first_number=number * 100, patience_s=8)
+            f = figures(raw, entries(system.instance.dir / "log" / "messages.log"))
+            assert (f.attempted, f.answered, f.lost) == (6, 6, 0), (system.name, f)
+            assert not math.isnan(f.p99_ms), f  # every INVITE matched to a stamped entry
+            if system.name == "hotline":
+                assert raw.ami_events and raw.ami_ignored == 0, raw
+            else:
+                assert raw.ami_events is None  # app_queue: no AMI client at all
