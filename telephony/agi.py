@@ -379,10 +379,13 @@ async def _hand_off(
         case_owner=hint.case_owner,
         handoff=True,
     )
-    await _write_back(agi, held, call, queue, priority, language, arrived, chosen)
     exit_to = shell.handoff_exits.pop(CallId(call), None)
-    if exit_to is not None:  # queue full, nobody to serve it: out by the dialplan
-        await agi.set_variable(EXIT_VARIABLE, exit_to)
+    try:
+        await _write_back(agi, held, call, queue, priority, language, arrived, chosen)
+        if exit_to is not None:  # queue full, nobody to serve it: out by the dialplan
+            await agi.set_variable(EXIT_VARIABLE, exit_to)
+    except ChannelGone:  # the call is the engine's now: its Hangup event ends it
+        log.info("caller %s hung up right after the hand-off", channel)
 
 
 async def _write_back(

@@ -58,7 +58,10 @@ async def fake_asterisk(port: int, env: dict[str, str], keys: list[str]) -> list
         cmd = line.decode().strip()
         commands.append(cmd)
         reply = "200 result=1"
-        if keys == ["hangup-in-hand-off"] and cmd.startswith("SET VARIABLE"):
+        if keys == ["hangup-in-hand-off"] and cmd.startswith("GET VARIABLE HOTLINE_"):
+            writer.write(b"HANGUP\n")
+            break
+        if keys == ["hangup-after-enqueue"] and cmd.startswith("SET VARIABLE"):
             writer.write(b"HANGUP\n")
             break
         if cmd == "GET VARIABLE HOTLINE_IVR_SOUNDS":
@@ -230,6 +233,11 @@ async def test_a_hang_up_during_the_hand_off_leaves_a_record() -> None:
     shell, _, notes, _ = await call(["hangup-in-hand-off"], expect_failure=True)
     [note] = ended(notes)
     assert note.record.outcome is Outcome.IVR_HANGUP and UID not in shell.engine.calls
+
+
+async def test_a_hang_up_right_after_the_enqueue_is_the_engines_call_not_a_second_record() -> None:
+    shell, _, notes, _ = await call(["hangup-after-enqueue"])
+    assert ended(notes) == [] and UID in shell.engine.calls  # its Hangup event ends it
 
 
 async def test_a_self_service_look_up_leaves_a_record() -> None:
