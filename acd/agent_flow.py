@@ -26,6 +26,7 @@ from acd import events as ev
 from acd.agent import AfterCall, Agent
 from acd.agent_state import Action, AgentState
 from acd.calls import Call
+from acd.errors import EngineError
 from acd.roster import Roster
 from acd.timers import Timer, TimerKind, Timers
 from acd.types import CallId, Clock, QueueName
@@ -246,6 +247,16 @@ class AgentFlow:
         self.transition(agent, Action.ADOPT)
         agent.call = call.id
         agent.calls_today += 1
+
+    def added(self, e: ev.AgentAdded) -> None:
+        if e.wrapup_s is not None and not 0 <= e.wrapup_s <= 86400:
+            raise EngineError(
+                f"agent {e.agent}: AgentAdded.wrapup_s {e.wrapup_s!r} not in 0..86400"
+            )
+        self.roster.add(Agent(e.agent, e.name or e.agent, dict(e.skills), e.wrapup_s))
+
+    def removed(self, e: ev.AgentRemoved) -> None:
+        self.roster.remove(self.roster.agent(e.agent, "AgentRemoved"))
 
     def skills_changed(self, e: ev.AgentSkillsChanged) -> None:
         agent = self.roster.agent(e.agent, "AgentSkillsChanged")

@@ -49,6 +49,7 @@ EXTENSION_SECTIONS = (
     "calendar",
     "survey",
     "followup",
+    "recordings",
 )
 
 STRATEGIES = tuple(s.value for s in Strategy)

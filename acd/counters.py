@@ -116,6 +116,12 @@ class Count(enum.StrEnum):
     CRM_BAD_LINES = "crm_bad_lines"
     CRM_SCREENPOP_FAILURES = "crm_screenpop_failures"
     CRM_VOICEMAIL_CASES = "crm_voicemail_cases"
+    # recordings and voicemails on the case (serve.recordings)
+    RECORDINGS_LINKED = "recordings_linked"  # a call's file linked to its interaction
+    RECORDINGS_UNLINKED = "recordings_unlinked"  # not linked (no spool, a failing CRM)
+    RECORDINGS_EXPIRED = "recordings_expired"  # deleted by the retention sweep
+    RECORDINGS_DELETED = "recordings_deleted"  # deleted by a supervisor
+    RECORDINGS_PLAYED = "recordings_played"  # audio requests served (each audited)
     STICKY_OWNERS = "sticky_owners"
     STICKY_LOOKUP_TIMEOUTS = "sticky_lookup_timeouts"
     STICKY_LOOKUP_FAILURES = "sticky_lookup_failures"

@@ -93,6 +93,8 @@ class Engine:
             ev.AgentPaused: self.flow.paused,
             ev.AgentReachable: self.flow.reachable,
             ev.AgentSkillsChanged: self.flow.skills_changed,
+            ev.AgentAdded: self.flow.added,
+            ev.AgentRemoved: self.flow.removed,
             ev.AgentDeviceBusy: self.flow.device_busy,
             ev.CallAdopted: self._call_adopted,
         }

@@ -182,8 +182,30 @@ class CallAdopted:
 
 @message
 class AgentSkillsChanged:
+    """An administrator gave the agent these skills (each level 1-10), whatever its
+    state: its pools follow at once; a call it is on or rung for stays with it."""
+
     agent: AgentId
     skills: dict[str, int] = field(default_factory=dict)
+
+
+@message
+class AgentAdded:
+    """A new seat in the roster, logged out (runtime administration). Refused for an
+    id already in the roster."""
+
+    agent: AgentId
+    name: str
+    skills: dict[str, int] = field(default_factory=dict)
+    wrapup_s: float | None = None
+
+
+@message
+class AgentRemoved:
+    """A seat leaves the roster. Refused unless the agent is logged out: an agent on a
+    call, ringing or at work keeps its state until it logs out."""
+
+    agent: AgentId
 
 
 Event = (
@@ -203,6 +225,8 @@ Event = (
     | AgentPaused
     | AgentReachable
     | AgentSkillsChanged
+    | AgentAdded
+    | AgentRemoved
     | AgentDeviceBusy
     | CallAdopted
 )

@@ -188,6 +188,38 @@ class Roster:
         presence = self.presence(agent)
         return self._shift_presence(old_queues, presence, self.capable[agent.id], presence)
 
+    # the roster itself (runtime administration: AgentAdded, AgentRemoved)
+
+    def add(self, agent: Agent) -> None:
+        """A new agent, logged out, last in round-robin order: into every pool it is
+        eligible for (its presence counts nothing until it logs in)."""
+        if agent.id in self.agents:
+            raise EngineError(f"AgentAdded: agent {agent.id!r} is already in the roster")
+        self.check_skills(agent, agent.skills)
+        agent.position = 1 + max((a.position for a in self.agents.values()), default=-1)
+        self.agents[agent.id] = agent
+        self.agent_pools[agent.id] = []
+        for pool in self.pools.values():
+            if pool.eligible(agent):
+                pool.members.add(agent.id)
+                self.agent_pools[agent.id].append(pool)
+        self._regroup()
+        self.capable[agent.id] = self._capable_queues(agent)
+
+    def remove(self, agent: Agent) -> None:
+        """A logged-out agent leaves the roster (and every pool and ready set)."""
+        if agent.state is not _LOGGED_OUT:
+            raise EngineError(
+                f"AgentRemoved: agent {agent.id} is {_NAME[agent.state]}: log it out first"
+            )
+        for pool in self.agent_pools.pop(agent.id, []):
+            pool.members.discard(agent.id)
+        del self.agents[agent.id]
+        self.capable.pop(agent.id, None)
+        self.sticky_waiting.pop(agent.id, None)
+        self._pooled.discard(agent.id)
+        self._regroup()
+
     # availability
 
     def became_available(self, agent: Agent) -> Call | None:

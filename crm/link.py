@@ -59,12 +59,13 @@ from typing import Any
 from acd import effects as fx
 from acd.counters import Count
 from acd.records import CallEndedBeforeQueue, CallRecord, record_from_row
-from acd.types import CallId, Outcome
+from acd.types import CallId
 from crm.errors import CrmError, NotFoundError
 from crm.lifecycle import Role
 from crm.models import NewCase, ScreenPop, User
 from crm.phone_survey import rate_case
 from crm.repository import CrmRepository
+from crm.voicemail import left_voicemail, voicemail_text
 
 __all__ = ["SURVEY_EVENT", "CrmLink", "read_rows"]
 
@@ -248,7 +249,7 @@ class CrmLink:
 
     async def store(self, rec: CallRecord) -> None:
         # a voicemail's case is opened once: with its interaction's first write
-        new_voicemail = rec.outcome is Outcome.VOICEMAIL and not await self._has(rec.call)
+        new_voicemail = left_voicemail(rec) and not await self._has(rec.call)
         case = await self.case_for(rec)
         await self.repo.interactions.record_call(rec, case)
         if new_voicemail:
@@ -258,23 +259,17 @@ class CrmLink:
             await self.survey(Survey(rec.call, score))
 
     async def voicemail_case(self, rec: CallRecord) -> None:
-        """A voicemail left while the queue was closed becomes a case (受理, ready to be
-        dispatched), linked to the call; the message is the call's file in the
-        instance's ``hotline-voicemail/`` spool."""
+        """A voicemail (left while the queue was closed, or at the queue's exit) becomes
+        a case (受理, ready to be dispatched), linked to the call; the message is the
+        call's file in the instance's ``hotline-voicemail/`` spool (:mod:`crm.voicemail`)."""
         resident = None
         with contextlib.suppress(ValueError):  # a withheld number: a case without one
             pop = await self.repo.screen_pop(rec.caller)
             resident = pop.residents[0].id if len(pop.residents) == 1 else None
-        caller = rec.caller or "withheld"
+        title, text = voicemail_text(rec)
         case = await self.repo.cases.create(
             NewCase(
-                VOICEMAIL_CATEGORY,
-                f"电话留言 Voicemail from {caller}",
-                f"非服务时间来电留言（{rec.queue}），录音 hotline-voicemail/{rec.call}.wav，"
-                f"请回电 {caller}。Voicemail left outside opening hours for {rec.queue}:"
-                f" hotline-voicemail/{rec.call}.wav; call back {caller}.",
-                resident_id=resident,
-                interaction=str(rec.call),
+                VOICEMAIL_CATEGORY, title, text, resident_id=resident, interaction=str(rec.call)
             ),
             VOICEMAIL_ACTOR,
         )

@@ -33,6 +33,7 @@ from crm.models import (
     User,
 )
 from crm.outbox import Sender, deliver_due, pending_count
+from crm.recordings import RecordingStore
 from crm.residents import ResidentStore
 from crm.screenpop import screen_pop
 from crm.search import search_cases
@@ -149,6 +150,9 @@ class CrmRepository(Protocol):
     @property
     def audit(self) -> Audit: ...
 
+    @property
+    def recordings(self) -> RecordingStore: ...
+
     async def screen_pop(self, caller: str) -> ScreenPop: ...
     async def search(
         self, query: str, *, department: str | None = ..., limit: int = ...
@@ -171,6 +175,7 @@ class SqliteCrm:
         self.cases = CaseStore(db, settings, clock)
         self.interactions = InteractionStore(db)
         self.audit = AuditLog(db, clock)
+        self.recordings = RecordingStore(db, clock)
         throttle = LoginThrottle(
             clock,
             settings.login_max_failures,

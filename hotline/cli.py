@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "the call centre live: Asterisk, serve, SIPp seats, callers",
     ),
     "agent": ("serve.control:main", "log an agent in/out, ready, pause (talks to serve)"),
+    "admin": ("serve.admin_cli:main", "agents' skills, add/remove agents, reload the config"),
     "report": ("reports.cli:main", "a recorded day per queue per 15 min: CSV, JSON, HTML"),
     "crm": ("crm.cli:main", "CRM and cases: init, serve, user add, generate, deliver"),
     "demo": ("simulator.demo:main", "watch a simulated centre run live (the routing core at work)"),

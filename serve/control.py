@@ -150,10 +150,15 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = s
 
 
-def request(sock: Path, method: str, url: str) -> tuple[int, Any]:
+def request(sock: Path, method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    """One request to serve's control socket (``body``: sent as JSON); (status, JSON)."""
     conn = _UnixConnection(sock)
     try:
-        conn.request(method, url)
+        if body is None:
+            conn.request(method, url)
+        else:
+            data = json.dumps(body).encode()
+            conn.request(method, url, data, {"Content-Type": "application/json"})
         resp = conn.getresponse()
         return resp.status, json.loads(resp.read() or b"null")
     finally:

@@ -54,7 +54,9 @@ from agents.control import AgentControl
 from agents.presence import AgentStore
 from crm.case_owner import CaseOwners
 from crm.errors import NotFoundError
+from crm.lifecycle import Role
 from crm.link import CrmLink
+from crm.models import User
 from crm.repository import CrmRepository
 from ivr.after_hours import closed_queues
 from ivr.agi_driver import CaseLookup, IvrDriver
@@ -64,6 +66,7 @@ from ivr.config import read_ivr
 from ivr.survey import SurveyDriver, read_survey
 from serve import alarm_loop, mqtt_feed
 from serve import crm_link as serve_crm
+from serve.admin import CrmAudit, RuntimeAdmin
 from serve.alarm_loop import AlarmWatch
 from serve.control import ControlServer, build_app
 from serve.followup import FOLLOWUP_LOG, FOLLOWUP_STATE, FollowupService, check_with_crm
@@ -74,9 +77,12 @@ from serve.mqtt_settings import read_mqtt
 from serve.private import private_state
 from serve.prometheus import Metrics
 from serve.read_model import ReadModel
+from serve.recordings import RecordingLink, read_recordings
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
+from serve.web_admin import admin_router, control_who, install_admin_errors, supervisor_who
 from serve.web_broadcast import broadcast_router
+from serve.web_recordings import recordings_router
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
 from telephony.after_hours import Closed, DeferredCallbacks
@@ -108,8 +114,14 @@ class WallClock:
 
 
 async def serve(
-    config_path: Path, settings: ServeSettings, stop: asyncio.Event, record_ami: Path | None = None
+    config_path: Path,
+    settings: ServeSettings,
+    stop: asyncio.Event,
+    record_ami: Path | None = None,
+    spool: Path | None = None,
 ) -> int:
+    """``spool``: Asterisk's spool folder as this host sees it (the instance's), where
+    the calls' recordings and voicemails are (:mod:`serve.recordings`)."""
     config = load_config(config_path)
     private_state(settings.state_dir, settings.crm_database)
     clock = WallClock()
@@ -154,7 +166,7 @@ async def serve(
                 owners = await stack.enter_async_context(
                     CaseOwners(
                         link.repo.cases.caller_facts,
-                        config.agents,
+                        engine.agents,  # the live roster (serve.admin)
                         settings.sticky_lookup_s,
                         stats,
                         priorities=config.priorities,
@@ -167,8 +179,13 @@ async def serve(
                 ("agents", _agent_store(store)),
                 ("today", read_model.notify),
             ]
+            recordings = None
             if link is not None:
                 subscribers.append(("crm", serve_crm.subscriber(link)))
+                recordings = await stack.enter_async_context(
+                    RecordingLink(link.repo, read_recordings(config, spool), stats).running()
+                )
+                subscribers.append(("recordings", recordings.notify))
             followup_rule = read_followup(config) if link is not None else None
             followups: FollowupService | None = None  # built with the shell, below
 
@@ -207,7 +224,15 @@ async def serve(
                 await stack.enter_async_context(followups.running())
             _restore_presence(shell, store, config)
             strict_feed = functools.partial(shell.feed, strict=True)
-            control = AgentControl(config.agents, strict_feed, read_model.state_of)
+            control = AgentControl(engine.agents, strict_feed, read_model.state_of)
+            admin = RuntimeAdmin(
+                engine.agents,
+                config,
+                config_path,
+                strict_feed,
+                settings.state_dir / "admin.jsonl",
+                _crm_audit(link.repo) if link is not None else None,
+            )
             web = None
             if settings.web_port is not None:
                 wallboard = supervisor_router(
@@ -224,6 +249,11 @@ async def serve(
                     docs=settings.web_docs,
                     followups=followups,
                 )
+                if recordings is not None:
+                    app.include_router(recordings_router(recordings))
+                if link is not None:  # supervisors and admins, by CRM log-in
+                    app.include_router(admin_router(admin, "/api/admin", supervisor_who()))
+                install_admin_errors(app)
                 web = WebServer(
                     app,
                     settings.web_host,
@@ -273,6 +303,8 @@ async def serve(
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         await stack.enter_async_context(shell.load.probing())
         app = build_app(control, read_model)
+        app.include_router(admin_router(admin, "/admin", control_who))
+        install_admin_errors(app)
         await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:
             await stack.enter_async_context(hub)
@@ -307,6 +339,17 @@ async def serve(
             await stop.wait()
     log.info("stopped; counters: %s", dict(stats))
     return 0
+
+
+def _crm_audit(repo: CrmRepository) -> CrmAudit:
+    """The CRM's audit log for runtime administration (the control socket's peer is
+    written as an admin)."""
+
+    async def audit(name: str, role: str, action: str, detail: str) -> None:
+        who = Role(role) if role in set(Role) else Role.ADMIN
+        await repo.audit.act(User(name, who), action, detail)
+
+    return audit
 
 
 def _closed(config: AcdConfig, settings: ServeSettings) -> Closed | None:
@@ -420,6 +463,12 @@ def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
     )
 
 
+def _instance_spool(name: str) -> Path | None:
+    """The instance's spool folder as this host sees it (recordings, voicemails)."""
+    root = find_root()
+    return AsteriskInstance(root, name).dir / "spool" if root is not None else None
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hotline serve", description=__doc__)
     p.add_argument("--config", default="examples/hotline.toml", type=Path)
@@ -457,8 +506,11 @@ def main(argv: list[str]) -> int:
             and cfg.section("asterisk").raw("ami_secret") is None
         ):
             instance = "default"  # the secret was generated for `hotline asterisk start`
+        spool = None
         if instance:
             settings = _from_instance(settings, instance)
+            spool = _instance_spool(instance)
+        read_recordings(cfg, spool)  # a bad [recordings] stops serve here too
         settings = settings.override(
             ami_host=a.ami_host,
             ami_port=a.ami_port,
@@ -476,6 +528,6 @@ def main(argv: list[str]) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        return await serve(a.config, settings, stop, a.record_ami)
+        return await serve(a.config, settings, stop, a.record_ami, spool)
 
     return asyncio.run(run())

@@ -170,10 +170,10 @@ class ReadModel:
 
     def agent_body(self, a: AgentView, call: CallView | None) -> dict[str, Any]:
         """docs/web-api.md's ``agent`` shape."""
-        cfg = self.engine.config.agents.get(a.id)
+        live = self.engine.agents.get(a.id)  # agents added at runtime too
         return {
             "agent": a.id,
-            "name": cfg.name if cfg is not None else a.id,
+            "name": live.name if live is not None else a.id,
             "state": a.state,
             "since": a.since,
             "reason": a.reason,
@@ -189,10 +189,10 @@ class ReadModel:
         if a.state != "wrap-up" or call is None:
             return None
         config = self.engine.config
-        cfg = config.agents.get(a.id)
+        live = self.engine.agents.get(a.id)
         q = config.queues.get(call.queue)
-        if cfg is not None and cfg.wrapup_s is not None:
-            return a.since + cfg.wrapup_s
+        if live is not None and live.wrapup_s is not None:
+            return a.since + live.wrapup_s
         return a.since + (q.wrapup_s if q is not None else 0.0)
 
     def desk(self, agent: str) -> dict[str, Any] | None:

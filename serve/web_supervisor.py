@@ -84,6 +84,7 @@ def supervisor_router(
     """``feed``: the shell's way in, raising :class:`EngineError` on a refusal;
     ``spy``: the shell's spy leg; ``alarms``: the active alarms (or a callable)."""
     config = read_model.engine.config
+    roster = read_model.engine.agents
     supervisor = Depends(Require(Role.SUPERVISOR))
     crm = Depends(repository)
     api = APIRouter(responses=ERROR_RESPONSES)
@@ -92,7 +93,7 @@ def supervisor_router(
         await repo.audit.act(user, f"supervisor.{action}", detail)
 
     def known_agent(agent: str) -> None:
-        if agent not in config.agents:
+        if agent not in roster:  # the live roster: agents added at runtime too
             raise NotFoundError("agent", agent)
 
     def known_call(call: str) -> None:
@@ -185,7 +186,7 @@ def supervisor_router(
             raise InvalidFieldError(
                 "agent_id", f"user {user.name} has no seat (agent_id) for Asterisk to ring"
             )
-        if seat not in config.agents:
+        if seat not in roster:
             raise InvalidFieldError("agent_id", f"user {user.name}'s seat {seat!r} is no endpoint")
         if seat == agent:
             raise InvalidFieldError("agent", f"seat {seat} is the supervisor's own")

@@ -163,7 +163,7 @@ class Hub:
         self.desk_every_s = desk_every_s
         self.reauth_s = reauth_s
         self.queue_size = queue_size
-        self.roster = read_model.engine.config.agents
+        self.roster = read_model.engine.agents  # live: agents added at runtime too
         self.desks: dict[str, set[Client]] = {}
         self.walls: set[Client] = set()
         self.dirty: set[str] = set()

@@ -54,7 +54,7 @@ import contextlib
 import enum
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, Protocol
 
 from acd import events as ev
@@ -123,6 +123,7 @@ class Shell(Protocol):
     stats: Counter[str]
     legs: Legs
     notifier: nt.Notifier
+    agent_of: Callable[[str], AgentId | None]  # PJSIP endpoint → agent (the live roster)
 
     def feed(self, event: ev.Event, *, strict: bool = False) -> bool: ...
     def step(self, item: StepCaller | StepOffer) -> bool: ...
@@ -182,7 +183,7 @@ class Reconciler:
         self.ami = ami
         self.confirm_s = confirm_s
         self.grace_s = grace_s
-        self.endpoints: Mapping[str, AgentId] = shell.settings.agent_lookup(shell.config)
+        self.agent_of = shell.agent_of  # the live roster's endpoints (serve.admin)
         self._checking: set[AgentId] = set()
         self._lock = asyncio.Lock()
 
@@ -268,7 +269,7 @@ class Reconciler:
             name = ch.get("Channel", "")
             if not name.startswith("PJSIP/"):
                 continue
-            agent = self.endpoints.get(name.removeprefix("PJSIP/").rpartition("-")[0])
+            agent = self.agent_of(name.removeprefix("PJSIP/").rpartition("-")[0])
             if agent is None:
                 continue
             uid = ch.get("Uniqueid", "")

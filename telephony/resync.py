@@ -131,9 +131,9 @@ class Resyncer:
 
     async def _presence(self) -> None:
         usable = usable_endpoints(await self.ami.action("PJSIPShowEndpoints", listing=True))
-        for agent in self.shell.config.agents:
+        for agent in list(self.shell.engine.agents):  # the live roster (serve.admin)
             reachable = self.shell.settings.endpoint(agent) in usable
-            self.shell.feed(ev.AgentReachable(agent, reachable))
+            self.shell.feed(ev.AgentReachable(AgentId(agent), reachable))
 
     async def _channels(self) -> None:
         listing = await self.ami.action("CoreShowChannels", listing=True)
@@ -268,7 +268,7 @@ class Resyncer:
         a = dict(zip(AGENT_LEG_VARIABLES, a_vals, strict=True))
         c = dict(zip(CHANNEL_VARIABLES, c_vals, strict=True))
         agent = AgentId(a["HOTLINE_AGENT"])
-        if agent not in shell.config.agents:
+        if agent not in shell.engine.agents:
             raise ValueError(f"HOTLINE_AGENT {agent!r} is not an agent of the roster")
         now = shell.clock.now()
         answered = _float(a["HOTLINE_ANSWERED_AT"])

@@ -22,7 +22,7 @@ import asyncio
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from acd import effects as fx
@@ -84,9 +84,13 @@ class CallShell:
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.notifier = notifier if notifier is not None else Notifier(stats=self.stats)
         self.legs = Legs()
-        endpoints = settings.agent_lookup(engine.config)
+        # PJSIP endpoint → agent: the configured seats and any added at runtime
+        self.agent_of: Callable[[str], AgentId | None] = _agent_lookup(settings, engine)
         self.translator = Translator(
-            self.legs, endpoints.get, waiting_event=settings.waiting_event, stats=self.stats
+            self.legs,
+            self.agent_of,
+            waiting_event=settings.waiting_event,
+            stats=self.stats,
         )
         self.tasks: set[asyncio.Task[Any]] = set()
         self.adopting: set[str] = set()
@@ -510,3 +514,21 @@ class CallShell:
             log.error("engine expire failed: %s", e)
             effects = []
         self.run_effects(effects)
+
+
+def _agent_lookup(settings: ShellSettings, engine: Engine) -> Callable[[str], AgentId | None]:
+    """PJSIP endpoint → agent: the configured seats by one dict look-up (the hot path),
+    then the engine's live roster (a seat added at runtime, serve.admin)."""
+    endpoints = settings.agent_lookup(engine.config)
+    prefix, roster = settings.endpoint_prefix, engine.agents
+
+    def agent_of(endpoint: str) -> AgentId | None:
+        agent = endpoints.get(endpoint)
+        if agent is not None:
+            return agent if agent in roster else None  # removed at runtime: no agent
+        if not endpoint.startswith(prefix):
+            return None
+        rest = endpoint[len(prefix) :]
+        return AgentId(rest) if rest in roster else None
+
+    return agent_of

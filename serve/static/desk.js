@@ -3,6 +3,7 @@
 // Everything shown comes from the pushed frames (ws.js); actions are POSTs.
 import { api, endSession, session } from "./api.js";
 import { apply, duration, label, switcher, t } from "./i18n.js";
+import { initRecordings, showCase } from "./recordings.js";
 import { connect } from "./ws.js";
 import { installFollowup, refreshFollowup } from "./followup.js";
 
@@ -110,6 +111,7 @@ function drawPop() {
     li.append(el("span", "case-number", c.number), el("span", "case-title", c.title),
       el("span", "case-status", t(`status_${c.status}`)));
     if (mine(c)) li.append(el("span", "flag flag-sticky", t("sticky")));
+    li.addEventListener("click", () => showCase(c.id));  // its recordings (recordings.js)
     cases.append(li);
   }
   if (!sp.open_cases.length) cases.append(el("li", "muted", t("none")));
@@ -215,6 +217,7 @@ async function main() {
     endSession();
     location.assign("/");
   });
+  initRecordings();  // a supervisor without a seat plays recordings too
   if (!agent) { show($("refused"), t("no_seat")); return; }
   $("who").textContent = `${s.user.name} · ${t("seat")} ${agent}`;
   for (const b of document.querySelectorAll("button[data-cmd]")) b.addEventListener("click", () => command(b.dataset.cmd));

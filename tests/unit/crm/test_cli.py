@@ -15,7 +15,7 @@ def test_init_user_generate_deliver_supervise(
     monkeypatch.chdir(tmp_path)
     db = str(tmp_path / "crm.db")
     assert hotline(["crm", "init", "--db", db]) == 0
-    assert "schema version 5 (applied [1, 2, 3, 4, 5])" in capsys.readouterr().out
+    assert "schema version 6 (applied [1, 2, 3, 4, 5, 6])" in capsys.readouterr().out
     monkeypatch.setenv("HOTLINE_PASSWORD", "long enough")
     assert main(["user", "add", "root", "--role", "admin", "--db", db]) == 0
     assert main(["user", "add", "root", "--role", "admin", "--db", db]) == 1

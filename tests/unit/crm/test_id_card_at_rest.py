@@ -63,7 +63,7 @@ async def test_numbers_in_clear_from_an_older_version_are_converted(tmp_path: Pa
     conn.commit()
     conn.close()
     assert NUMBER.encode() in _raw(db)
-    assert migrate_file(str(db)) == [5]
+    assert migrate_file(str(db)) == [5, 6]
     assert migrate_file(str(db)) == []  # idempotent
     conn = sqlite3.connect(db)
     ((card, masked),) = conn.execute("SELECT id_card, id_card_masked FROM residents").fetchall()

@@ -30,7 +30,7 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 def test_from_empty(tmp_path: Path) -> None:
     assert migrate_file(str(tmp_path / "a.db")) == list(range(1, LATEST + 1))
     conn = sqlite3.connect(tmp_path / "a.db")
-    assert schema_version(conn) == LATEST == 5
+    assert schema_version(conn) == LATEST == 6
     assert {"residents", "cases", "case_fts", "outbox", "audit_log"} <= tables(conn)
     assert migrate(conn) == []  # idempotent at start
 
