@@ -77,6 +77,9 @@ class AmiMessage(Mapping[str, str]):
         return f"AmiMessage({self.headers!r})"
 
 
+_BLANK = " \t\r\n"  # what may pad a frame (str.strip() would also eat "\x1c".."\x1f")
+
+
 class FrameParser:
     """Feed bytes in any chunking; get whole messages out, in order.
 
@@ -135,7 +138,7 @@ class FrameParser:
             if not sep:
                 if line.endswith(":"):
                     key, value = line[:-1], ""
-                elif not line.strip():
+                elif not line.strip(_BLANK):  # only AMI's own blanks: "\x1c" is garbage
                     continue
                 else:
                     self.stats[Count.MALFORMED_LINES] += 1
@@ -146,7 +149,7 @@ class FrameParser:
             else:
                 headers[key] = value
         if not any(h in headers for h in self.heads):
-            if headers or frame.strip():
+            if headers or frame.strip(_BLANK):
                 self.stats[Count.MALFORMED_FRAMES] += 1
                 log.warning("AMI: frame without %s dropped: %.120r", "/".join(self.heads), frame)
             return None
