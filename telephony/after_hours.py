@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +47,7 @@ from ivr.prompts import prompt_name
 from telephony import notifier as nt
 from telephony.legs import CallerEvent, CallLeg, StepCaller
 from telephony.shell import CallShell
+from telephony.state_file import read_rows, write_rows
 
 __all__ = ["Closed", "DeferredCallbacks", "publish"]
 
@@ -216,22 +215,10 @@ class DeferredCallbacks:
                 await task
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        if self.path is None or not self.path.exists():
-            return {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            log.error("cannot read %s (%s): no deferred callbacks restored", self.path, e)
-            return {}
-        return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+        return read_rows(self.path, "no deferred callbacks restored")
 
     def _save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.waiting, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_rows(self.path, self.waiting)
 
 
 def _enter(
