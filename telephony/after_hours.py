@@ -26,7 +26,6 @@ interaction, as for the engine's calls (:func:`publish`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -46,6 +45,7 @@ from ivr.agi_driver import AgiChannel, ChannelGone
 from ivr.prompts import prompt_name
 from telephony import notifier as nt
 from telephony.legs import CallerEvent, CallLeg, StepCaller
+from telephony.periodic import repeating
 from telephony.shell import CallShell
 from telephony.state_file import read_rows, write_rows
 
@@ -196,23 +196,11 @@ class DeferredCallbacks:
 
     @contextlib.asynccontextmanager
     async def running(self, shell: CallShell, every_s: float = 10.0) -> AsyncIterator[None]:
-        """Enter the due callbacks every ``every_s`` while the block runs."""
-
-        async def loop() -> None:
-            while True:
-                try:
-                    self.enter_due(shell)
-                except Exception:  # a bug here must not stop serve: logged, tried again
-                    log.exception("deferred callbacks: entering failed")
-                await asyncio.sleep(every_s)
-
-        task = asyncio.create_task(loop())
-        try:
+        """Enter the due callbacks every ``every_s`` while the block runs (a failure is
+        logged and tried again: a bug here must not stop serve)."""
+        failed = "deferred callbacks: entering failed"
+        async with repeating(lambda: self.enter_due(shell), every_s, log=log, failed=failed):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     def _load(self) -> dict[str, dict[str, Any]]:
         return read_rows(self.path, "no deferred callbacks restored")
