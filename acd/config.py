@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from acd.config_reader import ConfigError, Table
-from acd.config_text import parse_toml
+from acd.config_text import read_toml_file
 from acd.strategies import Strategy
 from acd.types import AgentId, QueueName, Skill
 
@@ -145,13 +145,7 @@ class AcdConfig:
 def load_config(path: str | Path) -> AcdConfig:
     """Read and validate a TOML config file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError("", f"cannot read config file {p}: {e.strerror}") from e
-    except UnicodeDecodeError as e:
-        raise ConfigError("", f"config file {p} is not UTF-8: {e}") from e
-    return parse_config(parse_toml(text, str(p)), source=str(p))
+    return parse_config(read_toml_file(p), source=str(p))
 
 
 def parse_config(data: dict[str, Any], source: str = "<memory>") -> AcdConfig:

@@ -11,23 +11,37 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
 from typing import Any
 
 from acd.config_reader import ConfigError
 
-__all__ = ["MAX_DEPTH", "parse_toml"]
+__all__ = ["MAX_DEPTH", "parse_toml", "read_toml_file"]
 
 MAX_DEPTH = 32  # no Hotline setting nests more than four levels
 _TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([^=\s]+(?:\s*\.\s*[^=\s]+)*)\s*=")
 
 
-def parse_toml(text: str, source: str) -> dict[str, Any]:
+def read_toml_file(path: Path, kind: str = "config") -> dict[str, Any]:
+    """The TOML file at ``path`` (a ``kind`` file: config, scenario, roster), read as
+    :func:`parse_toml` reads text; a file that cannot be read or is not UTF-8 is a
+    :class:`ConfigError` naming it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError("", f"cannot read {kind} file {path}: {e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError("", f"{kind} file {path} is not UTF-8: {e}") from e
+    return parse_toml(text, str(path), kind)
+
+
+def parse_toml(text: str, source: str, kind: str = "config") -> dict[str, Any]:
     text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError("", f"config file {source} is not valid TOML: {e}") from e
+        raise ConfigError("", f"{kind} file {source} is not valid TOML: {e}") from e
     except RecursionError:
         key = _deep_key(text)
         raise ConfigError(key, f"nested deeper than {MAX_DEPTH} levels") from None

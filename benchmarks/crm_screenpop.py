@@ -34,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.report import cpu_model
 from crm.cases import OPEN_SQL
 from crm.db import Database
 from crm.generate import Size, generate, phone_for
@@ -217,14 +218,7 @@ def plans(path: Path) -> list[str]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model(platform.processor() or "?")
     load = os.getloadavg()[0]
     return (
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}),"

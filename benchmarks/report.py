@@ -11,15 +11,18 @@ from pathlib import Path
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
+def cpu_model(fallback: str) -> str:
+    """The CPU's model name from /proc/cpuinfo, or ``fallback`` where it says none."""
     try:
         text = Path("/proc/cpuinfo").read_text()
-        m = re.search(r"model name\s*:\s*(.+)", text)
-        if m:
-            model = m.group(1).strip()
     except OSError:
-        pass
+        return fallback
+    m = re.search(r"^model name\s*:\s*(.+)", text, re.M)
+    return m.group(1).strip() if m else fallback
+
+
+def machine() -> str:
+    model = cpu_model(platform.processor() or "unknown CPU")
     mem = ""
     try:
         kb = int(re.findall(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[0])

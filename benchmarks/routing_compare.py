@@ -40,6 +40,7 @@ import numpy as np
 
 from acd.metrics import kpis
 from acd.records import CallRecord
+from benchmarks.report import cpu_model
 from simulator.appqueue_router import AppQueueRouter
 from simulator.demo import DEFAULT
 from simulator.replicate import run_all, seeds, summarise
@@ -133,7 +134,7 @@ def table(stats: dict[str, Any]) -> str:
 
 
 def section(stats: dict[str, Any], args: argparse.Namespace, sc: Scenario, wall_s: float) -> str:
-    cpu = _cpu()
+    cpu = cpu_model(platform.processor() or "unknown CPU")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return (
@@ -169,16 +170,6 @@ def _relative(path: str) -> str:
     p = Path(path).resolve()
     root = Path(__file__).resolve().parents[1]
     return str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def main(argv: list[str] | None = None) -> int:

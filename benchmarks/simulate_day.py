@@ -36,6 +36,7 @@ from typing import Any
 import simpy
 
 from acd.engine import Engine
+from benchmarks.report import cpu_model
 from simulator.replicate import run_all, seeds
 from simulator.scenario import load_scenario
 from simulator.stationary import Stationary
@@ -191,7 +192,7 @@ def report(
 ) -> list[str]:
     h, c, s = rows["hotline"], rows["ciw"], rows["simpy"]
     scaled = DAY_TARGET_S * CIW_REFERENCE / c["per_wall_s"]
-    cpu = platform.processor() or _cpu_model()
+    cpu = platform.processor() or cpu_model(platform.machine())
     out = [
         f"### {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
@@ -231,16 +232,6 @@ def report(
         "",
     ]
     return out
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from acd.engine import Engine
 from acd.handle_times import HandleTimes
 from acd.predict import predict_wait
 from acd.types import CallId, Outcome, QueueName
-from benchmarks.simulate_day import _cpu_model
+from benchmarks.report import cpu_model
 from simulator.cli_simulate import DRAIN_S
 from simulator.run import build
 from simulator.scenario import load_scenario
@@ -176,7 +176,7 @@ def report(
         + (f" --hours {a.hours:g}" if a.hours else "")
         + (f" --calls-per-day {a.calls_per_day:g}" if a.calls_per_day else "")
         + "`",
-        f"- machine: {_cpu_model()}, {os.cpu_count()} cores, Python"
+        f"- machine: {cpu_model(platform.machine())}, {os.cpu_count()} cores, Python"
         f" {platform.python_version()}, load average {load[0]:.1f}",
         f"- callers told a wait at entry: {r.predictions:,} (offered at once, not told:"
         f" {r.at_once:,}); not compared, no answered wait: "

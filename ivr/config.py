@@ -27,7 +27,7 @@ No I/O here: :func:`read_ivr` takes the parsed :class:`acd.config.AcdConfig`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from acd.config import AcdConfig
@@ -150,12 +150,7 @@ def read_ivr(cfg: AcdConfig) -> IvrConfig | None:
     lookup_s = t.number("case_lookup_s", 1.0, 0.05, 10)
     case_digits = t.integer("case_digits", 20, 4, 32)
     recorded = t.optional_text("recorded_prompts")
-    prompts = dict(DEFAULT_PROMPTS)
-    pt = t.table("prompts")
-    for name in pt.names():
-        if name not in DEFAULT_PROMPTS:
-            raise ConfigError(pt.key(name), f"unknown prompt (known: {sorted(DEFAULT_PROMPTS)})")
-        prompts[name] = read_texts(pt, name)
+    prompts = read_prompts(t, DEFAULT_PROMPTS)
     mt = t.table("menus", required=True)
     names = mt.names()
     if "main" not in names:
@@ -184,6 +179,18 @@ def read_ivr(cfg: AcdConfig) -> IvrConfig | None:
         case_digits=case_digits,
         recorded_prompts=recorded,
     )
+
+
+def read_prompts(t: Table, defaults: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """``defaults`` with the texts of ``t``'s ``prompts`` table in their place; a
+    prompt not among the defaults is an error naming it and the known ones."""
+    prompts = dict(defaults)
+    pt = t.table("prompts")
+    for name in pt.names():
+        if name not in defaults:
+            raise ConfigError(pt.key(name), f"unknown prompt (known: {sorted(defaults)})")
+        prompts[name] = read_texts(pt, name)
+    return prompts
 
 
 def read_texts(t: Table, name: str) -> tuple[str, str]:

@@ -39,10 +39,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from acd.config import AcdConfig
-from acd.config_reader import ConfigError
 from acd.counters import Count
 from ivr.agi_driver import AgiChannel, ChannelGone
-from ivr.config import read_texts
+from ivr.config import read_prompts
 from ivr.prompts import prompt_name
 
 __all__ = [
@@ -104,12 +103,7 @@ def read_survey(cfg: AcdConfig) -> SurveyConfig:
     t = cfg.section("survey")
     timeout_s = t.number("timeout_s", 5.0, 1, 30)
     retries = t.integer("retries", 1, 0, 3)
-    prompts = dict(SURVEY_PROMPTS)
-    pt = t.table("prompts")
-    for name in pt.names():
-        if name not in SURVEY_PROMPTS:
-            raise ConfigError(pt.key(name), f"unknown prompt (known: {sorted(SURVEY_PROMPTS)})")
-        prompts[name] = read_texts(pt, name)
+    prompts = read_prompts(t, SURVEY_PROMPTS)
     t.done()
     return SurveyConfig(prompts, timeout_s, retries)
 

@@ -30,7 +30,6 @@ outage.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -44,6 +43,7 @@ from acd.config import MetricsConfig
 from acd.metrics import Kpis
 from acd.snapshot import CentreView
 from acd.types import Clock, QueueName
+from telephony.periodic import repeating
 
 __all__ = ["AlarmWatch", "running"]
 
@@ -125,23 +125,14 @@ async def running(
     period_s: float = 1.0,
 ) -> AsyncIterator[AlarmWatch]:
     """Tick ``watch`` every ``period_s`` while the block runs, each transition to
-    ``publish`` (the notifier's); stopped on leaving."""
+    ``publish`` (the notifier's); stopped on leaving. A failure is logged: a bug here
+    must not end the alarms for good."""
 
-    async def loop() -> None:
-        while True:
-            try:
-                for tr in watch.tick():
-                    kind = "raised" if isinstance(tr, AlarmRaised) else "cleared"
-                    log.info("alarm %s: %s", kind, tr.alarm.id)
-                    publish(tr)
-            except Exception:  # a bug here must not end the alarms for good
-                log.exception("alarm evaluation failed")
-            await asyncio.sleep(period_s)
+    def tick() -> None:
+        for tr in watch.tick():
+            kind = "raised" if isinstance(tr, AlarmRaised) else "cleared"
+            log.info("alarm %s: %s", kind, tr.alarm.id)
+            publish(tr)
 
-    task = asyncio.create_task(loop(), name="alarms")
-    try:
+    async with repeating(tick, period_s, log=log, failed="alarm evaluation failed", name="alarms"):
         yield watch
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -15,7 +15,6 @@ costs a bounded buffer and counted drops, never routing time).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import typing
@@ -26,6 +25,7 @@ from acd.alarms import Alarm, AlarmCleared, AlarmRaised
 from acd.snapshot import CentreView
 from acd.types import Clock
 from serve.mqtt import MqttPublisher
+from telephony.periodic import repeating
 
 __all__ = ["MqttFeed", "snapshots"]
 
@@ -59,20 +59,13 @@ async def snapshots(
     alarms: Callable[[], Sequence[Alarm]],
     period_s: float = 1.0,
 ) -> AsyncIterator[None]:
-    """Publish the retained queue and centre snapshot topics every ``period_s``."""
+    """Publish the retained queue and centre snapshot topics every ``period_s`` (a
+    failure is logged: a bug here must not end the snapshots for good)."""
 
-    async def loop() -> None:
-        while True:
-            try:
-                publisher.publish_all(publisher.topics.from_view(view(), alarms()))
-            except Exception:  # a bug here must not end the snapshots for good
-                log.exception("MQTT snapshot failed")
-            await asyncio.sleep(period_s)
+    def publish() -> None:
+        publisher.publish_all(publisher.topics.from_view(view(), alarms()))
 
-    task = asyncio.create_task(loop(), name="mqtt-snapshots")
-    try:
+    async with repeating(
+        publish, period_s, log=log, failed="MQTT snapshot failed", name="mqtt-snapshots"
+    ):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

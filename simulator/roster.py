@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
+from acd.config_text import read_toml_file
 from acd.types import AgentId
 from simulator.world import Shift
 
@@ -126,13 +126,7 @@ def _agents(t: Table, cfg: AcdConfig) -> tuple[AgentId, ...]:
 def load_roster(path: Path, cfg: AcdConfig, hours: float = 24.0) -> list[Shift]:
     """A roster file: ``[[shifts]]`` entries as in a scenario, and nothing else (the
     replay's ``--roster`` what-if)."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError("", f"cannot read roster file {path}: {e.strerror}") from e
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError("", f"roster file {path} is not valid TOML: {e}") from e
-    t = Table(data, "")
+    t = Table(read_toml_file(path, "roster"), "")
     try:
         rules = read_shifts(t.list_of_tables("shifts"), cfg)
         t.done()

@@ -11,7 +11,6 @@ raises :class:`acd.ConfigError` naming it.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 
 from acd.config import AcdConfig, load_config
 from acd.config_reader import ConfigError, Table
+from acd.config_text import read_toml_file
 from acd.types import AgentId, CallId, QueueName
 from simulator.distributions import Duration, read_duration
 from simulator.roster import ShiftRule, read_shifts
@@ -135,13 +135,7 @@ def _owners(cfg: AcdConfig) -> dict[str, list[AgentId]]:
 
 def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError("", f"cannot read scenario file {p}: {e.strerror}") from e
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError("", f"scenario file {p} is not valid TOML: {e}") from e
-    return parse_scenario(data, base=p.parent, source=str(p))
+    return parse_scenario(read_toml_file(p, "scenario"), base=p.parent, source=str(p))
 
 
 def parse_scenario(data: dict[str, Any], base: Path, source: str = "<memory>") -> Scenario:

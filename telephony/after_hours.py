@@ -26,11 +26,8 @@ interaction, as for the engine's calls (:func:`publish`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +45,9 @@ from ivr.agi_driver import AgiChannel, ChannelGone
 from ivr.prompts import prompt_name
 from telephony import notifier as nt
 from telephony.legs import CallerEvent, CallLeg, StepCaller
+from telephony.periodic import repeating
 from telephony.shell import CallShell
+from telephony.state_file import read_rows, write_rows
 
 __all__ = ["Closed", "DeferredCallbacks", "publish"]
 
@@ -197,41 +196,17 @@ class DeferredCallbacks:
 
     @contextlib.asynccontextmanager
     async def running(self, shell: CallShell, every_s: float = 10.0) -> AsyncIterator[None]:
-        """Enter the due callbacks every ``every_s`` while the block runs."""
-
-        async def loop() -> None:
-            while True:
-                try:
-                    self.enter_due(shell)
-                except Exception:  # a bug here must not stop serve: logged, tried again
-                    log.exception("deferred callbacks: entering failed")
-                await asyncio.sleep(every_s)
-
-        task = asyncio.create_task(loop())
-        try:
+        """Enter the due callbacks every ``every_s`` while the block runs (a failure is
+        logged and tried again: a bug here must not stop serve)."""
+        failed = "deferred callbacks: entering failed"
+        async with repeating(lambda: self.enter_due(shell), every_s, log=log, failed=failed):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        if self.path is None or not self.path.exists():
-            return {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            log.error("cannot read %s (%s): no deferred callbacks restored", self.path, e)
-            return {}
-        return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+        return read_rows(self.path, "no deferred callbacks restored")
 
     def _save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.waiting, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_rows(self.path, self.waiting)
 
 
 def _enter(

@@ -22,9 +22,7 @@ atomically on each change (a few per call, only for calls in these two states).
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from acd.types import AgentId, CallId, QueueName
 from telephony import notifier as nt
 from telephony.legs import CallerEvent, CallLeg, StepCaller
 from telephony.resync import Shell
+from telephony.state_file import read_rows, write_rows
 
 __all__ = ["PendingCalls"]
 
@@ -50,15 +49,7 @@ class PendingCalls:
         self.pending: dict[str, dict[str, Any]] = {}
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        if self.path is None or not self.path.exists():
-            return {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            log.error("cannot read %s (%s): calls in wrap-up or callback are not restored",
-                      self.path, e)  # fmt: skip
-            return {}
-        return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+        return read_rows(self.path, "calls in wrap-up or callback are not restored")
 
     def notify(self, note: nt.Note) -> None:
         if isinstance(note, nt.TalkEnded) and note.agent != "NONE":
@@ -85,12 +76,7 @@ class PendingCalls:
         self._save()
 
     def _save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.pending, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_rows(self.path, self.pending)
 
     # after a restart
 

@@ -25,7 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,11 +107,30 @@ def with_crm_web(rig: ServeRig, tmp_path: Path, name: str) -> tuple[ServeRig, in
     config = tmp_path / f"hotline-{name}.toml"
     config.write_text(
         rig.config_path.read_text(encoding="utf-8")
-        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms-outbox.log"}"\n'
-        + f'\n[web]\nhost = "127.0.0.1"\nport = {port}\n',
+        + crm_section(tmp_path / "sms-outbox.log")
+        + web_section(port),
         encoding="utf-8",
     )
     return dataclasses.replace(rig, config_path=config), port
+
+
+def crm_section(outbox: Path) -> str:
+    """A ``[crm]`` section (synchronous "normal", SMS written to ``outbox``) to append."""
+    return f'\n[crm]\ndurability = "normal"\noutbox_file = "{outbox}"\n'
+
+
+def web_section(port: int) -> str:
+    """A ``[web]`` section on loopback ``port`` (0: any free one) to append."""
+    return f'\n[web]\nhost = "127.0.0.1"\nport = {port}\n'
+
+
+def edited(text: str, edits: Iterable[tuple[str, str]]) -> str:
+    """``text`` (a config) with each ``old`` replaced once by its ``new``: an ``old``
+    not in it fails the test (the example config changed under it)."""
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
 
 
 def _safe_scenario(name: str, out: Path) -> Path:
@@ -155,6 +174,13 @@ class ServeProcess:
         if self._died():
             raise AssertionError(f"hotline serve exited:\n{self.log_tail()}")
         return self
+
+    def hang_up_and_stop(self) -> int:
+        """Every channel left in Asterisk hung up (unless Asterisk is down), then serve
+        stopped: its exit code."""
+        with contextlib.suppress(RuntimeError):
+            self.rig.asterisk.instance.cli("channel request hangup all")
+        return self.stop()
 
     def _died(self) -> bool:
         return self.proc is not None and self.proc.poll() is not None
@@ -203,13 +229,13 @@ class ServeProcess:
 
 
 def _test_config(tmp: Path, ring_timeout_s: int = 5, wrapup_s: int = 1) -> Path:
-    text = (ROOT / "examples" / "hotline.toml").read_text(encoding="utf-8")
-    for old, new in (
-        ("ring_timeout_s = 15 ", f"ring_timeout_s = {ring_timeout_s} "),
-        ("wrapup_s = 30 ", f"wrapup_s = {wrapup_s} "),
-    ):
-        assert old in text, old
-        text = text.replace(old, new, 1)
+    text = edited(
+        (ROOT / "examples" / "hotline.toml").read_text(encoding="utf-8"),
+        [
+            ("ring_timeout_s = 15 ", f"ring_timeout_s = {ring_timeout_s} "),
+            ("wrapup_s = 30 ", f"wrapup_s = {wrapup_s} "),
+        ],
+    )
     path = tmp / "hotline-serve-test.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -228,22 +254,27 @@ def serve_rig(
 
 
 def start_serve_rig(
-    start_asterisk: Callable[..., AsteriskRig], tmp: Path, name: str, config: Path
+    start_asterisk: Callable[..., AsteriskRig],
+    tmp: Path,
+    name: str,
+    config: Path,
+    *,
+    answering: Iterable[str] = ANSWERING,
+    scenarios: Iterable[str] = ("resident", "agent", "agent_noanswer"),
+    **settings: Any,
 ) -> ServeRig:
     """What ``serve_rig`` returns, for a module that overrides it with its own config
-    (made by ``_test_config`` with other timers) or instance name."""
+    (made by ``_test_config`` with other timers) or instance name: the ``answering``
+    seats ring the answering SIPp, ``NEVER_ANSWERS`` the one that never answers; the
+    crash-safe copies of ``scenarios`` are made in ``tmp``; ``settings`` override the
+    instance's (``survey`` is off unless given)."""
     answer, noanswer, callback = free_port(), free_port(), free_port()
-    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
+    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in answering}
     contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
-    rig = start_asterisk(
-        name,
-        config=str(config),
-        survey=False,
-        static_contacts=contacts,
-        trunk_port=callback,
-    )
-    scenarios = {n: _safe_scenario(n, tmp) for n in ("resident", "agent", "agent_noanswer")}
-    return ServeRig(rig, config, answer, noanswer, scenarios, callback)
+    settings = {"survey": False, "static_contacts": contacts, "trunk_port": callback, **settings}
+    rig = start_asterisk(name, config=str(config), **settings)
+    made = {n: _safe_scenario(n, tmp) for n in scenarios}
+    return ServeRig(rig, config, answer, noanswer, made, callback)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,18 +23,16 @@ from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
-from telephony.asterisk.instance import free_port
-from telephony.rig.sipp import Sipp, resident_rows
+from telephony.rig.sipp import resident_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
+from tests.integration.ivr_fixtures import ivr_config, keyed_call
 from tests.integration.serve_fixtures import (
-    ANSWERING,
-    NEVER_ANSWERS,
-    SAFE_SIPP_ARGS,
     ServeProcess,
     ServeRig,
-    _safe_scenario,
-    _test_config,
+    crm_section,
+    start_serve_rig,
     wait_until,
+    web_section,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -43,38 +40,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PRESSES_2, SILENT, HANGS_UP = "13800000201", "13800000202", "13800000203"
 
 
-def _ivr_config(tmp: Path) -> Path:
-    path = _test_config(tmp)
-    text = path.read_text(encoding="utf-8")
-    for old, new in (
-        ("\nenabled = false", "\nenabled = true"),
-        ("\ntimeout_s = 5 ", "\ntimeout_s = 2 "),
-        ("\nmax_retries = 3 ", "\nmax_retries = 1 "),
-    ):
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    # a short greeting: the silent caller hears it once before the default queue
-    text, n = re.subn(
-        r'greeting = \{ mandarin = "您好[^"]*"', 'greeting = { mandarin = "您好，请选择。"', text
-    )
-    assert n == 1
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def ivr_rig(
     start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
 ) -> ServeRig:
     tmp = tmp_path_factory.mktemp("ivr")
-    config = _ivr_config(tmp)
-    answer, noanswer = free_port(), free_port()
-    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
-    contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
-    rig = start_asterisk("serve-ivr", config=str(config), survey=False, static_contacts=contacts)
-    assert list((rig.instance.dir / "sounds" / "ivr").glob("ivr-*.wav")), "no prompts spoken"
-    scenarios = {"resident": _safe_scenario("resident", tmp)}
-    return ServeRig(rig, config, answer, noanswer, scenarios)
+    rig = start_serve_rig(start_asterisk, tmp, "serve-ivr", ivr_config(tmp), scenarios=["resident"])
+    sounds = rig.asterisk.instance.dir / "sounds" / "ivr"
+    assert list(sounds.glob("ivr-*.wav")), "no prompts spoken"
+    return rig
 
 
 def test_a_key_picks_the_line_and_silence_the_default_queue(
@@ -109,34 +83,12 @@ def test_a_key_picks_the_line_and_silence_the_default_queue(
         assert "routed to disability" in log and "routed to general" in log, s.log_tail()
         assert counters["ivr_hangups"] == 1 and counters["ivr_routed"] == 2, counters
     finally:
-        ivr_rig.asterisk.instance.cli("channel request hangup all")
-        code = s.stop()
+        code = s.hang_up_and_stop()
     assert code == 0, s.log_tail()
     assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
 
 
 CASE_CALLER = "13912340000"
-
-
-def _keying_scenario(base: Path, keys: list[tuple[int, str]], out: Path) -> Path:
-    """The resident scenario with one SIP INFO per ``(ms after the previous, key)``."""
-    text = base.read_text(encoding="utf-8")
-    nop = '<nop test="no_dtmf" next="wait"/>'
-    start = text.index(nop) + len(nop)
-    end = text.index("<!-- Wait for the far end's BYE")
-    info_start = text.index('<send retrans="500">', start)
-    info_end = text.index("</recv>", info_start) + len("</recv>")
-    info = text[info_start:info_end]
-    blocks = []
-    for i, (after_ms, key) in enumerate(keys):
-        block = info.replace("CSeq: 2 INFO", f"CSeq: {i + 2} INFO").replace("[$digit]", key)
-        # the first pause is the row's dtmf_after_ms (SIPp refuses unused variables)
-        pause = 'variable="dtmf_after"' if i == 0 else f'milliseconds="{after_ms}"'
-        blocks.append(f"<pause {pause}/>\n{block}")
-    text = text[:start] + "\n".join(blocks) + "\n" + text[end:]
-    text = text.replace("CSeq: 3 BYE", f"CSeq: {len(keys) + 2} BYE")
-    out.write_text(text, encoding="utf-8")
-    return out
 
 
 async def _seed_case(db: Path) -> str:
@@ -152,33 +104,28 @@ async def _seed_case(db: Path) -> str:
         await repo.close()
 
 
+def _serve_with_a_case(ivr_rig: ServeRig, tmp_path: Path) -> tuple[ServeProcess, str]:
+    """serve (not started) on the IVR rig with ``[crm]``, whose CRM has one case of
+    ``CASE_CALLER``'s: (serve, the case's number). ``[web]`` is on any free port: serve's
+    default (8080) may be taken on a shared machine."""
+    base = ivr_rig.config_path.read_text(encoding="utf-8")
+    config = tmp_path / "hotline-ivr-crm.toml"
+    config.write_text(base + crm_section(tmp_path / "sms.log") + web_section(0), "utf-8")
+    state = tmp_path / "state"
+    state.mkdir()
+    number = asyncio.run(_seed_case(state / "crm.db"))
+    return ServeProcess(dataclasses.replace(ivr_rig, config_path=config), state), number
+
+
 def test_case_status_from_the_crm_then_a_polite_goodbye(ivr_rig: ServeRig, tmp_path: Path) -> None:
     """8, the case number and #: the CRM's status is said (playback here runs slower
     than real time on a busy machine, so no key is timed against it), then silence
     ends the call: Hotline hangs up, and it was never a queue call."""
-    base = ivr_rig.config_path.read_text(encoding="utf-8")
-    config = tmp_path / "hotline-ivr-crm.toml"
-    config.write_text(
-        base + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms.log"}"\n'
-        "\n[web]\nport = 0\n",
-        encoding="utf-8",
-    )
-    state = tmp_path / "state"
-    state.mkdir()
-    number = asyncio.run(_seed_case(state / "crm.db"))
+    s, number = _serve_with_a_case(ivr_rig, tmp_path)
     keys = [(1000, "8")] + [(250, k) for k in number + "#"]  # during the greeting, then
-    scenario = _keying_scenario(ivr_rig.scenarios["resident"], keys, tmp_path / "keys.xml")
-    s = ServeProcess(dataclasses.replace(ivr_rig, config_path=config), state)
     try:
         s.start()
-        caller = Sipp(
-            scenario,
-            local_ip=ivr_rig.asterisk.settings.trunk_address,
-            remote=ivr_rig.asterisk.sip_target,
-            rows=resident_rows([80_000], "8", keys[0][0], caller=CASE_CALLER),
-            max_time_s=90,
-            extra=SAFE_SIPP_ARGS,
-        )
+        caller = keyed_call(ivr_rig, tmp_path / "keys.xml", CASE_CALLER, keys, 80_000, 90)
         with caller:
             caller.wait(90)
         events = [e.event for e in caller.events()]
@@ -192,8 +139,7 @@ def test_case_status_from_the_crm_then_a_polite_goodbye(ivr_rig: ServeRig, tmp_p
         for prompt in ("case_number", "digit.0", "status.accepted", "case_agent", "goodbye"):
             assert f"played {prompt} (mandarin)" in log, (prompt, s.log_tail())
     finally:
-        ivr_rig.asterisk.instance.cli("channel request hangup all")
-        code = s.stop()
+        code = s.hang_up_and_stop()
     assert code == 0, s.log_tail()
 
 
@@ -202,28 +148,11 @@ def test_a_case_number_keyed_in_a_burst_is_kept_whole(ivr_rig: ServeRig, tmp_pat
     plays, the number and # as fast as SIP INFO goes (no pause between keys). The
     prompt and its keys are one GET DATA, so no key falls between two AGI commands
     (where Asterisk drops it): the whole number reaches the CRM and its status is said."""
-    base = ivr_rig.config_path.read_text(encoding="utf-8")
-    config = tmp_path / "hotline-ivr-burst.toml"
-    config.write_text(
-        base + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp_path / "sms.log"}"\n',
-        encoding="utf-8",
-    )
-    state = tmp_path / "state"
-    state.mkdir()
-    number = asyncio.run(_seed_case(state / "crm.db"))
+    s, number = _serve_with_a_case(ivr_rig, tmp_path)
     keys = [(1000, "8")] + [(1200 if i == 0 else 0, k) for i, k in enumerate(number + "#")]
-    scenario = _keying_scenario(ivr_rig.scenarios["resident"], keys, tmp_path / "burst.xml")
-    s = ServeProcess(dataclasses.replace(ivr_rig, config_path=config), state)
     try:
         s.start()
-        caller = Sipp(
-            scenario,
-            local_ip=ivr_rig.asterisk.settings.trunk_address,
-            remote=ivr_rig.asterisk.sip_target,
-            rows=resident_rows([60_000], "8", keys[0][0], caller=CASE_CALLER),
-            max_time_s=70,
-            extra=SAFE_SIPP_ARGS,
-        )
+        caller = keyed_call(ivr_rig, tmp_path / "burst.xml", CASE_CALLER, keys, 60_000, 70)
         with caller:
             wait_until(lambda: "case status" in s.log.read_text(errors="replace"), 40, "look-up")
         log = s.log.read_text(errors="replace")
@@ -232,6 +161,5 @@ def test_a_case_number_keyed_in_a_burst_is_kept_whole(ivr_rig: ServeRig, tmp_pat
         assert len(sent) == len(number) + 2, sent  # 8, the number, #
         assert max(e.at for e in sent[1:]) - min(e.at for e in sent[1:]) < 1.0, sent  # a burst
     finally:
-        ivr_rig.asterisk.instance.cli("channel request hangup all")
-        code = s.stop()
+        code = s.hang_up_and_stop()
     assert code == 0, s.log_tail()

@@ -23,18 +23,18 @@ import pytest
 from acd.calendar_config import read_calendar
 from acd.config import load_config
 from ivr.after_hours import closed_queues
-from telephony.asterisk.instance import free_port
-from telephony.rig.sipp import Sipp, agent_rows, resident_rows
+from telephony.rig.sipp import agent_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
+from tests.integration.ivr_fixtures import ivr_config, keyed_call
 from tests.integration.serve_fixtures import (
     ANSWERING,
-    SAFE_SIPP_ARGS,
     ServeProcess,
     ServeRig,
-    _safe_scenario,
+    crm_section,
+    start_serve_rig,
     wait_until,
+    web_section,
 )
-from tests.integration.test_ivr_calls import _ivr_config, _keying_scenario
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -60,23 +60,18 @@ def rig(
     start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
 ) -> ServeRig:
     tmp = tmp_path_factory.mktemp("after-hours")
-    config = _ivr_config(tmp)
+    config = ivr_config(tmp)
     config.write_text(
         config.read_text(encoding="utf-8")
         + _calendar_section()
-        + f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp / "sms.log"}"\n'
-        + "\n[web]\nport = 0\n",
+        + crm_section(tmp / "sms.log")
+        + web_section(0),
         encoding="utf-8",
     )
     cfg = load_config(config)
     assert {"elderly", "disability"} <= set(closed_queues(cfg, read_calendar(cfg)))
-    answer = free_port()
-    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
-    ast = start_asterisk(
-        "serve-after-hours", config=str(config), survey=False, static_contacts=contacts
-    )
-    scenarios = {n: _safe_scenario(n, tmp) for n in ("resident", "agent")}
-    return ServeRig(ast, config, answer, free_port(), scenarios)
+    name, scenarios = "serve-after-hours", ("resident", "agent")
+    return start_serve_rig(start_asterisk, tmp, name, config, scenarios=scenarios)
 
 
 @pytest.fixture(scope="module")
@@ -86,24 +81,9 @@ def served(rig: ServeRig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     try:
         yield s
     finally:
-        rig.asterisk.instance.cli("channel request hangup all")
-        code = s.stop()
+        code = s.hang_up_and_stop()
         assert code == 0, s.log_tail()
         assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
-
-
-def keyed_call(
-    rig: ServeRig, tmp: Path, caller: str, keys: list[tuple[int, str]], patience_ms: int
-) -> Sipp:
-    scenario = _keying_scenario(rig.scenarios["resident"], keys, tmp / f"keys-{caller}.xml")
-    return Sipp(
-        scenario,
-        local_ip=rig.asterisk.settings.trunk_address,
-        remote=rig.asterisk.sip_target,
-        rows=resident_rows([patience_ms], keys[0][1], keys[0][0], caller=caller),
-        max_time_s=60,
-        extra=SAFE_SIPP_ARGS,
-    )
 
 
 def record_of(s: ServeProcess, caller: str) -> dict[str, Any]:
@@ -125,7 +105,8 @@ def test_after_hours_the_caller_hears_the_hours_and_leaves_a_voicemail_that_is_a
     rig: ServeRig, served: ServeProcess, tmp_path: Path
 ) -> None:
     caller = "13800000301"
-    with keyed_call(rig, tmp_path, caller, [(1000, "2"), (2500, "2")], 10_000) as sipp:
+    keys = [(1000, "2"), (2500, "2")]
+    with keyed_call(rig, tmp_path / f"keys-{caller}.xml", caller, keys, 10_000) as sipp:
         r = record_of(served, caller)
         sipp.wait(40)
     assert (r["outcome"], r["queue"], r["recording"]) == (
@@ -150,7 +131,8 @@ def test_on_a_holiday_the_caller_hears_the_hours_and_keeps_a_callback(
     rig: ServeRig, served: ServeProcess, tmp_path: Path
 ) -> None:
     caller = "13800000302"
-    with keyed_call(rig, tmp_path, caller, [(1000, "1"), (2500, "1")], 15_000) as sipp:
+    keys = [(1000, "1"), (2500, "1")]
+    with keyed_call(rig, tmp_path / f"keys-{caller}.xml", caller, keys, 15_000) as sipp:
         r = record_of(served, caller)
         sipp.wait(40)
     assert (r["outcome"], r["queue"], r["callback"]) == ("after-hours", "elderly", True), r

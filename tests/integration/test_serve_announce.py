@@ -10,21 +10,19 @@ thanked and hung up and keeps its place as a callback.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from telephony.asterisk.instance import free_port
 from telephony.rig.sipp import agent_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.serve_fixtures import (
     ANSWERING,
-    NEVER_ANSWERS,
     ServeProcess,
     ServeRig,
-    _safe_scenario,
     _test_config,
+    edited,
+    start_serve_rig,
     wait_until,
 )
 
@@ -39,54 +37,25 @@ ANNOUNCE = (
 
 
 @pytest.fixture(scope="module")
-def announce_rig(
+def serve_rig(
     start_asterisk: Callable[..., AsteriskRig], tmp_path_factory: pytest.TempPathFactory
 ) -> ServeRig:
-    """The serve rig (as ``serve_rig``) on a config with ``[announce]`` and 1 s hold
-    slices: the dialplan and the prompts are rendered from the config at start."""
+    """This module's serve rig: a config with ``[announce]`` and 1 s hold slices (the
+    dialplan and the prompts are rendered from the config at start); ``serve`` runs on it."""
     tmp = tmp_path_factory.mktemp("announce")
     config = tmp / "hotline-announce.toml"
-    text = _test_config(tmp).read_text(encoding="utf-8")
-    for old, new in ANNOUNCE:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    config.write_text(text, "utf-8")
-    answer, noanswer, callback = free_port(), free_port(), free_port()
-    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
-    contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
-    rig = start_asterisk(
-        "serve-announce",
-        config=str(config),
-        survey=False,
-        static_contacts=contacts,
-        trunk_port=callback,
+    config.write_text(edited(_test_config(tmp).read_text(encoding="utf-8"), ANNOUNCE), "utf-8")
+    return start_serve_rig(
+        start_asterisk, tmp, "serve-announce", config, scenarios=("resident", "agent"),
         hold_slice_s=1,
-    )
-    scenarios = {n: _safe_scenario(n, tmp) for n in ("resident", "agent")}
-    return ServeRig(rig, config, answer, noanswer, scenarios, callback)
-
-
-@pytest.fixture
-def serve_announce(announce_rig: ServeRig, tmp_path: Path) -> Iterator[Callable[[], ServeProcess]]:
-    started: list[ServeProcess] = []
-
-    def start() -> ServeProcess:
-        started.append(ServeProcess(announce_rig, tmp_path / "serve").start())
-        return started[-1]
-
-    yield start
-    try:
-        announce_rig.asterisk.instance.cli("channel request hangup all")
-    finally:
-        for p in started:
-            p.stop()
+    )  # fmt: skip
 
 
 def test_holding_callers_hear_their_place_and_one_presses_1_for_a_callback(
-    announce_rig: ServeRig, serve_announce: Callable[[], ServeProcess]
+    serve_rig: ServeRig, serve: Callable[[], ServeProcess]
 ) -> None:
-    rig = announce_rig
-    s = serve_announce()
+    rig = serve_rig
+    s = serve()
     ami = rig.asterisk.ami_client()
 
     def announced() -> dict[str, dict[str, str]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -36,14 +35,16 @@ from ivr.prompts import prompt_name
 from telephony.asterisk.instance import free_port
 from telephony.rig.sipp import agent_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
+from tests.integration.ivr_fixtures import ivr_config
 from tests.integration.serve_fixtures import (
     ANSWERING,
-    NEVER_ANSWERS,
     ServeProcess,
     ServeRig,
-    _safe_scenario,
-    _test_config,
+    crm_section,
+    edited,
+    start_serve_rig,
     wait_until,
+    web_section,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -68,9 +69,7 @@ class Case:
 
     def stop(self) -> None:
         assert self.serve is not None
-        with contextlib.suppress(RuntimeError):
-            self.rig.asterisk.instance.cli("channel request hangup all")
-        code = self.serve.stop()
+        code = self.serve.hang_up_and_stop()
         assert code == 0, self.serve.log_tail()
         assert "Traceback" not in self.serve.log.read_text(errors="replace")
 
@@ -94,23 +93,11 @@ class Case:
 def _configs(tmp: Path, web_port: int) -> tuple[Path, Path]:
     """(IVR on, IVR off) configs with [crm] and [web]; a short menu; a generous CRM
     budget (this is about the rule, not the shared machine's latency)."""
-    text = _test_config(tmp).read_text(encoding="utf-8")
-    for old, new in (
-        ("\nenabled = false", "\nenabled = true"),
-        ("\ntimeout_s = 5 ", "\ntimeout_s = 2 "),
-        ("\nmax_retries = 3 ", "\nmax_retries = 1 "),
-        ("sticky_lookup_s = 0.05 ", "sticky_lookup_s = 0.5 "),
-    ):
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    text, n = re.subn(
-        r'greeting = \{ mandarin = "您好[^"]*"', 'greeting = { mandarin = "您好，请选择。"', text
+    text = edited(
+        ivr_config(tmp).read_text(encoding="utf-8"),
+        [("sticky_lookup_s = 0.05 ", "sticky_lookup_s = 0.5 ")],
     )
-    assert n == 1
-    text += (
-        f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp / "sms-outbox.log"}"\n'
-        f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n'
-    )
+    text += crm_section(tmp / "sms-outbox.log") + web_section(web_port)
     on, off = tmp / "hotline-ivr-on.toml", tmp / "hotline-ivr-off.toml"
     on.write_text(text, encoding="utf-8")
     off.write_text(text.replace("\nenabled = true", "\nenabled = false", 1), encoding="utf-8")
@@ -134,15 +121,13 @@ def case(
     tmp = tmp_path_factory.mktemp("broadcast")
     web_port = free_port()
     on, off = _configs(tmp, web_port)
-    answer, noanswer = free_port(), free_port()
-    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in ANSWERING}
-    contacts[NEVER_ANSWERS] = f"sip:{NEVER_ANSWERS}@127.0.0.1:{noanswer}"
-    rig = start_asterisk("serve-broadcast", config=str(on), survey=False, static_contacts=contacts)
-    scenarios = {n: _safe_scenario(n, tmp) for n in ("resident", "agent")}
+    rig = start_serve_rig(
+        start_asterisk, tmp, "serve-broadcast", on, scenarios=("resident", "agent")
+    )
     state = tmp / "state"
     state.mkdir()
     asyncio.run(_seed(state / "crm.db"))
-    c = Case(ServeRig(rig, on, answer, noanswer, scenarios), state, web_port, off)
+    c = Case(rig, state, web_port, off)
     c.start(on)
     try:
         yield c

@@ -34,17 +34,18 @@ from ivr.config import read_ivr
 from ivr.prompts import prompt_name
 from ivr.survey import read_survey
 from serve.history import CallHistory
-from telephony.asterisk.instance import free_port
-from telephony.rig.sipp import Sipp, agent_rows, resident_rows
+from telephony.rig.sipp import agent_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
+from tests.integration.ivr_fixtures import ivr_config, keyed_call
 from tests.integration.serve_fixtures import (
-    SAFE_SIPP_ARGS,
     ServeProcess,
     ServeRig,
-    _safe_scenario,
+    crm_section,
+    edited,
+    start_serve_rig,
     wait_until,
+    web_section,
 )
-from tests.integration.test_ivr_calls import _ivr_config, _keying_scenario
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -70,24 +71,27 @@ def survey_rig(
     recorded = tmp / "recorded"
     recorded.mkdir()
     _tone(recorded / "survey_thanks.mandarin.wav", THANKS_S)
-    config = _ivr_config(tmp)
-    text = config.read_text(encoding="utf-8")
-    text = text.replace("\n[ivr]\n", f'\n[ivr]\nrecorded_prompts = "{recorded}"\n', 1)
-    old = "\n[survey]\ntimeout_s = 5 "
-    assert old in text, old
-    text = text.replace(old, "\n[survey]\ntimeout_s = 4 ", 1)
+    config = ivr_config(tmp)
+    text = edited(
+        config.read_text(encoding="utf-8"),
+        [
+            ("\n[ivr]\n", f'\n[ivr]\nrecorded_prompts = "{recorded}"\n'),
+            ("\n[survey]\ntimeout_s = 5 ", "\n[survey]\ntimeout_s = 4 "),
+        ],
+    )
     text += (
         "\n[survey.prompts]\n"
         'survey_ask = { mandarin = "请评分，一到五。", english = "Rate us from 1 to 5." }\n'
         'survey_invalid = { mandarin = "输入有误。", english = "Sorry." }\n'
-        f'\n[crm]\ndurability = "normal"\noutbox_file = "{tmp / "sms.log"}"\n'
     )
+    # [web] on any free port: serve's default (8080) may be taken on a shared machine
+    text += crm_section(tmp / "sms.log") + web_section(0)
     config.write_text(text, encoding="utf-8")
-    answer = free_port()
-    contacts = {a: f"sip:{a}@127.0.0.1:{answer}" for a in (*MANDARIN_SEATS, ENGLISH_SEAT)}
-    rig = start_asterisk("serve-survey", config=str(config), survey=True, static_contacts=contacts)
-    scenarios = {n: _safe_scenario(n, tmp) for n in ("resident", "agent")}
-    return ServeRig(rig, config, answer, free_port(), scenarios)
+    seats = (*MANDARIN_SEATS, ENGLISH_SEAT)
+    return start_serve_rig(
+        start_asterisk, tmp, "serve-survey", config, answering=seats,
+        scenarios=("resident", "agent"), survey=True,
+    )  # fmt: skip
 
 
 async def _seed(db: Path) -> int:
@@ -134,8 +138,6 @@ def test_rated_in_english_garbage_and_hang_up_not_rated(
     state.mkdir()
     case_id = asyncio.run(_seed(state / "crm.db"))
     s = ServeProcess(rig, state)
-    resident = rig.scenarios["resident"]
-    trunk = {"local_ip": rig.asterisk.settings.trunk_address, "remote": rig.asterisk.sip_target}
     try:
         s.start()
         for seat in (*MANDARIN_SEATS, ENGLISH_SEAT):  # 2151 last: mandarin calls go first
@@ -144,25 +146,11 @@ def test_rated_in_english_garbage_and_hang_up_not_rated(
             "agent", local_port=rig.answer_port, calls=3, rows=agent_rows([(300, 1000)] * 3)
         )
         english_keys = [(1000, "9"), (1000, "0"), (5000, "5")]
-        english = Sipp(
-            _keying_scenario(resident, english_keys, tmp_path / "english.xml"),
-            rows=resident_rows([40_000], "9", 1000, caller=ENGLISH),
-            max_time_s=60,
-            extra=SAFE_SIPP_ARGS,
-            **trunk,
-        )
-        garbage = Sipp(
-            _keying_scenario(resident, [(1000, "0"), (5000, "9")], tmp_path / "garbage.xml"),
-            rows=resident_rows([40_000], "0", 1000, caller=GARBAGE),
-            max_time_s=60,
-            extra=SAFE_SIPP_ARGS,
-            **trunk,
-        )
-        hangs_up = rig.sipp(
-            "resident",
-            rows=resident_rows([7000], "0", 1000, caller=HANGS_UP),
-            max_time_s=60,
-            **trunk,
+        english = keyed_call(rig, tmp_path / "english.xml", ENGLISH, english_keys, 40_000)
+        garbage_keys = [(1000, "0"), (5000, "9")]
+        garbage = keyed_call(rig, tmp_path / "garbage.xml", GARBAGE, garbage_keys, 40_000)
+        hangs_up = rig.residents(
+            [7000], caller=HANGS_UP, digit="0", dtmf_after_ms=1000, max_time_s=60
         )
         with seats, english, garbage, hangs_up:
 
@@ -199,8 +187,7 @@ def test_rated_in_english_garbage_and_hang_up_not_rated(
             lambda: s.status()["stats"].get("crm_interactions", 0) >= 3, 20, "the interactions"
         )
     finally:
-        rig.asterisk.instance.cli("channel request hangup all")
-        code = s.stop()
+        code = s.hang_up_and_stop()
     assert code == 0, s.log_tail()
     assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
     score, satisfaction, rate = asyncio.run(

@@ -13,65 +13,14 @@ from acd.types import AgentId, FakeClock
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.config import IvrConfig
 from ivr.prompts import prompt_name
-from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.agi import enqueue_handler
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
+from tests.fakes.agi_caller import agi_call
 from tests.unit.ivr.test_menu import config
 from tests.unit.telephony.test_shell import FakeAmi
 
 CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
-ENV = {
-    "agi_network_script": "ivr",
-    "agi_channel": "PJSIP/residents-00000001",
-    "agi_uniqueid": "1763820090.7",
-    "agi_callerid": "13800138000",
-}
-
-
-async def fake_asterisk(port: int, keys: list[str]) -> list[str]:
-    """Asterisk's side: each STREAM FILE with escape digits and each WAIT FOR DIGIT
-    takes the next of ``keys`` ("" nothing pressed, "hangup" the caller hangs up);
-    GET DATA (a prompt with its keys) takes keys until "" (its timeout), "#" or its
-    length."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(("".join(f"{k}: {v}\n" for k, v in ENV.items()) + "\n").encode())
-    commands = []
-    while line := await reader.readline():
-        cmd = line.decode().strip()
-        commands.append(cmd)
-        reply = "200 result=1"
-        if cmd == "GET VARIABLE HOTLINE_IVR_SOUNDS":
-            reply = "200 result=1 (/snd)"
-        elif cmd.startswith("GET VARIABLE"):
-            reply = "200 result=0"
-        elif cmd.startswith("GET DATA"):  # keys until "" (the timeout), "#" or the length
-            max_digits, got, timed_out = int(cmd.split()[-1]), "", False
-            while len(got) < max_digits:
-                key = keys.pop(0) if keys else "hangup"
-                if key == "hangup":
-                    writer.write(b"HANGUP\n")
-                    writer.close()
-                    return commands
-                if key in ("", "#"):
-                    timed_out = key == ""
-                    break
-                got += key
-            reply = f"200 result={got}" + (" (timeout)" if timed_out else "")
-        elif cmd.startswith("WAIT FOR DIGIT") or (
-            cmd.startswith(("STREAM FILE", "SAY DIGITS")) and not cmd.endswith('""')
-        ):
-            key = keys.pop(0) if keys else "hangup"
-            if key == "hangup":
-                writer.write(b"HANGUP\n")
-                break
-            reply = f"200 result={ord(key) if key else 0}" + (
-                " endpos=0" if "STREAM" in cmd else ""
-            )
-        elif cmd.startswith("STREAM FILE"):
-            reply = "200 result=0 endpos=0"
-        writer.write(f"{reply}\n".encode())
-    writer.close()
-    return commands
 
 
 async def call(
@@ -81,12 +30,9 @@ async def call(
     shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
     shell.feed(ev.AgentLoggedIn(AgentId("2171"), paused_reason="break"))
     stats: Counter[str] = Counter()
-    server = FastAgiServer(enqueue_handler(shell, None, IvrDriver(cfg or config(), lookup, stats)))
-    port = await server.start("127.0.0.1", 0)
-    commands = await fake_asterisk(port, keys)
-    await asyncio.sleep(0.05)
-    await server.close()
-    assert server.failures == 0
+    commands = await agi_call(
+        enqueue_handler(shell, None, IvrDriver(cfg or config(), lookup, stats)), keys
+    )
     return shell, commands, stats
 
 

@@ -1,7 +1,7 @@
 """The emergency broadcast: validated once, spoken off the loop, kept across a restart,
 played before the menu (and before the queue with the IVR off) until it expires.
 
-The FastAGI side is scripted (``fake_asterisk`` of test_agi_driver); the TTS is the
+The FastAGI side is scripted (:mod:`tests.fakes.agi_caller`); the TTS is the
 real espeak-ng once, a recording fake elsewhere.
 """
 
@@ -24,10 +24,11 @@ from acd.types import AgentId, FakeClock
 from ivr.agi_driver import IvrDriver
 from ivr.broadcast import MAX_TEXT, Broadcast, BroadcastBoard, BroadcastError
 from ivr.prompts import prompt_name, speak_one
-from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.agi import enqueue_handler
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
-from tests.unit.ivr.test_agi_driver import ENV, asked, config, fake_asterisk
+from tests.fakes.agi_caller import ENV, agi_call
+from tests.unit.ivr.test_agi_driver import asked, config
 from tests.unit.telephony.test_shell import FakeAmi
 
 CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
@@ -145,16 +146,8 @@ async def run(
     shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi())
     shell.feed(ev.AgentLoggedIn(AgentId("2171"), paused_reason="break"))
     driver = IvrDriver(config(), None, b.stats, before=b.play) if ivr else None
-    server = FastAgiServer(enqueue_handler(shell, None, driver, before=b.play))
-    port = await server.start("127.0.0.1", 0)
-    ENV["agi_network_script"] = script
-    try:
-        commands = await fake_asterisk(port, keys)
-    finally:
-        ENV["agi_network_script"] = "ivr"
-    await asyncio.sleep(0.05)
-    await server.close()
-    assert server.failures == 0
+    handler = enqueue_handler(shell, None, driver, before=b.play)
+    commands = await agi_call(handler, keys, {**ENV, "agi_network_script": script})
     return shell, commands
 
 

@@ -5,10 +5,7 @@ Also caught up from calls.jsonl after a CRM failure, once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from acd.records import CallEndedBeforeQueue, CallRecord
 from acd.types import CallId, FakeClock, Outcome, QueueName
@@ -21,15 +18,6 @@ from serve.history import CallHistory
 
 T0 = 1_763_820_000.0
 NUMBER = "13800138000"
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteCrm]:
-    r = await SqliteCrm.open(
-        str(tmp_path / "crm.db"), CrmSettings(durability="normal"), FakeClock(T0)
-    )
-    yield r
-    await r.close()
 
 
 def rec(call: str, outcome: Outcome, caller: str = NUMBER) -> CallRecord:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from crm.lifecycle import Role
 from crm.link import CrmLink, read_rows
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
-from crm.settings import CrmSettings
 from serve.history import CallHistory
 from serve.read_model import ReadModel
 from serve.settings import read_settings
@@ -40,15 +38,6 @@ CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
 NUMBER = "13800138000"
 PASSWORD = "correct horse battery"
 T0 = 1_763_820_000.0
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteCrm]:
-    r = await SqliteCrm.open(
-        str(tmp_path / "crm.db"), CrmSettings(durability="normal"), FakeClock(T0)
-    )
-    yield r
-    await r.close()
 
 
 class FlakyInteractions:

@@ -3,7 +3,6 @@ record through the one notifier. Asterisk's side is scripted (keys, silences, ha
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 from collections import Counter
@@ -22,10 +21,11 @@ from ivr.agi_driver import IvrDriver
 from ivr.prompts import prompt_name
 from serve.history import CallHistory
 from telephony.after_hours import Closed, DeferredCallbacks
-from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.agi import enqueue_handler
 from telephony.notifier import Notifier
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
+from tests.fakes.agi_caller import agi_call
 from tests.unit.ivr.test_menu import config as ivr_config
 from tests.unit.telephony.test_shell import FakeAmi
 
@@ -48,52 +48,12 @@ CLOSED = {
 }
 
 
-async def fake_asterisk(port: int, env: dict[str, str], keys: list[str]) -> list[str]:
-    """Each STREAM FILE with escape digits and each WAIT FOR DIGIT takes the next of
-    ``keys`` ("" nothing pressed, "hangup": the caller hangs up)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(("".join(f"{k}: {v}\n" for k, v in env.items()) + "\n").encode())
-    commands = []
-    while line := await reader.readline():
-        cmd = line.decode().strip()
-        commands.append(cmd)
-        reply = "200 result=1"
-        if keys == ["hangup-in-hand-off"] and cmd.startswith("GET VARIABLE HOTLINE_"):
-            writer.write(b"HANGUP\n")
-            break
-        if keys == ["hangup-after-enqueue"] and cmd.startswith("SET VARIABLE"):
-            writer.write(b"HANGUP\n")
-            break
-        if cmd == "GET VARIABLE HOTLINE_IVR_SOUNDS":
-            reply = "200 result=1 (/snd)"
-        elif cmd.startswith("GET VARIABLE"):
-            reply = "200 result=0"
-        elif cmd.startswith("GET DATA"):  # a prompt and its keys (see test_agi_driver)
-            max_digits, got, timed_out = int(cmd.split()[-1]), "", False
-            while len(got) < max_digits:
-                key = keys.pop(0) if keys else "hangup"
-                if key == "hangup":
-                    writer.write(b"HANGUP\n")
-                    writer.close()
-                    return commands
-                if key in ("", "#"):
-                    timed_out = key == ""
-                    break
-                got += key
-            reply = f"200 result={got}" + (" (timeout)" if timed_out else "")
-        elif cmd.startswith("WAIT FOR DIGIT") or (
-            cmd.startswith("STREAM FILE") and not cmd.endswith('""')
-        ):
-            key = keys.pop(0) if keys else "hangup"
-            if key == "hangup":
-                writer.write(b"HANGUP\n")
-                break
-            reply = f"200 result={ord(key) if key else 0}"
-        elif cmd.startswith("STREAM FILE"):
-            reply = "200 result=0 endpos=0"
-        writer.write(f"{reply}\n".encode())
-    writer.close()
-    return commands
+# where the caller hangs up: before the enqueue (reading the channel's variables) or
+# right after it (writing them back)
+HANG_UPS = {
+    ("hangup-in-hand-off",): "GET VARIABLE HOTLINE_",
+    ("hangup-after-enqueue",): "SET VARIABLE",
+}
 
 
 async def call(
@@ -121,8 +81,6 @@ async def call(
         path = tmp / "after-hours.json" if tmp is not None else None
         closed = Closed(cal, DeferredCallbacks(cal, path))
     ivr = IvrDriver(ivr_config(), status_of, Counter()) if script == "ivr" else None
-    server = FastAgiServer(enqueue_handler(shell, None, ivr, closed))
-    port = await server.start("127.0.0.1", 0)
     env = {
         "agi_network_script": script,
         "agi_channel": "PJSIP/residents-00000001",
@@ -131,10 +89,13 @@ async def call(
         **({"agi_arg_1": queue} if script != "ivr" else {}),
         **({"agi_arg_2": "normal", "agi_arg_3": language} if script != "ivr" else {}),
     }
-    commands = await fake_asterisk(port, env, keys)
-    await asyncio.sleep(0.05)
-    await server.close()
-    assert server.failures == int(expect_failure)
+    commands = await agi_call(
+        enqueue_handler(shell, None, ivr, closed),
+        keys,
+        env,
+        hang_up_at=HANG_UPS.get(tuple(keys)),
+        failures=int(expect_failure),
+    )
     return shell, commands, notes, closed
 
 
