@@ -147,4 +147,6 @@ def _leg(row: Any) -> AgentLeg:
 
 def leg_rows(record: CallRecord) -> list[dict[str, Any]]:
     """The record's legs as JSON-friendly objects (``calls.jsonl``)."""
-    return [{f.name: getattr(leg, f.name) for f in dataclasses.fields(AgentLeg)} for leg in record.legs]
+    return [
+        {f.name: getattr(leg, f.name) for f in dataclasses.fields(AgentLeg)} for leg in record.legs
+    ]

@@ -174,7 +174,9 @@ class Transfers:
         """End the transferring agent's part: its leg kept, the call back to waiting."""
         now = self.clock.now()
         start = call.leg_answered_at if call.leg_answered_at is not None else call.answered_at
-        leg = AgentLeg(AgentId(agent.id), start if start is not None else now, now, None, "transfer", to)
+        leg = AgentLeg(
+            AgentId(agent.id), start if start is not None else now, now, None, "transfer", to
+        )
         if call.legs is None:
             call.legs = []
         call.legs.append(leg)

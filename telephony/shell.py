@@ -98,6 +98,7 @@ class CallShell:
         self.wakeup = Wakeup()  # the one re-arming rule, shared with the simulator
         self.resyncer = Resyncer(self, ami) if resync else None
         self.reconciler = Reconciler(self, ami) if resync else None  # stuck-state healing
+        self.observers: list[Callable[[AmiMessage], None]] = []  # more readers of AMI events
         self.load: LoadWatch | None = None  # overload signs (serve sets it; tests may not)
         # The FastAGI hand-off runs enqueue while Asterisk still runs the AGI on the
         # caller's channel: an exit the engine decides then (queue full, nobody to
@@ -114,6 +115,8 @@ class CallShell:
             self.load.ami_event(msg)
         for item in self.translator.translate(msg):
             self._apply(item)
+        for observe in self.observers:  # after the translator: e.g. transfers' consultations
+            observe(msg)
 
     def _apply(self, item: Instruction) -> None:
         if isinstance(item, HangupChannel):
