@@ -153,9 +153,9 @@ class Transfers:
                     f"call {call.id}: attended transfer to agent {target.id}, who is"
                     f" {target.state.value} (must be ready)"
                 )
-            self._hand_over(call, agent, f"agent:{target.id}")
+            now = self._hand_over(call, agent, f"agent:{target.id}")
             self._wrapup(call, agent)
-            return self._connect(call, target)
+            return self._connect(call, target, now)
         if target.state is AgentState.LOGGED_OUT:
             raise EngineError(
                 f"call {call.id}: CallTransferred to agent {target.id}, who is logged out"
@@ -170,8 +170,9 @@ class Transfers:
 
     # the parts
 
-    def _hand_over(self, call: Call, agent: Agent, to: str) -> None:
-        """End the transferring agent's part: its leg kept, the call back to waiting."""
+    def _hand_over(self, call: Call, agent: Agent, to: str) -> float:
+        """End the transferring agent's part: its leg kept, the call back to waiting.
+        Returns the instant of the transfer (the next part starts there, to the tick)."""
         now = self.clock.now()
         start = call.leg_answered_at if call.leg_answered_at is not None else call.answered_at
         leg = AgentLeg(
@@ -185,16 +186,16 @@ class Transfers:
         call.leg_answered_at = None
         call.state = CallState.WAITING
         call.queue_entered_at = now
+        return now
 
     def _wrapup(self, call: Call, agent: Agent) -> None:
         """The transferring agent's wrap-up, as after any call (agent.call kept)."""
         q = self.config.queues[call.queue]
         self.flow.start_wrapup(agent, agent.wrapup_s if agent.wrapup_s is not None else q.wrapup_s)
 
-    def _connect(self, call: Call, target: Agent) -> None:
+    def _connect(self, call: Call, target: Agent, now: float) -> None:
         """An attended transfer's target: it answered the consultation, so it is on the
         call now (ringing and answering at once in the state table)."""
-        now = self.clock.now()
         if target.available:
             self.roster.unavailable(target)
         target.busy_elsewhere = False  # the consultation was this call

@@ -160,6 +160,7 @@ class Transferrer:
         self.config = config
         self.consults: dict[CallId, Consult] = {}
         self._by_agent_uid: dict[str, Consult] = {}
+        self._joining: dict[str, CallId] = {}  # target's uniqueid -> call, until it joins
 
     # the desk's commands
 
@@ -284,7 +285,9 @@ class Transferrer:
             target = AgentId(c.target)
             offer = shell.legs.add_offer(call, target, c.uniqueid, now)
             shell.step(StepOffer(offer, OfferEvent.ANSWERED))
-            shell.step(StepCaller(leg, CallerEvent.HANDED_OVER))
+            # still held until the target's channel enters the caller's bridge: its
+            # BridgeLeave from the consultation must not end the call
+            self._joining[c.uniqueid] = call
             leg.answered_at = leg.entered_at = now
             shell.notifier.publish(nt.CallEntered(now, call, leg.queue, leg.caller))
             shell.notifier.publish(
@@ -331,8 +334,17 @@ class Transferrer:
             c = self._by_agent_uid.get(msg.get("Uniqueid", ""))
             if c is not None:
                 self._returned(c)
+        elif name == "BridgeEnter":
+            self._joined(msg.get("Uniqueid", ""))
         elif name == "Hangup":
             self._hangup(msg.get("Uniqueid", ""))
+
+    def _joined(self, uid: str) -> None:
+        """The attended transfer's target entered the caller's bridge: connected."""
+        call = self._joining.pop(uid, None)
+        leg = self.shell.legs.calls.get(call) if call is not None else None
+        if leg is not None and leg.phase is CallerPhase.HELD:
+            self.shell.step(StepCaller(leg, CallerEvent.HANDED_OVER))
 
     def _returned(self, c: Consult) -> None:
         """The agent's ``Dial`` of the target is over: it is back with its caller."""
@@ -344,6 +356,14 @@ class Transferrer:
 
     def _hangup(self, uid: str) -> None:
         shell = self.shell
+        call = self._joining.pop(uid, None)
+        if call is not None:  # the target hung up before it joined the caller
+            leg = shell.legs.calls.get(call)
+            if leg is not None and leg.phase is CallerPhase.HELD:
+                shell.step(StepCaller(leg, CallerEvent.CALL_ENDED))
+                shell.feed(ev.CallEnded(call, by="agent"))
+                shell.spawn(self._quiet("Hangup", [("Channel", leg.channel), ("Cause", "16")]))
+            return
         c = self._by_agent_uid.get(uid)
         if c is not None:  # the consulting agent hung up
             if c.answered and c.channel:
