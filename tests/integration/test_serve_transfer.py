@@ -5,6 +5,8 @@ behind seats 2001-2005); 2001's user transfers it from the desk's API:
 - blind, to another queue: the caller goes back on hold, 2002 (ready) is rung and
   answers; one record with both agents' legs, queue_log ``BLINDTRANSFER`` then
   ``ENTERQUEUE``/``CONNECT`` in the new queue;
+- blind, to a department: the caller is dialled out through the trunk (a SIPp
+  answering on the residents' gateway); the call leaves Hotline, transferred;
 - attended, to agent 2002: 2001's phone dials 2002 while the caller holds; once
   2002 answered, complete joins the caller to 2002; queue_log ``ATTENDEDTRANSFER``.
 
@@ -40,6 +42,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PASSWORD = "correct horse battery"
 FIRST, SECOND = ANSWERING[0], ANSWERING[1]  # 2001 transfers to 2002
+DEPARTMENT = "88120000"  # the housing department, through the trunk
 
 
 async def _users(db: Path) -> None:
@@ -54,6 +57,8 @@ async def _users(db: Path) -> None:
 @contextlib.contextmanager
 def _serve(rig: ServeRig, tmp: Path, name: str) -> Iterator[tuple[ServeProcess, httpx.Client]]:
     rig, port = with_crm_web(rig, tmp, name)
+    with rig.config_path.open("a", encoding="utf-8") as f:
+        f.write(f'\n[transfer.departments]\nhousing = "{DEPARTMENT}"\n')
     state = tmp / "state"
     state.mkdir()
     asyncio.run(_users(state / "crm.db"))
@@ -148,7 +153,7 @@ def test_blind_transfer_to_another_queue(serve_rig: ServeRig, tmp_path: Path) ->
 
 def test_attended_transfer_to_an_agent(serve_rig: ServeRig, tmp_path: Path) -> None:
     with _serve(serve_rig, tmp_path, "xfer-attended") as (s, web):
-        ann = _login(web, "ann")
+        ann, bob = _login(web, "ann"), _login(web, "bob")
         s.agent(FIRST, "login")
         s.agent(SECOND, "login")
         s.agent(SECOND, "pause", "break")  # not offered the caller first
@@ -162,6 +167,7 @@ def test_attended_transfer_to_an_agent(serve_rig: ServeRig, tmp_path: Path) -> N
         caller = serve_rig.residents([60_000], max_time_s=90)
         with seats, caller:
             call = _on_call(s, FIRST)
+            before = web.get(f"/api/agents/{FIRST}/offer", headers=ann).json()
             s.agent(SECOND, "ready")
             url = f"/api/desk/{FIRST}/transfer"
             body = {"call": call, "mode": "attended", "kind": "agent", "target": SECOND}
@@ -178,6 +184,13 @@ def test_attended_transfer_to_an_agent(serve_rig: ServeRig, tmp_path: Path) -> N
             r = web.post(url + "/complete", json={"call": call}, headers=ann)
             assert r.status_code == 200, r.text
             assert s.status()["agents"][SECOND]["state"] == "on-call"
+            # the CRM follows the call: 2002's screen-pop is the same call's, the same pop
+            after = web.get(f"/api/agents/{SECOND}/offer", headers=bob).json()
+            assert after["offer"]["call"] == call, after
+            pops = [
+                {k: v for k, v in x.items() if k.startswith("screen_pop")} for x in (before, after)
+            ]
+            assert pops[0] == pops[1] and pops[0], pops
             wait_until(lambda: s.history(), 60, "the call's record")
             seats.wait(30)
         (rec,) = s.history()
@@ -206,3 +219,45 @@ def test_attended_transfer_to_an_agent(serve_rig: ServeRig, tmp_path: Path) -> N
         status = s.status()
         assert status["stats"].get("engine_errors", 0) == 0, status["stats"]
         assert status["stats"].get("illegal_leg_transitions", 0) == 0, status["stats"]
+
+
+def test_blind_transfer_to_a_department_through_the_trunk(
+    serve_rig: ServeRig, tmp_path: Path
+) -> None:
+    with _serve(serve_rig, tmp_path, "xfer-external") as (s, web):
+        ann = _login(web, "ann")
+        s.agent(FIRST, "login")
+        seats = serve_rig.sipp(
+            "agent", local_port=serve_rig.answer_port, rows=agent_rows([(300, 60_000)])
+        )
+        department = serve_rig.sipp(
+            "agent",
+            local_ip=serve_rig.asterisk.settings.trunk_address,
+            local_port=serve_rig.callback_port,
+            rows=agent_rows([(300, 1_500)]),  # answers, talks 1.5 s, hangs up
+        )
+        caller = serve_rig.residents([60_000], max_time_s=90)
+        with seats, department, caller:
+            call = _on_call(s, FIRST)
+            url = f"/api/desk/{FIRST}/transfer"
+            r = web.post(
+                url, json={"call": call, "kind": "external", "target": "parks"}, headers=ann
+            )
+            assert r.status_code == 422 and "housing" in r.json()["error"], r.text
+            body = {"call": call, "mode": "blind", "kind": "external", "target": "housing"}
+            r = web.post(url, json=body, headers=ann)
+            assert r.status_code == 200, r.text
+            wait_until(lambda: s.history(), 30, "the call's record")
+            out = department.wait(30)
+        offered = next(e for e in out.events if e.event == "offered")
+        assert offered.fields["seat"].startswith(DEPARTMENT), offered
+        assert "answered" in [e.event for e in out.events]
+        (rec,) = s.history()
+        assert (rec["outcome"], rec["ended_by"], rec["transfers"]) == (
+            "answered",
+            "transfer:housing",
+            1,
+        ), rec
+        assert rec["agent"] == FIRST and rec["legs"] == [], rec
+        events = [(a, e, d[:2]) for _, a, e, d in _lines(s, call)]
+        assert events[-1] == (FIRST, "BLINDTRANSFER", [DEPARTMENT, "hotline-transfer"]), events
