@@ -307,7 +307,7 @@ class CallShell:
             offer = leg.agent_leg
             ring_s = now - offer.offered_at if offer else 0.0
             uid = offer.uniqueid if offer else ""
-            hold = now - leg.arrived_at
+            hold = now - (leg.entered_at if leg.entered_at is not None else leg.arrived_at)
             self.notifier.publish(
                 nt.CallConnected(now, leg.call, leg.queue, event.agent, hold, uid, ring_s)
             )
@@ -319,7 +319,8 @@ class CallShell:
             self.notifier.publish(nt.RingUnanswered(now, leg.call, leg.queue, event.agent, ring_s))
         elif isinstance(event, ev.CallEnded) and leg.answered_at is not None:
             agent = leg.agent_leg.agent if leg.agent_leg else "NONE"
-            hold, talk = leg.answered_at - leg.arrived_at, now - leg.answered_at
+            entered = leg.entered_at if leg.entered_at is not None else leg.arrived_at
+            hold, talk = leg.answered_at - entered, now - leg.answered_at
             note = nt.TalkEnded(now, leg.call, leg.queue, agent, event.by, hold, talk, leg.position)
             self.notifier.publish(
                 dataclasses.replace(

@@ -398,6 +398,7 @@ class Transferrer:
         if c.channel:
             shell.spawn(self._quiet("Hangup", [("Channel", c.channel), ("Cause", "16")]))
         part = self._part(leg)
+        old = leg.agent_leg  # the consulting agent's: before the engine offers anew
         event = ev.CallTransferred(c.call, c.agent, TransferKind.QUEUE, leg.queue)
         if not shell.feed(event):
             return
@@ -409,7 +410,7 @@ class Transferrer:
             )
         )  # fmt: skip
         shell.step(StepCaller(leg, CallerEvent.TRANSFERRED))
-        self._waits_again(leg, now, leg.agent_leg)
+        self._waits_again(leg, now, old)
         shell.spawn(self._redirect(leg.channel, shell.settings.hold_context, "s"))
 
     # the parts

@@ -43,7 +43,9 @@ def test_the_desk_transfers_its_call_to_another_queue(
         )
         caller = serve_rig.residents([60_000], max_time_s=90)
         with seats, caller:
-            expect(page.locator("#state")).to_have_attribute("data-state", "on-call", timeout=30_000)
+            expect(page.locator("#state")).to_have_attribute(
+                "data-state", "on-call", timeout=30_000
+            )
             s.agent(SECOND, "login")
             card = page.locator("#transfer-card")
             expect(card).to_be_visible()
