@@ -48,6 +48,7 @@ def main(argv: list[str]) -> int:
         national = cfg.section("calendar").raw("national") is True
         followup = read_followup(cfg)
         check_with_crm(followup, serve.crm)
+        transfer = read_transfer(cfg)
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -87,6 +88,9 @@ def main(argv: list[str]) -> int:
     )
     for name, s in calendar.queues.items():
         print(f"    {name}: {'always open' if s.always_open else _week(s)}")
+    if transfer.departments:
+        names = ", ".join(f"{n} {num}" for n, num in transfer.departments.items())
+        print(f"  transfer: to an agent waits {transfer.agent_wait_s:g} s; departments {names}")
     for q in cfg.queues.values():
         skills = ", ".join(f"{s}>={lvl}" for s, lvl in q.skills)
         print(f"  {q.name:<12} {q.title}  [{skills}] {q.strategy}, {len(q.escalation)} steps")
