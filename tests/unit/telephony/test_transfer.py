@@ -277,3 +277,35 @@ def test_queue_log_transfer_lines_as_app_queue_writes_them() -> None:
         "100|c1|general|2171|BLINDTRANSFER|elderly|hotline-hold|3|21|2",
         "200|c1|general|2171|ATTENDEDTRANSFER|BRIDGE|PJSIP/2172-0001|3|14|1",
     ]
+
+
+async def test_attended_to_a_department(
+    rig: tuple[RecordingShell, FakeAmi, FakeClock, Transferrer],
+) -> None:
+    shell, ami, clock, xfer = rig
+    await _talking(shell, ami, clock)
+    await xfer.consult(CALL, A, TransferKind.EXTERNAL, "housing")
+    redirect = next(f for a, f, _ in ami.sent if a == "Redirect")
+    assert ("ExtraExten", "consult-external") in redirect
+    setvar = next(f for a, f, _ in ami.sent if a == "Setvar")
+    assert ("Value", "88120000") in setvar
+    shell.on_ami_event(
+        event(
+            Event="DialBegin", Uniqueid="c1-o1", DestChannel="PJSIP/residents-9", DestUniqueid="d1"
+        )
+    )
+    shell.on_ami_event(event(Event="DialEnd", Uniqueid="c1-o1", DialStatus="ANSWER"))
+    clock.advance(8)
+    await xfer.complete(CALL, A)
+    assert shell.legs.calls[CALL].phase is CallerPhase.ENDED
+    join = [f for a, f, _ in ami.sent if a == "Redirect"][-1]
+    assert ("Exten", "join") in join
+    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))
+    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1", Cause="16"))
+    clock.advance(60)
+    shell.run_effects(shell.engine.expire())
+    (row,) = shell.history.rows
+    assert (row["ended_by"], row["transfers"], row["agent"]) == ("transfer:housing", 1, A)
+    line = next(x for x in shell.queue_log.lines if "ATTENDEDTRANSFER" in x).split("|")
+    assert line[5:7] == ["BRIDGE", "PJSIP/residents-9"]
+    assert shell.stats["engine_errors"] == 0
