@@ -72,7 +72,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 TRANSFER_CONTEXT = "hotline-transfer"  # must match asterisk-conf/extensions.conf
-CONSULT_ENDED = "HotlineConsultEnded"
+CONSULT_ENDED = "HotlineConsultEnded"  # the agent's Dial of the target returned
+CONSULT_LEG = "HotlineConsultLeg"  # the target's channel, before it rings (Dial's b())
 
 
 # [transfer]: the section's keys live here
@@ -285,8 +286,8 @@ class Transferrer:
             target = AgentId(c.target)
             offer = shell.legs.add_offer(call, target, c.uniqueid, now)
             shell.step(StepOffer(offer, OfferEvent.ANSWERED))
-            # still held until the target's channel enters the caller's bridge: its
-            # BridgeLeave from the consultation must not end the call
+            # still held until the target's channel has left the consultation's
+            # bridge for the caller's: that BridgeLeave must not end the call
             self._joining[c.uniqueid] = call
             leg.answered_at = leg.entered_at = now
             shell.notifier.publish(nt.CallEntered(now, call, leg.queue, leg.caller))
@@ -322,25 +323,34 @@ class Transferrer:
 
     def observe(self, msg: AmiMessage) -> None:
         name = msg.name
-        if name == "DialBegin":
-            c = self._by_agent_uid.get(msg.get("Uniqueid", ""))
-            if c is not None and not c.channel:
-                c.channel, c.uniqueid = msg.get("DestChannel", ""), msg.get("DestUniqueid", "")
-        elif name == "DialEnd":
+        if name == "DialEnd":
             c = self._by_agent_uid.get(msg.get("Uniqueid", ""))
             if c is not None and msg.get("DialStatus") == "ANSWER":
                 c.answered = True
-        elif name == "UserEvent" and msg.get("UserEvent") == CONSULT_ENDED:
-            c = self._by_agent_uid.get(msg.get("Uniqueid", ""))
-            if c is not None:
-                self._returned(c)
-        elif name == "BridgeEnter":
+                if not c.channel:  # DialEnd names the target too
+                    c.channel = msg.get("DestChannel", "")
+                    c.uniqueid = msg.get("DestUniqueid", "")
+        elif name == "UserEvent":
+            what = msg.get("UserEvent")
+            if what == CONSULT_LEG:
+                c = self.consults.get(CallId(msg.get("CallId", "")))
+                if c is not None and not c.channel:  # the event's own Channel header
+                    c.channel = msg.get("Channel", "").split("\n", 1)[0]
+                    c.uniqueid = msg.get("Uniqueid", "")
+            elif what == CONSULT_ENDED:
+                c = self._by_agent_uid.get(msg.get("Uniqueid", ""))
+                if c is not None:
+                    self._returned(c)
+        elif name == "BridgeLeave":
             self._joined(msg.get("Uniqueid", ""))
         elif name == "Hangup":
             self._hangup(msg.get("Uniqueid", ""))
 
     def _joined(self, uid: str) -> None:
-        """The attended transfer's target entered the caller's bridge: connected."""
+        """The attended transfer's target left the consultation's bridge for the
+        caller's (``join``'s ``Bridge()`` moves it): connected from now on, so its next
+        ``BridgeLeave`` or ``Hangup`` ends the call. (Only ``BridgeLeave`` reaches
+        serve: ``telephony.ami_events``.)"""
         call = self._joining.pop(uid, None)
         leg = self.shell.legs.calls.get(call) if call is not None else None
         if leg is not None and leg.phase is CallerPhase.HELD:
@@ -488,6 +498,6 @@ class Transferrer:
     async def _quiet(self, action: str, fields: list[tuple[str, str]]) -> None:
         try:
             await self.shell.ami.action(action, fields)
-        except AMI_ERRORS as e:
+        except (*AMI_ERRORS, ValueError) as e:  # ValueError: a field AMI cannot carry
             self.shell.stats[Count.ACTION_FAILURES] += 1
             log.warning("transfer: AMI %s %s failed: %s", action, fields[0][1], e)

@@ -132,17 +132,24 @@ async def test_attended_to_an_agent_complete(
     with pytest.raises(TransferError, match="not answered"):
         await xfer.complete(CALL, A)
     shell.on_ami_event(
-        event(Event="DialBegin", Uniqueid="c1-o1", DestChannel="PJSIP/2172-0001", DestUniqueid="b1")
+        event(
+            Event="UserEvent",
+            UserEvent="HotlineConsultLeg",
+            Channel="PJSIP/2172-0001",
+            Uniqueid="b1",
+            CallId="c1",
+        )
     )
     clock.advance(4)
     shell.on_ami_event(event(Event="DialEnd", Uniqueid="c1-o1", DialStatus="ANSWER"))
     await xfer.complete(CALL, A)
     assert shell.engine.agents[B].state.value == "on-call"
     assert not shell.engine.agents[B].busy_elsewhere
+    assert shell.legs.calls[CALL].phase is CallerPhase.HELD  # until it joins the caller
     # the target leaves the consultation's bridge for the caller's: still connected
     shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="b1"))
-    shell.on_ami_event(event(Event="BridgeEnter", Uniqueid="b1"))
     assert shell.legs.calls[CALL].phase is CallerPhase.CONNECTED
+    assert shell.engine.agents[B].state.value == "on-call"
     shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))  # the first leaves
     clock.advance(25)
     shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="b1"))  # now it ends the call
@@ -171,7 +178,13 @@ async def test_consult_then_back_to_the_caller(
     shell.feed(ev.AgentReady(B))
     await xfer.consult(CALL, A, TransferKind.AGENT, B)
     shell.on_ami_event(
-        event(Event="DialBegin", Uniqueid="c1-o1", DestChannel="PJSIP/2172-0001", DestUniqueid="b1")
+        event(
+            Event="UserEvent",
+            UserEvent="HotlineConsultLeg",
+            Channel="PJSIP/2172-0001",
+            Uniqueid="b1",
+            CallId="c1",
+        )
     )
     await xfer.back(CALL, A)
     assert ami.sent[-1][0] == "Hangup" and ("Channel", "PJSIP/2172-0001") in ami.sent[-1][1]
@@ -208,7 +221,13 @@ async def test_the_caller_hangs_up_while_held(
     shell.feed(ev.AgentReady(B))
     await xfer.consult(CALL, A, TransferKind.AGENT, B)
     shell.on_ami_event(
-        event(Event="DialBegin", Uniqueid="c1-o1", DestChannel="PJSIP/2172-0001", DestUniqueid="b1")
+        event(
+            Event="UserEvent",
+            UserEvent="HotlineConsultLeg",
+            Channel="PJSIP/2172-0001",
+            Uniqueid="b1",
+            CallId="c1",
+        )
     )
     shell.on_ami_event(event(Event="Hangup", Uniqueid="c1", Cause="16"))
     await settle(shell)
@@ -289,12 +308,14 @@ async def test_attended_to_a_department(
     assert ("ExtraExten", "consult-external") in redirect
     setvar = next(f for a, f, _ in ami.sent if a == "Setvar")
     assert ("Value", "88120000") in setvar
-    shell.on_ami_event(
-        event(
-            Event="DialBegin", Uniqueid="c1-o1", DestChannel="PJSIP/residents-9", DestUniqueid="d1"
-        )
+    answered = event(
+        Event="DialEnd",
+        Uniqueid="c1-o1",
+        DialStatus="ANSWER",
+        DestChannel="PJSIP/residents-9",
+        DestUniqueid="d1",
     )
-    shell.on_ami_event(event(Event="DialEnd", Uniqueid="c1-o1", DialStatus="ANSWER"))
+    shell.on_ami_event(answered)  # no HotlineConsultLeg seen: DialEnd names the target
     clock.advance(8)
     await xfer.complete(CALL, A)
     assert shell.legs.calls[CALL].phase is CallerPhase.ENDED
