@@ -16,7 +16,7 @@ from serve.mqtt_settings import read_mqtt
 from serve.settings import read_settings as read_serve_settings
 from telephony.asterisk.network import describe
 from telephony.asterisk.settings import read_settings
-from telephony.transfer import read_transfer
+from telephony.transfer_config import read_transfer
 
 # Every section's reader, in the order ``check`` runs them: each raises ConfigError only.
 READERS = (

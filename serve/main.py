@@ -101,7 +101,8 @@ from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
 from telephony.survey import survey_script
-from telephony.transfer import Transferrer, read_transfer
+from telephony.transfer import Transferrer
+from telephony.transfer_config import read_transfer
 
 __all__ = ["WallClock", "main", "serve"]
 

@@ -40,22 +40,19 @@ the :class:`telephony.notifier.CallHandedOn`, ``CallEntered`` and
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from acd import events as ev
 from acd import snapshot
-from acd.config import AcdConfig
-from acd.config_reader import ConfigError
 from acd.counters import Count
 from acd.engine import EngineError
-from acd.numbers import RULE, is_callback_number
 from acd.types import AgentId, CallId, QueueName, TransferKind, TransferMode
 from telephony import notifier as nt
 from telephony.ami_client import AMI_ERRORS
 from telephony.ami_frames import AmiMessage
 from telephony.legs import CallerEvent, CallerPhase, CallLeg, OfferEvent, StepCaller, StepOffer
+from telephony.transfer_config import TransferConfig, read_transfer
 
 if TYPE_CHECKING:
     from telephony.shell import CallShell
@@ -74,37 +71,6 @@ log = logging.getLogger(__name__)
 TRANSFER_CONTEXT = "hotline-transfer"  # must match asterisk-conf/extensions.conf
 CONSULT_ENDED = "HotlineConsultEnded"  # the agent's Dial of the target returned
 CONSULT_LEG = "HotlineConsultLeg"  # the target's channel, before it rings (Dial's b())
-
-
-# [transfer]: the section's keys live here
-
-
-@dataclass(frozen=True, slots=True)
-class TransferConfig:
-    """``[transfer]``: ``agent_wait_s``, how long a call transferred to a named agent
-    waits for that agent before any agent of its queue may take it; and
-    ``[transfer.departments]``, name = number dialled through the trunk."""
-
-    agent_wait_s: float = 120.0
-    departments: Mapping[str, str] = field(default_factory=dict)
-
-
-def read_transfer(cfg: AcdConfig) -> TransferConfig:
-    """The ``[transfer]`` section (defaults without one); errors name the key."""
-    if "transfer" not in cfg.sections:
-        return TransferConfig()
-    t = cfg.section("transfer")
-    wait = t.number("agent_wait_s", 120.0, low=0, high=3600)
-    departments: dict[str, str] = {}
-    dt = t.table("departments")
-    for name in dt.names():
-        number = dt.raw(name)
-        if not isinstance(number, str) or not is_callback_number(number):
-            raise ConfigError(dt.key(name), f"is {number!r}: a number to dial ({RULE}), as text")
-        departments[name] = number
-    dt.done()
-    t.done()
-    return TransferConfig(wait, departments)
 
 
 # errors, each with the HTTP status the desk answers
