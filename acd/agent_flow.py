@@ -47,7 +47,7 @@ class AgentFlow:
         out: list[fx.Effect],
         *,
         offer: Callable[[Call, Agent], None],
-        finish_answered: Callable[[Call], None],
+        finish_answered: Callable[[Call, Agent], None],
         release_sticky: Callable[[Agent], None],
         leave_empty: Callable[[QueueName], None],
     ) -> None:
@@ -94,7 +94,7 @@ class AgentFlow:
             agent.call = None
             self.transition(agent, Action.CALL_ENDED_READY)
             if call is not None:
-                self._finish_answered(call)
+                self._finish_answered(call, agent)
             if agent.available:
                 self.became_available(agent)
             return
@@ -151,7 +151,7 @@ class AgentFlow:
         call = self.calls.get(CallId(agent.call)) if agent.call else None
         agent.call = None
         if call is not None:
-            self._finish_answered(call)
+            self._finish_answered(call, agent)
         if action is Action.WRAPUP_ENDED:
             self._apply_after_call(agent, Action.WRAPUP_ENDED)
         else:

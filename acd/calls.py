@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from acd.records import CallRecord
+from acd.records import AgentLeg, CallRecord
 from acd.types import AgentId, CallId, ExitReason, Outcome, QueueName
 
 if TYPE_CHECKING:
@@ -60,6 +60,11 @@ class Call:
     sticky_timer: Timer | None = None
     ring_timer: Timer | None = None
     retry_timer: Timer | None = None
+    # transfers (acd.transfer): the hand-overs so far, each earlier agent's part, and
+    # when the current agent answered (``answered_at`` stays the first answer)
+    transfers: int = 0
+    legs: list[AgentLeg] | None = None
+    leg_answered_at: float | None = None
 
     def order_key(self) -> tuple[int, float, int]:
         """Queue order: priority, then arrival, then arrival sequence (FCFS)."""
@@ -83,6 +88,26 @@ class Call:
         exit_reason: ExitReason | None = None,
         destination: str | None = None,
     ) -> CallRecord:
+        legs: tuple[AgentLeg, ...] = ()
+        ended_by = self.ended_by
+        if self.legs and outcome is Outcome.ABANDONED:
+            # hung up while waiting for the next agent, after a transfer: the call
+            # was answered (by the agents in ``legs``), not abandoned
+            outcome, ended_by = Outcome.ANSWERED, "caller-after-transfer"
+            wrapup_ended_at = wrapup_ended_at if wrapup_ended_at is not None else left_at
+        if self.legs:
+            legs = tuple(self.legs)
+            if self.agent is not None and self.leg_answered_at is not None:
+                end = self.ended_at if self.ended_at is not None else left_at
+                legs += (
+                    AgentLeg(
+                        self.agent,
+                        self.leg_answered_at,
+                        end if end is not None else self.leg_answered_at,
+                        wrapup_ended_at,
+                        self.ended_by or "",
+                    ),
+                )
         return CallRecord(
             call=self.id,
             queue=self.entry_queue,
@@ -100,7 +125,9 @@ class Call:
             offers=self.offers,
             exit_reason=exit_reason,
             destination=destination,
-            ended_by=self.ended_by,
+            ended_by=ended_by,
             callback=self.callback is not None,
             sticky=self.sticky,
+            transfers=self.transfers,
+            legs=legs,
         )

@@ -50,6 +50,7 @@ EXTENSION_SECTIONS = (
     "survey",
     "followup",
     "recordings",
+    "transfer",
 )
 
 STRATEGIES = tuple(s.value for s in Strategy)

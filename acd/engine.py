@@ -37,6 +37,7 @@ from acd.lines import Lines
 from acd.numbers import RULE, is_callback_number
 from acd.roster import Roster
 from acd.timers import Timer, TimerKind, Timers
+from acd.transfer import Transfers
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, Outcome, QueueName
 
 __all__ = ["Engine", "EngineError"]
@@ -75,6 +76,17 @@ class Engine:
             release_sticky=self.lines.release_sticky,
             leave_empty=self.lines.leave_empty,
         )
+        self.transfers = Transfers(
+            config,
+            clock,
+            self.roster,
+            self.lines,
+            self.flow,
+            self.calls,
+            self.queue_calls,
+            self.out,
+            call_of=self._call,
+        )
         self._call_seq = itertools.count()
         self._handlers: dict[type, Callable[[Any], None]] = {
             ev.CallArrived: self._call_arrived,
@@ -87,6 +99,7 @@ class Engine:
             ev.CallEnded: self._call_ended,
             ev.CallPriorityChanged: self.lines.change_priority,
             ev.CallRequeued: self.lines.requeue,
+            ev.CallTransferred: self.transfers.transferred,
             ev.AgentLoggedIn: self.flow.logged_in,
             ev.AgentLoggedOut: self.flow.logged_out,
             ev.AgentReady: self.flow.ready,
@@ -294,7 +307,9 @@ class Engine:
         call.cancel_timers()
         self.queue_calls.get(call.queue, {}).pop(call.id, None)
         call.state = CallState.CONNECTED
-        call.answered_at = now
+        if call.answered_at is None:  # a transferred call keeps its first answer
+            call.answered_at = now
+        call.leg_answered_at = now
         self.flow.transition(agent, Action.ANSWER)
         agent.calls_today += 1
 
@@ -372,8 +387,11 @@ class Engine:
         q = self.config.queues[call.queue]
         self.flow.start_wrapup(agent, agent.wrapup_s if agent.wrapup_s is not None else q.wrapup_s)
 
-    def _finish_answered(self, call: Call) -> None:
-        """The agent finished the call's after-call work: the record is final."""
+    def _finish_answered(self, call: Call, agent: Agent) -> None:
+        """The agent finished the call's after-call work: the record is final (unless
+        the agent had transferred the call: then only its part is)."""
+        if call.legs and self.transfers.leg_done(call, agent):
+            return
         self.lines.drop(call)
         rec = call.record(Outcome.ANSWERED, wrapup_ended_at=self.clock.now())
         self.out.append(fx.CallFinished(rec))
@@ -401,7 +419,7 @@ class Engine:
             )
         agent = self._agents[call.agent]
         call.callback_attempts += 1
-        call.answered_at = None
+        call.answered_at = call.leg_answered_at = None
         call.agent = None
         q = self.config.queues[call.queue]
         if call.callback_attempts >= q.callback_attempts:

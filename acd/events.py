@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import field
 
-from acd.types import AgentId, CallId, OfferFailure, QueueName, message
+from acd.types import (
+    AgentId,
+    CallId,
+    OfferFailure,
+    QueueName,
+    TransferKind,
+    TransferMode,
+    message,
+)
 
 
 @message
@@ -106,6 +114,24 @@ class CallRequeued:
     call: CallId
     queue: QueueName
     reason: str = "supervisor"
+
+
+@message
+class CallTransferred:
+    """``agent`` handed its connected call on (:mod:`acd.transfer`): to a queue (the
+    call waits there again, keeping its priority class and its arrival time, so its
+    place among the calls of its class), to a named agent (``target`` is the agent:
+    offered to it when ready, for ``agent_wait_s`` at most, then to the queue's
+    agents), or to an external department (the call leaves Hotline). ``agent`` goes
+    to wrap-up. An attended transfer to an agent connects that agent at once (it
+    answered the consultation), which must be ready."""
+
+    call: CallId
+    agent: AgentId
+    kind: TransferKind
+    target: str
+    mode: TransferMode = TransferMode.BLIND
+    agent_wait_s: float = 120.0
 
 
 @message
@@ -219,6 +245,7 @@ Event = (
     | CallEnded
     | CallPriorityChanged
     | CallRequeued
+    | CallTransferred
     | AgentLoggedIn
     | AgentLoggedOut
     | AgentReady

@@ -140,6 +140,36 @@ class KpiAccumulator:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class AgentPart:
+    """One agent's part of an answered call: its talk, and its wrap-up (None while
+    not known: a transferring agent still wrapping up when the record was written)."""
+
+    agent: AgentId
+    talk_s: float
+    wrapup_s: float | None
+
+
+def agent_parts(r: CallRecord) -> list[AgentPart]:
+    """Who handled an answered call, and for how long: one part per agent's leg of a
+    transferred call (each agent's talk from its own answer to the transfer or the
+    end, never the whole call's: asterisk#759, FreePBX#124), else the record's agent.
+    Per-agent figures (the desk's "my day") add these, so no second is counted for
+    two agents and none is lost."""
+    if r.outcome is not Outcome.ANSWERED:
+        return []
+    if r.legs:
+        return [
+            AgentPart(
+                leg.agent, leg.talk_s, leg.wrapup_s if leg.wrapup_ended_at is not None else None
+            )
+            for leg in r.legs
+        ]
+    if r.agent is None:
+        return []
+    return [AgentPart(r.agent, r.talk_s, r.wrapup_s if r.wrapup_ended_at is not None else None)]
+
+
 def kpis(records: Iterable[CallRecord], config: MetricsConfig | None = None) -> Kpis:
     acc = KpiAccumulator(config or MetricsConfig())
     for r in records:

@@ -85,6 +85,19 @@ class ExitReason(enum.StrEnum):
     LOST = "lost"
 
 
+class TransferKind(enum.StrEnum):
+    """Where an agent hands a connected call on to."""
+
+    QUEUE = "queue"  # the call waits again in that queue, keeping its priority class
+    AGENT = "agent"  # offered to that agent when it is ready (for a bounded time)
+    EXTERNAL = "external"  # a named department's number through the trunk: it leaves Hotline
+
+
+class TransferMode(enum.StrEnum):
+    BLIND = "blind"  # the caller is handed on at once
+    ATTENDED = "attended"  # the agent consulted the target first, then completed
+
+
 class OfferFailure(enum.StrEnum):
     """Why an offer to an agent did not become a call."""
 

@@ -16,6 +16,7 @@ from serve.mqtt_settings import read_mqtt
 from serve.settings import read_settings as read_serve_settings
 from telephony.asterisk.network import describe
 from telephony.asterisk.settings import read_settings
+from telephony.transfer_config import read_transfer
 
 # Every section's reader, in the order ``check`` runs them: each raises ConfigError only.
 READERS = (
@@ -26,6 +27,7 @@ READERS = (
     read_mqtt,
     read_calendar,
     read_followup,
+    read_transfer,
 )
 
 
@@ -46,6 +48,7 @@ def main(argv: list[str]) -> int:
         national = cfg.section("calendar").raw("national") is True
         followup = read_followup(cfg)
         check_with_crm(followup, serve.crm)
+        transfer = read_transfer(cfg)
     except ConfigError as e:
         print(f"hotline config: {e}", file=sys.stderr)
         return 1
@@ -85,6 +88,9 @@ def main(argv: list[str]) -> int:
     )
     for name, s in calendar.queues.items():
         print(f"    {name}: {'always open' if s.always_open else _week(s)}")
+    if transfer.departments:
+        names = ", ".join(f"{n} {num}" for n, num in transfer.departments.items())
+        print(f"  transfer: to an agent waits {transfer.agent_wait_s:g} s; departments {names}")
     for q in cfg.queues.values():
         skills = ", ".join(f"{s}>={lvl}" for s, lvl in q.skills)
         print(f"  {q.name:<12} {q.title}  [{skills}] {q.strategy}, {len(q.escalation)} steps")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from acd.records import FIELDS as _FIELDS
-from acd.records import CallRecord
+from acd.records import CallRecord, leg_rows
 from telephony import notifier as nt
 
 __all__ = ["CallHistory"]
@@ -59,6 +59,7 @@ class CallHistory:
 
     def add(self, record: CallRecord, **extra: Any) -> dict[str, Any]:
         row = {name: getattr(record, name) for name in _FIELDS}  # asdict() is slow
+        row["legs"] = leg_rows(record)  # a transferred call's agents, in order
         row.update(extra)
         row["wait_s"] = record.wait_s
         self._write(row)

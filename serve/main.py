@@ -84,6 +84,7 @@ from serve.web_admin import admin_router, control_who, install_admin_errors, sup
 from serve.web_broadcast import broadcast_router
 from serve.web_recordings import recordings_router
 from serve.web_supervisor import supervisor_router
+from serve.web_transfer import transfer_router
 from serve.ws import Hub
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer, enqueue_handler
@@ -100,6 +101,8 @@ from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
 from telephony.survey import survey_script
+from telephony.transfer import Transferrer
+from telephony.transfer_config import read_transfer
 
 __all__ = ["WallClock", "main", "serve"]
 
@@ -223,6 +226,8 @@ async def serve(
                 )
                 await stack.enter_async_context(followups.running())
             _restore_presence(shell, store, config)
+            transfers = Transferrer(shell, read_transfer(config))
+            shell.observers.append(transfers.observe)
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(engine.agents, strict_feed, read_model.state_of)
             admin = RuntimeAdmin(
@@ -254,6 +259,8 @@ async def serve(
                 if link is not None:  # supervisors and admins, by CRM log-in
                     app.include_router(admin_router(admin, "/api/admin", supervisor_who()))
                 install_admin_errors(app)
+                if link is not None:  # the desk's transfers (the audit needs the CRM)
+                    app.include_router(transfer_router(read_model, transfers))
                 web = WebServer(
                     app,
                     settings.web_host,
@@ -495,6 +502,7 @@ def main(argv: list[str]) -> int:
         read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
         read_announce(cfg)
         check_with_crm(read_followup(cfg), settings.crm)
+        read_transfer(cfg)
         read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
         read_alarms(cfg)
         read_calendar(cfg)  # ... and a bad [calendar]

@@ -20,6 +20,9 @@ WAIT_SECONDS = "hotline_wait_seconds"  # histogram {queue}: arrival to answer or
 TALK_SECONDS = "hotline_talk_seconds"  # histogram {queue}: answered calls' talk time
 HANDLE_SECONDS = "hotline_handle_seconds"  # histogram {queue}: talk + wrap-up
 
+# --- from the shell's transfer notes (telephony.notifier.CallHandedOn) ---------------
+TRANSFERS = "hotline_transfers"  # counter {queue, mode, kind}: calls handed on, with _total
+
 # --- from agent state changes --------------------------------------------------------
 AGENT_STATE_CHANGES = "hotline_agent_state_changes"  # counter {state}: entries into state
 

@@ -40,6 +40,7 @@ from acd.records import CallEndedBeforeQueue, CallRecord
 from acd.snapshot import CentreView
 from acd.types import Outcome, QueueName
 from serve import metric_names as n
+from telephony.notifier import CallHandedOn
 
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
@@ -99,6 +100,12 @@ class Metrics:
             n.AGENT_STATE_CHANGES, "Agents entering a state", ["state"], registry=r
         )
         self.raised = Counter(n.ALARMS_RAISED, "Alarms raised, by kind", ["kind"], registry=r)
+        self.transfers = Counter(
+            n.TRANSFERS,
+            "Calls handed on by their agent (queue: where it was handed on)",
+            ["queue", "mode", "kind"],
+            registry=r,
+        )
         for q in self.queues:  # every series from the start: rate() needs the zero
             for o in Outcome:
                 self.calls.labels(q, o.value)
@@ -128,6 +135,8 @@ class Metrics:
             self.on_alarm(note)
         elif isinstance(note, CallEndedBeforeQueue):  # the IVR, a closed queue: counted only
             self.calls.labels(note.record.queue, note.record.outcome.value).inc()
+        elif isinstance(note, CallHandedOn):
+            self.transfers.labels(note.queue, note.mode, note.kind).inc()
 
     def on_record(self, r: CallRecord) -> None:
         q, outcome = r.queue, r.outcome.value

@@ -25,9 +25,8 @@ from typing import Any
 from acd import effects as fx
 from acd.config import MetricsConfig
 from acd.intervals import IntervalBook
-from acd.metrics import AgentTimeMeter, KpiAccumulator, Kpis
+from acd.metrics import AgentTimeMeter, KpiAccumulator, Kpis, agent_parts
 from acd.records import CallRecord
-from acd.types import Outcome
 
 __all__ = ["RECENT_S", "Today", "kpis_body"]
 
@@ -95,12 +94,12 @@ class Today:
         self.book.add(r)
         self.recent.append((now, r))
         self._prune(now)
-        if r.outcome is Outcome.ANSWERED and r.agent is not None:
-            day = self._agent(r.agent)
+        for part in agent_parts(r):  # each agent of a transferred call its own part
+            day = self._agent(part.agent)
             day.answered += 1
-            day.talk_s += r.talk_s
-            if r.wrapup_ended_at is not None:
-                day.wrapup_s += r.wrapup_s
+            day.talk_s += part.talk_s
+            if part.wrapup_s is not None:
+                day.wrapup_s += part.wrapup_s
                 day.wrapped += 1
 
     def _agent(self, agent: str) -> AgentDay:

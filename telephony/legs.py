@@ -52,6 +52,7 @@ class CallerPhase(enum.StrEnum):
     WAITING = "waiting"  # holding in the dialplan (maybe an agent is being rung)
     CONNECTED = "connected"  # an agent answered
     CALLBACK = "callback"  # the caller left the line and keeps its place: dial it back
+    HELD = "held"  # on hold while its agent consults a transfer target (telephony.transfer)
     ENDED = "ended"  # the engine has been told; later signals are ignored
 
 
@@ -64,6 +65,12 @@ class CallerEvent(enum.StrEnum):
     CALLBACK_FAILED = "callback-failed"  # the resident was not reached: the call keeps its place
     EXITED = "exited"  # the engine sent the caller out of the queues (Redirect)
     LOST = "lost"  # Asterisk no longer has the caller, or the engine refused a callback result
+    # transfers (telephony.transfer)
+    CONSULT_STARTED = "consult-started"  # held while the agent consults a target
+    CONSULT_ENDED = "consult-ended"  # back with its agent (the target hung up or was sent away)
+    TRANSFERRED = "transferred"  # handed to a queue or an agent: it waits again
+    HANDED_OVER = "handed-over"  # an attended transfer's target has it now
+    TRANSFERRED_OUT = "transferred-out"  # to an external number: it leaves Hotline
 
 
 class OfferPhase(enum.StrEnum):
@@ -112,6 +119,16 @@ CALLER_TRANSITIONS: dict[tuple[CallerPhase, CallerEvent], CallerPhase] = {
     (CP.CONNECTED, CE.CALL_ENDED): CP.ENDED,
     (CP.CONNECTED, CE.CALLBACK_FAILED): CP.CALLBACK,
     (CP.CONNECTED, CE.LOST): CP.ENDED,
+    (CP.CONNECTED, CE.CONSULT_STARTED): CP.HELD,
+    (CP.CONNECTED, CE.TRANSFERRED): CP.WAITING,
+    (CP.CONNECTED, CE.TRANSFERRED_OUT): CP.ENDED,
+    (CP.HELD, CE.CONSULT_ENDED): CP.CONNECTED,
+    (CP.HELD, CE.HANDED_OVER): CP.CONNECTED,
+    (CP.HELD, CE.TRANSFERRED): CP.WAITING,  # its agent hung up before the target answered
+    (CP.HELD, CE.TRANSFERRED_OUT): CP.ENDED,
+    (CP.HELD, CE.HUNG_UP): CP.ENDED,
+    (CP.HELD, CE.CALL_ENDED): CP.ENDED,
+    (CP.HELD, CE.LOST): CP.ENDED,
     (CP.CALLBACK, CE.AGENT_ANSWERED): CP.CONNECTED,
     (CP.CALLBACK, CE.EXITED): CP.ENDED,  # overflowed to an exit
     (CP.CALLBACK, CE.LOST): CP.ENDED,
@@ -123,6 +140,7 @@ CALLER_IGNORED: frozenset[tuple[CallerPhase, CallerEvent]] = frozenset(
         (CP.ENDED, CE.AGENT_ANSWERED),  # the agent answered as the call ended
         (CP.ENDED, CE.RESIDENT_ANSWERED),  # the Dial's DialEnd after the call ended
         (CP.CONNECTED, CE.AGENT_ANSWERED),  # a second success for a connected call
+        (CP.ENDED, CE.CONSULT_ENDED),  # the consultation's end after the caller left
     }
 )
 
@@ -190,6 +208,7 @@ class CallLeg:
     recording: str | None = None
     position: int = 0
     callback: str | None = None  # the number to dial back (the caller's channel is gone)
+    entered_at: float | None = None  # entered its queue again (a transfer): queue_log's hold
     resident_answered: bool = False  # a callback's Dial was answered (the agent leg's)
 
     @property

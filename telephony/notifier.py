@@ -114,6 +114,28 @@ class TalkEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CallHandedOn:
+    """``agent`` transferred its call (queue_log BLINDTRANSFER / ATTENDEDTRANSFER):
+    ``mode`` blind or attended, ``kind`` queue, agent or external; ``exten`` and
+    ``context`` say where the caller went (app_queue's fields); ``hold_s`` and
+    ``talk_s`` are this agent's part; ``position`` the caller's original place."""
+
+    at: float
+    call: CallId
+    queue: QueueName
+    agent: AgentId
+    mode: str
+    kind: str
+    target: str
+    exten: str
+    context: str
+    hold_s: float
+    talk_s: float
+    position: int
+    channel: str = ""  # an attended transfer: the target's channel it was joined to
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackKept:
     """A waiting caller asked to be called back at ``number`` and left the line: the
     call keeps its place (``channel`` and ``uniqueid`` are the caller's, now gone)."""
@@ -185,6 +207,7 @@ Note = (
     | CallConnected
     | RingUnanswered
     | TalkEnded
+    | CallHandedOn
     | CallbackKept
     | CallClosed
     | CallEndedBeforeQueue

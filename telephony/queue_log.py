@@ -6,6 +6,13 @@ Agent events that concern no call use callid ``NONE`` and queue ``NONE`` as
 app_queue does. Lines are appended and flushed one by one (small writes; a
 reader tailing the file sees each event as it happens).
 
+A transferred call goes on under its call id, as app_queue's caller does: after
+the transfer line, an ``ENTERQUEUE`` when it waits again in a queue (a blind
+transfer to a queue or an agent), or an ``ENTERQUEUE`` and a ``CONNECT`` with no
+hold time when the target of an attended transfer takes it; its talk then ends
+with ``COMPLETECALLER``/``COMPLETEAGENT`` as usual. Each agent's talk time is its
+own part (app_queue's transfer lines carry the same fields).
+
 Events written and their data fields (as app_queue):
 
 =================  ===========================================
@@ -18,6 +25,9 @@ ABANDON            position, original position, wait time
 EXITWITHTIMEOUT    position, original position, wait time
 EXITEMPTY          position, original position, wait time
 FULL               (nothing)
+BLINDTRANSFER      extension, context, hold time, talk time, original position
+ATTENDEDTRANSFER   method (BRIDGE), the target's channel, hold time, talk time,
+                   original position
 CALLLOST           reason, wait time  (Hotline's own: Asterisk lost the call)
 PAUSE / UNPAUSE    reason
 AGENTLOGIN         agent channel
@@ -99,6 +109,8 @@ class QueueLog:
                 note.at, note.call, note.queue, note.agent, note.by, note.hold_s,
                 note.talk_s, note.position,
             )  # fmt: skip
+        elif isinstance(note, nt.CallHandedOn):
+            self.transferred(note)
         elif isinstance(note, nt.CallClosed) and note.finished.record.outcome != Outcome.ANSWERED:
             self.finished(note.at, note.finished, note.position)
 
@@ -128,6 +140,15 @@ class QueueLog:
     ) -> None:
         event = "COMPLETEAGENT" if by == "agent" else "COMPLETECALLER"
         self.write(at, call, queue, agent, event, round(hold_s), round(talk_s), position)
+
+    def transferred(self, n: nt.CallHandedOn) -> None:
+        hold, talk = round(n.hold_s), round(n.talk_s)
+        if n.mode == "attended":
+            data: tuple[object, ...] = ("BRIDGE", n.channel, hold, talk, n.position)
+            self.write(n.at, n.call, n.queue, n.agent, "ATTENDEDTRANSFER", *data)
+        else:
+            data = (n.exten, n.context, hold, talk, n.position)
+            self.write(n.at, n.call, n.queue, n.agent, "BLINDTRANSFER", *data)
 
     def finished(self, at: float, effect: fx.CallFinished, position: int) -> None:
         """A call that left unanswered: abandon, exit or loss."""

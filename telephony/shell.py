@@ -98,6 +98,7 @@ class CallShell:
         self.wakeup = Wakeup()  # the one re-arming rule, shared with the simulator
         self.resyncer = Resyncer(self, ami) if resync else None
         self.reconciler = Reconciler(self, ami) if resync else None  # stuck-state healing
+        self.observers: list[Callable[[AmiMessage], None]] = []  # more readers of AMI events
         self.load: LoadWatch | None = None  # overload signs (serve sets it; tests may not)
         # The FastAGI hand-off runs enqueue while Asterisk still runs the AGI on the
         # caller's channel: an exit the engine decides then (queue full, nobody to
@@ -114,6 +115,8 @@ class CallShell:
             self.load.ami_event(msg)
         for item in self.translator.translate(msg):
             self._apply(item)
+        for observe in self.observers:  # after the translator: e.g. transfers' consultations
+            observe(msg)
 
     def _apply(self, item: Instruction) -> None:
         if isinstance(item, HangupChannel):
@@ -304,7 +307,7 @@ class CallShell:
             offer = leg.agent_leg
             ring_s = now - offer.offered_at if offer else 0.0
             uid = offer.uniqueid if offer else ""
-            hold = now - leg.arrived_at
+            hold = now - (leg.entered_at if leg.entered_at is not None else leg.arrived_at)
             self.notifier.publish(
                 nt.CallConnected(now, leg.call, leg.queue, event.agent, hold, uid, ring_s)
             )
@@ -316,7 +319,8 @@ class CallShell:
             self.notifier.publish(nt.RingUnanswered(now, leg.call, leg.queue, event.agent, ring_s))
         elif isinstance(event, ev.CallEnded) and leg.answered_at is not None:
             agent = leg.agent_leg.agent if leg.agent_leg else "NONE"
-            hold, talk = leg.answered_at - leg.arrived_at, now - leg.answered_at
+            entered = leg.entered_at if leg.entered_at is not None else leg.arrived_at
+            hold, talk = leg.answered_at - entered, now - leg.answered_at
             note = nt.TalkEnded(now, leg.call, leg.queue, agent, event.by, hold, talk, leg.position)
             self.notifier.publish(
                 dataclasses.replace(

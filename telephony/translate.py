@@ -149,7 +149,7 @@ class Translator:
             step = StepCaller(leg, CallerEvent.HUNG_UP)
             if leg.phase is CallerPhase.WAITING:
                 return [step, ev.CallerAbandoned(leg.call)]
-            if leg.phase is CallerPhase.CONNECTED:
+            if leg.phase is CallerPhase.CONNECTED or leg.phase is CallerPhase.HELD:
                 return [step, ev.CallEnded(leg.call, by="caller")]
             return [step]
         offer = self.legs.by_agent_uid.get(uid)
@@ -161,6 +161,8 @@ class Translator:
             return [ended, ev.OfferFailed(offer.call, offer.agent, reason)]
         if offer.phase is OfferPhase.UP:
             call = self.legs.calls.get(offer.call)
+            if call is not None and call.agent_leg is not offer:
+                return [ended]  # an agent who transferred the call: it only leaves
             if call is not None and call.phase is CallerPhase.ENDED:
                 # The caller's end was told to the engine but did not end the call
                 # there (it disagreed: the call was not connected for it yet): the
@@ -194,6 +196,8 @@ class Translator:
             if offer is None or offer.phase is not OfferPhase.UP:
                 return []
             leg, by = self.legs.calls.get(offer.call), "agent"
+            if leg is not None and leg.agent_leg is not offer:  # it transferred the call
+                return []
         # a callback's bridge (Dial) ends both ways: HotlineCallbackResult or the
         # agent leg's Hangup say who hung up
         if leg is None or leg.phase is not CallerPhase.CONNECTED or leg.callback is not None:

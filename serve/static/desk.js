@@ -6,6 +6,7 @@ import { apply, duration, label, switcher, t } from "./i18n.js";
 import { initRecordings, showCase } from "./recordings.js";
 import { connect } from "./ws.js";
 import { installFollowup, refreshFollowup } from "./followup.js";
+import { drawTransfer, initTransfer } from "./transfer.js";
 
 const $ = (id) => document.getElementById(id);
 const s = session();
@@ -146,7 +147,7 @@ function el(tag, cls, text) {
   return e;
 }
 
-function draw() { drawState(); drawCall(); drawMyDay(); }
+function draw() { drawState(); drawCall(); drawMyDay(); drawTransfer(desk); }
 
 async function command(cmd) {
   show($("state-error"), "");
@@ -225,6 +226,7 @@ async function main() {
   $("note-form").addEventListener("submit", addNote);
   $("note-case").addEventListener("change", () => { $("note-form").dataset.touched = "1"; });
   $("save-disposition").addEventListener("click", saveDisposition);
+  initTransfer(agent);
   try {
     config = await api("GET", "/api/desk/config");
   } catch (e) {

@@ -166,6 +166,7 @@ def render(
         "agi_script": "ivr" if ivr is not None and ivr.enabled else "inbound",
         "ivr_sounds": ivr_sounds(base),
         "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
+        "after_join": "Goto(hotline-survey,s,1)" if s.survey else "Hangup()",
         "agent_count": len(cfg.agents),
         "callback_number_check": numbers.dialplan_check("${CALLERID(num)}"),
         "agents": _agents(cfg, s, secrets, (tdir / "fragments" / "agent.conf").read_text()),

@@ -6,7 +6,10 @@
 - within equal priority and eligibility, first come first served;
 - no waiting call has an available eligible agent;
 
-also while a supervisor changes calls' priorities and moves them between queues.
+also while a supervisor changes calls' priorities and moves them between queues, and
+while agents transfer their calls (to a queue, an agent, a department; blind or
+attended): an agent wrapping up its part of a transferred call still holds it, beside
+the call's current agent.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from acd import effects as fx
 from acd import events as ev
 from acd.calls import CallState
 from acd.engine import Engine, EngineError
-from acd.types import FakeClock, OfferFailure
+from acd.types import FakeClock, OfferFailure, TransferKind, TransferMode
 from tests.unit.acd.harness import config
 
 CFG = config(
@@ -61,7 +64,7 @@ PRIOS = list(CFG.priorities)
 Step = tuple[int, int, int, float]
 steps = st.lists(
     st.tuples(
-        st.integers(0, 16),
+        st.integers(0, 17),
         st.integers(0, 99),
         st.integers(0, 99),
         st.floats(0, 20, allow_nan=False),
@@ -101,6 +104,7 @@ class World:
             12: lambda: pick(self.calls_in(CallState.CONNECTED)),
             15: lambda: pick(list(self.engine.calls.values())),
             16: lambda: pick(self.calls_in(CallState.WAITING, CallState.OFFERED)),
+            17: lambda: pick(self.calls_in(CallState.CONNECTED)),
         }.get(kind, lambda: None)()
         if kind == 3:
             return ev.CallerAbandoned(call.id) if call else None
@@ -129,6 +133,15 @@ class World:
             return ev.CallPriorityChanged(call.id, PRIOS[a % len(PRIOS)]) if call else None
         if kind == 16:  # a supervisor: refused while ringing, into a full queue, ...
             return ev.CallRequeued(call.id, QUEUES[a % 3]) if call else None
+        if kind == 17 and call is not None:  # its agent hands it on (refused if it may not)
+            kind_ = list(TransferKind)[a % 3]
+            target = {
+                TransferKind.QUEUE: QUEUES[b % 3],
+                TransferKind.AGENT: AGENTS[b % len(AGENTS)],
+                TransferKind.EXTERNAL: "housing",
+            }[kind_]
+            mode = TransferMode.ATTENDED if b % 2 else TransferMode.BLIND
+            return ev.CallTransferred(call.id, call.agent, kind_, target, mode, agent_wait_s=b % 20)
         return None
 
     def advance(self, dt: float) -> None:
@@ -163,9 +176,16 @@ class World:
                     f"{offer.call} offered before {other.id}, which is ahead of it in {call.pool}"
                 )
 
+    def earlier(self, agent: Any) -> bool:
+        """Wrapping up its part of a call that was transferred to another agent."""
+        call = self.engine.calls.get(agent.call)
+        return agent.state.value == "wrap-up" and call is not None and call.agent != agent.id
+
     def check(self) -> None:
         eng = self.engine
-        holders = Counter(a.call for a in eng.agents.values() if a.call is not None)
+        holders = Counter(
+            a.call for a in eng.agents.values() if a.call is not None and not self.earlier(a)
+        )
         assert all(n == 1 for n in holders.values()), holders
         for call in eng.calls.values():
             if call.state in (CallState.OFFERED, CallState.CONNECTED):

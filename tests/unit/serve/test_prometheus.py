@@ -204,3 +204,21 @@ def test_calls_ended_before_a_queue_are_counted_by_outcome_only() -> None:
         name == "hotline_wait_seconds_count" and ("outcome", "ivr-hangup") in labels and value
         for (name, labels), value in v.items()
     )
+
+
+def test_transfers_are_counted_by_queue_mode_and_kind() -> None:
+    from telephony.notifier import CallHandedOn
+
+    m = Metrics(["general", "elderly"])
+    note = CallHandedOn(
+        1.0, CallId("c1"), QueueName("general"), AgentId("a1"), "blind", "queue", "elderly",
+        "elderly", "hotline-hold", 3.0, 20.0, 1,
+    )  # fmt: skip
+    m.notify(note)
+    m.notify(replace(note, mode="attended", kind="agent"))
+    m.notify(note)
+    values = samples(m.render())
+    assert at(values, "hotline_transfers_total", queue="general", mode="blind", kind="queue") == 2
+    assert (
+        at(values, "hotline_transfers_total", queue="general", mode="attended", kind="agent") == 1
+    )
