@@ -86,7 +86,7 @@ class Count(enum.StrEnum):
     ANNOUNCE_SHORT = "announce_short"  # not told: the expected wait is under min_wait_s
     ANNOUNCE_CALLBACKS = "announce_callbacks"  # pressed 1 during an announcement
     ANNOUNCE_UNKNOWN = "announce_unknown"  # asked for a call the engine does not hold
-    # a queue closed (outside hours, a holiday) when the caller reached it (telephony.agi)
+    # a queue closed (outside hours, a holiday) when the caller reached it (telephony.handoff)
     AFTER_HOURS_CALLS = "after_hours_calls"
     AFTER_HOURS_VOICEMAILS = "after_hours_voicemails"
     AFTER_HOURS_CALLBACKS = "after_hours_callbacks"

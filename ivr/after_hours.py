@@ -8,7 +8,7 @@ goodbye. :func:`texts` makes the prompts' texts from the calendar alone, so the
 instance speaks them once (:func:`ivr.prompts.speak`, at ``hotline asterisk
 start``) and the FastAGI side finds their files by the same texts
 (:func:`ivr.prompts.prompt_name`). :func:`run` carries the dialog out over any
-:class:`ivr.agi_driver.AgiChannel`; the hand-off (:mod:`telephony.agi`) records
+:class:`ivr.agi_driver.AgiChannel`; the hand-off (:mod:`telephony.handoff`) records
 the call and does what was chosen.
 """
 

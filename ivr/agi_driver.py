@@ -20,7 +20,7 @@ prompt does ``Collect`` read the rest one ``WAIT FOR DIGIT`` at a time.
 ``case_lookup_s``: slower, failing or off is "cannot check now", an agent.
 
 :meth:`IvrDriver.run` returns the queue the caller chose (the caller of this,
-:func:`telephony.agi.enqueue_handler`, hands the call off as ``inbound``
+:func:`telephony.handoff.enqueue_handler`, hands the call off as ``inbound``
 does), or how the call ended in the menu (the hand-off records it): the caller
 hung up (``Outcome.IVR_HANGUP``, counted ``ivr_hangups``: not a queue call) or was
 told its case's status and said goodbye (``Outcome.SELF_SERVICE``;

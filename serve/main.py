@@ -87,7 +87,7 @@ from serve.web_supervisor import supervisor_router
 from serve.web_transfer import transfer_router
 from serve.ws import Hub
 from telephony.after_hours import Closed, DeferredCallbacks
-from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.agi import FastAgiServer
 from telephony.ami_client import AmiClient
 from telephony.ami_events import filter_regex
 from telephony.ami_frames import AmiMessage
@@ -95,6 +95,7 @@ from telephony.announce_agi import Announcer
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.render import agi_secret
 from telephony.asterisk.root import find_root
+from telephony.handoff import enqueue_handler
 from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
 from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls

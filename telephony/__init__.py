@@ -10,8 +10,9 @@ do I/O: sockets, processes, files.
   :mod:`telephony.legs` (channels ↔ calls; the one table of leg phases),
   :mod:`telephony.shell` (the one way into the engine, effects → AMI actions, the
   engine's timer), :mod:`telephony.resync` (adoption after a reconnect or a
-  restart), :mod:`telephony.agi` (the FastAGI hand-off), :mod:`telephony.notifier`
-  (the one way out: every effect and finished call to the subscribers),
+  restart), :mod:`telephony.agi` (FastAGI), :mod:`telephony.handoff` (the queue
+  hand-off), :mod:`telephony.notifier` (the one way out: every effect and finished
+  call to the subscribers),
   :mod:`telephony.settings` (the dialplan names the shell uses),
   :mod:`telephony.queue_log` (Asterisk's queue_log format, a subscriber);
 - :mod:`telephony.asterisk` provisions and runs Asterisk (debootstrap'd root,

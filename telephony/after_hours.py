@@ -1,6 +1,6 @@
 """The hand-off to a closed queue, and the calls that end before any queue.
 
-**Closed.** :func:`telephony.agi.enqueue_handler` asks the calendar
+**Closed.** :func:`telephony.handoff.enqueue_handler` asks the calendar
 (:mod:`acd.calendar`) whether the queue the caller reached is open; when it is
 not (outside its hours, a holiday, and the queue is not ``always_open``), the
 caller goes through :func:`ivr.after_hours.run` instead of the queue: it hears

@@ -22,7 +22,7 @@ A sign counts for ``overload_hold_s`` after it was last seen, so that a quiet
 moment between two late events does not let a flood in, and a lag that is no
 longer refreshed (no events at all) expires on its own.
 
-What is done (the hand-off, :mod:`telephony.agi`): a call arriving while a sign
+What is done (the hand-off, :mod:`telephony.handoff`): a call arriving while a sign
 holds is not enqueued. It hears the exit ``overload`` (the dialplan's
 ``hotline-exit`` plays ``all-circuits-busy-now`` and ``goodbye``: "all circuits are
 busy now, please try your call again later") and gets its call record with the

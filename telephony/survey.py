@@ -2,7 +2,7 @@
 
 The dialplan's ``hotline-survey`` runs ``AGI(.../survey)`` on the caller's channel
 after the agent hung up first; :func:`survey_script` is what serve's FastAGI
-server runs for it (:func:`telephony.agi.enqueue_handler`'s ``scripts``). The
+server runs for it (:func:`telephony.handoff.enqueue_handler`'s ``scripts``). The
 question and the key are :class:`ivr.survey.SurveyDriver`'s; this module only
 publishes the result through the shell's one notifier as a
 :class:`telephony.notifier.SurveyTaken` note, rated or not, so the call history,

@@ -41,7 +41,7 @@ from acd.records import CallRecord
 from acd.types import AgentId, CallerHint, CallId, Clock, ExitReason, QueueName
 from simulator.run import RunResult
 from simulator.world import CONNECTED, Behaviour, CallSpec, Shift, World
-from telephony.agi import enqueue_handler
+from telephony.handoff import enqueue_handler
 from telephony.notifier import CallClosed, Note
 from telephony.settings import ShellSettings
 from tests.fakes.asterisk_callback import CallbackAsterisk

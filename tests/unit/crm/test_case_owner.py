@@ -24,7 +24,8 @@ from crm.models import CallerFacts, NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings
 from serve.settings import read_settings
-from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.agi import FastAgiServer
+from telephony.handoff import enqueue_handler
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.telephony.test_agi import fake_asterisk

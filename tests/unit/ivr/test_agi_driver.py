@@ -13,7 +13,7 @@ from acd.types import AgentId, FakeClock
 from ivr.agi_driver import CaseLookup, IvrDriver
 from ivr.config import IvrConfig
 from ivr.prompts import prompt_name
-from telephony.agi import enqueue_handler
+from telephony.handoff import enqueue_handler
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.fakes.agi_caller import agi_call

@@ -24,7 +24,7 @@ from acd.types import AgentId, FakeClock
 from ivr.agi_driver import IvrDriver
 from ivr.broadcast import MAX_TEXT, Broadcast, BroadcastBoard, BroadcastError
 from ivr.prompts import prompt_name, speak_one
-from telephony.agi import enqueue_handler
+from telephony.handoff import enqueue_handler
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.fakes.agi_caller import ENV, agi_call

@@ -21,7 +21,7 @@ from ivr.agi_driver import IvrDriver
 from ivr.prompts import prompt_name
 from serve.history import CallHistory
 from telephony.after_hours import Closed, DeferredCallbacks
-from telephony.agi import enqueue_handler
+from telephony.handoff import enqueue_handler
 from telephony.notifier import Notifier
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell

@@ -10,8 +10,9 @@ from acd import Engine, load_config
 from acd import events as ev
 from acd.counters import Count
 from acd.types import AgentId, FakeClock
-from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.agi import FastAgiServer
 from telephony.asterisk.render import agi_secret
+from telephony.handoff import enqueue_handler
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import FakeAmi

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from acd import Engine, load_config
 from acd import events as ev
 from acd.types import AgentId, FakeClock
-from telephony.agi import FastAgiServer, enqueue_handler
+from telephony.agi import FastAgiServer
+from telephony.handoff import enqueue_handler
 from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.telephony.test_shell import FakeAmi

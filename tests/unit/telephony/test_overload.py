@@ -16,7 +16,7 @@ from acd import Engine, load_config
 from acd import events as ev
 from acd.counters import Count
 from acd.types import AgentId, CallId, FakeClock, QueueName
-from telephony.agi import enqueue_handler
+from telephony.handoff import enqueue_handler
 from telephony.overload import LoadWatch, OverloadLimits
 from telephony.settings import ShellSettings
 from tests.fakes.asterisk import FakeAsterisk
