@@ -150,6 +150,7 @@ async def serve(
         read_alarms(config), read_model.centre, ami.connected.is_set, clock, config.metrics
     )
     broadcast = BroadcastBoard(settings.broadcast_file, settings.sounds_dir, clock, stats)
+    read_model.broadcast_source = broadcast.current  # the wallboard frame shows it
     metrics = Metrics(
         config.queues,
         config.metrics,
@@ -244,7 +245,8 @@ async def serve(
                 wallboard = supervisor_router(
                     read_model, control, strict_feed, shell.spy, alarms=watch.active
                 )
-                wallboard.include_router(broadcast_router(broadcast, clock))
+                poke = hub.poke if hub is not None else None
+                wallboard.include_router(broadcast_router(broadcast, clock, poke))
                 app = build_web_app(
                     read_model,
                     link,

@@ -22,6 +22,7 @@ call's queue's), the offer with its queue title, priority and stickiness.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from acd import effects as fx
@@ -31,8 +32,10 @@ from acd.engine import Engine
 from acd.handle_times import HandleTimes
 from acd.metrics import DailyKpis, Kpis
 from acd.predict import WaitPrediction
+from acd.queue_wait import QueueWaits
 from acd.snapshot import AgentRow, AgentView, CallView, CentreView, WaitingCall
 from acd.types import AgentId, CallId, Clock, QueueName
+from ivr.broadcast import Broadcast
 from serve.today import Today
 from telephony.notifier import StateCorrected
 
@@ -55,6 +58,9 @@ class ReadModel:
         self.recent = RecentCalls(RECENT_WINDOW_S, config.metrics)
         self.corrections: dict[str, StateCorrected] = {}  # the last correction per agent
         self.handle_times = HandleTimes()  # talk times of finished calls: the wait predictor's
+        self.queue_waits = QueueWaits(engine, self.handle_times)  # at most once a second
+        # the emergency broadcast callers hear now (serve sets it: ivr.broadcast.BroadcastBoard)
+        self.broadcast_source: Callable[[], Broadcast | None] | None = None
 
     # the notifier's subscriber
 
@@ -234,6 +240,16 @@ class ReadModel:
     def today_intervals(self) -> list[dict[str, Any]]:
         """Today per queue per interval (:mod:`acd.intervals`, as ``hotline report``)."""
         return self.figures.intervals(self.clock.now())
+
+    def expected_waits(self) -> dict[QueueName, WaitPrediction | None]:
+        """Per queue, the expected wait of its last caller in line (:mod:`acd.queue_wait`;
+        None: nobody waits there), predicted at most once a second."""
+        return self.queue_waits.get()
+
+    def broadcast(self) -> dict[str, Any] | None:
+        """The emergency broadcast callers hear now (None: none, or it expired)."""
+        b = self.broadcast_source() if self.broadcast_source is not None else None
+        return None if b is None else b.as_dict()
 
     def recent_kpis(self) -> tuple[dict[QueueName, Kpis], Kpis]:
         """(per entry queue, the whole centre) over the last ``RECENT_WINDOW_S``."""

@@ -12,6 +12,10 @@ WebSocket hub pushes and of ``GET /api/wallboard`` (docs/web-api.md, "Shapes"):
 - ``calls[]``: the calls not yet answered, in queue order, for the supervisor's
   "raise priority" and "move to queue" actions;
 - ``alarms[]``: the active alarms (``Alarm.as_dict()`` plus ``raised_at``);
+- ``queues[].expected_wait``: the expected wait of the queue's last caller in line
+  (:mod:`acd.queue_wait`, predicted at most once a second), ``null`` when nobody
+  waits there;
+- ``broadcast``: the emergency broadcast callers hear now, or ``null``;
 - ``centre``: the whole centre's figures; ``choices``: the pause reasons,
   priority classes and queues the actions accept.
 
@@ -28,9 +32,10 @@ from typing import Any
 
 from acd.alarms import Alarm
 from acd.metrics import Kpis, kpis
+from acd.predict import WaitPrediction
 from serve.read_model import ReadModel
 
-__all__ = ["AlarmSource", "kpi_dict", "wallboard_frame"]
+__all__ = ["AlarmSource", "expected_wait_dict", "kpi_dict", "wallboard_frame"]
 
 AlarmSource = Callable[[], Iterable[Alarm]] | Iterable[Alarm] | None
 _AGENT_KEYS = {"ready": "ready", "on-call": "on_call", "wrap-up": "wrap_up", "paused": "paused",
@@ -57,6 +62,20 @@ def _correction(read_model: ReadModel, agent: str) -> dict[str, Any] | None:
     return None if c is None else {"at": c["at"], "kind": c["kind"], "action": c["action"]}
 
 
+def expected_wait_dict(p: WaitPrediction | None) -> dict[str, Any] | None:
+    """A queue's ``expected_wait``: its last caller in line, their place and expected
+    further wait (``wait_s`` null: no agent at work will take them)."""
+    if p is None:
+        return None
+    return {
+        "call": p.call,
+        "position": p.position,
+        "wait_s": None if p.wait_s is None else round(p.wait_s, 1),
+        "waited_s": round(p.waited_s, 1),
+        "agents_now": p.agents_now,
+    }
+
+
 def active_alarms(alarms: AlarmSource) -> list[Alarm]:
     if alarms is None:
         return []
@@ -74,6 +93,7 @@ def wallboard_frame(read_model: ReadModel, alarms: AlarmSource = None) -> dict[s
     today_q, today = read_model.today_kpis()
     recent_q, recent = read_model.recent_kpis()
     active = active_alarms(alarms)
+    waits = read_model.expected_waits()
     queues = []
     for v in centre.queues:
         agents = by_queue.get(v.name, {})
@@ -86,6 +106,7 @@ def wallboard_frame(read_model: ReadModel, alarms: AlarmSource = None) -> dict[s
                 "ringing": v.ringing,
                 "callbacks": v.callbacks,
                 "longest_wait_s": round(v.longest_wait_s, 1),
+                "expected_wait": expected_wait_dict(waits.get(v.name)),
                 "agents": {key: agents.get(state, 0) for state, key in _AGENT_KEYS.items()},
                 "today": kpi_dict(today_q.get(v.name, empty)),
                 "last_30_min": kpi_dict(recent_q.get(v.name, empty)),
@@ -135,6 +156,7 @@ def wallboard_frame(read_model: ReadModel, alarms: AlarmSource = None) -> dict[s
         "agents": rows,
         "calls": calls,
         "alarms": [{**a.as_dict(), "raised_at": a.since} for a in active],
+        "broadcast": read_model.broadcast(),
         "centre": {
             "waiting": sum(q.waiting for q in centre.queues),
             "ringing": sum(q.ringing for q in centre.queues),

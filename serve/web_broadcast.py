@@ -10,14 +10,17 @@
 
 Supervisors and admins only (an agent is 403, no login 401). Every set and clear
 that passes the checks is written to the CRM's audit log (``supervisor.broadcast``,
-``supervisor.broadcast.clear``) before it is carried out; a notice the TTS cannot
-speak is ``supervisor.broadcast.refused`` and a 503 (the old notice stays). A bad
-body is a 422 naming the field: an empty or over-long text (``MAX_TEXT``), one with
-a line break, an expiry in the past or more than a week ahead, an unknown field.
+``supervisor.broadcast.clear``) before it is carried out, and once carried out
+pushed to every open wallboard (``on_change``: the WebSocket hub's wallboard frame
+carries the broadcast); a notice the TTS cannot speak is
+``supervisor.broadcast.refused`` and a 503 (the old notice stays). A bad body is a
+422 naming the field: an empty or over-long text (``MAX_TEXT``), one with a line
+break, an expiry in the past or more than a week ahead, an unknown field.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -50,7 +53,11 @@ def _view(b: Broadcast | None) -> dict[str, Any] | None:
     return None if b is None else b.as_dict()
 
 
-def broadcast_router(board: BroadcastBoard, clock: Clock) -> APIRouter:
+def broadcast_router(
+    board: BroadcastBoard, clock: Clock, on_change: Callable[[], None] | None = None
+) -> APIRouter:
+    """``on_change``: called after a set or a clear (the WebSocket hub pushes the
+    wallboards, whose frame carries the broadcast)."""
     supervisor = Depends(Require(Role.SUPERVISOR))
     crm = Depends(repository)
     api = APIRouter(responses=ERROR_RESPONSES)
@@ -75,6 +82,8 @@ def broadcast_router(board: BroadcastBoard, clock: Clock) -> APIRouter:
             text = f"the broadcast cannot be spoken: {e}"
             await repo.audit.act(user, "supervisor.broadcast.refused", f"{detail}: {text}")
             return JSONResponse({"error": text}, status_code=503)
+        if on_change is not None:
+            on_change()
         return {"broadcast": _view(b)}
 
     @api.delete(PATH)
@@ -83,6 +92,9 @@ def broadcast_router(board: BroadcastBoard, clock: Clock) -> APIRouter:
         await repo.audit.act(
             user, "supervisor.broadcast.clear", f"was={was.mandarin!r}" if was else "was=none"
         )
-        return {"cleared": _view(await board.clear(user.name))}
+        cleared = await board.clear(user.name)
+        if on_change is not None:
+            on_change()
+        return {"cleared": _view(cleared)}
 
     return api

@@ -131,7 +131,14 @@ def supervisor_router(
 
     @api.get("/api/wallboard/intervals")
     async def intervals(user: User = supervisor) -> dict[str, Any]:
-        return {"intervals": read_model.today_intervals()}
+        metrics = config.metrics
+        return {
+            "intervals": read_model.today_intervals(),
+            "interval_s": metrics.interval_s,
+            "service_level_s": list(metrics.service_level_s),
+            "timezone_offset_s": config.timezone_offset_s,
+            "at": read_model.clock.now(),
+        }
 
     @api.post("/api/supervisor/agents/{agent}/pause")
     async def pause(

@@ -30,6 +30,10 @@ own sender task; the pusher only ``put_nowait``\\ s. A socket whose queue is ful
 (a slow or stalled browser) is dropped — closed, counted in ``ws_dropped`` — and
 never waited for; its page reconnects and gets a fresh frame.
 
+**The emergency broadcast** is in the wallboard frame (``broadcast``): its set and
+clear routes :meth:`Hub.poke` the hub, so every open wallboard has it within
+``wall_coalesce_s``; its expiry shows at the next tick.
+
 **Screen-pops.** When a desk's frame shows a call the socket has not had a
 screen-pop for, a task asks the CRM link (:meth:`crm.link.CrmLink.screen_pop_for`,
 which audits one row per user and call) and queues a ``screen_pop`` frame.
@@ -183,6 +187,12 @@ class Hub:
             agent = note.record.agent
         if agent is not None:
             self.dirty.add(str(agent))
+        self.wall_dirty = True
+        self._wake.set()
+
+    def poke(self) -> None:
+        """Something the wallboard shows changed outside the notifier (the emergency
+        broadcast was set or cleared): push the wallboard soon, as after a note."""
         self.wall_dirty = True
         self._wake.set()
 

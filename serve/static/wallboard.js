@@ -8,6 +8,7 @@ import { apply, duration, label, lang, switcher, t } from "./i18n.js";
 import "./wallboard_i18n.js";
 import { setUpActions } from "./wallboard_actions.js";
 import { setUpBroadcast } from "./wallboard_broadcast.js";
+import { setUpToday } from "./wallboard_today.js";
 import { connect } from "./ws.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,6 +22,7 @@ let offset = 0;           // server clock - ours (s)
 const now = () => Date.now() / 1000 + offset;
 const actions = setUpActions(() => frame);
 const broadcast = setUpBroadcast();
+const today = setUpToday();
 
 function el(tag, cls, ...children) {
   const e = document.createElement(tag);
@@ -72,6 +74,17 @@ function kpiTable(q, alarms) {
       row("wb_aht", (k) => duration(k.aht_s))));
 }
 
+// the expected wait of the queue's last caller in line (acd/queue_wait.py)
+function expected(q) {
+  const e = q.expected_wait;
+  const unstaffed = e && e.wait_s === null;
+  const text = !e ? "—" : unstaffed ? t("wb_no_agent") : duration(e.wait_s);
+  const fig = el("div", `wb-figure${!e ? " none" : ""}${unstaffed ? " unstaffed" : ""}`,
+    el("b", "wb-expected", text), el("small", "", t("wb_expected")));
+  if (e) fig.title = t("wb_expected_of", { n: e.position, waited: duration(e.waited_s) });
+  return fig;
+}
+
 function tile(q) {
   const alarms = frame.alarms.filter((a) => q.alarms.includes(a.id));
   const longWait = alarms.some((a) => a.kind === "wait_over");
@@ -79,7 +92,8 @@ function tile(q) {
     el("h3", "", queueTitle(q.queue)),
     el("div", "wb-tile-main",
       el("div", "wb-figure", el("b", "wb-waiting", String(q.waiting)), el("small", "", t("wb_waiting"))),
-      el("div", `wb-figure${longWait ? " bad" : ""}`, el("b", "wb-longest", duration(q.longest_wait_s)), el("small", "", t("wb_longest")))),
+      el("div", `wb-figure${longWait ? " bad" : ""}`, el("b", "wb-longest", duration(q.longest_wait_s)), el("small", "", t("wb_longest"))),
+      expected(q)),
     el("div", "wb-tile-agents",
       ["ready", "on_call", "wrap_up", "paused"].map((k) =>
         el("span", `a-${k}`, el("b", "", String(q.agents[k] + (k === "on_call" ? q.agents.offered : 0))), ` ${t(`wb_a_${k}`)}`))),
@@ -229,7 +243,12 @@ function tick() {
 
 function onFrame(f) {
   if (f.type === "welcome") offset = f.server_time - Date.now() / 1000;
-  else if (f.type === "wallboard") { frame = f; draw(); }
+  else if (f.type === "wallboard") {
+    frame = f;
+    draw();
+    today.onFrame(f);
+    broadcast.onFrame(f);
+  }
   else if (f.type === "alarm" && frame) {
     const rest = frame.alarms.filter((a) => a.id !== f.alarm.id);
     frame.alarms = f.event === "raised" ? [...rest, { ...f.alarm, raised_at: f.alarm.since }] : rest;
@@ -243,6 +262,7 @@ function main() {
     document.title = `${t("wallboard")} · ${t("app")}`;
     draw();
     broadcast.redraw();
+    today.redraw();
   });
   document.title = `${t("wallboard")} · ${t("app")}`;
   $("logout").addEventListener("click", async () => {

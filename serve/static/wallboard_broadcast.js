@@ -1,7 +1,9 @@
 // The emergency broadcast (社区信息发布) from the wallboard: a banner while one is on
 // (what callers hear, and until when) and a dialog to set it — a Mandarin and an
 // English text and how long — or clear it. The server checks (a 422 names the bad
-// field), speaks and audits it (docs/web-api.md: /api/supervisor/broadcast).
+// field), speaks and audits it (docs/web-api.md: /api/supervisor/broadcast). The
+// route gives it at the first load; after that every pushed wallboard frame carries
+// it (`broadcast`): a set, clear or expiry from any wallboard shows on all within 1 s.
 import { api } from "./api.js";
 import { extend, lang, t } from "./i18n.js";
 import { toast } from "./wallboard_actions.js";
@@ -24,7 +26,6 @@ extend({
 const $ = (id) => document.getElementById(id);
 const PATH = "/api/supervisor/broadcast";
 const DURATIONS_MIN = [30, 60, 120, 360, 1440];
-const POLL_MS = 30_000;
 let current = null;  // the broadcast callers hear, or null
 
 function until(at) {
@@ -96,6 +97,12 @@ export function setUpBroadcast() {
     draw();
   });
   load();
-  setInterval(load, POLL_MS);
-  return { redraw: draw };
+  return {
+    redraw: draw,
+    onFrame(f) {
+      if (!("broadcast" in f)) return;  // a serve from before the push: keep the route's
+      current = f.broadcast;
+      draw();
+    },
+  };
 }

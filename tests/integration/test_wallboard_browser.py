@@ -9,7 +9,10 @@ wait alarm is raised and cleared live; the supervisor raises and moves it from t
 page; a pause with a reason made on the desk shows on the wallboard; the supervisor's
 force-pause and confirmed force log-out reach the desk; an agent's supervisor actions
 get 403, an unauthenticated request 401, an agent opening the wallboard is refused;
-the page is stale while serve restarts and live again after.
+a broadcast set or cleared through the API is on a second open wallboard at once (no
+reload, no poll); a caller behind a call in progress shows its queue's expected wait,
+and today's chart draws the route's interval rows, for the centre and one queue; the
+page is stale while serve restarts and live again after.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from playwright.sync_api import Page, expect
 from crm.lifecycle import Role
 from crm.repository import SqliteCrm
 from ivr.prompts import prompt_name
+from telephony.rig.sipp import agent_rows
 from tests.integration.serve_fixtures import ANSWERING, wait_until
 from tests.integration.web_fixtures import PASSWORD, Web, web_serve
 
@@ -232,6 +236,79 @@ def test_a_supervisor_broadcasts_from_the_wallboard_then_clears_it(wall: Wall) -
     assert wall.audit()[:2] == ["supervisor.broadcast.clear", "supervisor.broadcast"]
 
 
+def test_a_broadcast_set_through_the_api_is_pushed_to_every_open_wallboard(wall: Wall) -> None:
+    web, board = wall.web, wall.board
+    other = web.browser.new_context(viewport=VIEWPORT).new_page()
+    try:
+        web.log_in(other, "sue", "/wallboard")  # a second supervisor's screen
+        expect(other.locator("[data-queue=general]")).to_be_visible(timeout=10_000)
+        for page in (board, other):
+            expect(page.locator("#broadcast-banner")).to_be_hidden()
+        body = {"mandarin": "停水通知：明日九点至十二点。", "english": "Water off 9-12 tomorrow.",
+                "expires_at": time.time() + 600}  # fmt: skip
+        with web.client("sue") as sue:
+            assert sue.put("/api/supervisor/broadcast", json=body).status_code == 200
+            for page in (board, other):  # the poll was every 30 s: 2 s is the push
+                expect(page.locator("#broadcast-banner")).to_contain_text("停水通知", timeout=2_000)
+            assert sue.delete("/api/supervisor/broadcast").status_code == 200
+            for page in (board, other):
+                expect(page.locator("#broadcast-banner")).to_be_hidden(timeout=2_000)
+    finally:
+        other.context.close()
+
+
+def test_the_expected_wait_and_todays_chart_from_real_calls(wall: Wall) -> None:
+    web, board = wall.web, wall.board
+    web.serve.agent(SEAT, "login")
+    seat = web.rig.sipp(
+        "agent",
+        local_port=web.rig.answer_port,
+        calls=1,
+        rows=agent_rows([(300, 20_000)]),
+        max_time_s=60,
+    )
+    tile = board.locator("[data-queue=general]")
+    with seat, web.rig.residents([40_000, 40_000], caller=NUMBER, rate=5, max_time_s=60):
+
+        def behind() -> dict[str, Any] | None:  # the second caller waits behind the first
+            with web.client("sue") as sue:
+                q = next(q for q in sue.get("/api/wallboard").json()["queues"]
+                         if q["queue"] == "general")  # fmt: skip
+            e = q["expected_wait"]
+            return e if e is not None and e["wait_s"] is not None else None
+
+        wait_until(lambda: behind() is not None, 30, "a caller waiting behind a call in progress")
+        told = behind()
+        assert told is not None and told["position"] == 1 and told["wait_s"] > 0, told
+        expect(tile.locator(".wb-expected")).to_have_text(re.compile(r"^\d\d:\d\d$"), timeout=2_000)
+        assert tile.locator(".wb-expected").text_content() != "00:00"
+        wall.no_calls()
+    expect(tile.locator(".wb-expected")).to_have_text("—", timeout=3_000)  # nobody waits
+
+    def today(queue: str) -> dict[str, int]:
+        with web.client("sue") as sue:
+            rows = sue.get("/api/wallboard/intervals").json()["intervals"]
+        mine = [r for r in rows if r["queue"] == queue]
+        return {k: sum(r[k] for r in mine) for k in ("offered", "answered", "abandoned")}
+
+    wait_until(lambda: today("general")["answered"] >= 1, 10, "the answered call in today's rows")
+    chart = board.locator("#today-chart")
+    for scope in ("*", "general"):
+        board.select_option("#today-queue", scope)
+        want = today(scope)
+        assert want["answered"] >= 1 and want["offered"] >= 2, want  # hung up by us: no abandon
+        # the page refreshes its chart after a pushed frame shows today's counts moved
+        expect(chart).to_have_attribute("data-offered", str(want["offered"]), timeout=10_000)
+        expect(chart).to_have_attribute("data-scope", scope)
+        expect(chart).to_have_attribute("data-answered", str(want["answered"]))
+        expect(chart).to_have_attribute("data-abandoned", str(want["abandoned"]))
+        expect(chart.locator("rect.bar-answered").first).to_be_visible()
+        expect(chart.locator("rect.bar-other").first).to_be_visible()  # the one hung up
+        expect(chart.locator("circle.sl-dot").first).to_be_attached()
+    assert int(chart.get_attribute("data-bars") or 0) >= 8
+    board.select_option("#today-queue", "*")
+
+
 def test_the_wallboard_is_stale_while_serve_restarts_then_live_again(wall: Wall) -> None:
     board, serve = wall.board, wall.web.serve
     banner = board.locator("#stale")
@@ -246,6 +323,8 @@ def test_the_wallboard_is_stale_while_serve_restarts_then_live_again(wall: Wall)
     board.click("#lang")
     expect(board.locator("[data-queue=general] h3")).to_have_text("General enquiries")
     board.set_viewport_size({"width": 1920, "height": 1080})
-    expect(board.locator(".wb-panel-head h2")).to_have_text("Agents")
+    expect(board.locator(".wb-agents .wb-panel-head h2")).to_have_text("Agents")
+    expect(board.locator(".wb-today .wb-panel-head h2")).to_have_text("Today")
+    expect(board.locator("#today-queue option").first).to_have_text("Centre")
     board.click("#lang")
     expect(board.locator("[data-queue=general] h3")).to_have_text("综合咨询")

@@ -157,3 +157,39 @@ def test_an_agent_row_shows_busy_elsewhere_and_its_last_correction() -> None:
         "at": NOW, "kind": "busy-elsewhere", "action": "not offered calls until the phone is free",
     }  # fmt: skip
     assert a2["correction"] is None
+
+
+def test_each_queue_shows_the_expected_wait_of_its_last_caller() -> None:
+    clock = FakeClock(NOW)
+    engine = Engine(config(), clock)
+    model = ReadModel(engine, clock, Counter())
+    engine.handle(ev.AgentLoggedIn(AgentId("a3")))
+    engine.handle(ev.CallArrived(CallId("c0"), QueueName("general")))
+    engine.handle(ev.AgentAnswered(CallId("c0"), AgentId("a3")))
+    engine.handle(ev.CallArrived(CallId("c1"), QueueName("general")))
+    engine.handle(ev.CallArrived(CallId("c2"), QueueName("general")))
+    frame = json.loads(json.dumps(wallboard_frame(model, [])))
+    tiles = {q["queue"]: q for q in frame["queues"]}
+    assert tiles["elderly"]["expected_wait"] is None  # nobody waits there
+    told = model.wait("c2")
+    assert told is not None and told.wait_s is not None
+    assert tiles["general"]["expected_wait"] == {
+        "call": "c2",
+        "position": 2,
+        "wait_s": round(told.wait_s, 1),
+        "waited_s": 0.0,
+        "agents_now": told.agents_now,
+    }
+
+
+def test_the_frame_carries_the_broadcast_callers_hear_until_it_expires() -> None:
+    from ivr.broadcast import Broadcast
+
+    clock = FakeClock(NOW)
+    model = ReadModel(Engine(config(), clock), clock, Counter())
+    assert wallboard_frame(model, [])["broadcast"] is None  # serve has not wired one
+    notice = Broadcast("停水通知", "Water off", NOW + 60, NOW, "sup")
+    model.broadcast_source = lambda: notice if clock.now() < notice.expires_at else None
+    assert wallboard_frame(model, [])["broadcast"] == notice.as_dict()
+    clock.advance(60)
+    assert wallboard_frame(model, [])["broadcast"] is None

@@ -35,6 +35,7 @@ class Api:
     def __init__(self, web: httpx.AsyncClient, board: BroadcastBoard, clock: FakeClock) -> None:
         self.web, self.board, self.clock = web, board, clock
         self.tokens: dict[str, dict[str, str]] = {}
+        self.pokes: list[float] = []
 
     async def put(self, who: str, body: dict[str, Any]) -> httpx.Response:
         return await self.web.put(PATH, json=body, headers=self.tokens.get(who, {}))
@@ -54,11 +55,14 @@ async def api(tmp_path: Path) -> AsyncIterator[tuple[Api, SqliteCrm]]:
     model = ReadModel(engine, clock, Counter())
     board = BroadcastBoard(tmp_path / "broadcast.json", tmp_path / "snd", clock, speaker=Speaker())
     link = CrmLink(repo, tmp_path / "calls.jsonl", tmp_path / "offset", caller_of=lambda c: None)
-    app = build_web_app(model, link, supervisor=broadcast_router(board, clock))
+    pokes: list[float] = []  # when the routes told the hub to push the wallboards
+    router = broadcast_router(board, clock, lambda: pokes.append(clock.now()))
+    app = build_web_app(model, link, supervisor=router)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://serve"
     ) as web:
         a = Api(web, board, clock)
+        a.pokes = pokes
         for name, role in [("sue", Role.SUPERVISOR), ("ann", Role.AGENT), ("root", Role.ADMIN)]:
             await repo.users.add(name, PASSWORD, role)
             token, _ = await repo.users.login(name, PASSWORD)
@@ -89,6 +93,7 @@ async def test_a_supervisor_sets_and_clears_it_audited(api: tuple[Api, SqliteCrm
     assert (await a.get("sue")).json() == {"broadcast": None}
     assert await actions(repo, "sue") == ["supervisor.broadcast"]
     assert await actions(repo, "root") == ["supervisor.broadcast.clear"]
+    assert a.pokes == [T0, T0]  # the set and the clear went to the hub
 
 
 async def test_agents_are_refused_and_strangers_must_log_in(api: tuple[Api, SqliteCrm]) -> None:

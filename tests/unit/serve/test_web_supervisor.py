@@ -115,7 +115,9 @@ async def test_the_wallboard_body_is_for_supervisors_and_admins(
     path = "/api/wallboard/intervals"
     assert (await w.web.get(path, headers=w.tokens["ann"])).status_code == 403
     body = (await w.web.get(path, headers=w.tokens["sue"])).json()
-    assert body == {"intervals": []}  # no call finished yet today
+    assert body["intervals"] == []  # no call finished yet today
+    assert body["interval_s"] == 900 and body["service_level_s"] == [15, 20]
+    assert isinstance(body["at"], float) and body["timezone_offset_s"] == 8 * 3600
 
 
 async def test_force_pause_and_logout_are_audited(world: tuple[World, SqliteCrm]) -> None:

@@ -233,3 +233,26 @@ async def test_an_expired_session_is_refused_on_the_open_socket() -> None:
     await hub.reauthenticate()
     assert ws.closed == 4401 and ws.frames[-1]["status"] == 401
     assert hub.clients() == 0
+
+
+async def test_a_poke_pushes_the_wallboard_with_the_broadcast_at_once() -> None:
+    """The broadcast routes poke the hub: the wallboards get it without a note or a tick."""
+    hub, h, _ = _hub(coalesce_s=0.0, tick_s=60, desk_every_s=60)
+    notice: dict[str, Any] = {}
+    hub.read_model.broadcast_source = lambda: notice.get("now")
+    wall = FakeSocket()
+    _attach(hub, wall, "wallboard", None)
+    hub.start()
+    await asyncio.sleep(0.05)  # the first frame after the start
+    wall.frames.clear()
+    from ivr.broadcast import Broadcast
+
+    t = h.clock.now()
+    notice["now"] = Broadcast("停水", "Water off", t + 600, t, "sue")
+    hub.poke()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while not wall.frames and loop.time() - started < 2:
+        await asyncio.sleep(0.01)
+    assert wall.frames and wall.frames[-1]["broadcast"]["english"] == "Water off"
+    await hub.__aexit__(None, None, None)
