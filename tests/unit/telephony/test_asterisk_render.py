@@ -95,7 +95,9 @@ def test_dialplan_hands_off_holds_bridges_and_surveys() -> None:
     assert "Set(HOTLINE_ARRIVED_AT=" in ext
     assert "UserEvent(HotlineWaiting," in ext
     assert "Bridge(${CALLER},F(hotline-survey^s^1))" in ext
-    assert "MixMonitor(${HOTLINE_RECORD_FILE},b)" in ext
+    # a: a call's later part (after a blind transfer) is appended, never overwrites
+    assert "MixMonitor(${HOTLINE_RECORD_FILE},ab)" in ext
+    assert "MixMonitor(${HOTLINE_RECORD_FILE},b)" not in ext
     assert f"Set(HOTLINE_QUEUE={CFG.default_queue})" in ext
 
 
