@@ -16,7 +16,7 @@ from telephony.rig.sipp import Sipp, resident_rows, scenario_path
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.fastagi import AgiSession, FastAgiServer
 from tests.integration.serve_fixtures import SAFE_SIPP_ARGS
-from tests.integration.test_ivr_calls import _keying_scenario
+from tests.integration.ivr_fixtures import keying_scenario
 
 pytestmark = [pytest.mark.integration]
 
@@ -36,7 +36,7 @@ def test_keys_pressed_between_two_agi_commands_are_dropped(
         s.command("HANGUP")
 
     keys = [(1000, "1"), (800, "2"), (100, "3")]
-    scenario = _keying_scenario(scenario_path("resident"), keys, tmp_path / "keys.xml")
+    scenario = keying_scenario(scenario_path("resident"), keys, tmp_path / "keys.xml")
     server = FastAgiServer(asterisk.settings.agi_port, script)
     try:
         caller = Sipp(

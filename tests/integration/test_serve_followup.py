@@ -135,7 +135,10 @@ def _follow_up(w: Web, cases: dict[str, int], sue: httpx.Client, ann: httpx.Clie
     seat_answered = next(e.at for e in agent.events if e.event == "answered")
     offered = next(e for e in back.events if e.event == "offered")
     assert offered.fields["seat"].startswith(REACHED), offered  # the resident's number
-    assert seat_answered <= offered.at  # the agent first
+    # the agent first: the seat logs its answer when Asterisk's ACK arrives, which may
+    # come a millisecond after Asterisk's INVITE to the resident (seen once under load)
+    seat_rung = next(e.at for e in agent.events if e.event == "offered")
+    assert seat_rung < offered.at and seat_answered <= offered.at + 0.1
     (row,) = wait_until(lambda: history(cases["reached"]), 10, "the history row")
     assert row["reason"].startswith(f"reached call={call}"), row
 
