@@ -15,8 +15,8 @@ import pytest
 from telephony.rig.sipp import Sipp, resident_rows, scenario_path
 from tests.integration.asterisk_fixtures import AsteriskRig
 from tests.integration.fastagi import AgiSession, FastAgiServer
-from tests.integration.serve_fixtures import SAFE_SIPP_ARGS
 from tests.integration.ivr_fixtures import keying_scenario
+from tests.integration.serve_fixtures import SAFE_SIPP_ARGS
 
 pytestmark = [pytest.mark.integration]
 
