@@ -107,6 +107,7 @@ def agent_name(member: str) -> AgentId:
 def read_calls_jsonl(lines: Iterable[str], source: str) -> History:
     out = History()
     seen: set[str] = set()
+    waiting: dict[str, CallRecord] = {}  # after-hours callback requests not yet served
     for n, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -115,7 +116,11 @@ def read_calls_jsonl(lines: Iterable[str], source: str) -> History:
         except json.JSONDecodeError as e:
             out.problems.append(Problem(source, n, "(line)", f"not JSON: {e.msg}"))
             continue
-        problem = _check_row(row, source, n, seen)
+        if isinstance(row, dict) and "kind" in row:
+            continue  # an annotation of a call (its survey), not a call record
+        call = row.get("call") if isinstance(row, dict) else None
+        kept = call if isinstance(call, str) and call in waiting else None
+        problem = _check_row(row, source, n, seen - {kept} if kept else seen)
         if problem is not None:
             out.problems.append(problem)
             continue
@@ -124,6 +129,10 @@ def read_calls_jsonl(lines: Iterable[str], source: str) -> History:
         except ValueError as e:
             out.problems.append(Problem(source, n, "(record)", str(e)))
             continue
+        if kept:  # the callback kept after hours, now served: this line replaces it
+            out.records.remove(waiting.pop(kept))
+        elif record.outcome is Outcome.AFTER_HOURS and record.callback:
+            waiting[record.call] = record  # served later under the same call id
         seen.add(record.call)
         out.records.append(record)
         out.seen(record.arrived_at)

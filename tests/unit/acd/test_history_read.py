@@ -40,10 +40,43 @@ def test_calls_jsonl_garbage_is_named_and_the_good_line_survives(junk: list[str]
         {"call": "ok", "queue": "general", "final_queue": "general", "priority": "normal",
          "caller": "", "arrived_at": 5.0, "outcome": "abandoned", "left_at": 9.0}
     )  # fmt: skip
-    lines = [j.replace("\n", " ") for j in junk if '"ok"' not in j] + [good]
+    lines = [j.replace("\n", " ") for j in junk if '"ok"' not in j and '"kind"' not in j]
+    lines.append(good)
     day = read_calls_jsonl(lines, "calls.jsonl")
     assert [r.call for r in day.records] == ["ok"]
     assert len(day.problems) == sum(1 for j in lines[:-1] if j.strip())
+
+
+def _row(call: str, outcome: str, **more: object) -> str:
+    row = {"call": call, "queue": "general", "final_queue": "general", "priority": "normal",
+           "caller": "138", "arrived_at": 5.0, "outcome": outcome, **more}  # fmt: skip
+    return json.dumps(row)
+
+
+def test_a_survey_line_annotates_its_call_and_is_no_record_nor_a_problem() -> None:
+    lines = [
+        _row("c1", "answered", answered_at=8.0, ended_at=30.0, agent="2001"),
+        json.dumps(
+            {"kind": "survey", "call": "c1", "at": 40.0, "survey": "rated", "survey_score": 5}
+        ),  # fmt: skip
+    ]
+    day = read_calls_jsonl(lines, "calls.jsonl")
+    assert [r.call for r in day.records] == ["c1"] and day.problems == []
+
+
+def test_an_after_hours_callback_served_later_is_one_call_its_last_line() -> None:
+    lines = [
+        _row("c1", "after-hours", left_at=20.0, callback=True),
+        _row("c1", "answered", answered_at=90.0, ended_at=120.0, agent="2001", callback=True),
+        _row("c2", "after-hours", left_at=20.0),  # no callback: a second line is an error
+        _row("c2", "answered", answered_at=90.0, ended_at=120.0, agent="2001"),
+    ]
+    day = read_calls_jsonl(lines, "calls.jsonl")
+    assert [(r.call, r.outcome) for r in day.records] == [
+        ("c1", Outcome.ANSWERED), ("c2", Outcome.AFTER_HOURS)
+    ]  # fmt: skip
+    [problem] = day.problems
+    assert (problem.line, problem.field) == (4, "call")
 
 
 def test_the_timeline_by_hand() -> None:
