@@ -58,7 +58,7 @@ def test_a_survey_line_annotates_its_call_and_is_no_record_nor_a_problem() -> No
         _row("c1", "answered", answered_at=8.0, ended_at=30.0, agent="2001"),
         json.dumps(
             {"kind": "survey", "call": "c1", "at": 40.0, "survey": "rated", "survey_score": 5}
-        ),  # fmt: skip
+        ),
     ]
     day = read_calls_jsonl(lines, "calls.jsonl")
     assert [r.call for r in day.records] == ["c1"] and day.problems == []
