@@ -3,7 +3,7 @@
 :class:`KpiWindow` keeps no call records: each record is added to a
 :class:`~acd.metrics.KpiAccumulator` of its entry queue in a time bucket of
 ``window_s / BUCKETS`` seconds, and the window's figures are those buckets
-merged. So the memory is at most ``BUCKETS + 1`` buckets per queue, where a
+merged. So the memory is at most ``2 * BUCKETS + 2`` buckets per queue, where a
 list of the window's records grew with the rate: at 20 calls/s a 30-minute
 window held 36,000 records (about 0.7 kB each with their strings), which is
 what serve's RSS soak found growing (issue #13).
@@ -49,7 +49,9 @@ class KpiWindow:
         b = math.floor(at / self.bucket_s)
         bucket = self._buckets.get(b)
         if bucket is None:
-            self.prune(at)  # a new bucket: the oldest may have left the window
+            # A new bucket: forget those a window ago before ``at`` (not just before
+            # ``at - window_s``: a read may still ask for a time before ``at``).
+            self.prune(at - self.window_s)
             bucket = self._buckets[b] = ([0], {})
         bucket[0][0] += 1
         acc = bucket[1].get(record.queue)
