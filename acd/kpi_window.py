@@ -10,7 +10,7 @@ what serve's RSS soak found growing (issue #13).
 
 The price is the window's old edge: a bucket counts while any part of it is
 in the window, so calls up to ``window_s / BUCKETS`` seconds older than the
-window may still count (3 % of it at most, e.g. 15 s of "the last 30 minutes").
+window may still count (under 1 % of it: 15 s of "the last 30 minutes").
 The new edge is exact to the bucket too: a bucket that starts after ``now`` is
 not counted (records come with the time they count from, e.g. a decision time).
 """
