@@ -9,8 +9,9 @@ Two small helpers keep those figures from the notifier's stream, with no I/O:
 - :class:`AgentStateClock` follows ``AgentStateChanged`` effects and knows since
   when each agent has been in its current state (the snapshot counts agents by
   state but does not say for how long).
-- :class:`RecentCalls` keeps the call records of the last ``window_s`` seconds
-  and computes their KPIs per entry queue and for the whole centre. A call counts
+- :class:`RecentCalls` counts the call records of the last ``window_s`` seconds
+  (in time buckets, :mod:`acd.kpi_window`) and gives their KPIs per entry queue
+  and for the whole centre. A call counts
   from the moment its service level was decided: when it was answered or left
   (``arrived_at + wait_s``), not when it arrived, so a call answered just now after
   a long wait counts now.
@@ -18,14 +19,14 @@ Two small helpers keep those figures from the notifier's stream, with no I/O:
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from acd.agent_state import AgentState
 from acd.config import MetricsConfig
 from acd.effects import AgentStateChanged
-from acd.metrics import KpiAccumulator, Kpis
+from acd.kpi_window import KpiWindow
+from acd.metrics import Kpis
 from acd.records import CallRecord
 from acd.snapshot import CentreView
 from acd.types import AgentId, QueueName
@@ -74,43 +75,25 @@ class AgentStateClock:
 
 
 class RecentCalls:
-    """Call records decided within the last ``window_s`` seconds, and their KPIs."""
+    """KPIs of the calls decided within the last ``window_s`` seconds
+    (:class:`~acd.kpi_window.KpiWindow`: no records kept, bounded memory)."""
 
     def __init__(self, window_s: float, config: MetricsConfig | None = None) -> None:
         if window_s <= 0:
             raise ValueError(f'"window_s" must be > 0, got {window_s}')
         self.window_s = window_s
         self.config = config or MetricsConfig()
-        self._records: deque[tuple[float, CallRecord]] = deque()
+        self._window = KpiWindow(window_s, self.config)
 
     def add(self, record: CallRecord) -> None:
-        decided_at = record.arrived_at + record.wait_s
-        # Records come in nearly in order; keep the deque sorted by decision time.
-        if not self._records or self._records[-1][0] <= decided_at:
-            self._records.append((decided_at, record))
-            return
-        items = sorted([*self._records, (decided_at, record)], key=lambda x: x[0])
-        self._records = deque(items)
+        self._window.add(record, record.arrived_at + record.wait_s)
 
     def prune(self, now: float) -> None:
-        start = now - self.window_s
-        while self._records and self._records[0][0] < start:
-            self._records.popleft()
+        self._window.prune(now)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._window)
 
     def kpis(self, now: float) -> tuple[dict[QueueName, Kpis], Kpis]:
-        """(KPIs per entry queue, KPIs of the whole centre) over ``(now - window_s, now]``."""
-        self.prune(now)
-        centre = KpiAccumulator(self.config)
-        per_queue: dict[QueueName, KpiAccumulator] = {}
-        for decided_at, r in self._records:
-            if decided_at > now:
-                continue
-            centre.add(r)
-            acc = per_queue.get(r.queue)
-            if acc is None:
-                acc = per_queue[r.queue] = KpiAccumulator(self.config)
-            acc.add(r)
-        return {q: per_queue[q].kpis() for q in sorted(per_queue)}, centre.kpis()
+        """(KPIs per entry queue, KPIs of the whole centre) over ``[now - window_s, now]``."""
+        return self._window.kpis(now)

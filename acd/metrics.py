@@ -121,6 +121,22 @@ class KpiAccumulator:
         else:
             assert_never(r.outcome)
 
+    def merge(self, other: KpiAccumulator) -> None:
+        """Add the records ``other`` counted (same config), as if added here one by one."""
+        self.offered += other.offered
+        self.answered += other.answered
+        self.abandoned += other.abandoned
+        self.short_abandoned += other.short_abandoned
+        self.overflowed += other.overflowed
+        self.lost += other.lost
+        self.refused += other.refused
+        self.wait_answered_s += other.wait_answered_s
+        self.handle_s += other.handle_s
+        self.handled += other.handled
+        self.max_wait_s = max(self.max_wait_s, other.max_wait_s)
+        for t, n in other.within.items():
+            self.within[t] = self.within.get(t, 0) + n
+
     def kpis(self) -> Kpis:
         base = self.offered - self.short_abandoned
         within = {t: self.within.get(t, 0) for t in self.config.service_level_s}

@@ -64,6 +64,7 @@ class StepFigures:
     serve_rss_mb: float | None
     ami_per_call: float | None
     ami_ignored_pct: float | None
+    gave_up: tuple[str, ...] = ()  # the callers' numbers of the abandoned calls (to look up)
 
     @property
     def lost(self) -> int:
@@ -120,7 +121,7 @@ def figures(raw: StepRaw, entry_at: dict[str, float]) -> StepFigures:
         raw.system, raw.rate, raw.calls, n, abandoned, overflowed,
         raw.calls - n - abandoned - overflowed,
         _pct(delays, 0.5), _pct(delays, 0.99), max(delays, default=float("nan")),
-        cpu, raw.rss_mb.get("serve"), ami, ignored,
+        cpu, raw.rss_mb.get("serve"), ami, ignored, tuple(sorted(gave_up - answered)),
     )  # fmt: skip
 
 
@@ -161,6 +162,8 @@ def ramp(rig: LoadRig, rates: list[float], step_s: float, patience_s: float) -> 
             f = figures(raw, entries(_log(system)))
             out.append(f)
             print(_row(f), flush=True)
+            if f.gave_up:  # to find in serve's calls.jsonl (HOTLINE_LIVELOAD_KEEP=1 keeps it)
+                print(f"<!-- {system.name} gave up: {' '.join(f.gave_up[:20])} -->", flush=True)
             if f.collapsed:
                 del alive[system.name]
         if not alive:

@@ -18,15 +18,16 @@ a recorded day and the simulator for a simulated one.
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
 from acd import effects as fx
 from acd.config import MetricsConfig
 from acd.intervals import IntervalBook
+from acd.kpi_window import KpiWindow
 from acd.metrics import AgentTimeMeter, KpiAccumulator, Kpis, agent_parts
 from acd.records import CallRecord
+from acd.types import QueueName
 
 __all__ = ["RECENT_S", "Today", "kpis_body"]
 
@@ -51,7 +52,7 @@ class Today:
         self.midnight = 0.0
         self.agents: dict[str, AgentDay] = {}
         self.queues: dict[str, KpiAccumulator] = {}
-        self.recent: deque[tuple[float, CallRecord]] = deque()
+        self.recent = KpiWindow(RECENT_S, config)  # by the time the record came
         self.book = IntervalBook(config, timezone_offset_s)
         self.meter = AgentTimeMeter(config.interval_s)
 
@@ -92,8 +93,8 @@ class Today:
             acc = self.queues[r.queue] = KpiAccumulator(self.config)
         acc.add(r)
         self.book.add(r)
-        self.recent.append((now, r))
-        self._prune(now)
+        self.recent.add(r, now)
+        self.recent.prune(now)
         for part in agent_parts(r):  # each agent of a transferred call its own part
             day = self._agent(part.agent)
             day.answered += 1
@@ -107,10 +108,6 @@ class Today:
         if day is None:
             day = self.agents[agent] = AgentDay()
         return day
-
-    def _prune(self, now: float) -> None:
-        while self.recent and self.recent[0][0] < now - RECENT_S:
-            self.recent.popleft()
 
     # reads
 
@@ -147,12 +144,7 @@ class Today:
 
     def queue_recent(self, queue: str, now: float) -> Kpis:
         """The KPIs of the calls of ``queue`` that finished in the last :data:`RECENT_S`."""
-        self._prune(now)
-        acc = KpiAccumulator(self.config)
-        for _, r in self.recent:
-            if r.queue == queue:
-                acc.add(r)
-        return acc.kpis()
+        return self.recent.queue(QueueName(queue), now)
 
 
 def kpis_body(k: Kpis) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from telephony.ami_frames import AmiMessage
 from telephony.legs import (
     CALLER_IGNORED,
     CALLER_TRANSITIONS,
+    FINISHED_MEMORY,
     OFFER_IGNORED,
     OFFER_TRANSITIONS,
     AgentLeg,
@@ -250,3 +251,14 @@ def test_an_agent_leg_whose_hangup_was_missed_is_forgotten_at_resync() -> None:
     assert legs.forget_orphans({offer.uniqueid}) == 0  # still in Asterisk: kept
     assert legs.forget_orphans(set()) == 1
     assert offer.uniqueid not in legs.by_agent_uid and "o-1" not in legs.by_action
+
+
+def test_the_memory_of_finished_callers_is_bounded_oldest_forgotten_first() -> None:
+    legs = Legs()
+    for i in range(FINISHED_MEMORY + 500):
+        call = CallId(f"1764633600.{i}")
+        legs.add_call(CallLeg(call, f"PJSIP/trunk-{i}", str(call), QueueName("general"), 0.0))
+        legs.drop_call(call)
+    assert len(legs.finished) == FINISHED_MEMORY
+    assert "1764633600.499" not in legs.finished and "1764633600.500" in legs.finished
+    assert legs.calls == {} and legs.by_caller_uid == {}
