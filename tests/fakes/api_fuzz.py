@@ -19,6 +19,7 @@ from schemathesis import GenerationMode
 from tests.fakes.api_world import (
     APPS,
     KNOWN,
+    KNOWN_BODY,
     PASSWORD,
     RANGES,
     ROLES,
@@ -97,18 +98,23 @@ _HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_s
 
 
 def _real_data(context: Any, case: Any) -> Any:
-    """Most cases get a path parameter the world has (:data:`KNOWN`: an agent, a
-    recording), the recordings' audio a Range header (a real one or any text)."""
+    """Most cases get the path parameters and body fields the world has records for
+    (:data:`KNOWN`: an agent, a recording; :data:`KNOWN_BODY`: the waiting call, a
+    broadcast's expiry), the recordings' audio a Range header (a real one or any text)."""
     params = case.path_parameters or {}
     swap = {k: st.sampled_from(v) for k, v in KNOWN.items() if k in params}
+    body = case.body if isinstance(case.body, dict) else {}
+    fields = {k: st.sampled_from(v) for k, v in KNOWN_BODY.items() if k in body}
     ranged = case.operation.path.endswith("/audio")
-    if not swap and not ranged:
+    if not swap and not fields and not ranged:
         return st.just(case)
 
-    def apply(drawn: tuple[bool, dict[str, Any], str | None]) -> Any:
-        known, values, span = drawn
+    def apply(drawn: tuple[bool, dict[str, Any], dict[str, Any], str | None]) -> Any:
+        known, values, known_fields, span = drawn
         if known:
             case.path_parameters = {**params, **values}
+            if fields:
+                case.body = {**body, **known_fields}
         if ranged and span is not None:
             case.headers = {**(case.headers or {}), "Range": span}
         return case
@@ -116,7 +122,8 @@ def _real_data(context: Any, case: Any) -> Any:
     # the simplest draw (each run's first) is the known record with a real range
     spans = st.one_of(st.sampled_from(RANGES), st.none(), _HEADER_TEXT.map("bytes=".__add__))
     known = st.sampled_from([True, False])
-    return st.tuples(known, st.fixed_dictionaries(swap), spans).map(apply)
+    drawn = st.tuples(known, st.fixed_dictionaries(swap), st.fixed_dictionaries(fields), spans)
+    return drawn.map(apply)
 
 
 def _one(

@@ -62,7 +62,7 @@ from telephony.transfer_config import read_transfer
 from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import FakeAmi
 
-__all__ = ["APPS", "KNOWN", "PASSWORD", "RANGES", "ROLES", "SPEC_PATH", "World"]
+__all__ = ["APPS", "KNOWN", "KNOWN_BODY", "PASSWORD", "RANGES", "ROLES", "SPEC_PATH", "World"]
 
 CONFIG = Path(__file__).parents[2] / "examples" / "hotline.toml"
 PASSWORD = "correct horse battery"
@@ -73,6 +73,8 @@ RECORDING = f"monitor/hotline-{CALL}.wav"
 # path parameters the world has records for: the fuzzer draws them as often as not,
 # so the routes behind a lookup answer with real data, not only 404
 KNOWN: dict[str, list[Any]] = {"agent": ["2001", "2005"], "recording_id": [1]}
+# and body fields: the call waiting in the world, a broadcast's expiry an hour ahead
+KNOWN_BODY: dict[str, list[Any]] = {"call": ["c1"], "expires_at": [T0 + 3600.0]}
 # Range headers for the recordings' audio (the file is 8044 bytes)
 RANGES = ["bytes=0-99", "bytes=100-", "bytes=-50", "bytes=0-0,10-20", "bytes=99999-", "bytes=9-1"]
 # name, role, department, seat
