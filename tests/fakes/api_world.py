@@ -60,7 +60,7 @@ from telephony.settings import ShellSettings
 from telephony.transfer import Transferrer
 from telephony.transfer_config import read_transfer
 from tests.fakes.shell import RecordingShell
-from tests.unit.telephony.test_shell import FakeAmi
+from tests.unit.telephony.test_shell import FakeAmi, event, settle
 
 __all__ = ["APPS", "KNOWN", "KNOWN_BODY", "PASSWORD", "RANGES", "ROLES", "SPEC_PATH", "World"]
 
@@ -168,6 +168,15 @@ async def _seed(repo: CrmRepository, tokens: dict[str, str | None]) -> None:
     assert rec.id == 1
 
 
+async def _answered(shell: RecordingShell) -> None:
+    """The offer of c1 to the logged-in agent rings and is answered (Asterisk's part)."""
+    await settle(shell)
+    ami = shell.ami
+    assert isinstance(ami, FakeAmi) and ami.sent, "c1 was not offered"
+    action_id = ami.sent[-1][2] or ""
+    shell.on_ami_event(event(Event="OriginateResponse", ActionID=action_id, Response="Success"))
+
+
 def _wav(path: Path, seconds: float = 0.5) -> Path:
     """A silent 8 kHz mono wav (what Asterisk's MixMonitor and the prompts write)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,8 +216,11 @@ def _engine(tmp: Path) -> tuple[Engine, RecordingShell, ReadModel, FakeClock, Co
     stats: Counter[str] = Counter()
     shell = RecordingShell(engine, ShellSettings(), clock, FakeAmi(), stats=stats)
     model = ReadModel(engine, clock, stats)
-    shell.enqueue(CallId("c1"), "PJSIP/t-1", "c1", QueueName("general"), caller="13800138000")
     return engine, shell, model, clock, stats
+
+
+def _call(shell: RecordingShell) -> None:
+    shell.enqueue(CallId("c1"), "PJSIP/t-1", "c1", QueueName("general"), caller="13800138000")
 
 
 @contextlib.asynccontextmanager
@@ -219,6 +231,8 @@ async def serve_app(tmp: Path) -> AsyncIterator[tuple[FastAPI, CrmRepository | N
         feed = functools.partial(shell.feed, strict=True)
         control = AgentControl(engine.config.agents, feed, model.state_of)
         control.command("2001", control_api.Command.LOGIN)
+        _call(shell)
+        await _answered(shell)  # ann (2001) talks to c1: her desk has a call to transfer
         link = CrmLink(repo, tmp / "calls.jsonl", tmp / "offset", caller_of=lambda c: None)
         hub = Hub(model, repo.users.authenticate, link, stats)
         wallboard = supervisor_router(model, control, feed, shell.spy)
@@ -260,6 +274,7 @@ async def crm_app(tmp: Path) -> AsyncIterator[tuple[FastAPI, CrmRepository | Non
 @contextlib.asynccontextmanager
 async def control_app(tmp: Path) -> AsyncIterator[tuple[FastAPI, CrmRepository | None]]:
     engine, shell, model, _, _ = _engine(tmp)
+    _call(shell)
     feed = functools.partial(shell.feed, strict=True)
     control = AgentControl(engine.config.agents, feed, model.state_of)
     yield control_api.build_app(control, model, _admin(engine, shell, tmp, None)), None
