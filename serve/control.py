@@ -40,8 +40,10 @@ from agents.control import (
     RefusedError,
     UnknownAgentError,
 )
+from serve.admin import RuntimeAdmin
 from serve.control_auth import bind_private, guarded_protocol
 from serve.read_model import ReadModel
+from serve.web_admin import admin_router, control_who, install_admin_errors
 
 __all__ = ["ControlServer", "QuietServer", "build_app", "main", "stop_uvicorn"]
 
@@ -61,8 +63,16 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def build_app(control: AgentControl, read_model: ReadModel) -> FastAPI:
+def build_app(
+    control: AgentControl, read_model: ReadModel, admin: RuntimeAdmin | None = None
+) -> FastAPI:
+    """The one place that composes the control socket's app (serve and the API fuzz
+    world build it alike); ``admin``: runtime administration under ``/admin``
+    (:mod:`serve.web_admin`)."""
     app = FastAPI(title="hotline serve control", responses=_ANSWERS)
+    if admin is not None:
+        app.include_router(admin_router(admin, "/admin", control_who))
+        install_admin_errors(app, "/admin")
 
     @app.exception_handler(ControlError)
     async def control_error(request: Request, exc: ControlError) -> JSONResponse:

@@ -80,11 +80,7 @@ from serve.read_model import ReadModel
 from serve.recordings import RecordingLink, read_recordings
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
-from serve.web_admin import admin_router, control_who, install_admin_errors, supervisor_who
-from serve.web_broadcast import broadcast_router
-from serve.web_recordings import recordings_router
 from serve.web_supervisor import supervisor_router
-from serve.web_transfer import transfer_router
 from serve.ws import Hub
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer
@@ -245,8 +241,6 @@ async def serve(
                 wallboard = supervisor_router(
                     read_model, control, strict_feed, shell.spy, alarms=watch.active
                 )
-                poke = hub.poke if hub is not None else None
-                wallboard.include_router(broadcast_router(broadcast, clock, poke))
                 app = build_web_app(
                     read_model,
                     link,
@@ -256,14 +250,11 @@ async def serve(
                     wallboard,
                     docs=settings.web_docs,
                     followups=followups,
+                    recordings=recordings,
+                    admin=admin,
+                    transfers=transfers,
+                    broadcast=broadcast,
                 )
-                if recordings is not None:
-                    app.include_router(recordings_router(recordings))
-                if link is not None:  # supervisors and admins, by CRM log-in
-                    app.include_router(admin_router(admin, "/api/admin", supervisor_who()))
-                install_admin_errors(app)
-                if link is not None:  # the desk's transfers (the audit needs the CRM)
-                    app.include_router(transfer_router(read_model, transfers))
                 web = WebServer(
                     app,
                     settings.web_host,
@@ -312,9 +303,7 @@ async def serve(
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         await stack.enter_async_context(shell.load.probing())
-        app = build_app(control, read_model)
-        app.include_router(admin_router(admin, "/admin", control_who))
-        install_admin_errors(app)
+        app = build_app(control, read_model, admin)
         await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:
             await stack.enter_async_context(hub)

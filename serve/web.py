@@ -46,15 +46,23 @@ from crm.api_spec import ERROR_RESPONSES
 from crm.errors import ForbiddenError, NotFoundError
 from crm.lifecycle import Role
 from crm.link import CrmLink
+from ivr.broadcast import BroadcastBoard
 from serve import metrics_http
+from serve.admin import RuntimeAdmin
 from serve.control import QuietServer, stop_uvicorn
 from serve.followup import FollowupService
 from serve.prometheus import Metrics
 from serve.read_model import ReadModel
+from serve.recordings import RecordingLink
+from serve.web_admin import admin_router, install_admin_errors, supervisor_who
+from serve.web_broadcast import broadcast_router
 from serve.web_desk import desk_router, install_control_errors
 from serve.web_followup import followup_router
 from serve.web_pages import install_pages
+from serve.web_recordings import recordings_router
+from serve.web_transfer import transfer_router
 from serve.ws import Hub
+from telephony.transfer import Transferrer
 
 __all__ = ["POP_WAIT_S", "WebServer", "build_web_app"]
 
@@ -71,10 +79,19 @@ def build_web_app(
     *,
     docs: bool = False,
     followups: FollowupService | None = None,
+    recordings: RecordingLink | None = None,
+    admin: RuntimeAdmin | None = None,
+    transfers: Transferrer | None = None,
+    broadcast: BroadcastBoard | None = None,
 ) -> FastAPI:
-    """``supervisor``: the wallboard's API (:mod:`serve.web_supervisor`), with the CRM
-    only; ``followups``: 回访 follow-up calls (:mod:`serve.web_followup`); ``docs``:
-    serve ``/docs``, ``/redoc`` and ``/openapi.json`` (development)."""
+    """The one place that composes ``hotline serve``'s web app (serve and the API
+    fuzz world build it alike). With the CRM only: ``supervisor``, the wallboard's
+    API (:mod:`serve.web_supervisor`) and ``broadcast`` on it (:mod:`serve.web_broadcast`);
+    ``followups``: 回访 follow-up calls (:mod:`serve.web_followup`); ``recordings``
+    (:mod:`serve.web_recordings`); ``admin``: runtime administration under
+    ``/api/admin`` (:mod:`serve.web_admin`); ``transfers``: the desk's transfers
+    (:mod:`serve.web_transfer`). ``docs``: serve ``/docs``, ``/redoc`` and
+    ``/openapi.json`` (development)."""
     app = FastAPI(title="hotline serve", **docs_urls(docs))
     if metrics is not None:
         metrics_http.install(app, metrics)
@@ -82,9 +99,13 @@ def build_web_app(
         crm_api.install(app, link.repo)
         if supervisor is not None:
             app.include_router(supervisor)
+        if broadcast is not None:
+            poke = hub.poke if hub is not None else None  # pushed to every wallboard
+            app.include_router(broadcast_router(broadcast, read_model.clock, poke))
     else:
         install_error_handlers(app)
     install_control_errors(app)
+    install_admin_errors(app)
     if control is not None:
         install_pages(app, hub)
         if link is not None:
@@ -93,6 +114,13 @@ def build_web_app(
             if followups is not None:  # 回访 follow-up calls (serve.web_followup)
                 agents = frozenset(read_model.engine.config.agents)
                 app.include_router(followup_router(followups, agents))
+    if link is not None:  # after the desk's routes, as they always were
+        if recordings is not None:
+            app.include_router(recordings_router(recordings))
+        if admin is not None:  # supervisors and admins, by CRM log-in
+            app.include_router(admin_router(admin, "/api/admin", supervisor_who(), ERROR_RESPONSES))
+        if transfers is not None:  # the desk's transfers (the audit needs the CRM)
+            app.include_router(transfer_router(read_model, transfers))
     agent_or_supervisor = Require(*CALL_ROLES)
 
     @app.get("/api/agents/{agent}/offer", responses=ERROR_RESPONSES)

@@ -7,7 +7,8 @@
   a random one-recording, one-user ticket valid ``TICKET_S`` (kept in memory only);
 - ``GET /api/recordings/{id}/audio`` (``Authorization: Bearer`` or ``?ticket=``):
   the WAV file, with HTTP range requests (``Range: bytes=...`` → 206 and
-  ``Content-Range``, so a player can seek); each request is written to the CRM's
+  ``Content-Range``, so a player can seek; a range beyond the file is 416, a
+  malformed ``Range`` 400); each request is written to the CRM's
   audit log (``recording.play``, with the range) before a byte is sent;
 - ``DELETE /api/recordings/{id}``: supervisors and admins delete the file and its
   link (audited ``recording.delete``).
@@ -45,6 +46,16 @@ __all__ = ["TICKET_S", "Tickets", "recordings_router"]
 RecordingId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 TICKET_S = 300.0
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+# the audio's answers besides the CRM's errors: Starlette's FileResponse serves ranges
+AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
+    206: {"description": "part of the file (a range request), with Content-Range"},
+    400: {"description": "a malformed Range header (text)", "content": _TEXT},
+    416: {
+        "description": "a range beyond the file (Content-Range: bytes */size; text)",
+        "content": _TEXT,
+    },
+}
 MAX_TICKETS = 10_000  # outstanding tickets kept (oldest dropped first)
 
 
@@ -123,7 +134,7 @@ def recordings_router(link: RecordingLink, tickets: Tickets | None = None) -> AP
     @api.get(
         "/api/recordings/{recording_id}/audio",
         response_class=FileResponse,
-        responses={206: {"description": "part of the file (a range request)"}},
+        responses=AUDIO_RESPONSES,
         openapi_extra={"security": [{"bearer": []}, {}]},
     )
     async def audio(

@@ -13,9 +13,20 @@ from typing import Any
 import hypothesis
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests.fakes.api_world import APPS, PASSWORD, ROLES, SPEC_PATH, World, token_headers
+from tests.fakes.api_world import (
+    APPS,
+    KNOWN,
+    KNOWN_BODY,
+    PASSWORD,
+    RANGES,
+    ROLES,
+    SPEC_PATH,
+    World,
+    token_headers,
+)
 
 __all__ = ["Tally", "fuzz"]
 
@@ -64,6 +75,7 @@ def fuzz(
     role; the app's files (its CRM database) in ``workdir``."""
     world = World(APPS[app_name], workdir)
     schema = schemathesis.openapi.from_asgi(SPEC_PATH, world)
+    schema.hooks.register_hook_with_name(_real_data, "flatmap_case")
     tally = Tally()
     base = hypothesis.settings(
         max_examples=examples,
@@ -80,6 +92,38 @@ def fuzz(
     if stateful:
         _stateful(schema, world, tally, stateful, seed)
     return tally
+
+
+_HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=24)
+
+
+def _real_data(context: Any, case: Any) -> Any:
+    """Most cases get the path parameters and body fields the world has records for
+    (:data:`KNOWN`: an agent, a recording; :data:`KNOWN_BODY`: the waiting call, a
+    broadcast's expiry), the recordings' audio a Range header (a real one or any text)."""
+    params = case.path_parameters or {}
+    swap = {k: st.sampled_from(v) for k, v in KNOWN.items() if k in params}
+    body = case.body if isinstance(case.body, dict) else {}
+    fields = {k: st.sampled_from(v) for k, v in KNOWN_BODY.items() if k in body}
+    ranged = case.operation.path.endswith("/audio")
+    if not swap and not fields and not ranged:
+        return st.just(case)
+
+    def apply(drawn: tuple[bool, dict[str, Any], dict[str, Any], str | None]) -> Any:
+        known, values, known_fields, span = drawn
+        if known:
+            case.path_parameters = {**params, **values}
+            if fields:
+                case.body = {**body, **known_fields}
+        if ranged and span is not None:
+            case.headers = {**(case.headers or {}), "Range": span}
+        return case
+
+    # the simplest draw (each run's first) is the known record with a real range
+    spans = st.one_of(st.sampled_from(RANGES), st.none(), _HEADER_TEXT.map("bytes=".__add__))
+    known = st.sampled_from([True, False])
+    drawn = st.tuples(known, st.fixed_dictionaries(swap), st.fixed_dictionaries(fields), spans)
+    return drawn.map(apply)
 
 
 def _one(
@@ -101,8 +145,10 @@ def _relogin(case: Any, world: World, role: str) -> None:
     if not case.path.endswith("/logout") or world.tokens.get(role) is None:
         return
     name = next(n for n, r, _, _ in ROLES if r.value == role)
+    world.unlock()
     login = case.operation.schema["/api/crm/login"]["POST"]
     r = login.Case(body={"name": name, "password": PASSWORD}, media_type="application/json").call()
+    assert "token" in r.json(), f"{role} cannot log in again: {r.status_code} {r.text}"
     world.tokens[role] = r.json()["token"]
 
 
