@@ -60,7 +60,10 @@ def test_resident_presses_1_and_is_called_back_after_the_agent_answers(
     offered = next(e for e in back.events if e.event == "offered")
     assert offered.fields["seat"].startswith(NUMBER), offered  # dialled the resident's number
     assert offered.fields["from"] == "sip:12345", offered  # [asterisk] callback_caller_id
-    assert seat_answered <= offered.at, (seat_answered, offered.at)  # the agent first
+    # the agent first: the seat logs its answer when Asterisk's ACK arrives, which may
+    # come a moment after Asterisk's INVITE to the resident (seen under load)
+    seat_rung = next(e.at for e in agent.events if e.event == "offered")
+    assert seat_rung < offered.at and seat_answered <= offered.at + 0.1, (seat_answered, offered)
     assert "hung_up" in [e.event for e in back.events]
     assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
 
