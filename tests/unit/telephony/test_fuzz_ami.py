@@ -14,6 +14,7 @@ from acd import Engine, load_config
 from acd import events as ev
 from acd.counters import Count
 from acd.types import AgentId, CallId, FakeClock, QueueName
+from telephony.ami_events import READ_EVENTS
 from telephony.ami_frames import AmiMessage, FrameParser
 from telephony.settings import ShellSettings
 from tests.fakes.shell import RecordingShell
@@ -72,19 +73,7 @@ def test_a_good_frame_after_garbage_is_never_lost_and_the_garbage_is_counted(
 
 # -- translation ----------------------------------------------------------------
 UIDS = ["c1", "c1-o1", "c2", "c2-o1", "c3", "", "nope", "1763820090.7"]
-NAMES = [
-    "Hangup",
-    "BridgeLeave",
-    "DialEnd",
-    "OriginateResponse",
-    "ContactStatus",
-    "PeerStatus",
-    "DeviceStateChange",
-    "UserEvent",
-    "FullyBooted",
-    "Reload",
-    "Newchannel",
-]
+NAMES = [*sorted(READ_EVENTS), "Newchannel"]  # what serve reads, and one it does not
 KEYS = [
     "Uniqueid",
     "Cause",
