@@ -44,6 +44,8 @@ class Count(enum.StrEnum):
     ORIGINATE_FAILURES = "originate_failures"
     EXIT_FAILURES = "exit_failures"
     ACTION_FAILURES = "action_failures"
+    TASK_FAILURES = "task_failures"  # a background AMI action that raised past its handler
+    DROPPED_AT_STOP = "dropped_at_stop"  # actions not sent: serve was stopping
     ILLEGAL_LEG_TRANSITIONS = "illegal_leg_transitions"
     NOTIFY_FAILURES = "notify_failures"
     # resynchronisation with Asterisk (telephony.resync)

@@ -210,7 +210,7 @@ async def serve(
             shell = CallShell(
                 engine, settings.shell, clock, ami, notifier=notifier, resync=True, stats=stats
             )
-            stack.callback(_cancel_tasks, shell)
+            stack.callback(shell.stop)  # (again) if start-up fails past this point
             shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
             if followup_rule is not None and link is not None:
                 followups = FollowupService(
@@ -335,6 +335,10 @@ async def serve(
                 + ")",
                 flush=True,
             )
+            # the first thing at a stop: no more AMI actions, those in flight cancelled,
+            # so the closing connection fails no offer and nothing reaches the
+            # subscribers being closed (a restarted serve adopts what Asterisk holds)
+            stack.callback(shell.stop)
             await stop.wait()
     log.info("stopped; counters: %s", dict(stats))
     return 0
@@ -425,12 +429,6 @@ def _check_now(shell: CallShell) -> Callable[[], None]:
             shell.spawn(shell.reconciler.check())
 
     return check
-
-
-def _cancel_tasks(shell: CallShell) -> None:
-    """The shell's background AMI actions, once AMI is closed."""
-    for t in list(shell.tasks):
-        t.cancel()
 
 
 def _case_status(repo: CrmRepository) -> CaseLookup:

@@ -249,11 +249,21 @@ class AmiClient:
             return await asyncio.wait_for(asyncio.shield(fut), t)
         except TimeoutError:
             self.stats[Count.ACTION_TIMEOUTS] += 1
-            for aid, p in list(self._pending.items()):
-                if p.future is fut:
-                    del self._pending[aid]
-            fut.cancel()
+            self._forget(fut)
             raise AmiTimeoutError(action, t) from None
+        except asyncio.CancelledError:
+            # the waiter is gone (its task cancelled, e.g. at shutdown): nobody will
+            # read this future, so it must not be failed later by a lost connection
+            # ("Future exception was never retrieved")
+            self._forget(fut)
+            raise
+
+    def _forget(self, fut: asyncio.Future[list[AmiMessage]]) -> None:
+        """Drop a pending action nobody awaits any more; a late response is stray."""
+        for aid, p in list(self._pending.items()):
+            if p.future is fut:
+                del self._pending[aid]
+        fut.cancel()
 
     # the connection
 

@@ -93,6 +93,7 @@ class CallShell:
             stats=self.stats,
         )
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.stopping = False  # serve is shutting down: no new actions (stop())
         self.adopting: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
         self.wakeup = Wakeup()  # the one re-arming rule, shared with the simulator
@@ -394,6 +395,8 @@ class CallShell:
         try:
             await self.ami.action("Originate", fields, action_id=aid)
         except AMI_ERRORS as err:
+            if self.stopping:  # serve is going: the offer stays Asterisk's, the next serve adopts
+                return
             self.stats[Count.ORIGINATE_FAILURES] += 1
             log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
             if isinstance(err, AmiTimeoutError):
@@ -491,9 +494,35 @@ class CallShell:
             log.info("AMI %s %s failed: %s", action, fields[0][1] if fields else "", e)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run an AMI action in the background. Each coroutine handles its own AMI
+        errors; anything else it raises is logged here with its name and counted
+        (``task_failures``), not left to the garbage collector's "never retrieved"."""
+        if self.stopping:
+            coro.close()
+            self.stats[Count.DROPPED_AT_STOP] += 1
+            return
         task = asyncio.get_running_loop().create_task(coro)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if task.cancelled():
+            return
+        err = task.exception()
+        if err is not None:
+            self.stats[Count.TASK_FAILURES] += 1
+            name = getattr(task.get_coro(), "__qualname__", task.get_name())
+            log.error("background %s failed", name, exc_info=err)
+
+    def stop(self) -> None:
+        """Serve is stopping: cancel the actions in flight and send no new ones.
+        Calls and offers stay as Asterisk has them: a restarted serve adopts them
+        (:mod:`telephony.resync`), so an action cut short here is not a failure to
+        report (no ``OfferFailed``: the agent is not unreachable, serve is going)."""
+        self.stopping = True
+        for t in list(self.tasks):
+            t.cancel()
 
     # the engine's clock
 
