@@ -1,11 +1,14 @@
-"""``hotline asterisk provision|start|stop|status|render|rig|cli``: Asterisk for Hotline.
+"""``hotline asterisk provision|start|stop|status|render|rig|cli|password``: Asterisk
+for Hotline.
 
 ``provision`` makes Asterisk available (installed, cached root, or a one-time
 debootstrap build); ``start`` renders the config from the TOML file into the
 instance's folder, starts Asterisk and waits for an AMI login; ``stop`` stops it
 and unmounts what no other instance needs; ``status`` lists the instances;
-``rig`` adds SIPp seats and callers. It sits above :mod:`telephony.asterisk` and
-:mod:`telephony.rig` (which builds on the former), so neither imports the other back.
+``rig`` adds SIPp seats and callers; ``password`` prints seats' SIP passwords
+(any seat, one added at runtime with ``hotline admin add`` too). It sits above
+:mod:`telephony.asterisk` and :mod:`telephony.rig` (which builds on the former), so
+neither imports the other back.
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ def main(argv: list[str]) -> int:
     c = sub.add_parser("cli", help="run an Asterisk CLI command in an instance")
     c.add_argument("--instance", default="default")
     c.add_argument("command", nargs="+")
+    pw = sub.add_parser("password", help="print seats' SIP passwords (user name: the seat)")
+    pw.add_argument("--instance", default="default")
+    pw.add_argument("agent", nargs="+", help="seat numbers")
     args = parser.parse_args(argv)
     try:
         return int(_ACTIONS[args.action](args))
@@ -218,6 +224,20 @@ def _cli(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password(args: argparse.Namespace) -> int:
+    root = find_root()
+    if root is None:
+        print("Asterisk: not provisioned", file=sys.stderr)
+        return 1
+    inst = AsteriskInstance(root, args.instance)
+    for agent in args.agent:
+        if not agent.isdigit():
+            print(f"hotline asterisk password: {agent!r} is not a seat number", file=sys.stderr)
+            return 2
+        print(f"{agent} {inst.agent_password(agent)}")
+    return 0
+
+
 _ACTIONS = {
     "provision": _provision,
     "start": _start,
@@ -226,4 +246,5 @@ _ACTIONS = {
     "render": _render,
     "rig": _rig,
     "cli": _cli,
+    "password": _password,
 }

@@ -4,8 +4,10 @@ Several instances run at once from one root (developers' and parallel tests):
 each has a folder ``<instances>/<name>/`` (``/run/hotline/<name>`` inside a
 private root) with ``etc/ run/ log/ spool/ lib/ cache/``, started with
 ``asterisk -C <folder>/etc/asterisk.conf`` whose ``[directories]`` point there.
-``instance.json`` records the ports in use; ``secrets.json`` (mode 0600) the
-generated AMI and agent secrets when the config gives none.
+``instance.json`` records the ports in use, the secrets and the values the seats
+were rendered with (:meth:`AsteriskInstance.seats`: ``hotline serve`` re-renders
+``etc/pjsip_agents.conf`` from them); ``secrets.json`` (mode 0600) the generated
+AMI and agent secrets when the config gives none.
 """
 
 from __future__ import annotations
@@ -32,7 +34,15 @@ from ivr.survey import read_survey
 from telephony.ami_probe import wait_for_ami
 from telephony.asterisk import root as asterisk_root
 from telephony.asterisk.network import install_tls
-from telephony.asterisk.render import Secrets, agent_password, render, write_files
+from telephony.asterisk.render import (
+    AGENTS_FILE,
+    RenderError,
+    SeatValues,
+    Secrets,
+    agent_password,
+    render,
+    write_files,
+)
 from telephony.asterisk.root import AsteriskRoot
 from telephony.asterisk.settings import AsteriskSettings
 
@@ -159,7 +169,33 @@ class AsteriskInstance:
         return AmiAccess("127.0.0.1", int(info["ami_port"]), info["ami_user"], info["ami_secret"])
 
     def agent_password(self, agent_id: str) -> str:
-        return agent_password(str(self.info()["agent_secret"]), agent_id)
+        """Seat ``agent_id``'s SIP password (any seat: one in the config or one added
+        to serve's roster later; it derives from the instance's agent secret)."""
+        info = self.info()
+        if "agent_secret" not in info:
+            raise AsteriskStartError(f"instance {self.name!r} has never been started")
+        return agent_password(str(info["agent_secret"]), agent_id)
+
+    @property
+    def seats_file(self) -> Path:
+        """``pjsip_agents.conf``: the seats' PJSIP objects, as this host sees it."""
+        return self.dir / "etc" / AGENTS_FILE
+
+    def seats(self) -> tuple[SeatValues, str]:
+        """The values this instance's seats were rendered with and the agent secret
+        (AsteriskStartError when it never started or started before they were kept)."""
+        info = self.info()
+        if not info:
+            raise AsteriskStartError(f"instance {self.name!r} has never been started")
+        if "seats" not in info:
+            raise AsteriskStartError(
+                f"instance {self.name!r} was started by an older Hotline (no seat values "
+                "in instance.json): restart it with 'hotline asterisk start'"
+            )
+        try:
+            return SeatValues.from_json(info["seats"]), str(info["agent_secret"])
+        except (RenderError, KeyError) as e:
+            raise AsteriskStartError(f"instance {self.name!r}: instance.json: {e}") from None
 
     def log_tail(self, lines: int = 30) -> str:
         path = self.dir / "log" / "messages.log"
@@ -275,6 +311,7 @@ class AsteriskInstance:
             "ami_user": s.ami_user,
             "ami_secret": sec.ami_secret,
             "agent_secret": sec.agent_secret,
+            "seats": SeatValues.of(s).as_json(),
             "started_at": time.time(),
         }
         path = self.dir / "instance.json"

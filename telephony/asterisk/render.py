@@ -9,6 +9,12 @@ unknown placeholder is an error, never an empty string in a config file.
 Agent passwords are derived from a secret (``agent_secret`` in the config, or
 one generated per instance): ``agent_password(secret, "2001")``. There is no
 fixed default secret anywhere.
+
+The agents' seats (an endpoint, auth and aor each, from ``fragments/agent.conf``)
+are a file of their own, ``pjsip_agents.conf``, which ``pjsip.conf`` includes:
+:func:`seats_conf` renders it from the config's agents here and, from the running
+roster, when ``hotline serve`` adds or removes an agent (:mod:`serve.seats`), with
+the :class:`SeatValues` the instance was started with.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from acd import numbers
 from acd.config import AcdConfig
@@ -27,16 +34,19 @@ from ivr.announce import read_announce
 from ivr.config import read_ivr
 from telephony.ami_events import NOT_MADE
 from telephony.asterisk.network import pjsip_values
-from telephony.asterisk.settings import AsteriskSettings
+from telephony.asterisk.settings import AsteriskSettings, contact_for
 
 __all__ = [
+    "AGENTS_FILE",
     "CONF_FILES",
     "RenderError",
+    "SeatValues",
     "Secrets",
     "agent_password",
     "agi_secret",
     "ivr_sounds",
     "render",
+    "seats_conf",
     "template_dir",
     "write_files",
 ]
@@ -59,6 +69,8 @@ CONF_FILES = (
     "udptl.conf",
     "pjproject.conf",
 )
+# the seats' file, included by pjsip.conf (written with the templates' files, mode 0600)
+AGENTS_FILE = "pjsip_agents.conf"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
@@ -167,34 +179,106 @@ def render(
         "ivr_sounds": ivr_sounds(base),
         "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
         "after_join": "Goto(hotline-survey,s,1)" if s.survey else "Hangup()",
-        "agent_count": len(cfg.agents),
+        "agents_file": AGENTS_FILE,
         "callback_number_check": numbers.dialplan_check("${CALLERID(num)}"),
-        "agents": _agents(cfg, s, secrets, (tdir / "fragments" / "agent.conf").read_text()),
         **pjsip_values(s.network, s.sip_port, s.trunk_address, base),
     }
     out = {}
     for name in CONF_FILES:
         text = (tdir / name).read_text(encoding="utf-8")
         out[name] = fill(text, values, name)
+    seats = {str(agent.id): agent.name for agent in cfg.agents.values()}
+    out[AGENTS_FILE] = seats_conf(seats, SeatValues.of(s), secrets.agent_secret, tdir)
     return out
 
 
-def _agents(cfg: AcdConfig, s: AsteriskSettings, secrets: Secrets, fragment: str) -> str:
-    blocks = []
-    for agent in cfg.agents.values():
-        contact = s.contact_for(agent.id)
+@dataclass(frozen=True, slots=True)
+class SeatValues:
+    """What a seat's PJSIP objects are rendered from besides its id, name and password:
+    the ``[asterisk]`` settings an instance was started with (``instance.json`` keeps
+    them, so a seat added later is rendered as the others were)."""
+
+    codecs: str
+    dtmf_mode: str
+    transport: str
+    media_address: str
+    qualify_s: int
+    static_contact: str | None = None
+    static_contacts: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, s: AsteriskSettings) -> SeatValues:
+        return cls(
+            codecs=",".join(s.codecs),
+            dtmf_mode=s.agent_dtmf_mode,
+            transport=f"transport-{s.network.agent_transport}",
+            media_address=s.network.media_address,
+            qualify_s=s.qualify_s,
+            static_contact=s.static_contact,
+            static_contacts=tuple(sorted(s.static_contacts.items())),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "codecs": self.codecs,
+            "dtmf_mode": self.dtmf_mode,
+            "transport": self.transport,
+            "media_address": self.media_address,
+            "qualify_s": self.qualify_s,
+            "static_contact": self.static_contact,
+            "static_contacts": dict(self.static_contacts),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SeatValues:
+        """The values :meth:`as_json` wrote (RenderError naming a missing or bad key)."""
+        try:
+            contacts = data.get("static_contacts") or {}
+            return cls(
+                codecs=str(data["codecs"]),
+                dtmf_mode=str(data["dtmf_mode"]),
+                transport=str(data["transport"]),
+                media_address=str(data["media_address"]),
+                qualify_s=int(data["qualify_s"]),
+                static_contact=data.get("static_contact") or None,
+                static_contacts=tuple(sorted((str(k), str(v)) for k, v in contacts.items())),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise RenderError(f"seat values: missing or bad {e}") from None
+
+    def contact(self, agent_id: str) -> str | None:
+        return contact_for(dict(self.static_contacts), self.static_contact, agent_id)
+
+
+def seats_conf(
+    seats: Mapping[str, str],
+    values: SeatValues,
+    agent_secret: str,
+    templates: Path | None = None,
+) -> str:
+    """``pjsip_agents.conf``: an endpoint, auth and aor per seat (``seats``: id ->
+    display name, in that order), from ``fragments/agent.conf``."""
+    fragment = ((templates or template_dir()) / "fragments" / "agent.conf").read_text()
+    blocks = [
+        "; Hotline: the agent seats (rendered from asterisk-conf/fragments/agent.conf;\n"
+        "; pjsip.conf includes this file). 'hotline asterisk start' writes it from the\n"
+        "; config; a 'hotline serve --instance' rewrites it when its roster changes.\n"
+        f"; {len(seats)} seat(s).\n"
+    ]
+    for agent_id, name in seats.items():
+        contact = values.contact(agent_id)
         blocks.append(
             fill(
                 fragment,
                 {
-                    "id": agent.id,
-                    "name": _safe_name(agent.name),
-                    "codecs": ",".join(s.codecs),
-                    "agent_dtmf_mode": s.agent_dtmf_mode,
-                    "agent_transport": f"transport-{s.network.agent_transport}",
-                    "media_address": s.network.media_address,
-                    "password": agent_password(secrets.agent_secret, agent.id),
-                    "qualify_s": s.qualify_s,
+                    "id": agent_id,
+                    "name": _safe_name(name),
+                    "codecs": values.codecs,
+                    "agent_dtmf_mode": values.dtmf_mode,
+                    "agent_transport": values.transport,
+                    "media_address": values.media_address,
+                    "password": agent_password(agent_secret, agent_id),
+                    "qualify_s": values.qualify_s,
                     "contact": f"contact = {contact}" if contact else "",
                 },
                 "fragments/agent.conf",
@@ -214,7 +298,7 @@ def write_files(files: Mapping[str, str], etc_dir: Path) -> None:
     for name, text in files.items():
         tmp = etc_dir / f".{name}.tmp"
         tmp.write_text(text, encoding="utf-8")
-        secret = name in ("manager.conf", "pjsip.conf", "extensions.conf")
+        secret = name in ("manager.conf", "pjsip.conf", "extensions.conf", AGENTS_FILE)
         mode = 0o600 if secret else 0o644
         tmp.chmod(mode)
         tmp.replace(etc_dir / name)

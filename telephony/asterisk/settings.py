@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from acd import numbers
@@ -17,7 +18,7 @@ from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
 from telephony.asterisk.network import NetworkSettings, parse_network
 
-__all__ = ["AMI_CLASSES", "DTMF_MODES", "AsteriskSettings", "read_settings"]
+__all__ = ["AMI_CLASSES", "DTMF_MODES", "AsteriskSettings", "contact_for", "read_settings"]
 
 # manager.conf permission classes. `dialplan` (Newexten, VarSet: ~40 % of a
 # call's events) is deliberately not in the default read list.
@@ -86,11 +87,18 @@ class AsteriskSettings:
     network: NetworkSettings = field(default_factory=NetworkSettings)
 
     def contact_for(self, agent_id: str) -> str | None:
-        if agent_id in self.static_contacts:
-            return self.static_contacts[agent_id]
-        if self.static_contact is not None:
-            return self.static_contact.replace("{id}", agent_id)
-        return None
+        return contact_for(self.static_contacts, self.static_contact, agent_id)
+
+
+def contact_for(
+    static_contacts: Mapping[str, str], static_contact: str | None, agent_id: str
+) -> str | None:
+    """Seat ``agent_id``'s static contact: its own, else the pattern's (``{id}``)."""
+    if agent_id in static_contacts:
+        return static_contacts[agent_id]
+    if static_contact is not None:
+        return static_contact.replace("{id}", agent_id)
+    return None
 
 
 def read_settings(cfg: AcdConfig) -> AsteriskSettings:

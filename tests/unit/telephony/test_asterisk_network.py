@@ -8,7 +8,7 @@ import pytest
 
 from acd.config import ConfigError, load_config, parse_config
 from telephony.asterisk.network import NetworkSettings, install_tls, pjsip_values
-from telephony.asterisk.render import Secrets, render
+from telephony.asterisk.render import AGENTS_FILE, Secrets, render
 from telephony.asterisk.settings import AsteriskSettings, read_settings
 
 BASE = {
@@ -25,7 +25,7 @@ def settings(**asterisk: object) -> AsteriskSettings:
 def pjsip(s: AsteriskSettings) -> str:
     cfg = parse_config({**BASE})
     files = render(cfg, s, SECRETS, instance="t", base="/run/hotline/t", moddir="/m")
-    return files["pjsip.conf"]
+    return files["pjsip.conf"] + files[AGENTS_FILE]
 
 
 @pytest.fixture

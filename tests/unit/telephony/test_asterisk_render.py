@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -11,12 +12,15 @@ import pytest
 from acd.config import load_config
 from acd.numbers import dialplan_check
 from telephony.asterisk.render import (
+    AGENTS_FILE,
     CONF_FILES,
     RenderError,
+    SeatValues,
     Secrets,
     agent_password,
     fill,
     render,
+    seats_conf,
     write_files,
 )
 from telephony.asterisk.settings import AsteriskSettings, read_settings
@@ -36,6 +40,12 @@ def rendered(settings: AsteriskSettings | None = None) -> dict[str, str]:
     )
 
 
+def pjsip_of(files: dict[str, str]) -> str:
+    """pjsip.conf with the seats' file it includes."""
+    assert f"#include {AGENTS_FILE}" in files["pjsip.conf"]
+    return files["pjsip.conf"] + files[AGENTS_FILE]
+
+
 def sections(text: str, kind: str) -> list[str]:
     """Names of the pjsip.conf sections of ``type = kind``."""
     return re.findall(r"^\[([^\]]+)\]\ntype = " + kind + r"$", text, flags=re.M)
@@ -43,13 +53,13 @@ def sections(text: str, kind: str) -> list[str]:
 
 def test_every_file_rendered_with_no_placeholder_left() -> None:
     files = rendered()
-    assert set(files) == set(CONF_FILES)
+    assert set(files) == {*CONF_FILES, AGENTS_FILE}
     for name, text in files.items():
         assert "{{" not in text, name
 
 
 def test_one_endpoint_auth_and_aor_per_seat_plus_the_trunk() -> None:
-    pjsip = rendered()["pjsip.conf"]
+    pjsip = pjsip_of(rendered())
     seats = sorted(CFG.agents)
     assert len(seats) == 200
     assert sections(pjsip, "endpoint") == ["residents", *seats]
@@ -62,7 +72,7 @@ def test_one_endpoint_auth_and_aor_per_seat_plus_the_trunk() -> None:
 
 
 def test_agent_passwords_derive_from_the_secret_and_differ() -> None:
-    pjsip = rendered()["pjsip.conf"]
+    pjsip = pjsip_of(rendered())
     passwords = re.findall(r"^password = (\S+)$", pjsip, flags=re.M)
     assert len(set(passwords)) == 200
     assert agent_password(SECRETS.agent_secret, "2001") in passwords
@@ -108,7 +118,7 @@ def test_without_survey_the_caller_is_hung_up_after_the_bridge() -> None:
 
 def test_static_contacts_are_rendered_into_the_aor() -> None:
     s = dataclasses.replace(read_settings(CFG), static_contacts={"2001": "sip:2001@127.0.0.1:5091"})
-    pjsip = rendered(s)["pjsip.conf"]
+    pjsip = pjsip_of(rendered(s))
     assert pjsip.count("contact = ") == 2  # the seat's and the trunk's (callbacks)
     assert "contact = sip:2001@127.0.0.1:5091" in pjsip
 
@@ -122,6 +132,7 @@ def test_write_files_keeps_secrets_private(tmp_path: Path) -> None:
     write_files(rendered(), tmp_path)
     assert (tmp_path / "manager.conf").stat().st_mode & 0o077 == 0
     assert (tmp_path / "pjsip.conf").stat().st_mode & 0o077 == 0
+    assert (tmp_path / AGENTS_FILE).stat().st_mode & 0o077 == 0  # the seats' passwords
     assert (tmp_path / "extensions.conf").is_file()
 
 
@@ -152,3 +163,22 @@ def test_arrival_is_stamped_after_answer_and_the_hand_off_sends_exits() -> None:
     assert exit_goto in inbound
     assert "exten => _[a-z0-9].,1,UserEvent(HotlineExit" in ext  # "overload" lands here
     assert "Playback(all-circuits-busy-now)" in ext
+
+
+def test_the_seats_file_is_rendered_again_from_the_kept_values_alone() -> None:
+    """serve re-renders the seats from instance.json's values: the same text as the
+    start's for the same roster, and one more block for one more seat."""
+    s = dataclasses.replace(read_settings(CFG), static_contacts={"2001": "sip:2001@127.0.0.1:5091"})
+    kept = SeatValues.from_json(json.loads(json.dumps(SeatValues.of(s).as_json())))
+    roster = {a.id: a.name for a in CFG.agents.values()}
+    at_start = rendered(s)[AGENTS_FILE]
+    assert seats_conf(roster, kept, SECRETS.agent_secret) == at_start
+    more = seats_conf({**roster, "2999": "新坐席"}, kept, SECRETS.agent_secret)
+    assert sections(more, "endpoint") == [*sections(at_start, "endpoint"), "2999"]
+    assert "\n[2999]\ntype = auth" in more and "\n[2999]\ntype = aor" in more
+    assert f"password = {agent_password(SECRETS.agent_secret, '2999')}" in more
+
+
+def test_kept_seat_values_that_are_incomplete_are_an_error() -> None:
+    with pytest.raises(RenderError, match="codecs"):
+        SeatValues.from_json({"dtmf_mode": "rfc4733"})
