@@ -20,8 +20,18 @@ another) as strictly as at start. It is all or nothing:
 - otherwise the differences become events, removals first, then additions, then
   skill changes, and the file becomes the running config for the next reload.
 
-A new agent needs a PJSIP endpoint in Asterisk to be rung: serve does not render
-Asterisk's configuration (``hotline asterisk start`` does, from the same file).
+**Seats** (:mod:`serve.seats`): an agent needs a PJSIP endpoint in Asterisk to be
+rung. With a local instance (``hotline serve --instance``) an add, a remove or a
+reload that adds or removes agents first re-renders the instance's seats from the
+roster it is about to have and reloads ``res_pjsip.so``, then changes the roster:
+the answer's ``pjsip`` says what was done (``added``, ``removed``, ``reloaded``); an
+add's also gives the seat's SIP ``username`` and ``password`` (``hotline asterisk
+password`` prints it too). If the seats cannot follow (file not writable, reload
+refused or unanswered) the change is refused whole (503, field ``pjsip``, audited
+``<action>.refused``): the roster is unchanged and the error says what Asterisk has.
+Should the roster then refuse the change (409), the seats are put back to the
+roster. Without a local instance ``pjsip`` is ``"not managed: ..."``: the endpoint
+is the operator's to add.
 
 **Audit**: every change (and every refusal) is one line of ``admin.jsonl`` in the
 state directory (who, when, what) and, with the CRM on, a row of the CRM's audit log
@@ -46,6 +56,7 @@ from acd.config import AcdConfig, load_config
 from acd.config_reader import ConfigError
 from acd.engine import EngineError
 from acd.types import AgentId
+from serve.seats import Seats, SeatsError, Unmanaged
 
 __all__ = ["AdminError", "RuntimeAdmin", "Who"]
 
@@ -84,9 +95,11 @@ class RuntimeAdmin:
         journal: Path | None,
         crm_audit: CrmAudit | None = None,
         load: Callable[[Path], AcdConfig] | None = None,
+        seats: Seats | None = None,
     ) -> None:
         """``agents``: the engine's roster (read-only); ``running``: the config serve
-        runs; ``journal``: ``admin.jsonl``; ``load``: how a file is read (strictly)."""
+        runs; ``journal``: ``admin.jsonl``; ``load``: how a file is read (strictly);
+        ``seats``: Asterisk's PJSIP seats (:mod:`serve.seats`; None: not managed)."""
         self.agents = agents
         self.running = running
         self.config_path = config_path
@@ -94,6 +107,7 @@ class RuntimeAdmin:
         self.journal = journal
         self.crm_audit = crm_audit
         self.load: Callable[[Path], AcdConfig] = load if load is not None else load_config
+        self.seats: Seats = seats or Unmanaged("serve was given no Asterisk instance")
         self.lock = asyncio.Lock()  # one change at a time (a reload spans awaits)
 
     # the audit
@@ -108,14 +122,44 @@ class RuntimeAdmin:
         if self.crm_audit is not None:
             await self.crm_audit(who.name, who.role, f"admin.{action}", detail)
 
-    async def _apply(self, who: Who, action: str, detail: str, events: list[ev.Event]) -> None:
+    async def _apply(
+        self,
+        who: Who,
+        action: str,
+        detail: str,
+        events: list[ev.Event],
+        seats: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | str | None:
+        """Audit, make the PJSIP ``seats`` (id -> name; None: they do not change),
+        then feed ``events``: what the seats' sync did."""
         await self.audit(who, action, detail)
+        pjsip = None
+        if seats is not None:
+            try:
+                pjsip = await self.seats.sync(seats)
+            except SeatsError as err:
+                await self.audit(who, f"{action}.refused", f"{detail}: pjsip: {err}")
+                raise AdminError("pjsip", f"{err}; the roster is unchanged", 503) from None
         for e in events:
             try:
                 self.feed(e)
             except EngineError as err:
                 await self.audit(who, f"{action}.refused", f"{detail}: {err}")
+                if seats is not None:
+                    await self._seats_back()
                 raise AdminError("", str(err), 409) from None
+        return pjsip
+
+    async def _seats_back(self) -> None:
+        """The seats as the roster is (after the roster refused a change)."""
+        try:
+            await self.seats.sync(self.roster())
+        except SeatsError as err:
+            log.error("PJSIP seats not put back to the roster: %s", err)
+
+    def roster(self) -> dict[str, str]:
+        """The running roster: agent -> display name."""
+        return {a: agent.name for a, agent in self.agents.items()}
 
     # the changes
 
@@ -149,9 +193,16 @@ class RuntimeAdmin:
             raise AdminError("wrapup_s", f"{wrapup_s!r} is not in 0..86400")
         checked = check_skills(skills)
         async with self.lock:
+            if agent in self.agents:  # added meanwhile
+                raise AdminError("agent", f"agent {agent} is already in the roster", 409)
             event = ev.AgentAdded(AgentId(agent), name or agent, checked, wrapup_s)
-            await self._apply(who, "add", f"agent={agent} skills={_text(checked)}", [event])
-        return self.view(agent)
+            seats = {**self.roster(), agent: event.name}
+            detail = f"agent={agent} skills={_text(checked)}"
+            pjsip = await self._apply(who, "add", detail, [event], seats)
+        password = self.seats.password(agent)
+        if isinstance(pjsip, dict) and password is not None:
+            pjsip = {**pjsip, "username": agent, "password": password}
+        return {**self.view(agent), "pjsip": pjsip}
 
     async def remove(self, who: Who, agent: str) -> dict[str, Any]:
         a = self.agent(agent)
@@ -160,8 +211,10 @@ class RuntimeAdmin:
                 why = f"agent {agent} is {a.state.value}: log it out first"
                 await self.audit(who, "remove.refused", why)
                 raise AdminError("agent", why, 409)
-            await self._apply(who, "remove", f"agent={agent}", [ev.AgentRemoved(AgentId(agent))])
-        return {"agent": agent, "removed": True}
+            seats = {a: n for a, n in self.roster().items() if a != agent}
+            event = ev.AgentRemoved(AgentId(agent))
+            pjsip = await self._apply(who, "remove", f"agent={agent}", [event], seats)
+        return {"agent": agent, "removed": True, "pjsip": pjsip}
 
     async def reload(self, who: Who, path: Path | None = None) -> dict[str, Any]:
         """Reload the config (see the module's doc): what changed, or :class:`AdminError`."""
@@ -177,9 +230,11 @@ class RuntimeAdmin:
                 await self.audit(who, "reload.refused", f"file={source}: {e}")
                 raise
             summary = _summary(events)
-            await self._apply(who, "reload", f"file={source} {summary}", events)
+            seats = _seats_after(self.roster(), events)
+            pjsip = await self._apply(who, "reload", f"file={source} {summary}", events, seats)
             self.running = new
-        return {"file": str(source), "changes": [_describe(e) for e in events]}
+        answer = {"file": str(source), "changes": [_describe(e) for e in events]}
+        return answer if seats is None else {**answer, "pjsip": pjsip}
 
     def plan(self, new: AcdConfig) -> list[ev.Event]:
         """The events that take the running roster to ``new``'s (AdminError if not all
@@ -281,6 +336,19 @@ def _describe(e: ev.Event) -> dict[str, Any]:
     if isinstance(e, ev.AgentSkillsChanged):
         return {"agent": e.agent, "skills": e.skills}
     return {"event": type(e).__name__}  # pragma: no cover - plan() makes only those
+
+
+def _seats_after(roster: Mapping[str, str], events: list[ev.Event]) -> dict[str, str] | None:
+    """The roster (agent -> name) after ``events``, or None when none adds or removes."""
+    if not any(isinstance(e, ev.AgentAdded | ev.AgentRemoved) for e in events):
+        return None
+    seats = dict(roster)
+    for e in events:
+        if isinstance(e, ev.AgentRemoved):
+            seats.pop(e.agent, None)
+        elif isinstance(e, ev.AgentAdded):
+            seats[e.agent] = e.name
+    return seats
 
 
 def _summary(events: list[ev.Event]) -> str:

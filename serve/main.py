@@ -78,6 +78,7 @@ from serve.private import private_state
 from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.recordings import RecordingLink, read_recordings
+from serve.seats import local_seats
 from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
@@ -235,6 +236,7 @@ async def serve(
                 strict_feed,
                 settings.state_dir / "admin.jsonl",
                 _crm_audit(link.repo) if link is not None else None,
+                seats=local_seats(settings, ami),
             )
             web = None
             if settings.web_port is not None:
@@ -457,6 +459,7 @@ def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
         ami_secret=ami.secret,
         agi_port=int(inst.info().get("agi_port", settings.agi_port)),
         sounds_dir=inst.dir / "sounds" / "ivr",
+        asterisk_instance=name,
     )
 
 

@@ -70,6 +70,9 @@ class ServeSettings:
     # the Asterisk instance's IVR sounds folder on this host (set from --instance):
     # where the emergency broadcast is spoken to; None: no broadcast can be set
     sounds_dir: Path | None = None
+    # the local Asterisk instance serve runs on (--instance): the agents' PJSIP seats
+    # follow the roster (serve.seats); None: a remote AMI, seats not managed
+    asterisk_instance: str | None = None
 
     @property
     def crm_database(self) -> Path:

@@ -5,6 +5,7 @@ the control socket's routes and the web port's (supervisors only)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from acd.events import AgentLoggedIn, AgentLoggedOut, CallArrived
 from acd.types import FakeClock
 from serve.admin import AdminError, RuntimeAdmin, Who, first_difference
 from serve.admin_cli import parse_skills
+from serve.seats import SeatsError
 from serve.web_admin import admin_router, control_who, install_admin_errors
 
 ROOT = Path(__file__).parents[3]
@@ -178,3 +180,69 @@ def test_the_cli_reads_skills_as_name_equals_level() -> None:
     assert parse_skills(["elderly=8", "general=5"]) == {"elderly": 8, "general": 5}
     with pytest.raises(ValueError, match="'elderly'"):
         parse_skills(["elderly"])
+
+
+class FakeSeats:
+    """Records the rosters the seats were asked to follow; fails when told to."""
+
+    def __init__(self, fail: str | None = None) -> None:
+        self.synced: list[list[str]] = []
+        self.fail = fail
+
+    async def sync(self, seats: Mapping[str, str]) -> dict[str, Any]:
+        if self.fail is not None:
+            raise SeatsError(self.fail)
+        self.synced.append(list(seats))
+        return {"added": [], "removed": [], "reloaded": True}
+
+    def password(self, agent: str) -> str:
+        return f"pw-{agent}"
+
+
+def with_seats(rig: Rig, seats: FakeSeats) -> RuntimeAdmin:
+    config = load_config(rig.path)
+    return RuntimeAdmin(rig.engine.agents, config, rig.path, rig.feed, rig.journal, seats=seats)
+
+
+async def test_an_added_seat_gets_its_endpoint_first_and_its_password(rig: Rig) -> None:
+    seats = FakeSeats()
+    admin = with_seats(rig, seats)
+    answer = await admin.add(BOSS, "2301", "新坐席", {"general": 4})
+    assert seats.synced == [["2001", "2002", "2301"]]
+    assert answer["pjsip"] == {"added": [], "removed": [], "reloaded": True,
+                               "username": "2301", "password": "pw-2301"}  # fmt: skip
+    answer = await admin.remove(BOSS, "2301")
+    assert answer == {"agent": "2301", "removed": True, "pjsip": answer["pjsip"]}
+    assert seats.synced[-1] == ["2001", "2002"] and "2301" not in rig.engine.agents
+    assert "pw-" not in rig.journal.read_text()  # the password is never audited
+
+
+async def test_seats_that_cannot_follow_refuse_the_change_and_keep_the_roster(rig: Rig) -> None:
+    admin = with_seats(rig, FakeSeats(fail="cannot write /x/pjsip_agents.conf: denied"))
+    with pytest.raises(AdminError) as e:
+        await admin.add(BOSS, "2301", "", {"general": 4})
+    assert (e.value.key, e.value.status) == ("pjsip", 503)
+    assert "cannot write" in str(e.value) and "roster is unchanged" in str(e.value)
+    assert "2301" not in rig.engine.agents
+    with pytest.raises(AdminError):
+        await admin.remove(BOSS, "2001")
+    assert "2001" in rig.engine.agents
+    assert rig.audit() == [("add", "sue"), ("add.refused", "sue"),
+                           ("remove", "sue"), ("remove.refused", "sue")]  # fmt: skip
+
+
+async def test_a_reload_that_adds_or_removes_agents_moves_the_seats(rig: Rig) -> None:
+    seats = FakeSeats()
+    admin = with_seats(rig, seats)
+    rig.write(CONFIG.replace("skills = { general = 5 }\n", "skills = { general = 6 }\n", 1))
+    assert "pjsip" not in await admin.reload(BOSS)  # skills only: no seat moves
+    without_2002 = CONFIG[: CONFIG.index('[[agents]]\nid = "2002"')]
+    rig.write(without_2002 + '[[agents]]\nid = "2003"\nskills = { elderly = 6 }\n')
+    answer = await admin.reload(BOSS)
+    assert seats.synced == [["2001", "2003"]] and answer["pjsip"]["reloaded"] is True
+
+
+async def test_without_an_instance_the_answer_says_the_seat_is_not_managed(rig: Rig) -> None:
+    answer = await rig.admin.add(BOSS, "2301", "", {"general": 4})
+    assert answer["pjsip"].startswith("not managed: ")
+    assert answer["state"] == "logged-out"
