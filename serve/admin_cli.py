@@ -4,6 +4,7 @@ socket's peer)::
 
     hotline admin skills 2001 elderly=8 general=5   # the agent's skills, all of them
     hotline admin add 2201 --name "新坐席" general=5 mandarin=10 [--wrapup-s 20]
+        # serve on a local instance: the seat's PJSIP endpoint too, and its SIP password
     hotline admin remove 2201                        # a logged-out agent
     hotline admin reload [--file other.toml]         # the config, without a restart
 """

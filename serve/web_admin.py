@@ -6,12 +6,13 @@ user or root, as every control request; ``hotline admin``).
 - ``GET .../agents/{agent}``: its name, skills, wrap-up and state;
 - ``PUT .../agents/{agent}/skills`` ``{"skills": {"elderly": 8, ...}}``;
 - ``POST .../agents`` ``{"agent", "name"?, "skills", "wrapup_s"?}``: a new seat,
-  logged out;
-- ``DELETE .../agents/{agent}``: a logged-out agent leaves the roster;
+  logged out (its PJSIP endpoint and SIP password in ``pjsip``: :mod:`serve.seats`);
+- ``DELETE .../agents/{agent}``: a logged-out agent leaves the roster (and Asterisk);
 - ``POST .../reload`` ``{"file"?}``: reload the config serve runs (or ``file``).
 
 What each does and refuses is :mod:`serve.admin`. Errors are ``{"error", "field"}``:
-422 a bad body or file (the key named), 404 an unknown agent, 409 the agent's state.
+422 a bad body or file (the key named), 404 an unknown agent, 409 the agent's state,
+503 Asterisk's seats could not follow (field ``pjsip``; the roster unchanged).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _answer("no such agent"),
     409: _answer("the agent's state (or the roster) forbids it"),
     422: _answer("a bad body, file or value (the key or field named)"),
+    503: _answer("Asterisk's PJSIP seats could not follow: the roster is unchanged"),
 }
 
 Skills = dict[Annotated[str, Field(min_length=1, max_length=64)], StrictInt]
