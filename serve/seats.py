@@ -13,6 +13,10 @@ Failures leave things as they were and say so (:class:`SeatsError`): a file that
 cannot be read or written (Asterisk untouched), or a reload Asterisk refused or did
 not answer (the previous file is put back). Without a local instance (serve talks
 to a remote AMI) :class:`Unmanaged` answers ``"not managed: ..."``.
+
+A seat added at runtime lasts as long as the roster does: a restarted serve's roster
+is the config's again, and the file keeps the seat until the next change (or ``hotline
+asterisk start``); to keep an agent, add it to ``[[agents]]`` too.
 """
 
 from __future__ import annotations
