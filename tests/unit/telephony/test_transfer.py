@@ -13,13 +13,9 @@ from acd.types import AgentId, CallId, FakeClock, QueueName, TransferKind
 from telephony.legs import CallerPhase
 from telephony.queue_log import QueueLog
 from telephony.settings import ShellSettings
-from telephony.transfer import (
-    NotYourCallError,
-    TransferConfig,
-    TransferError,
-    Transferrer,
-    read_transfer,
-)
+from telephony.transfer import Transferrer
+from telephony.transfer_checks import NotYourCallError, TransferError
+from telephony.transfer_config import TransferConfig, read_transfer
 from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import CONFIG, FakeAmi, event, settle
 
@@ -190,7 +186,7 @@ async def test_consult_then_back_to_the_caller(
     assert ami.sent[-1][0] == "Hangup" and ("Channel", "PJSIP/2172-0001") in ami.sent[-1][1]
     shell.on_ami_event(event(Event="UserEvent", UserEvent="HotlineConsultEnded", Uniqueid="c1-o1"))
     assert shell.legs.calls[CALL].phase is CallerPhase.CONNECTED
-    assert not shell.engine.agents[B].busy_elsewhere and xfer.consults == {}
+    assert not shell.engine.agents[B].busy_elsewhere and xfer.consults.by_call == {}
     assert shell.engine.agents[A].state.value == "on-call"  # nothing changed for the engine
 
 
