@@ -31,8 +31,9 @@ from crm.lifecycle import Action, Command, Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from telephony.rig.sipp import Sipp, agent_rows
+from tests.integration.crm_fixtures import PASSWORD
 from tests.integration.serve_fixtures import ANSWERING, ServeRig, wait_until
-from tests.integration.web_fixtures import PASSWORD, Web, web_serve
+from tests.integration.web_fixtures import Web, web_serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
