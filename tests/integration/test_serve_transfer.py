@@ -195,12 +195,7 @@ def test_blind_transfer_to_a_department_through_the_trunk(
         seats = serve_rig.sipp(
             "agent", local_port=serve_rig.answer_port, rows=agent_rows([(300, 60_000)])
         )
-        department = serve_rig.sipp(
-            "agent",
-            local_ip=serve_rig.asterisk.settings.trunk_address,
-            local_port=serve_rig.callback_port,
-            rows=agent_rows([(300, 1_500)]),  # answers, talks 1.5 s, hangs up
-        )
+        department = serve_rig.gateway(agent_rows([(300, 1_500)]))  # talks 1.5 s, hangs up
         caller = serve_rig.residents([60_000], max_time_s=90)
         with seats, department, caller:
             call = _on_call(s, FIRST)
