@@ -12,27 +12,29 @@ calls are served first come, first served; after every event no waiting call has
 an available eligible agent.
 
 Composed, not inherited (as h11's ``Connection`` holds a ``ConnectionState``): the
-engine owns the calls, their queues and the timers, and holds three parts wired
-by constructor — :class:`acd.roster.Roster` (agents, pools, ready sets, presence;
+engine owns the calls, their queues and the timers, and holds parts wired by
+constructor — :class:`acd.roster.Roster` (agents, pools, ready sets, presence;
 ``engine.roster``), :class:`acd.lines.Lines` (where a waiting call waits, and its
-moves and exits) and :class:`acd.agent_flow.AgentFlow` (agent events, after-call
-work). The parts reach the call side only through callables handed to them.
+moves and exits), :class:`acd.agent_flow.AgentFlow` (agent events, after-call
+work), :class:`acd.transfer.Transfers` (transfers) and :class:`acd.intake.Intake`
+(a call arriving or adopted). The parts reach the call side only through callables
+handed to them; the engine maps their events straight to their bound methods.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, assert_never
 
 from acd import effects as fx
 from acd import events as ev
-from acd.agent import AfterCall, Agent
+from acd.agent import Agent
 from acd.agent_flow import AgentFlow
 from acd.agent_state import Action, IllegalTransitionError
 from acd.calls import Call, CallState
-from acd.config import AcdConfig, QueueConfig
+from acd.config import AcdConfig
 from acd.errors import EngineError
+from acd.intake import Intake
 from acd.lines import Lines
 from acd.numbers import RULE, is_callback_number
 from acd.roster import Roster
@@ -87,9 +89,9 @@ class Engine:
             self.out,
             call_of=self._call,
         )
-        self._call_seq = itertools.count()
+        self.intake = Intake(config, clock, self.roster, self.calls, self.lines, self.flow)
         self._handlers: dict[type, Callable[[Any], None]] = {
-            ev.CallArrived: self._call_arrived,
+            ev.CallArrived: self.intake.arrived,
             ev.CallerAbandoned: self._caller_abandoned,
             ev.CallbackRequested: self._callback_requested,
             ev.CallbackFailed: self._callback_failed,
@@ -109,7 +111,7 @@ class Engine:
             ev.AgentAdded: self.flow.added,
             ev.AgentRemoved: self.flow.removed,
             ev.AgentDeviceBusy: self.flow.device_busy,
-            ev.CallAdopted: self._call_adopted,
+            ev.CallAdopted: self.intake.adopted,
         }
 
     # the public surface
@@ -185,90 +187,6 @@ class Engine:
     def waiting(self, queue: QueueName) -> list[Call]:
         """Calls waiting (or being offered) in ``queue``."""
         return list(self.queue_calls.get(queue, {}).values())
-
-    # calls arriving and moving
-
-    def _call_arrived(self, e: ev.CallArrived) -> None:
-        if e.call in self.calls:
-            raise EngineError(f"call {e.call}: already in the engine")
-        q = self._queue(e.queue, "CallArrived.queue")
-        if e.priority not in self.config.priorities:
-            raise EngineError(
-                f"call {e.call}: unknown priority {e.priority!r}"
-                f" (known: {sorted(self.config.priorities)})"
-            )
-        langs = self.config.languages
-        if e.language is not None and langs and e.language not in langs:
-            raise EngineError(f"call {e.call}: unknown language {e.language!r} (known: {langs})")
-        if e.callback is not None and not is_callback_number(e.callback):
-            raise EngineError(f"call {e.call}: CallArrived.callback {e.callback!r} ({RULE})")
-        now = self.clock.now()
-        arrived = now if e.arrived_at is None else e.arrived_at
-        if arrived > now:
-            raise EngineError(f"call {e.call}: arrived_at {arrived} is in the future (now {now})")
-        call = Call(
-            id=e.call,
-            queue=q.name,
-            entry_queue=q.name,
-            priority_name=e.priority,
-            rank=self.config.priorities[e.priority],
-            caller=e.caller,
-            language=e.language,
-            arrived_at=arrived,
-            seq=next(self._call_seq),
-            queue_entered_at=arrived,
-            callback=e.callback,
-        )
-        owner = e.case_owner
-        if owner is not None and owner in self._agents and q.sticky_s > 0:
-            call.sticky_agent = owner
-            call.sticky_until = arrived + q.sticky_s
-        self.calls[call.id] = call
-        self.lines.enter(call, q, first=True)
-
-    def _call_adopted(self, e: ev.CallAdopted) -> None:
-        """A call found connected to an agent (the shell restarted meanwhile): held as
-        answered, never queued; its record comes out at the end of its wrap-up, once."""
-        if e.call in self.calls:
-            raise EngineError(f"call {e.call}: CallAdopted, but the engine holds it already")
-        q = self._queue(e.queue, "CallAdopted.queue")
-        agent = self.roster.agent(e.agent, "CallAdopted")
-        self.roster.check(agent, Action.ADOPT)
-        rank = self.config.priorities.get(e.priority)
-        if rank is None:
-            raise EngineError(f"call {e.call}: unknown priority {e.priority!r}")
-        if e.after_call is not None and e.after_call not in {w.value for w in AfterCall}:
-            raise EngineError(f"call {e.call}: unknown CallAdopted.after_call {e.after_call!r}")
-        now = self.clock.now()
-        answered = min(e.answered_at, now)
-        arrived = min(e.arrived_at, answered)
-        call = Call(
-            id=e.call,
-            queue=q.name,
-            entry_queue=q.name,
-            priority_name=e.priority,
-            rank=rank,
-            caller=e.caller,
-            language=e.language,
-            arrived_at=arrived,
-            seq=next(self._call_seq),
-            queue_entered_at=arrived,
-            state=CallState.CONNECTED,
-            agent=AgentId(agent.id),
-            offers=1,
-            first_offered_at=answered,  # the ring before the restart is not known
-            answered_at=answered,
-        )
-        self.calls[call.id] = call
-        self.flow.adopt(agent, call)
-        if e.after_call is not None:
-            agent.after_call, agent.after_call_reason = AfterCall(e.after_call), e.after_call_reason
-        if e.ended_at is not None:  # found in wrap-up: what is left of it
-            call.ended_at = min(max(e.ended_at, answered), now)
-            call.ended_by = e.ended_by
-            call.state = CallState.WRAP_UP
-            wrapup = agent.wrapup_s if agent.wrapup_s is not None else q.wrapup_s
-            self.flow.start_wrapup(agent, wrapup - (now - call.ended_at))
 
     # offers
 
@@ -469,11 +387,3 @@ class Engine:
         if call is None:
             raise EngineError(f"call {call_id}: {what} for a call the engine does not hold")
         return call
-
-    def _queue(self, name: QueueName, what: str) -> QueueConfig:
-        q = self.config.queues.get(name)
-        if q is None:
-            raise EngineError(
-                f"{what}: unknown queue {name!r} (known: {sorted(self.config.queues)})"
-            )
-        return q

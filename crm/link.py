@@ -15,9 +15,10 @@ is logged with the call id and counted (``crm_failures``) and never retried from
 memory; instead the writer *catches up* from ``calls.jsonl`` every ``retry_s``
 until it succeeds, and once at start (after a crash, a full disk, a locked
 database). Catching up imports the lines after the checkpoint (a byte offset in
-``calls.jsonl`` up to which every call is known to be in the CRM) whose call the
-CRM does not have yet: idempotent by unique id. A record the CRM refuses as
-invalid is logged and counted (``crm_rejected``) and skipped, not retried.
+``calls.jsonl`` up to which every call is known to be in the CRM;
+:mod:`crm.history_tail`) whose call the CRM does not have yet: idempotent by
+unique id. A record the CRM refuses as invalid is logged and counted
+(``crm_rejected``) and skipped, not retried.
 
 **Which case a call was about** (no guessing beyond this): among the open cases
 of the residents with the caller's number, the one case opened while the call
@@ -46,42 +47,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
-import os
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from acd import effects as fx
 from acd.counters import Count
-from acd.records import CallEndedBeforeQueue, CallRecord, record_from_row
+from acd.records import CallEndedBeforeQueue, CallRecord
 from acd.types import CallId
 from crm.errors import CrmError, NotFoundError
+from crm.history_tail import Checkpoint, Survey, read_rows
 from crm.lifecycle import Role
 from crm.models import NewCase, ScreenPop, User
 from crm.phone_survey import rate_case
 from crm.repository import CrmRepository
 from crm.voicemail import left_voicemail, voicemail_text
 
-__all__ = ["SURVEY_EVENT", "CrmLink", "read_rows"]
+__all__ = ["SURVEY_EVENT", "CrmLink"]
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_EVERY_S = 5.0
 SURVEY_EVENT = "HotlineSurvey"
 VOICEMAIL_CATEGORY = "other"  # 其他: the dispatcher re-files it when dispatching
 VOICEMAIL_ACTOR = User("hotline", Role.DISPATCHER)  # who accepted it: the hotline itself
 EARLY_SURVEYS = 10_000  # scores kept waiting for their record (oldest dropped first)
-
-
-@dataclass(frozen=True, slots=True)
-class Survey:
-    call: CallId
-    score: int
 
 
 class CrmLink:
@@ -97,7 +88,7 @@ class CrmLink:
     ) -> None:
         self.repo = repo
         self.history = history
-        self.checkpoint = checkpoint
+        self.checkpoint = Checkpoint(history, checkpoint)
         self.caller_of = caller_of
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.retry_s = retry_s
@@ -106,7 +97,6 @@ class CrmLink:
         self.behind = False  # a write failed: calls.jsonl has calls the CRM lacks
         self.pops: dict[CallId, asyncio.Task[ScreenPop | str]] = {}
         self.audited: dict[CallId, set[str]] = {}  # call → users shown its screen-pop
-        self._saved_at = 0.0
 
     # the notifier's subscriber: synchronous, never raises
 
@@ -213,14 +203,14 @@ class CrmLink:
             finally:
                 self.queue.task_done()
             if self.queue.empty() and not self.behind:
-                self.save_checkpoint(self._history_size(), throttle=True)
+                self.checkpoint.save(self.checkpoint.history_size(), throttle=True)
 
     async def close(self, timeout_s: float = 5.0) -> None:
         """Let the writer drain the queue (for at most ``timeout_s``); see :meth:`run`."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.queue.join(), timeout_s)
         if self.queue.empty() and not self.behind:
-            self.save_checkpoint(self._history_size())
+            self.checkpoint.save(self.checkpoint.history_size())
         for call in list(self.pops):
             self.forget(call)
 
@@ -309,7 +299,7 @@ class CrmLink:
         if self.history is None:
             self.behind = False
             return 0
-        start = self._load_checkpoint()
+        start = self.checkpoint.load()
         try:
             rows = await asyncio.to_thread(read_rows, self.history, start)
         except OSError as e:
@@ -338,7 +328,7 @@ class CrmLink:
                 if self.behind:  # still failing: try again later from this line
                     break
             done = end
-        self.save_checkpoint(done)
+        self.checkpoint.save(done)
         if imported:
             log.info("CRM: caught up %d call(s) from %s", imported, self.history)
         return imported
@@ -364,79 +354,3 @@ class CrmLink:
         except NotFoundError:
             return False
         return True
-
-    # the checkpoint: a byte offset of calls.jsonl
-
-    def _history_size(self) -> int:
-        try:
-            return self.history.stat().st_size if self.history is not None else 0
-        except OSError:
-            return 0
-
-    def _load_checkpoint(self) -> int:
-        if self.checkpoint is None:
-            return 0
-        try:
-            offset = int(self.checkpoint.read_text(encoding="ascii").strip())
-        except (OSError, ValueError):
-            return 0
-        return offset if 0 <= offset <= self._history_size() else 0  # rotated: from the start
-
-    def save_checkpoint(self, offset: int, *, throttle: bool = False) -> None:
-        if self.checkpoint is None:
-            return
-        now = time.monotonic()
-        if throttle and now - self._saved_at < CHECKPOINT_EVERY_S:
-            return
-        self._saved_at = now
-        try:
-            tmp = self.checkpoint.with_suffix(".tmp")
-            tmp.write_text(str(offset), encoding="ascii")
-            os.replace(tmp, self.checkpoint)
-        except OSError as e:
-            log.warning("CRM: cannot save %s: %s", self.checkpoint, e)
-
-
-def read_rows(path: Path, start: int) -> list[tuple[int, CallRecord | Survey | None]]:
-    """The complete lines of ``calls.jsonl`` from byte ``start``: (end offset, record, a
-    rated survey, or None for a line that is neither). Other notes about a call (lines
-    with a ``kind``) are skipped. A line still being written is left for later."""
-    out: list[tuple[int, CallRecord | Survey | None]] = []
-    try:
-        f = path.open("rb")
-    except FileNotFoundError:
-        return out
-    with f:
-        f.seek(start)
-        offset = start
-        for line in f:
-            if not line.endswith(b"\n"):
-                break
-            offset += len(line)
-            if not line.strip():
-                continue
-            rec: CallRecord | Survey | None
-            try:
-                row: Any = json.loads(line)
-                if isinstance(row, dict) and "kind" in row:
-                    survey = _survey_line(row)
-                    if survey is not None:
-                        out.append((offset, survey))
-                    continue  # not rated, or another note about a call: not a record
-                rec = record_from_row(row) if isinstance(row, dict) else None
-            except ValueError:
-                rec = None
-            if rec is None:
-                log.warning("CRM: %s: a line before byte %d is not a call record", path, offset)
-            out.append((offset, rec))
-    return out
-
-
-def _survey_line(row: dict[str, Any]) -> Survey | None:
-    """A rated survey line (``serve.history``), else None."""
-    score, call = row.get("survey_score"), row.get("call")
-    if row.get("kind") != "survey" or not isinstance(call, str) or not call:
-        return None
-    if isinstance(score, bool) or score not in (1, 2, 3, 4, 5):
-        return None
-    return Survey(CallId(call), int(score))

@@ -43,16 +43,8 @@ from typing import Any
 from acd import effects as fx
 from acd.config_reader import ConfigError
 from acd.counters import Count
-from acd.followup import (
-    Followup,
-    FollowupBook,
-    FollowupConfig,
-    FollowupError,
-    Outcome,
-    Phase,
-    from_state,
-    to_state,
-)
+from acd.followup import FollowupConfig, Outcome
+from acd.followup_book import Followup, FollowupBook, FollowupError, Phase, from_state, to_state
 from acd.numbers import is_callback_number
 from acd.types import AgentId, CallId, Clock, QueueName
 from crm.api_auth import department_scope

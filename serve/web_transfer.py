@@ -33,7 +33,8 @@ from crm.models import User
 from crm.repository import CrmRepository
 from serve.read_model import ReadModel
 from serve.web_desk import check_seat
-from telephony.transfer import TransferError, Transferrer
+from telephony.transfer import Transferrer
+from telephony.transfer_checks import TransferError
 
 __all__ = ["transfer_router"]
 

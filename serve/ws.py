@@ -1,12 +1,9 @@
 """The WebSocket hub: ``GET /ws`` pushes ``desk`` and ``wallboard`` frames (docs/web-api.md).
 
-**Who may listen.** Nothing is sent before the page's ``hello`` (token, view, and
-for a desk the agent): a missing or expired token is refused with an ``error``
-frame and close code 4401, a view the user may not see with 4403 (an agent asks
-for another seat's desk; anyone but a supervisor or admin asks for the
-wallboard), an unknown view or agent with 4404. A session that expires while
-its socket is open is refused the same way at the next check (every
-``reauth_s``).
+**Who may listen.** Nothing is sent before the page's ``hello``, which
+:func:`serve.ws_client.admit` checks (refused: an ``error`` frame and a close
+code 4401, 4403 or 4404). A session that expires while its socket is open is
+refused the same way at the next check (every ``reauth_s``).
 
 **Theory of operation.** The hub is one subscriber of the shell's notifier
 (:meth:`Hub.notify`), called on the routing path: it only marks what changed
@@ -25,10 +22,11 @@ routing, the CRM and the desks together (``benchmarks/fanout.py``). Besides, the
 wallboard is pushed every ``tick_s`` and every desk every ``desk_every_s`` (waits
 and times in state move on; a page that sees no frame for 5 s shows itself stale).
 
-**Never block routing.** Each socket has its own bounded queue of frames and its
-own sender task; the pusher only ``put_nowait``\\ s. A socket whose queue is full
-(a slow or stalled browser) is dropped — closed, counted in ``ws_dropped`` — and
-never waited for; its page reconnects and gets a fresh frame.
+**Never block routing.** Each socket (:class:`serve.ws_client.Client`) has its
+own bounded queue of frames and its own sender task; the pusher only
+``put_nowait``\\ s. A socket whose queue is full (a slow or stalled browser) is
+dropped — closed, counted in ``ws_dropped`` — and never waited for; its page
+reconnects and gets a fresh frame.
 
 **The emergency broadcast** is in the wallboard frame (``broadcast``): its set and
 clear routes :meth:`Hub.poke` the hub, so every open wallboard has it within
@@ -49,7 +47,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 
@@ -58,86 +56,18 @@ from acd.alarms import AlarmCleared, AlarmRaised
 from acd.counters import Count
 from acd.types import CallId
 from crm.errors import AuthenticationError
-from crm.lifecycle import Role
 from crm.link import CrmLink
 from crm.models import User
 from serve.read_model import ReadModel
 from serve.wallboard_view import AlarmSource, wallboard_frame
+from serve.ws_client import Client, Refusal, admit
 
-__all__ = ["Client", "Hub", "Refusal"]
+__all__ = ["Hub"]
 
 log = logging.getLogger(__name__)
 
 HELLO_TIMEOUT_S = 10.0
 POP_WAIT_S = 3.0
-SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)
-DESK_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
-
-
-class Socket(Protocol):
-    """What the hub needs of a WebSocket (Starlette's, or a test's)."""
-
-    async def send_text(self, data: str) -> None: ...
-    async def close(self, code: int = 1000, reason: str | None = None) -> None: ...
-
-
-class Refusal(Exception):
-    """A hello the hub refuses: HTTP-like ``status`` and close code ``4000 + status``."""
-
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-
-    def frame(self) -> str:
-        return json.dumps({"type": "error", "status": self.status, "error": self.error})
-
-
-class Client:
-    """One socket: what it watches, its bounded queue of frames, its sender task."""
-
-    def __init__(
-        self, ws: Socket, user: User, token: str, view: str, agent: str | None, size: int
-    ) -> None:
-        self.ws = ws
-        self.user = user
-        self.token = token
-        self.view = view
-        self.agent = agent
-        self.queue: asyncio.Queue[str] = asyncio.Queue(size)
-        self.popped: str | None = None  # the call whose screen-pop it has (or is getting)
-        self.gone = asyncio.Event()  # dropped, refused or closed: the endpoint returns
-        self.sender: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self.sender = asyncio.get_running_loop().create_task(self._send())
-
-    async def _send(self) -> None:
-        try:
-            while True:
-                text = await self.queue.get()
-                await self.ws.send_text(text)
-        except Exception:  # the peer went away: the endpoint cleans up
-            self.gone.set()
-
-    def offer(self, text: str) -> bool:
-        """Queue a frame; False if the queue is full (the socket is too slow)."""
-        if self.gone.is_set():
-            return True
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            return False
-        return True
-
-    async def close(self, code: int, frame: str | None = None) -> None:
-        if self.sender is not None:
-            self.sender.cancel()
-        with contextlib.suppress(Exception):
-            if frame is not None:
-                await asyncio.wait_for(self.ws.send_text(frame), 1.0)
-            await asyncio.wait_for(self.ws.close(code), 1.0)
-        self.gone.set()
 
 
 class Hub:
@@ -334,34 +264,6 @@ class Hub:
 
     # sockets
 
-    async def admit(self, hello: Any) -> tuple[User, str, str, str | None]:
-        """Check a ``hello``: (user, token, view, agent), or :class:`Refusal`."""
-        if not isinstance(hello, dict) or hello.get("type") != "hello":
-            raise Refusal(401, "the first frame must be {'type': 'hello', 'token': ...}")
-        token = hello.get("token")
-        if not isinstance(token, str) or not token:
-            raise Refusal(401, "hello.token: log in first")
-        if self.authenticate is None:
-            raise Refusal(401, "no log-in without the CRM ([crm] is off)")
-        try:
-            user = await self.authenticate(token)
-        except AuthenticationError as e:
-            raise Refusal(401, str(e)) from None
-        view = hello.get("view")
-        if view == "wallboard":
-            if user.role not in SUPERVISING:
-                raise Refusal(403, f"the wallboard is for supervisors; {user.name} is {user.role}")
-            return user, token, view, None
-        if view != "desk":
-            raise Refusal(404, f"hello.view: no view {view!r} (desk, wallboard)")
-        agent = hello.get("agent") or user.agent_id
-        if not isinstance(agent, str) or agent not in self.roster:
-            raise Refusal(404, f"hello.agent: no agent {agent!r} in the roster")
-        if user.role not in DESK_ROLES or (user.role is Role.AGENT and user.agent_id != agent):
-            seat = f"seat {user.agent_id}" if user.agent_id else "no seat"
-            raise Refusal(403, f"user {user.name} has {seat}: not the desk of agent {agent}")
-        return user, token, view, agent
-
     def attach(self, c: Client) -> None:
         if c.view == "wallboard":
             self.walls.add(c)
@@ -386,7 +288,7 @@ class Hub:
         await ws.accept()
         try:
             hello = await asyncio.wait_for(ws.receive_json(), HELLO_TIMEOUT_S)
-            user, token, view, agent = await self.admit(hello)
+            user, token, view, agent = await admit(hello, self.authenticate, self.roster)
         except Refusal as r:
             with contextlib.suppress(Exception):
                 await ws.send_text(r.frame())

@@ -8,7 +8,8 @@ what Asterisk says — each seat's device state as it changes (``DeviceStateChan
 of ``PJSIP/<seat>``, AMI class ``call``, from ``res_manager_devicestate``), and
 every ``[serve] reconcile_s`` the channels (``CoreShowChannels``) and contacts
 (``PJSIPShowEndpoints``) — and corrects what disagrees, through the shell's
-``feed`` like any other event. The rules, one per :class:`Correction`:
+``feed`` like any other event. The rules, one per
+:class:`telephony.corrections.Correction`:
 
 - **busy elsewhere** (a): a logged-in agent that Hotline is not ringing or
   talking to, whose seat has a channel that is not one of Hotline's legs (a
@@ -43,15 +44,15 @@ every ``[serve] reconcile_s`` the channels (``CoreShowChannels``) and contacts
 
 Every correction is logged (the agent, what the engine believed, what Asterisk
 said, what was done), counted (``state_corrections`` and ``corrected_<kind>``)
-and published as a :class:`telephony.notifier.StateCorrected` note, which the read
-model keeps per agent (the wallboard, MQTT and Prometheus read it from there).
+and published as a :class:`telephony.notifier.StateCorrected` note
+(:func:`telephony.corrections.correct`), which the read model keeps per agent
+(the wallboard, MQTT and Prometheus read it from there).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
@@ -63,10 +64,11 @@ from acd.config import AcdConfig
 from acd.counters import Count
 from acd.engine import Engine
 from acd.snapshot import AgentView
-from acd.types import AgentId, CallId, Clock, OfferFailure
+from acd.types import AgentId, Clock, OfferFailure
 from telephony import notifier as nt
 from telephony.ami_client import AmiDisconnectedError, AmiPort
 from telephony.ami_frames import AmiMessage
+from telephony.corrections import Correction, correct
 from telephony.legs import (
     AgentLeg,
     CallerEvent,
@@ -81,36 +83,13 @@ from telephony.legs import (
 )
 from telephony.settings import ShellSettings
 
-__all__ = ["Correction", "Reconciler", "correct", "usable_endpoints"]
+__all__ = ["Reconciler", "usable_endpoints"]
 
 log = logging.getLogger(__name__)
 
 BUSY_DEVICE = frozenset({"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"})
 FREE_DEVICE = frozenset({"NOT_INUSE", "UNAVAILABLE"})
 _HOTLINE_BUSY = frozenset({"offered", "on-call"})  # the engine rings or connects it
-
-
-class Correction(enum.StrEnum):
-    BUSY_ELSEWHERE = "busy-elsewhere"
-    FREE_AGAIN = "free-again"
-    CALL_VANISHED = "call-vanished"
-    OFFER_VANISHED = "offer-vanished"
-    CALLER_VANISHED = "caller-vanished"
-    NO_CHANNEL = "no-channel"
-    REACHABILITY = "reachability"
-    ADOPTED_TALKING = "adopted-talking"
-
-
-_COUNTS = {
-    Correction.BUSY_ELSEWHERE: Count.CORRECTED_BUSY_ELSEWHERE,
-    Correction.FREE_AGAIN: Count.CORRECTED_FREE_AGAIN,
-    Correction.CALL_VANISHED: Count.CORRECTED_CALL_VANISHED,
-    Correction.OFFER_VANISHED: Count.CORRECTED_OFFER_VANISHED,
-    Correction.CALLER_VANISHED: Count.CORRECTED_CALLER_VANISHED,
-    Correction.NO_CHANNEL: Count.CORRECTED_NO_CHANNEL,
-    Correction.REACHABILITY: Count.CORRECTED_REACHABILITY,
-    Correction.ADOPTED_TALKING: Count.CORRECTED_ADOPTED_TALKING,
-}
 
 
 class Shell(Protocol):
@@ -128,40 +107,6 @@ class Shell(Protocol):
     def feed(self, event: ev.Event, *, strict: bool = False) -> bool: ...
     def step(self, item: StepCaller | StepOffer) -> bool: ...
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None: ...
-
-
-class Sink(Protocol):
-    """Where a correction is counted and published (the shell)."""
-
-    clock: Clock
-    stats: Counter[str]
-    notifier: nt.Notifier
-
-
-def correct(
-    shell: Sink,
-    kind: Correction,
-    agent: AgentId | None,
-    believed: str,
-    observed: str,
-    action: str,
-    call: CallId | None = None,
-) -> None:
-    """Log, count and publish one correction (already made)."""
-    shell.stats[Count.STATE_CORRECTIONS] += 1
-    shell.stats[_COUNTS[kind]] += 1
-    log.warning(
-        "state corrected (%s): agent %s%s: the engine believed %s; Asterisk says %s; %s",
-        kind.value,
-        agent or "-",
-        f" call {call}" if call else "",
-        believed,
-        observed,
-        action,
-    )
-    shell.notifier.publish(
-        nt.StateCorrected(shell.clock.now(), agent, kind.value, believed, observed, action, call)
-    )
 
 
 def usable_endpoints(endpoints: Iterable[AmiMessage]) -> set[str]:

@@ -44,6 +44,7 @@ from acd.types import AgentId, CallId, Clock, OfferFailure, QueueName
 from telephony import notifier as nt
 from telephony.ami_client import AmiPort
 from telephony.ami_frames import AmiMessage
+from telephony.corrections import Correction, correct
 from telephony.legs import (
     CallerEvent,
     CallerPhase,
@@ -55,7 +56,7 @@ from telephony.legs import (
     StepOffer,
     is_offer_uniqueid,
 )
-from telephony.reconcile import Correction, correct, usable_endpoints
+from telephony.reconcile import usable_endpoints
 from telephony.settings import ShellSettings
 
 __all__ = ["CHANNEL_VARIABLES", "Resyncer"]

@@ -34,13 +34,14 @@ Each step of the caller's leg goes through the phase table of
 :mod:`telephony.legs`; the queue_log lines (``BLINDTRANSFER``,
 ``ATTENDEDTRANSFER``, then ``ENTERQUEUE``/``CONNECT`` for the next part) come from
 the :class:`telephony.notifier.CallHandedOn`, ``CallEntered`` and
-``CallConnected`` notes published here.
+``CallConnected`` notes published here. A command is checked first
+(:mod:`telephony.transfer_checks`); the consultations in progress are kept in
+:class:`telephony.consults.Consults`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from acd import events as ev
@@ -51,71 +52,26 @@ from acd.types import AgentId, CallId, QueueName, TransferKind, TransferMode
 from telephony import notifier as nt
 from telephony.ami_client import AMI_ERRORS
 from telephony.ami_frames import AmiMessage
+from telephony.consults import Consult, Consults
 from telephony.legs import CallerEvent, CallerPhase, CallLeg, OfferEvent, StepCaller, StepOffer
-from telephony.transfer_config import TransferConfig, read_transfer
+from telephony.transfer_checks import (
+    AsteriskRefusedError,
+    BadTargetError,
+    TransferError,
+    own_consult,
+    own_leg,
+    target_number,
+)
+from telephony.transfer_config import TransferConfig
 
 if TYPE_CHECKING:
     from telephony.shell import CallShell
 
-__all__ = [
-    "TRANSFER_CONTEXT",
-    "Consult",
-    "TransferConfig",
-    "TransferError",
-    "Transferrer",
-    "read_transfer",
-]
+__all__ = ["TRANSFER_CONTEXT", "Transferrer"]
 
 log = logging.getLogger(__name__)
 
 TRANSFER_CONTEXT = "hotline-transfer"  # must match asterisk-conf/extensions.conf
-CONSULT_ENDED = "HotlineConsultEnded"  # the agent's Dial of the target returned
-CONSULT_LEG = "HotlineConsultLeg"  # the target's channel, before it rings (Dial's b())
-
-
-# errors, each with the HTTP status the desk answers
-
-
-class TransferError(Exception):
-    status = 409
-    field: str | None = None
-
-
-class NotYourCallError(TransferError):
-    status = 403
-
-
-class BadTargetError(TransferError):
-    status = 422
-    field = "target"
-
-
-class AsteriskRefusedError(TransferError):
-    status = 502
-
-
-@dataclass(slots=True)
-class Consult:
-    """An attended transfer in progress: the agent's leg is dialling the target."""
-
-    call: CallId
-    agent: AgentId
-    agent_uid: str  # the agent's leg (the one consulting)
-    kind: TransferKind
-    target: str  # agent id or department name
-    number: str  # what is dialled: the agent's endpoint or the department's number
-    started_at: float
-    channel: str = ""  # the target's channel, once Asterisk dials it
-    uniqueid: str = ""
-    answered: bool = False
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "call": self.call,
-            "kind": self.kind.value,
-            "target": self.target,
-            "answered": self.answered,
-        }
 
 
 class Transferrer:
@@ -125,9 +81,7 @@ class Transferrer:
     def __init__(self, shell: CallShell, config: TransferConfig) -> None:
         self.shell = shell
         self.config = config
-        self.consults: dict[CallId, Consult] = {}
-        self._by_agent_uid: dict[str, Consult] = {}
-        self._joining: dict[str, CallId] = {}  # target's uniqueid -> call, until it joins
+        self.consults = Consults()
 
     # the desk's commands
 
@@ -135,7 +89,7 @@ class Transferrer:
         self, call: CallId, agent: AgentId, kind: TransferKind, target: str
     ) -> dict[str, Any]:
         leg = self._own(call, agent)
-        if call in self.consults:
+        if call in self.consults.by_call:
             raise TransferError(
                 f"call {call}: a consultation is going on: complete or return first"
             )
@@ -153,22 +107,7 @@ class Transferrer:
             exten, context = number, TRANSFER_CONTEXT
         else:
             exten, context = target, shell.settings.hold_context
-        shell.notifier.publish(
-            nt.CallHandedOn(
-                now,
-                call,
-                part[0],
-                agent,
-                "blind",
-                kind.value,
-                target,
-                exten,
-                context,
-                part[1],
-                part[2],
-                leg.position,
-            )
-        )
+        self._handed_on(leg, part, now, agent, "blind", kind.value, target, exten, context)
         if kind is TransferKind.EXTERNAL:
             shell.step(StepCaller(leg, CallerEvent.TRANSFERRED_OUT))
             leg.agent_leg = None  # the agent's leg only leaves now
@@ -184,7 +123,7 @@ class Transferrer:
         self, call: CallId, agent: AgentId, kind: TransferKind, target: str
     ) -> dict[str, Any]:
         leg = self._own(call, agent)
-        if call in self.consults:
+        if call in self.consults.by_call:
             raise TransferError(f"call {call}: a consultation is going on already")
         if kind is TransferKind.QUEUE:
             raise BadTargetError(
@@ -207,8 +146,7 @@ class Transferrer:
                 "Setvar",
                 [("Channel", offer.uniqueid), ("Variable", "HOTLINE_CONSULT"), ("Value", number)],
             )
-            self.consults[call] = c
-            self._by_agent_uid[offer.uniqueid] = c
+            self.consults.add(c)
             shell.step(StepCaller(leg, CallerEvent.CONSULT_STARTED))
             await shell.ami.action(
                 "Redirect",
@@ -225,7 +163,7 @@ class Transferrer:
             )
         except AMI_ERRORS as e:
             shell.stats[Count.ACTION_FAILURES] += 1
-            self._forget(c)
+            self.consults.forget(c)
             if leg.phase is CallerPhase.HELD:
                 shell.step(StepCaller(leg, CallerEvent.CONSULT_ENDED))
             self._free_target(c)
@@ -239,14 +177,12 @@ class Transferrer:
         leg = self.shell.legs.calls[call]
         part = self._part(leg)
         self._feed(ev.CallTransferred(call, agent, c.kind, c.target, TransferMode.ATTENDED))
-        self._forget(c)
+        self.consults.forget(c)
         shell = self.shell
         now = shell.clock.now()
-        shell.notifier.publish(
-            nt.CallHandedOn(
-                now, call, part[0], agent, "attended", c.kind.value, c.target, c.number,
-                TRANSFER_CONTEXT, part[1], part[2], leg.position, channel=c.channel,
-            )
+        self._handed_on(
+            leg, part, now, agent, "attended", c.kind.value, c.target, c.number,
+            TRANSFER_CONTEXT, c.channel,
         )  # fmt: skip
         if c.kind is TransferKind.AGENT:
             target = AgentId(c.target)
@@ -254,7 +190,7 @@ class Transferrer:
             shell.step(StepOffer(offer, OfferEvent.ANSWERED))
             # still held until the target's channel has left the consultation's
             # bridge for the caller's: that BridgeLeave must not end the call
-            self._joining[c.uniqueid] = call
+            self.consults.joining[c.uniqueid] = call
             leg.answered_at = leg.entered_at = now
             shell.notifier.publish(nt.CallEntered(now, call, leg.queue, leg.caller))
             shell.notifier.publish(
@@ -279,52 +215,38 @@ class Transferrer:
         c = self._consult(call, agent)
         if not c.channel:
             raise TransferError(f"call {call}: {c.target} is not being dialled yet: try again")
-        await self._quiet("Hangup", [("Channel", c.channel), ("Cause", "16")])
+        await self._hang_up(c.channel)
         return {"call": call, "returning": True}
 
     def consult_of(self, agent: AgentId) -> Consult | None:
-        return next((c for c in self.consults.values() if c.agent == agent), None)
+        return self.consults.of_agent(agent)
 
     # AMI events of consultations (after the translator's)
 
     def observe(self, msg: AmiMessage) -> None:
         name = msg.name
-        if name == "DialEnd":
-            c = self._by_agent_uid.get(msg.get("Uniqueid", ""))
-            if c is not None and msg.get("DialStatus") == "ANSWER":
-                c.answered = True
-                if not c.channel:  # DialEnd names the target too
-                    c.channel = msg.get("DestChannel", "")
-                    c.uniqueid = msg.get("DestUniqueid", "")
-        elif name == "UserEvent":
-            what = msg.get("UserEvent")
-            if what == CONSULT_LEG:
-                c = self.consults.get(CallId(msg.get("CallId", "")))
-                if c is not None and not c.channel:  # the event's own Channel header
-                    c.channel = msg.get("Channel", "").split("\n", 1)[0]
-                    c.uniqueid = msg.get("Uniqueid", "")
-            elif what == CONSULT_ENDED:
-                c = self._by_agent_uid.get(msg.get("Uniqueid", ""))
-                if c is not None:
-                    self._returned(c)
-        elif name == "BridgeLeave":
+        if name == "BridgeLeave":
             self._joined(msg.get("Uniqueid", ""))
         elif name == "Hangup":
             self._hangup(msg.get("Uniqueid", ""))
+        else:  # DialEnd, the consultation's UserEvents
+            returned = self.consults.observe(msg)
+            if returned is not None:
+                self._returned(returned)
 
     def _joined(self, uid: str) -> None:
         """The attended transfer's target left the consultation's bridge for the
         caller's (``join``'s ``Bridge()`` moves it): connected from now on, so its next
         ``BridgeLeave`` or ``Hangup`` ends the call. (Only ``BridgeLeave`` reaches
         serve: ``telephony.ami_events``.)"""
-        call = self._joining.pop(uid, None)
+        call = self.consults.joining.pop(uid, None)
         leg = self.shell.legs.calls.get(call) if call is not None else None
         if leg is not None and leg.phase is CallerPhase.HELD:
             self.shell.step(StepCaller(leg, CallerEvent.HANDED_OVER))
 
     def _returned(self, c: Consult) -> None:
         """The agent's ``Dial`` of the target is over: it is back with its caller."""
-        self._forget(c)
+        self.consults.forget(c)
         self._free_target(c)
         leg = self.shell.legs.calls.get(c.call)
         if leg is not None and leg.phase is CallerPhase.HELD:
@@ -332,15 +254,15 @@ class Transferrer:
 
     def _hangup(self, uid: str) -> None:
         shell = self.shell
-        call = self._joining.pop(uid, None)
+        call = self.consults.joining.pop(uid, None)
         if call is not None:  # the target hung up before it joined the caller
             leg = shell.legs.calls.get(call)
             if leg is not None and leg.phase is CallerPhase.HELD:
                 shell.step(StepCaller(leg, CallerEvent.CALL_ENDED))
                 shell.feed(ev.CallEnded(call, by="agent"))
-                shell.spawn(self._quiet("Hangup", [("Channel", leg.channel), ("Cause", "16")]))
+                shell.spawn(self._hang_up(leg.channel))
             return
-        c = self._by_agent_uid.get(uid)
+        c = self.consults.by_agent_uid.get(uid)
         if c is not None:  # the consulting agent hung up
             if c.answered and c.channel:
                 shell.spawn(self._complete_quietly(c))
@@ -348,12 +270,12 @@ class Transferrer:
                 self._back_to_queue(c)
             return
         leg = shell.legs.by_caller_uid.get(uid)
-        c = self.consults.get(leg.call) if leg is not None else None
+        c = self.consults.by_call.get(leg.call) if leg is not None else None
         if c is not None:  # the caller hung up while held (the translator ended the call)
-            self._forget(c)
+            self.consults.forget(c)
             self._free_target(c)
             if c.channel:
-                shell.spawn(self._quiet("Hangup", [("Channel", c.channel), ("Cause", "16")]))
+                shell.spawn(self._hang_up(c.channel))
 
     async def _complete_quietly(self, c: Consult) -> None:
         try:
@@ -366,24 +288,22 @@ class Transferrer:
         """The consulting agent left before the target answered: the caller waits again
         in its queue (a transfer by that agent to its own queue), never dropped."""
         shell = self.shell
-        self._forget(c)
+        self.consults.forget(c)
         self._free_target(c)
         leg = shell.legs.calls.get(c.call)
         if leg is None or leg.phase is not CallerPhase.HELD:
             return
         if c.channel:
-            shell.spawn(self._quiet("Hangup", [("Channel", c.channel), ("Cause", "16")]))
+            shell.spawn(self._hang_up(c.channel))
         part = self._part(leg)
         old = leg.agent_leg  # the consulting agent's: before the engine offers anew
         event = ev.CallTransferred(c.call, c.agent, TransferKind.QUEUE, leg.queue)
         if not shell.feed(event):
             return
         now = shell.clock.now()
-        shell.notifier.publish(
-            nt.CallHandedOn(
-                now, c.call, part[0], c.agent, "blind", "queue", leg.queue, leg.queue,
-                shell.settings.hold_context, part[1], part[2], leg.position,
-            )
+        self._handed_on(
+            leg, part, now, c.agent, "blind", "queue", leg.queue, leg.queue,
+            shell.settings.hold_context,
         )  # fmt: skip
         shell.step(StepCaller(leg, CallerEvent.TRANSFERRED))
         self._waits_again(leg, now, old)
@@ -392,38 +312,15 @@ class Transferrer:
     # the parts
 
     def _own(self, call: CallId, agent: AgentId) -> CallLeg:
-        """The agent's connected call, or :class:`NotYourCallError`."""
-        leg = self.shell.legs.calls.get(call)
-        offer = leg.agent_leg if leg is not None else None
-        if leg is None or offer is None or offer.agent != agent:
-            raise NotYourCallError(f"call {call} is not a call of agent {agent}")
-        if leg.callback is not None:
-            raise TransferError(f"call {call}: a callback is not transferred")
-        if leg.phase is not CallerPhase.CONNECTED:
-            raise TransferError(f"call {call} is {leg.phase.value}, not connected to agent {agent}")
-        return leg
+        return own_leg(self.shell.legs.calls.get(call), call, agent)
 
     def _consult(self, call: CallId, agent: AgentId) -> Consult:
-        c = self.consults.get(call)
-        if c is None or c.agent != agent:
-            raise TransferError(f"call {call}: agent {agent} is consulting nobody about it")
-        return c
+        return own_consult(self.consults.by_call.get(call), call, agent)
 
     def _number(self, kind: TransferKind, target: str) -> str:
-        cfg = self.shell.engine.config
-        if kind is TransferKind.QUEUE:
-            if target not in cfg.queues:
-                raise BadTargetError(f"unknown queue {target!r} (known: {sorted(cfg.queues)})")
-            return target
-        if kind is TransferKind.AGENT:
-            if target not in cfg.agents:
-                raise BadTargetError(f"unknown agent {target!r}")
-            return self.shell.settings.endpoint(target)
-        number = self.config.departments.get(target)
-        if number is None:
-            known = sorted(self.config.departments)
-            raise BadTargetError(f"unknown department {target!r} (known: {known})")
-        return number
+        return target_number(
+            self.shell.engine.config, self.shell.settings, self.config, kind, target
+        )
 
     def _part(self, leg: CallLeg) -> tuple[QueueName, float, float]:
         """(queue, hold, talk) of the transferring agent's part, as queue_log counts."""
@@ -431,6 +328,28 @@ class Transferrer:
         entered = leg.entered_at if leg.entered_at is not None else leg.arrived_at
         answered = leg.answered_at if leg.answered_at is not None else now
         return leg.queue, max(0.0, answered - entered), max(0.0, now - answered)
+
+    def _handed_on(
+        self,
+        leg: CallLeg,
+        part: tuple[QueueName, float, float],
+        now: float,
+        agent: AgentId,
+        mode: str,
+        kind: str,
+        target: str,
+        exten: str,
+        context: str,
+        channel: str = "",
+    ) -> None:
+        """Publish the transferring agent's ``part`` (queue_log's ``*TRANSFER`` line)."""
+        queue, hold_s, talk_s = part
+        self.shell.notifier.publish(
+            nt.CallHandedOn(
+                now, leg.call, queue, agent, mode, kind, target, exten, context, hold_s,
+                talk_s, leg.position, channel,
+            )
+        )  # fmt: skip
 
     def _waits_again(self, leg: CallLeg, now: float, offer: Any) -> None:
         """The caller waits again: a new visit of a queue for the hold time, and the
@@ -447,15 +366,14 @@ class Transferrer:
         except EngineError as e:
             raise TransferError(str(e)) from e
 
-    def _forget(self, c: Consult) -> None:
-        self.consults.pop(c.call, None)
-        self._by_agent_uid.pop(c.agent_uid, None)
-
     def _free_target(self, c: Consult) -> None:
         if c.kind is TransferKind.AGENT:
             view = snapshot.agent_view(self.shell.engine, c.target)
             if view is not None and view.busy_elsewhere:
                 self.shell.feed(ev.AgentDeviceBusy(AgentId(c.target), False))
+
+    async def _hang_up(self, channel: str) -> None:
+        await self._quiet("Hangup", [("Channel", channel), ("Cause", "16")])
 
     async def _redirect(self, channel: str, context: str, exten: str) -> None:
         fields = [("Channel", channel), ("Context", context), ("Exten", exten), ("Priority", "1")]

@@ -69,6 +69,18 @@ class ServeRig:
         """A rig SIPp with the crash-safe scenario copy (see :func:`_safe_scenario`)."""
         return Sipp(self.scenarios[scenario], extra=SAFE_SIPP_ARGS, **kw)
 
+    def gateway(self, rows: Any, **kw: Any) -> Sipp:
+        """The residents' gateway answering what Asterisk dials out through the trunk
+        (callbacks, follow-ups, transfers to a department): a rig SIPp ``agent`` at
+        ``trunk_address:callback_port`` with ``rows`` (``agent_rows``)."""
+        return self.sipp(
+            "agent",
+            local_ip=self.asterisk.settings.trunk_address,
+            local_port=self.callback_port,
+            rows=rows,
+            **kw,
+        )
+
     def residents(
         self,
         patience_ms: list[int],

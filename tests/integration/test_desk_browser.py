@@ -25,8 +25,9 @@ from crm.lifecycle import Role
 from crm.models import Address, NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from telephony.rig.sipp import agent_rows
+from tests.integration.crm_fixtures import PASSWORD
 from tests.integration.serve_fixtures import ANSWERING, ServeProcess, ServeRig, wait_until
-from tests.integration.web_fixtures import PASSWORD, web_serve
+from tests.integration.web_fixtures import web_serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -42,12 +42,7 @@ def test_resident_presses_1_and_is_called_back_after_the_agent_answers(
     seat = serve_rig.sipp(
         "agent", local_port=serve_rig.answer_port, rows=agent_rows([(300, 10_000)])
     )
-    resident = serve_rig.sipp(
-        "agent",
-        local_ip=serve_rig.asterisk.settings.trunk_address,
-        local_port=serve_rig.callback_port,
-        rows=agent_rows([(500, 1500)]),  # rings 0.5 s, talks 1.5 s, hangs up
-    )
+    resident = serve_rig.gateway(agent_rows([(500, 1500)]))  # rings 0.5 s, talks 1.5 s
     with seat, resident:
         s.agent(AGENT, "ready")
         wait_until(lambda: s.history(), 60, "the callback's record")

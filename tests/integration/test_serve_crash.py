@@ -140,10 +140,7 @@ def test_a_kill_with_a_callback_waiting_keeps_its_place_and_gives_one_record(
             "agent", local_port=serve_rig.answer_port, calls=2,
             rows=agent_rows([(300, 3000), (300, 3000)]), max_time_s=120,
         )  # fmt: skip
-        resident = serve_rig.sipp(
-            "agent", local_ip=serve_rig.asterisk.settings.trunk_address,
-            local_port=serve_rig.callback_port, rows=agent_rows([(500, 1500)]),
-        )  # fmt: skip
+        resident = serve_rig.gateway(agent_rows([(500, 1500)]))
         with seat, resident:
             second.agent("2001", "ready")
             wait_until(lambda: len(second.history()) == 2, 150, "both records")

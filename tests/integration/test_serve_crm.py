@@ -5,64 +5,41 @@ finished call is an interaction in the CRM under Asterisk's unique id.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from acd.types import FakeClock
 from crm.lifecycle import Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
-from crm.settings import CrmSettings
 from telephony.rig.sipp import agent_rows
-from tests.integration.serve_fixtures import (
-    ANSWERING,
-    ServeProcess,
-    ServeRig,
-    wait_until,
-    with_crm_web,
-)
+from tests.integration.crm_fixtures import PASSWORD, crm_serve, login
+from tests.integration.serve_fixtures import ANSWERING, ServeRig, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 NUMBER = "13912345678"
-PASSWORD = "correct horse battery"
 
 
-async def _seed(db: Path) -> tuple[int, int]:
-    repo = await SqliteCrm.open(str(db), CrmSettings(durability="normal"), FakeClock(time.time()))
-    try:
-        r = await repo.residents.create(NewResident("李四", (Phone(NUMBER),)))
-        case = await repo.cases.create(
-            NewCase("elderly_care", "助餐", "每日送餐", resident_id=r.id), User("ann", Role.AGENT)
-        )
-        await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id=ANSWERING[0])
-        return r.id, case.id
-    finally:
-        await repo.close()
+async def _seed(repo: SqliteCrm) -> tuple[int, int]:
+    r = await repo.residents.create(NewResident("李四", (Phone(NUMBER),)))
+    case = await repo.cases.create(
+        NewCase("elderly_care", "助餐", "每日送餐", resident_id=r.id), User("ann", Role.AGENT)
+    )
+    await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id=ANSWERING[0])
+    return r.id, case.id
 
 
 def test_ringing_seat_gets_the_screen_pop_and_the_call_becomes_an_interaction(
     serve_rig: ServeRig, tmp_path: Path
 ) -> None:
-    rig, web_port = with_crm_web(serve_rig, tmp_path, "crm")
-    state = tmp_path / "state"
-    state.mkdir()
-    resident_id, case_id = asyncio.run(_seed(state / "crm.db"))
-    s = ServeProcess(rig, state)
     agent = ANSWERING[0]
-    web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
-    try:
-        s.start()
-        r = web.post("/api/crm/login", json={"name": "ann", "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        web.headers["Authorization"] = f"Bearer {r.json()['token']}"
+    with crm_serve(serve_rig, tmp_path, "crm", _seed) as c:
+        s, web = c.serve, c.web
+        resident_id, case_id = c.seeded
+        web.headers.update(login(web, "ann"))
         s.agent(agent, "login")
         assert web.get(f"/api/agents/{agent}/offer").json()["offer"] is None
         assert web.get("/api/agents/nobody/offer").status_code == 403  # not ann's seat
@@ -102,10 +79,3 @@ def test_ringing_seat_gets_the_screen_pop_and_the_call_becomes_an_interaction(
         assert abs(it["wait_s"] - rec["wait_s"]) < 0.01 and 2.5 < it["wait_s"] < 10
         assert 1.0 < it["talk_s"] < 5
         assert web.get(f"/api/agents/{agent}/offer").json()["offer"] is None
-    finally:
-        web.close()
-        with contextlib.suppress(RuntimeError):  # Asterisk down: no channel left either
-            serve_rig.asterisk.instance.cli("channel request hangup all")
-        code = s.stop()
-    assert code == 0, s.log_tail()
-    assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()

@@ -31,8 +31,9 @@ from crm.lifecycle import Action, Command, Role
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from telephony.rig.sipp import Sipp, agent_rows
+from tests.integration.crm_fixtures import PASSWORD
 from tests.integration.serve_fixtures import ANSWERING, ServeRig, wait_until
-from tests.integration.web_fixtures import PASSWORD, Web, web_serve
+from tests.integration.web_fixtures import Web, web_serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -109,9 +110,7 @@ def _follow_up(w: Web, cases: dict[str, int], sue: httpx.Client, ann: httpx.Clie
     expect(page.locator("#state")).to_have_attribute("data-state", "ready", timeout=5_000)
     expect(page.locator("#followup-form")).to_be_visible()
     seat = rig.sipp("agent", local_port=rig.answer_port, rows=agent_rows([(300, 15_000)]))
-    resident = rig.sipp(
-        "agent", local_ip=trunk, local_port=rig.callback_port, rows=agent_rows([(500, 1500)])
-    )
+    resident = rig.gateway(agent_rows([(500, 1500)]))
     with seat, resident:
         page.fill("#followup-case", str(cases["reached"]))
         page.click("#followup-form button[type=submit]")
@@ -230,12 +229,7 @@ def test_a_follow_up_waiting_for_an_agent_survives_a_crash_of_serve(
 
             assert (followup()["phase"], followup()["attempts"][-1]["call"]) == ("calling", call)
             seat = rig.sipp("agent", local_port=rig.answer_port, rows=agent_rows([(300, 15_000)]))
-            resident = rig.sipp(
-                "agent",
-                local_ip=rig.asterisk.settings.trunk_address,
-                local_port=rig.callback_port,
-                rows=agent_rows([(300, 1000)]),
-            )
+            resident = rig.gateway(agent_rows([(300, 1000)]))
             with seat, resident:
                 s.agent(AGENT, "ready")
                 done = wait_until(lambda: followup()["phase"] == "done" and followup(), 60, "done")

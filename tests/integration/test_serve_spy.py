@@ -6,61 +6,31 @@ the supervisor's seat is answered by the same SIPp UAS (one more call of its scr
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from acd.types import FakeClock
 from crm.lifecycle import Role
-from crm.repository import SqliteCrm
-from crm.settings import CrmSettings
 from telephony.rig.sipp import agent_rows
-from tests.integration.serve_fixtures import (
-    ANSWERING,
-    ServeProcess,
-    ServeRig,
-    wait_until,
-    with_crm_web,
-)
+from tests.integration.crm_fixtures import crm_serve, login, users
+from tests.integration.serve_fixtures import ANSWERING, ServeRig, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PASSWORD = "correct horse battery"
 AGENT, SEAT = ANSWERING[0], ANSWERING[4]  # 2001 on the call, 2005 the supervisor's seat
-
-
-async def _users(db: Path) -> None:
-    repo = await SqliteCrm.open(str(db), CrmSettings(durability="normal"), FakeClock(time.time()))
-    try:
-        await repo.users.add("sue", PASSWORD, Role.SUPERVISOR, agent_id=SEAT)
-        await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id=AGENT)
-    finally:
-        await repo.close()
 
 
 def test_spy_rings_the_supervisor_and_chanspy_starts_on_the_agents_call(
     serve_rig: ServeRig, tmp_path: Path
 ) -> None:
-    rig, web_port = with_crm_web(serve_rig, tmp_path, "spy")
-    state = tmp_path / "state"
-    state.mkdir()
-    asyncio.run(_users(state / "crm.db"))
-    s = ServeProcess(rig, state)
-    ami = serve_rig.asterisk.ami_client()
-    web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=10)
-
-    def login(name: str) -> dict[str, str]:
-        r = web.post("/api/crm/login", json={"name": name, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        return {"Authorization": f"Bearer {r.json()['token']}"}
-
-    try:
-        s.start()
-        sue, ann = login("sue"), login("ann")
+    seed = users(("sue", Role.SUPERVISOR, SEAT), ("ann", Role.AGENT, AGENT))
+    with (
+        crm_serve(serve_rig, tmp_path, "spy", seed) as c,
+        contextlib.closing(serve_rig.asterisk.ami_client()) as ami,
+    ):
+        s, web = c.serve, c.web
+        sue, ann = login(web, "sue"), login(web, "ann")
         spy = f"/api/supervisor/agents/{AGENT}/spy"
         assert web.post(spy, json={"mode": "listen"}, headers=ann).status_code == 403
         r = web.post(spy, json={"mode": "listen"}, headers=sue)
@@ -98,12 +68,3 @@ def test_spy_rings_the_supervisor_and_chanspy_starts_on_the_agents_call(
             # and the supervisor's leg, so that both SIPps finish their calls now
             serve_rig.asterisk.instance.cli("channel request hangup all")
         assert s.status()["stats"].get("stale_originate_responses", 0) == 0
-    finally:
-        web.close()
-        ami.close()
-        with contextlib.suppress(RuntimeError):
-            serve_rig.asterisk.instance.cli("channel request hangup all")
-        code = s.stop()
-    assert code == 0, s.log_tail()
-    log = s.log.read_text(errors="replace")
-    assert "Traceback" not in log, s.log_tail()

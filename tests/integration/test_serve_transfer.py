@@ -15,9 +15,7 @@ Another agent's user may not transfer 2001's call (403).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,61 +23,28 @@ from typing import Any
 import httpx
 import pytest
 
-from acd.types import FakeClock
 from crm.lifecycle import Role
-from crm.repository import SqliteCrm
-from crm.settings import CrmSettings
 from telephony.rig.sipp import agent_rows
+from tests.integration.crm_fixtures import crm_serve, login, users
 from tests.integration.serve_fixtures import (
     ANSWERING,
     ServeProcess,
     ServeRig,
     wait_until,
-    with_crm_web,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PASSWORD = "correct horse battery"
 FIRST, SECOND = ANSWERING[0], ANSWERING[1]  # 2001 transfers to 2002
 DEPARTMENT = "88120000"  # the housing department, through the trunk
 
 
-async def _users(db: Path) -> None:
-    repo = await SqliteCrm.open(str(db), CrmSettings(durability="normal"), FakeClock(time.time()))
-    try:
-        await repo.users.add("ann", PASSWORD, Role.AGENT, agent_id=FIRST)
-        await repo.users.add("bob", PASSWORD, Role.AGENT, agent_id=SECOND)
-    finally:
-        await repo.close()
-
-
 @contextlib.contextmanager
 def _serve(rig: ServeRig, tmp: Path, name: str) -> Iterator[tuple[ServeProcess, httpx.Client]]:
-    rig, port = with_crm_web(rig, tmp, name)
-    with rig.config_path.open("a", encoding="utf-8") as f:
-        f.write(f'\n[transfer.departments]\nhousing = "{DEPARTMENT}"\n')
-    state = tmp / "state"
-    state.mkdir()
-    asyncio.run(_users(state / "crm.db"))
-    s = ServeProcess(rig, state)
-    web = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
-    try:
-        s.start()
-        yield s, web
-    finally:
-        web.close()
-        with contextlib.suppress(RuntimeError):
-            rig.asterisk.instance.cli("channel request hangup all")
-        code = s.stop()
-    assert code == 0, s.log_tail()
-    assert "Traceback" not in s.log.read_text(errors="replace"), s.log_tail()
-
-
-def _login(web: httpx.Client, name: str) -> dict[str, str]:
-    r = web.post("/api/crm/login", json={"name": name, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    seed = users(("ann", Role.AGENT, FIRST), ("bob", Role.AGENT, SECOND))
+    extra = f'\n[transfer.departments]\nhousing = "{DEPARTMENT}"\n'
+    with crm_serve(rig, tmp, name, seed, extra_config=extra) as c:
+        yield c.serve, c.web
 
 
 def _on_call(s: ServeProcess, agent: str) -> str:
@@ -98,7 +63,7 @@ def _lines(s: ServeProcess, call: str) -> list[tuple[str, str, str, list[str]]]:
 
 def test_blind_transfer_to_another_queue(serve_rig: ServeRig, tmp_path: Path) -> None:
     with _serve(serve_rig, tmp_path, "xfer-blind") as (s, web):
-        ann, bob = _login(web, "ann"), _login(web, "bob")
+        ann, bob = login(web, "ann"), login(web, "bob")
         s.agent(FIRST, "login")
         seats = serve_rig.sipp(
             "agent",
@@ -153,7 +118,7 @@ def test_blind_transfer_to_another_queue(serve_rig: ServeRig, tmp_path: Path) ->
 
 def test_attended_transfer_to_an_agent(serve_rig: ServeRig, tmp_path: Path) -> None:
     with _serve(serve_rig, tmp_path, "xfer-attended") as (s, web):
-        ann, bob = _login(web, "ann"), _login(web, "bob")
+        ann, bob = login(web, "ann"), login(web, "bob")
         s.agent(FIRST, "login")
         s.agent(SECOND, "login")
         s.agent(SECOND, "pause", "break")  # not offered the caller first
@@ -225,17 +190,12 @@ def test_blind_transfer_to_a_department_through_the_trunk(
     serve_rig: ServeRig, tmp_path: Path
 ) -> None:
     with _serve(serve_rig, tmp_path, "xfer-external") as (s, web):
-        ann = _login(web, "ann")
+        ann = login(web, "ann")
         s.agent(FIRST, "login")
         seats = serve_rig.sipp(
             "agent", local_port=serve_rig.answer_port, rows=agent_rows([(300, 60_000)])
         )
-        department = serve_rig.sipp(
-            "agent",
-            local_ip=serve_rig.asterisk.settings.trunk_address,
-            local_port=serve_rig.callback_port,
-            rows=agent_rows([(300, 1_500)]),  # answers, talks 1.5 s, hangs up
-        )
+        department = serve_rig.gateway(agent_rows([(300, 1_500)]))  # talks 1.5 s, hangs up
         caller = serve_rig.residents([60_000], max_time_s=90)
         with seats, department, caller:
             call = _on_call(s, FIRST)

@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 from crm.lifecycle import Role
 from crm.repository import SqliteCrm
 from telephony.rig.sipp import agent_rows
+from tests.integration.crm_fixtures import PASSWORD
 from tests.integration.serve_fixtures import ANSWERING, ServeRig, wait_until
-from tests.integration.web_fixtures import PASSWORD, web_serve
+from tests.integration.web_fixtures import web_serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

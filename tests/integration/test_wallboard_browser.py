@@ -30,8 +30,9 @@ from crm.lifecycle import Role
 from crm.repository import SqliteCrm
 from ivr.prompts import prompt_name
 from telephony.rig.sipp import agent_rows
+from tests.integration.crm_fixtures import PASSWORD
 from tests.integration.serve_fixtures import ANSWERING, wait_until
-from tests.integration.web_fixtures import PASSWORD, Web, web_serve
+from tests.integration.web_fixtures import Web, web_serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

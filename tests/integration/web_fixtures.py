@@ -9,20 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from acd.types import FakeClock
-from crm.repository import SqliteCrm
-from crm.settings import CrmSettings
 from telephony.asterisk.instance import free_port
+from tests.integration.crm_fixtures import PASSWORD, Seed, seed_crm
 from tests.integration.serve_fixtures import ServeProcess, ServeRig
 
-PASSWORD = "correct horse battery"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,7 +27,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-Seed = Callable[[SqliteCrm], Awaitable[object]]
 
 
 @dataclasses.dataclass
@@ -61,14 +56,6 @@ class Web:
         page.wait_for_url(self.base + lands_on)
 
 
-async def _seed(db: Path, seed: Seed) -> object:
-    repo = await SqliteCrm.open(str(db), CrmSettings(durability="normal"), FakeClock(time.time()))
-    try:
-        return await seed(repo)
-    finally:
-        await repo.close()
-
-
 @contextlib.contextmanager
 def web_serve(
     rig: ServeRig, tmp: Path, seed: Seed, edit: Callable[[str], str] = lambda text: text
@@ -85,7 +72,7 @@ def web_serve(
     )
     state = tmp / "state"
     state.mkdir()
-    seeded = asyncio.run(_seed(state / "crm.db", seed))
+    seeded = asyncio.run(seed_crm(state / "crm.db", seed))
     rig = dataclasses.replace(rig, config_path=config)
     s = ServeProcess(rig, state).start()
     try:

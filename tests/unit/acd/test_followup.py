@@ -11,17 +11,8 @@ from hypothesis import strategies as st
 
 from acd.config import parse_config
 from acd.config_reader import ConfigError
-from acd.followup import (
-    FollowupBook,
-    FollowupConfig,
-    FollowupError,
-    Outcome,
-    Pacer,
-    Phase,
-    masked,
-    next_attempt_at,
-    read_followup,
-)
+from acd.followup import FollowupConfig, Outcome, Pacer, next_attempt_at, read_followup
+from acd.followup_book import FollowupBook, FollowupError, Phase, masked
 from tests.unit.acd.harness import BASE
 
 RULE = FollowupConfig("followup", max_attempts=3, retry_after_s=600, calls_per_minute=2)

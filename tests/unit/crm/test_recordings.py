@@ -3,9 +3,6 @@ play which (crm.recordings.refusal), and the voicemail rule (crm.voicemail)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from acd.records import CallRecord
@@ -15,7 +12,6 @@ from crm.lifecycle import Role
 from crm.models import NewCase, User
 from crm.recordings import Kind, refusal
 from crm.repository import SqliteCrm
-from crm.settings import CrmSettings
 from crm.voicemail import left_voicemail, voicemail_text
 
 T0 = 1_763_820_000.0
@@ -23,12 +19,9 @@ Q = QueueName("repairs")
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteCrm]:
-    r = await SqliteCrm.open(
-        str(tmp_path / "crm.db"), CrmSettings(durability="normal"), FakeClock(T0)
-    )
-    yield r
-    await r.close()
+def clock() -> FakeClock:
+    """The clock of the ``repo`` fixture (tests/unit/crm/conftest.py)."""
+    return FakeClock(T0)
 
 
 def answered(call: str, agent: str) -> CallRecord:

@@ -45,6 +45,28 @@ async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout_s: float) -
     await asyncio.wait_for(poll(), timeout_s)
 
 
+async def failed(link: CrmLink) -> None:
+    """Until the link counted a failed write (SQLite's busy timeout is 5 s)."""
+
+    async def counted() -> bool:
+        return link.stats["crm_failures"] >= 1
+
+    await wait_for(counted, 15)
+
+
+async def caught_up(link: CrmLink, crm: SqliteCrm, calls: int, writer: asyncio.Task[None]) -> None:
+    """Until the CRM has all ``calls`` and the link is no longer behind; then the
+    writer is stopped."""
+
+    async def done() -> bool:
+        return not link.behind and await count(crm) == calls
+
+    await wait_for(done, 20)
+    writer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await writer
+
+
 def routed_while_the_crm_is_stuck() -> RecordingShell:
     shell = RecordingShell(
         Engine(load_config(CONFIG), FakeClock(T0)), ShellSettings(), FakeClock(T0), FakeAmi()
@@ -79,22 +101,13 @@ async def test_a_locked_crm_database_delays_interactions_and_loses_none(
         await settle(shell)
         assert "Originate" in shell.ami.names()  # type: ignore[attr-defined]
 
-        async def failed() -> bool:
-            return link.stats["crm_failures"] >= 1
-
-        await wait_for(failed, 15)  # SQLite's busy timeout (5 s), then the error
+        await failed(link)
         assert link.behind and await count(crm) == 0
     finally:
         other.execute("ROLLBACK")
         other.close()
 
-    async def caught_up() -> bool:
-        return not link.behind and await count(crm) == 3
-
-    await wait_for(caught_up, 20)
-    writer.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await writer
+    await caught_up(link, crm, 3, writer)
     rows = await crm.db.fetchall("SELECT uniqueid, count(*) FROM interactions GROUP BY uniqueid")
     assert sorted((r[0], r[1]) for r in rows) == [("a", 1), ("b", 1), ("c", 1)]
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
@@ -148,20 +161,11 @@ async def test_a_full_disk_under_the_crm_delays_interactions_and_loses_none(
             await settle(shell)
             assert "Originate" in shell.ami.names()  # type: ignore[attr-defined]
 
-            async def failed() -> bool:
-                return link.stats["crm_failures"] >= 1
-
-            await wait_for(failed, 15)
+            await failed(link)
             assert link.behind
             (disk / "filler").unlink()  # space again
 
-            async def caught_up() -> bool:
-                return not link.behind and await count(crm) == 20
-
-            await wait_for(caught_up, 20)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            await caught_up(link, crm, 20, writer)
             rows = await crm.db.fetchall("SELECT count(DISTINCT uniqueid) FROM interactions")
             assert rows[0][0] == 20
         finally:

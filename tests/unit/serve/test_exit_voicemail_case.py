@@ -4,30 +4,16 @@ dispatch, as an after-hours one does; a busy-message exit does not; once per cal
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from acd import effects as fx
 from acd.records import CallRecord
-from acd.types import CallId, ExitReason, FakeClock, Outcome, QueueName
+from acd.types import CallId, ExitReason, Outcome, QueueName
 from crm.lifecycle import Status
 from crm.link import CrmLink
 from crm.repository import SqliteCrm
-from crm.settings import CrmSettings
+from tests.unit.serve.conftest import CRM_T0 as T0  # the clock of the ``repo`` fixture
 
-T0 = 1_763_820_000.0
 Q = QueueName("repairs")
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[SqliteCrm]:
-    r = await SqliteCrm.open(
-        str(tmp_path / "crm.db"), CrmSettings(durability="normal"), FakeClock(T0)
-    )
-    yield r
-    await r.close()
 
 
 def left(call: str, reason: ExitReason, destination: str) -> CallRecord:

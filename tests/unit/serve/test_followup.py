@@ -18,7 +18,8 @@ from acd import Engine, load_config
 from acd import effects as fx
 from acd import events as ev
 from acd.config_reader import ConfigError
-from acd.followup import Outcome, Phase, from_state, read_followup
+from acd.followup import Outcome, read_followup
+from acd.followup_book import Phase, from_state
 from acd.records import CallRecord
 from acd.types import AgentId, CallId, FakeClock
 from agents.control import AgentControl

@@ -21,8 +21,9 @@ from acd import events as ev
 from acd.config import ConfigError, parse_config
 from acd.records import CallRecord
 from acd.types import AgentId, CallId, FakeClock, Outcome, QueueName
+from crm.history_tail import read_rows
 from crm.lifecycle import Role
-from crm.link import CrmLink, read_rows
+from crm.link import CrmLink
 from crm.models import NewCase, NewResident, Phone, User
 from crm.repository import SqliteCrm
 from serve.history import CallHistory

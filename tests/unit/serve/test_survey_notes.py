@@ -16,8 +16,9 @@ import pytest
 from acd import effects as fx
 from acd.types import CallId, FakeClock
 from crm import kpi
+from crm.history_tail import read_rows
 from crm.lifecycle import Action, Command, Role, Status
-from crm.link import CrmLink, read_rows
+from crm.link import CrmLink
 from crm.models import User
 from crm.repository import SqliteCrm
 from crm.settings import CrmSettings

@@ -23,7 +23,8 @@ from serve.read_model import ReadModel
 from serve.web import build_web_app
 from serve.web_transfer import transfer_router
 from telephony.settings import ShellSettings
-from telephony.transfer import TransferConfig, Transferrer
+from telephony.transfer import Transferrer
+from telephony.transfer_config import TransferConfig
 from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import FakeAmi, event, settle
 

@@ -23,7 +23,8 @@ from crm.models import User
 from serve.read_model import ReadModel
 from serve.web import WebServer
 from serve.web_pages import install_pages
-from serve.ws import Client, Hub
+from serve.ws import Hub
+from serve.ws_client import Client
 from tests.unit.acd.harness import Harness
 
 USERS = {

@@ -81,6 +81,18 @@ class Rig:
         a._new_channel(c)
         assert self.shell.enqueue(CallId(call), c.name, call, QueueName("general"))
 
+    async def ringing(self, call: str = "c1") -> None:
+        """The agent logged in, and a caller offered to it: its seat rings."""
+        self.shell.feed(ev.AgentLoggedIn(AGENT))
+        self.caller(call)
+        await settle(self.shell)
+
+    async def talking(self, call: str = "c1") -> None:
+        """As :meth:`ringing`, and the agent answered."""
+        await self.ringing(call)
+        self.asterisk.agent_answers(CallId(call))
+        await settle(self.shell)
+
     def kinds(self) -> list[tuple[str, str | None]]:
         return [(n.kind, n.agent) for n in self.notes]
 
@@ -124,11 +136,7 @@ async def test_busy_elsewhere_is_not_offered_until_the_phone_is_free(rig: Rig) -
 
 async def test_hotline_own_calls_never_count_as_busy_elsewhere(rig: Rig) -> None:
     shell, a = rig.shell, rig.asterisk
-    shell.feed(ev.AgentLoggedIn(AGENT))
-    rig.caller("c1")  # RINGING on the seat: the engine offered it
-    await settle(shell)
-    a.agent_answers(CallId("c1"))  # INUSE
-    await settle(shell)
+    await rig.talking()  # RINGING on the seat (the engine offered it), then INUSE
     rig.clock.advance(30)
     await rig.reconciler.check()  # the periodic check agrees, too
     a.bridge_ends(CallId("c1"), "agent")  # NOT_INUSE
@@ -166,12 +174,8 @@ async def test_a_pause_taken_during_the_private_call_stays_when_it_ends(rig: Rig
 
 async def test_a_talking_agent_whose_legs_vanished_is_released(rig: Rig) -> None:
     """OpenSIPS#3123: an agent locked "in call" for ever once the BYE was lost."""
-    shell, a = rig.shell, rig.asterisk
-    shell.feed(ev.AgentLoggedIn(AGENT))
-    rig.caller("c1")
-    await settle(shell)
-    a.agent_answers(CallId("c1"))
-    await settle(shell)
+    a = rig.asterisk
+    await rig.talking()
     a.quiet = True
     a.vanish("c1-o1")  # the agent leg's Hangup never reached us
     await rig.reconciler.check()
@@ -183,9 +187,7 @@ async def test_a_talking_agent_whose_legs_vanished_is_released(rig: Rig) -> None
 async def test_a_ringing_offer_whose_leg_vanished_fails_and_the_call_goes_back(rig: Rig) -> None:
     """freeswitch#2540: an agent stuck "Reserved"."""
     shell, a = rig.shell, rig.asterisk
-    shell.feed(ev.AgentLoggedIn(AGENT))
-    rig.caller("c1")
-    await settle(shell)
+    await rig.ringing()
     a.quiet = True
     a.vanish("c1-o1")
     await rig.reconciler.check()
@@ -195,11 +197,7 @@ async def test_a_ringing_offer_whose_leg_vanished_fails_and_the_call_goes_back(r
 
 async def test_a_leg_ending_between_the_two_listings_is_not_a_correction(rig: Rig) -> None:
     shell, a = rig.shell, rig.asterisk
-    shell.feed(ev.AgentLoggedIn(AGENT))
-    rig.caller("c1")
-    await settle(shell)
-    a.agent_answers(CallId("c1"))
-    await settle(shell)
+    await rig.talking()
     leg = a.legs[CallId("c1")]
     a.vanish(leg.uniqueid)  # gone from the listing; its events are still on the way
     rig.reconciler.confirm_s = 0.05
@@ -222,12 +220,8 @@ async def test_a_waiting_caller_asterisk_no_longer_has_is_recorded_lost(rig: Rig
 
 
 async def test_an_engine_call_without_any_channel_is_lost(rig: Rig) -> None:
-    shell, a = rig.shell, rig.asterisk
-    shell.feed(ev.AgentLoggedIn(AGENT))
-    rig.caller("c1")
-    await settle(shell)
-    a.agent_answers(CallId("c1"))
-    await settle(shell)
+    shell = rig.shell
+    await rig.talking()
     shell.legs.drop_call(CallId("c1"))  # the shell forgot it (a bug of ours)
     await rig.reconciler.check()
     assert rig.kinds() == [("no-channel", AGENT)]
@@ -281,9 +275,7 @@ async def test_a_wish_after_this_call_is_published_for_the_agent_store(rig: Rig)
     shell = rig.shell
     wishes: list[Note] = []
     shell.notifier = Notifier([("wishes", wishes.append)])
-    shell.feed(ev.AgentLoggedIn(AGENT))
-    rig.caller("c1")
-    await settle(shell)
+    await rig.ringing()
     shell.feed(ev.AgentPaused(AGENT, "lunch"))  # while ringing: after this call
     (wish,) = [n for n in wishes if isinstance(n, AfterCallAsked)]
     assert (wish.agent, wish.wish, wish.reason) == (AGENT, "pause", "lunch")

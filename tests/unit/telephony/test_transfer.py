@@ -13,13 +13,9 @@ from acd.types import AgentId, CallId, FakeClock, QueueName, TransferKind
 from telephony.legs import CallerPhase
 from telephony.queue_log import QueueLog
 from telephony.settings import ShellSettings
-from telephony.transfer import (
-    NotYourCallError,
-    TransferConfig,
-    TransferError,
-    Transferrer,
-    read_transfer,
-)
+from telephony.transfer import Transferrer
+from telephony.transfer_checks import NotYourCallError, TransferError
+from telephony.transfer_config import TransferConfig, read_transfer
 from tests.fakes.shell import RecordingShell
 from tests.unit.telephony.test_shell import CONFIG, FakeAmi, event, settle
 
@@ -27,18 +23,17 @@ A, B = AgentId("2171"), AgentId("2172")
 CALL = CallId("c1")
 
 
+Rig = tuple[RecordingShell, FakeAmi, FakeClock, Transferrer]
+
+
 @pytest.fixture
-def rig() -> tuple[RecordingShell, FakeAmi, FakeClock, Transferrer]:
+async def rig() -> Rig:
+    """c1 in "general", answered by 2171 after 3 s; 2172 logged in, paused."""
     clock = FakeClock(1_763_820_000.0)
     ami = FakeAmi()
     shell = RecordingShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, ami)
     xfer = Transferrer(shell, TransferConfig(departments={"housing": "88120000"}))
     shell.observers.append(xfer.observe)
-    return shell, ami, clock, xfer
-
-
-async def _talking(shell: RecordingShell, ami: FakeAmi, clock: FakeClock) -> None:
-    """c1 in "general", answered by 2171 after 3 s; 2172 logged in, paused."""
     shell.feed(ev.AgentLoggedIn(A))
     shell.feed(ev.AgentLoggedIn(B, paused_reason="break"))
     assert shell.enqueue(CALL, "PJSIP/trunk-1", "c1", QueueName("general"), caller="138")
@@ -47,17 +42,50 @@ async def _talking(shell: RecordingShell, ami: FakeAmi, clock: FakeClock) -> Non
     clock.advance(3)
     shell.on_ami_event(event(Event="OriginateResponse", ActionID=aid, Response="Success"))
     await settle(shell)
+    return shell, ami, clock, xfer
+
+
+async def _consulting(shell: RecordingShell, xfer: Transferrer, *, dialled: bool = True) -> None:
+    """2172 made ready, and 2171 consults it about c1; ``dialled``: the target's
+    channel has named itself (the dialplan's UserEvent)."""
+    shell.feed(ev.AgentReady(B))
+    await xfer.consult(CALL, A, TransferKind.AGENT, B)
+    if dialled:
+        _consult_leg(shell)
+
+
+def _consult_leg(shell: RecordingShell) -> None:
+    """The consultation's target channel names itself (the dialplan's UserEvent)."""
+    shell.on_ami_event(
+        event(
+            Event="UserEvent",
+            UserEvent="HotlineConsultLeg",
+            Channel="PJSIP/2172-0001",
+            Uniqueid="b1",
+            CallId="c1",
+        )
+    )
+
+
+def _hang_up(shell: RecordingShell, *uniqueids: str) -> None:
+    for uid in uniqueids:
+        shell.on_ami_event(event(Event="Hangup", Uniqueid=uid, Cause="16"))
+
+
+def _record(shell: RecordingShell, clock: FakeClock) -> dict[str, object]:
+    """The call's one record, once the wrap-up is over."""
+    clock.advance(60)
+    shell.run_effects(shell.engine.expire())
+    (row,) = shell.history.rows
+    return row
 
 
 def _kinds(shell: RecordingShell) -> list[str]:
     return [line.split("|")[4] for line in shell.queue_log.lines if line.split("|")[1] == CALL]
 
 
-async def test_blind_to_a_queue(
-    rig: tuple[RecordingShell, FakeAmi, FakeClock, Transferrer],
-) -> None:
+async def test_blind_to_a_queue(rig: Rig) -> None:
     shell, ami, clock, xfer = rig
-    await _talking(shell, ami, clock)
     clock.advance(20)
     with pytest.raises(NotYourCallError):
         xfer.blind(CALL, B, TransferKind.QUEUE, "elderly")
@@ -73,15 +101,13 @@ async def test_blind_to_a_queue(
     # the first agent's leg leaves the bridge and hangs up: that ends nothing
     shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="c1-o1"))
     shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="c1"))
-    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))
+    _hang_up(shell, "c1-o1")
     aid = next(a for n, _, a in reversed(ami.sent) if n == "Originate") or ""
     clock.advance(2)
     shell.on_ami_event(event(Event="OriginateResponse", ActionID=aid, Response="Success"))
     clock.advance(30)
-    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1", Cause="16"))
-    clock.advance(60)
-    shell.run_effects(shell.engine.expire())
-    (row,) = shell.history.rows
+    _hang_up(shell, "c1")
+    row = _record(shell, clock)
     assert (row["agent"], row["transfers"], row["final_queue"]) == (B, 1, "elderly")
     assert [(leg["agent"], leg["talk_s"]) for leg in _legs(row)] == [(A, 20.0), (B, 30.0)]
     assert _kinds(shell) == [
@@ -114,11 +140,8 @@ def _legs(row: dict[str, object]) -> list[dict[str, float]]:
     return [dict(leg, talk_s=leg["ended_at"] - leg["answered_at"]) for leg in legs]
 
 
-async def test_attended_to_an_agent_complete(
-    rig: tuple[RecordingShell, FakeAmi, FakeClock, Transferrer],
-) -> None:
+async def test_attended_to_an_agent_complete(rig: Rig) -> None:
     shell, ami, clock, xfer = rig
-    await _talking(shell, ami, clock)
     with pytest.raises(TransferError, match="paused"):
         await xfer.consult(CALL, A, TransferKind.AGENT, B)
     shell.feed(ev.AgentReady(B))
@@ -131,15 +154,7 @@ async def test_attended_to_an_agent_complete(
     shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="c1"))  # out of the bridge: no end
     with pytest.raises(TransferError, match="not answered"):
         await xfer.complete(CALL, A)
-    shell.on_ami_event(
-        event(
-            Event="UserEvent",
-            UserEvent="HotlineConsultLeg",
-            Channel="PJSIP/2172-0001",
-            Uniqueid="b1",
-            CallId="c1",
-        )
-    )
+    _consult_leg(shell)
     clock.advance(4)
     shell.on_ami_event(event(Event="DialEnd", Uniqueid="c1-o1", DialStatus="ANSWER"))
     await xfer.complete(CALL, A)
@@ -153,9 +168,7 @@ async def test_attended_to_an_agent_complete(
     shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))  # the first leaves
     clock.advance(25)
     shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="b1"))  # now it ends the call
-    clock.advance(60)
-    shell.run_effects(shell.engine.expire())
-    (row,) = shell.history.rows
+    row = _record(shell, clock)
     assert row["agent"] == B and row["ended_by"] == "agent"
     assert [(leg["agent"], leg["talk_s"]) for leg in _legs(row)] == [(A, 14.0), (B, 25.0)]
     assert _kinds(shell) == [
@@ -170,39 +183,22 @@ async def test_attended_to_an_agent_complete(
     assert line[5:] == ["BRIDGE", "PJSIP/2172-0001", "3", "14", "1"]
 
 
-async def test_consult_then_back_to_the_caller(
-    rig: tuple[RecordingShell, FakeAmi, FakeClock, Transferrer],
-) -> None:
-    shell, ami, clock, xfer = rig
-    await _talking(shell, ami, clock)
-    shell.feed(ev.AgentReady(B))
-    await xfer.consult(CALL, A, TransferKind.AGENT, B)
-    shell.on_ami_event(
-        event(
-            Event="UserEvent",
-            UserEvent="HotlineConsultLeg",
-            Channel="PJSIP/2172-0001",
-            Uniqueid="b1",
-            CallId="c1",
-        )
-    )
+async def test_consult_then_back_to_the_caller(rig: Rig) -> None:
+    shell, ami, _, xfer = rig
+    await _consulting(shell, xfer)
     await xfer.back(CALL, A)
     assert ami.sent[-1][0] == "Hangup" and ("Channel", "PJSIP/2172-0001") in ami.sent[-1][1]
     shell.on_ami_event(event(Event="UserEvent", UserEvent="HotlineConsultEnded", Uniqueid="c1-o1"))
     assert shell.legs.calls[CALL].phase is CallerPhase.CONNECTED
-    assert not shell.engine.agents[B].busy_elsewhere and xfer.consults == {}
+    assert not shell.engine.agents[B].busy_elsewhere and xfer.consults.by_call == {}
     assert shell.engine.agents[A].state.value == "on-call"  # nothing changed for the engine
 
 
-async def test_the_consulting_agent_hangs_up_before_an_answer(
-    rig: tuple[RecordingShell, FakeAmi, FakeClock, Transferrer],
-) -> None:
+async def test_the_consulting_agent_hangs_up_before_an_answer(rig: Rig) -> None:
     """The caller is never dropped: it waits again in its queue."""
-    shell, ami, clock, xfer = rig
-    await _talking(shell, ami, clock)
-    shell.feed(ev.AgentReady(B))
-    await xfer.consult(CALL, A, TransferKind.AGENT, B)
-    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))
+    shell, ami, _, xfer = rig
+    await _consulting(shell, xfer, dialled=False)
+    _hang_up(shell, "c1-o1")
     await settle(shell)
     leg = shell.legs.calls[CALL]
     assert leg.phase is CallerPhase.WAITING
@@ -213,34 +209,18 @@ async def test_the_consulting_agent_hangs_up_before_an_answer(
     assert ("Channel", "PJSIP/2172") in [f for a, f, _ in ami.sent if a == "Originate"][-1]
 
 
-async def test_the_caller_hangs_up_while_held(
-    rig: tuple[RecordingShell, FakeAmi, FakeClock, Transferrer],
-) -> None:
-    shell, ami, clock, xfer = rig
-    await _talking(shell, ami, clock)
-    shell.feed(ev.AgentReady(B))
-    await xfer.consult(CALL, A, TransferKind.AGENT, B)
-    shell.on_ami_event(
-        event(
-            Event="UserEvent",
-            UserEvent="HotlineConsultLeg",
-            Channel="PJSIP/2172-0001",
-            Uniqueid="b1",
-            CallId="c1",
-        )
-    )
-    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1", Cause="16"))
+async def test_the_caller_hangs_up_while_held(rig: Rig) -> None:
+    shell, ami, _, xfer = rig
+    await _consulting(shell, xfer)
+    _hang_up(shell, "c1")
     await settle(shell)
     assert shell.engine.agents[A].state.value == "wrap-up"
     assert ("Channel", "PJSIP/2172-0001") in ami.sent[-1][1]  # the consultation hung up
     assert not shell.engine.agents[B].busy_elsewhere
 
 
-async def test_blind_to_a_department_leaves_hotline(
-    rig: tuple[RecordingShell, FakeAmi, FakeClock, Transferrer],
-) -> None:
+async def test_blind_to_a_department_leaves_hotline(rig: Rig) -> None:
     shell, ami, clock, xfer = rig
-    await _talking(shell, ami, clock)
     with pytest.raises(TransferError, match="unknown department 'parks'"):
         xfer.blind(CALL, A, TransferKind.EXTERNAL, "parks")
     clock.advance(5)
@@ -248,11 +228,8 @@ async def test_blind_to_a_department_leaves_hotline(
     await settle(shell)
     redirect = next(f for a, f, _ in ami.sent if a == "Redirect")
     assert ("Context", "hotline-transfer") in redirect and ("Exten", "88120000") in redirect
-    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))
-    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1", Cause="16"))
-    clock.advance(60)
-    shell.run_effects(shell.engine.expire())
-    (row,) = shell.history.rows
+    _hang_up(shell, "c1-o1", "c1")
+    row = _record(shell, clock)
     assert (row["ended_by"], row["transfers"], row["legs"]) == ("transfer:housing", 1, [])
     assert shell.stats["engine_errors"] == 0
 
@@ -298,11 +275,8 @@ def test_queue_log_transfer_lines_as_app_queue_writes_them() -> None:
     ]
 
 
-async def test_attended_to_a_department(
-    rig: tuple[RecordingShell, FakeAmi, FakeClock, Transferrer],
-) -> None:
+async def test_attended_to_a_department(rig: Rig) -> None:
     shell, ami, clock, xfer = rig
-    await _talking(shell, ami, clock)
     await xfer.consult(CALL, A, TransferKind.EXTERNAL, "housing")
     redirect = next(f for a, f, _ in ami.sent if a == "Redirect")
     assert ("ExtraExten", "consult-external") in redirect
@@ -321,11 +295,8 @@ async def test_attended_to_a_department(
     assert shell.legs.calls[CALL].phase is CallerPhase.ENDED
     join = [f for a, f, _ in ami.sent if a == "Redirect"][-1]
     assert ("Exten", "join") in join
-    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1-o1", Cause="16"))
-    shell.on_ami_event(event(Event="Hangup", Uniqueid="c1", Cause="16"))
-    clock.advance(60)
-    shell.run_effects(shell.engine.expire())
-    (row,) = shell.history.rows
+    _hang_up(shell, "c1-o1", "c1")
+    row = _record(shell, clock)
     assert (row["ended_by"], row["transfers"], row["agent"]) == ("transfer:housing", 1, A)
     line = next(x for x in shell.queue_log.lines if "ATTENDEDTRANSFER" in x).split("|")
     assert line[5:7] == ["BRIDGE", "PJSIP/residents-9"]
