@@ -10,6 +10,7 @@ value names the key, the value and what was expected)::
     service_level_below = 80      # percent, for every queue; absent or 0: off
     wait_over_s = 120             # longest current wait, for every queue; absent or 0: off
     ami_down_after_s = 0          # AMI down longer than this (the alarm is always on)
+    calendar_ends_within_days = 45  # the calendar's known days end this soon; 0: off
 
     [alarms.centre]               # the whole centre's service level over the window
     service_level_below = 85
@@ -68,6 +69,7 @@ class AlarmConfig:
         default_factory=lambda: dict(DEFAULT_STATE_LIMITS)
     )
     ami_down_after_s: float = 0.0
+    calendar_ends_within_days: float = 45.0
 
     def rules(self, queue: QueueName) -> QueueRules:
         """The queue's own rules, or the section-wide defaults."""
@@ -101,6 +103,7 @@ def parse_alarms(
     window_s = t.number("window_s", 1800.0, low=60, high=_DAY_S)
     min_offered = t.integer("min_offered", 5, low=1, high=1_000_000)
     ami_down_after_s = t.number("ami_down_after_s", 0.0, low=0, high=3600)
+    calendar_days = t.number("calendar_ends_within_days", 45.0, low=0, high=366)
     defaults = _rules(t, QueueRules())
 
     per_queue: dict[QueueName, QueueRules] = {}
@@ -130,6 +133,7 @@ def parse_alarms(
         centre=centre,
         agent_state_over_s=limits,
         ami_down_after_s=ami_down_after_s,
+        calendar_ends_within_days=calendar_days,
     )
 
 

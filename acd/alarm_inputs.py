@@ -2,7 +2,8 @@
 
 ``AlarmInputs`` holds the read model's :class:`~acd.snapshot.CentreView`, the
 KPIs of a recent window (from :mod:`acd.metrics`, the one implementation), each
-agent's state with the time it entered it, and whether the AMI link is up.
+agent's state with the time it entered it, whether the AMI link is up, and how far
+the calendar's holidays are known (:meth:`acd.calendar.Calendar.known_until`).
 
 Two small helpers keep those figures from the notifier's stream, with no I/O:
 
@@ -51,6 +52,9 @@ class AlarmInputs:
     centre_kpis: Kpis | None = None  # the whole centre over the window
     agents: Sequence[AgentTime] = ()
     ami_down_since: float | None = None  # None: connected
+    # the end (epoch s) of the last day whose holidays the calendar knows; None: no limit
+    calendar_known_until: float | None = None
+    calendar_last_day: str = ""  # that day, ISO (the alarm's detail)
 
 
 class AgentStateClock:

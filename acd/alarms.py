@@ -18,6 +18,11 @@ Alarm ids are stable and are API (MQTT topics carry them); value / threshold:
 - ``queue:<q>:wait_over`` — longest current wait s / the limit s
 - ``agent:<a>:<state>_over`` (kind ``agent_state_over``) — time in state s / the limit s
 - ``ami:ami_down`` — seconds down / the grace s (``ami_down_after_s``)
+- ``calendar:calendar_ends`` — days left of the known holidays and 调休 days / the
+  warning's days (``calendar_ends_within_days``): the national tables stop at the last
+  year the State Council had published when the ``chinese-calendar`` package was made;
+  past it every weekday would count as a working day, so a supervisor is told to list
+  the next year's days in ``[calendar]`` (or upgrade the package) before it comes
 
 ``since`` is when the condition began where that is known from the inputs (a
 wait passed its limit at ``now - wait + limit``); for a service level it is the
@@ -35,6 +40,8 @@ from acd.alarm_config import AlarmConfig, QueueRules
 from acd.alarm_inputs import AlarmInputs
 from acd.metrics import Kpis
 
+_DAY_S = 86_400.0
+
 __all__ = ["Alarm", "AlarmCleared", "AlarmKind", "AlarmRaised", "AlarmTracker", "evaluate"]
 
 
@@ -43,6 +50,7 @@ class AlarmKind(enum.StrEnum):
     WAIT_OVER = "wait_over"
     AGENT_STATE_OVER = "agent_state_over"
     AMI_DOWN = "ami_down"
+    CALENDAR_ENDS = "calendar_ends"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +143,29 @@ def evaluate(config: AlarmConfig, inputs: AlarmInputs, now: float) -> list[Alarm
                 since=down + config.ami_down_after_s,
             )
         )
+    horizon = _calendar_ends(config, inputs, now)
+    if horizon is not None:
+        out.append(horizon)
     unique = {a.id: a for a in out}
     return [unique[i] for i in sorted(unique)]
+
+
+def _calendar_ends(config: AlarmConfig, inputs: AlarmInputs, now: float) -> Alarm | None:
+    until, warn_days = inputs.calendar_known_until, config.calendar_ends_within_days
+    if until is None or warn_days <= 0:
+        return None
+    left_days = (until - now) / _DAY_S
+    if left_days > warn_days:
+        return None
+    return Alarm(
+        id=f"calendar:{AlarmKind.CALENDAR_ENDS.value}",
+        kind=AlarmKind.CALENDAR_ENDS,
+        subject="calendar",
+        value=left_days,
+        threshold=warn_days,
+        since=until - warn_days * _DAY_S,
+        detail=inputs.calendar_last_day,
+    )
 
 
 def _service_level(

@@ -108,6 +108,8 @@ class Calendar:
     tz: dt.tzinfo = dt.timezone(dt.timedelta(hours=8))
     hours: Schedule | None = None
     queues: Mapping[str, Schedule] = field(default_factory=dict)
+    # the last day whose holidays are known (national tables in use); None: no limit
+    known_until: dt.date | None = None
 
     def __post_init__(self) -> None:
         both = self.holidays & self.makeup_days
@@ -153,6 +155,12 @@ class Calendar:
             d += dt.timedelta(days=1)
             count += self.is_working_day(d)
         return count
+
+    def known_until_at(self) -> float | None:
+        """The end of :attr:`known_until` (epoch s, this calendar's zone), or None."""
+        if self.known_until is None:
+            return None
+        return self.start_of_day(self.known_until + dt.timedelta(days=1))
 
     def local_date(self, at: float) -> dt.date:
         return dt.datetime.fromtimestamp(at, self.tz).date()

@@ -5,7 +5,9 @@
 timezone = "+08:00"                 # a fixed offset (DST-free) or an IANA name ("Asia/Shanghai");
                                     # default: centre.timezone_offset_s
 national = true                     # the State Council's holidays and 调休 days (the
-                                    # chinese-calendar package; as far as it is published)
+                                    # chinese-calendar package; as far as it is published:
+                                    # the alarm calendar_ends warns before its last year
+                                    # ends; list the next year's days here to go on)
 holidays = ["2026-10-01", "2026-10-02"]   # local days added (a national 调休 day listed
 makeup_days = ["2026-09-27"]        # here is a holiday, and the other way round)
 [calendar.hours]                    # every queue's hours unless it has its own; absent: always open
@@ -89,10 +91,16 @@ def read_calendar(cfg: AcdConfig) -> Calendar:
         q.done()
     t.done()
     off, on = set(holidays), set(makeup)
+    known = None
     if national:  # the config's own days override the national ones
         state_off, state_on = national_days()
         off, on = (set(state_off) - on) | off, (set(state_on) - off) | on
-    return Calendar(frozenset(off), frozenset(on), tz, hours, queues)
+        # a year the config lists days of counts as known (its 放假安排 copied in)
+        last_own = max([*holidays, *makeup], default=None)
+        known = national_until()
+        if last_own is not None and last_own.year > known.year:
+            known = dt.date(last_own.year, 12, 31)
+    return Calendar(frozenset(off), frozenset(on), tz, hours, queues, known)
 
 
 def national_days() -> tuple[frozenset[dt.date], frozenset[dt.date]]:

@@ -39,6 +39,7 @@ from acd import effects as fx
 from acd.alarm_config import AlarmConfig
 from acd.alarm_inputs import AgentStateClock, AlarmInputs, RecentCalls
 from acd.alarms import Alarm, AlarmCleared, AlarmRaised, AlarmTracker, AlarmTransition, evaluate
+from acd.calendar import Calendar
 from acd.config import MetricsConfig
 from acd.metrics import Kpis
 from acd.snapshot import CentreView
@@ -60,8 +61,16 @@ class AlarmWatch:
         link_up: Callable[[], bool],
         clock: Clock,
         metrics: MetricsConfig | None = None,
+        calendar: Calendar | None = None,
     ) -> None:
+        """``calendar``: whose known holidays end (``calendar_ends``); None: not watched."""
         self.config = config
+        self.calendar_until = calendar.known_until_at() if calendar is not None else None
+        self.calendar_last_day = (
+            calendar.known_until.isoformat()
+            if calendar is not None and calendar.known_until is not None
+            else ""
+        )
         self.view = view
         self.link_up = link_up
         self.clock = clock
@@ -93,6 +102,8 @@ class AlarmWatch:
             centre_kpis=centre_kpis,
             agents=self.agents.agents(),
             ami_down_since=self.ami_down_since,
+            calendar_known_until=self.calendar_until,
+            calendar_last_day=self.calendar_last_day,
         )
         transitions = self.tracker.update(evaluate(self.config, inputs, t), t)
         for tr in transitions:

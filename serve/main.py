@@ -144,7 +144,12 @@ async def serve(
         filters=(filter_regex(),),  # only the events the shell reads
     )
     watch = AlarmWatch(
-        read_alarms(config), read_model.centre, ami.connected.is_set, clock, config.metrics
+        read_alarms(config),
+        read_model.centre,
+        ami.connected.is_set,
+        clock,
+        config.metrics,
+        calendar=read_calendar(config),
     )
     broadcast = BroadcastBoard(settings.broadcast_file, settings.sounds_dir, clock, stats)
     read_model.broadcast_source = broadcast.current  # the wallboard frame shows it

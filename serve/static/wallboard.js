@@ -177,14 +177,16 @@ function subject(sub) {
     const a = frame.agents.find((r) => r.agent === name);
     return `${t("seat")} ${name}${a ? ` ${a.name}` : ""}`;
   }
-  return t(sub === "centre" ? "wb_centre" : "wb_ami");
+  return t({ centre: "wb_centre", calendar: "wb_calendar" }[sub] ?? "wb_ami");
 }
 
 function alarmItem(a) {
   const what = t(`wb_alarm_${a.kind}`) + (a.detail ? ` (${t(a.detail)})` : "");
   const figures = a.kind === "service_level_below"
     ? `${Math.round(a.value)}% < ${a.threshold}%`
-    : `${duration(a.value)} > ${duration(a.threshold)}`;
+    : a.kind === "calendar_ends"
+      ? t("wb_days_left", { n: Math.max(0, Math.floor(a.value)) })
+      : `${duration(a.value)} > ${duration(a.threshold)}`;
   const li = el("li", "alarm", el("b", "", subject(a.subject)), el("span", "", what),
     el("span", "muted num", `${figures} · ${clockTime(a.raised_at ?? a.since)}`));
   li.dataset.alarm = a.id;

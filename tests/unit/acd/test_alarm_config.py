@@ -26,6 +26,8 @@ def test_defaults_when_the_section_is_absent() -> None:
     assert cfg.rules(QueueName("elderly")) == QueueRules(None, None)
     assert cfg.agent_state_over_s == DEFAULT_STATE_LIMITS
     assert cfg.ami_down_after_s == 0
+    assert cfg.calendar_ends_within_days == 45
+    assert parse({"calendar_ends_within_days": 0}).calendar_ends_within_days == 0
 
 
 def test_queue_overrides_inherit_the_section_defaults() -> None:
@@ -65,6 +67,7 @@ def test_queue_overrides_inherit_the_section_defaults() -> None:
         ),
         ({"agent_state_over_s": {"on-call": 0}}, "alarms.agent_state_over_s.on-call", "range"),
         ({"ami_down_after_s": -1}, "alarms.ami_down_after_s", "out of range"),
+        ({"calendar_ends_within_days": 400}, "alarms.calendar_ends_within_days", "out of range"),
     ],
 )
 def test_bad_values_name_the_key(data: Any, key: str, words: str) -> None:

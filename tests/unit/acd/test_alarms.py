@@ -98,6 +98,35 @@ def test_ami_down_is_always_on_with_its_grace() -> None:
     ]
 
 
+def test_the_calendar_warns_before_its_known_days_end() -> None:
+    day = 86_400.0
+    until = 100 * day  # the end of the last day whose holidays are known
+    cfg = AlarmConfig(calendar_ends_within_days=30)
+
+    def at(now: float) -> list[Alarm]:
+        inputs = AlarmInputs(view(), calendar_known_until=until, calendar_last_day="2026-12-31")
+        return evaluate(cfg, inputs, now)
+
+    assert at(until - 31 * day) == []
+    [a] = at(until - 10 * day)
+    assert (a.id, a.kind, a.subject) == (
+        "calendar:calendar_ends",
+        AlarmKind.CALENDAR_ENDS,
+        "calendar",
+    )
+    assert (a.value, a.threshold, a.since, a.detail) == (10, 30, until - 30 * day, "2026-12-31")
+    assert at(until + 5 * day)[0].value == -5  # past it: stays up until the days are added
+    assert (
+        evaluate(
+            AlarmConfig(calendar_ends_within_days=0),
+            AlarmInputs(view(), calendar_known_until=until),
+            until,
+        )
+        == []
+    )
+    assert evaluate(cfg, AlarmInputs(view()), until) == []  # no national tables: no limit
+
+
 def test_tracker_raises_once_keeps_since_and_clears() -> None:
     tracker = AlarmTracker()
     first = evaluate(CFG, AlarmInputs(view(wait=70)), 1000)

@@ -253,6 +253,21 @@ def test_the_national_calendar_with_local_overrides() -> None:
     assert read_calendar(config({})).kind(D(2025, 10, 1)) is DayKind.WORKDAY  # off by default
 
 
+def test_how_far_the_holidays_are_known() -> None:
+    national = read_calendar(config({"national": True}))
+    assert national.known_until == national_until()
+    end = national.known_until_at()
+    assert end is not None and national.local_date(end - 1) == national_until()
+    assert national.local_date(end) == national_until() + dt.timedelta(days=1)
+    # the next year's 放假安排 copied into the config: that year counts as known
+    year = national_until().year + 1
+    extended = read_calendar(config({"national": True, "holidays": [f"{year}-01-01"]}))
+    assert extended.known_until == D(year, 12, 31)
+    # local days alone (no national tables): no limit to watch
+    assert read_calendar(config({"holidays": ["2025-10-01"]})).known_until is None
+    assert read_calendar(config({})).known_until_at() is None
+
+
 def test_hotline_config_check_checks_and_shows_the_calendar(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

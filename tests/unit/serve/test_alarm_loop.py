@@ -103,3 +103,25 @@ async def test_the_loop_publishes_transitions_and_stops_with_its_block() -> None
     n = len(seen)
     await asyncio.sleep(0.05)
     assert len(seen) == n  # the task is gone
+
+
+def test_the_calendar_alarm_comes_from_the_calendar_the_watch_was_given() -> None:
+    import datetime as dt
+
+    from acd.calendar import Calendar
+
+    cn = dt.timezone(dt.timedelta(hours=8))
+    calendar = Calendar(tz=cn, known_until=dt.date(2026, 12, 31))
+    end = dt.datetime(2027, 1, 1, tzinfo=cn).timestamp()
+    clock = FakeClock(end - 40 * 86_400)
+    centre = Centre(clock)
+    watch = AlarmWatch(
+        AlarmConfig(calendar_ends_within_days=45), centre.view, lambda: True, clock,
+        calendar=calendar,
+    )  # fmt: skip
+    (raised,) = watch.tick()
+    assert isinstance(raised, AlarmRaised)
+    assert raised.alarm.kind is AlarmKind.CALENDAR_ENDS and raised.alarm.detail == "2026-12-31"
+    assert round(raised.alarm.value) == 40
+    quiet = AlarmWatch(AlarmConfig(), centre.view, lambda: True, clock)  # no calendar given
+    assert quiet.tick() == []
