@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "asterisk": ("telephony.cli:main", "provision, start, stop Asterisk for Hotline"),
     "config": ("hotline.config_check:main", "check a config file and summarise it"),
-    "serve": ("serve.main:main", "run the call centre on Asterisk (AMI + FastAGI shell)"),
+    "serve": ("serve.command:main", "run the call centre on Asterisk (AMI + FastAGI shell)"),
     "live": (
         "serve.live:main",
         "the call centre live: Asterisk, serve, SIPp seats, callers",

@@ -31,45 +31,37 @@ callers still holding in Asterisk with their original arrival times.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import functools
 import logging
-import signal
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from acd import events as ev
 from acd.alarm_config import read_alarms
 from acd.calendar_config import read_calendar
-from acd.config import AcdConfig, ConfigError, load_config
+from acd.config import AcdConfig, load_config
 from acd.engine import Engine
 from acd.followup import read_followup
-from acd.types import AgentId
 from agents.control import AgentControl
 from agents.presence import AgentStore
 from crm.case_owner import CaseOwners
-from crm.errors import NotFoundError
-from crm.lifecycle import Role
 from crm.link import CrmLink
-from crm.models import User
-from crm.repository import CrmRepository
 from ivr.after_hours import closed_queues
-from ivr.agi_driver import CaseLookup, IvrDriver
+from ivr.agi_driver import IvrDriver
 from ivr.announce import read_announce
 from ivr.broadcast import BroadcastBoard
 from ivr.config import read_ivr
 from ivr.survey import SurveyDriver, read_survey
-from serve import alarm_loop, mqtt_feed
+from serve import alarm_loop, mqtt_feed, presence
 from serve import crm_link as serve_crm
-from serve.admin import CrmAudit, RuntimeAdmin
+from serve.admin import RuntimeAdmin
 from serve.alarm_loop import AlarmWatch
 from serve.control import ControlServer, build_app
-from serve.followup import FOLLOWUP_LOG, FOLLOWUP_STATE, FollowupService, check_with_crm
+from serve.followup import FOLLOWUP_LOG, FOLLOWUP_STATE, FollowupService
 from serve.history import CallHistory
 from serve.mqtt import MqttPublisher
 from serve.mqtt_feed import MqttFeed
@@ -79,7 +71,7 @@ from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.recordings import RecordingLink, read_recordings
 from serve.seats import local_seats
-from serve.settings import ServeSettings, read_settings
+from serve.settings import ServeSettings
 from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
@@ -89,11 +81,9 @@ from telephony.ami_client import AmiClient
 from telephony.ami_events import filter_regex
 from telephony.ami_frames import AmiMessage
 from telephony.announce_agi import Announcer
-from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.render import agi_secret
-from telephony.asterisk.root import find_root
 from telephony.handoff import enqueue_handler
-from telephony.notifier import AfterCallAsked, Note, Notifier, Subscriber
+from telephony.notifier import Note, Notifier, Subscriber
 from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
@@ -102,7 +92,7 @@ from telephony.survey import survey_script
 from telephony.transfer import Transferrer
 from telephony.transfer_config import read_transfer
 
-__all__ = ["WallClock", "main", "serve"]
+__all__ = ["WallClock", "serve"]
 
 log = logging.getLogger("hotline.serve")
 
@@ -183,7 +173,7 @@ async def serve(
                 ("queue_log", queue_log.notify),
                 ("history", CallHistory(settings.history).notify),
                 ("pending", pending.notify),  # after the history: a crash between doubles
-                ("agents", _agent_store(store)),
+                ("agents", presence.store_subscriber(store)),
                 ("today", read_model.notify),
             ]
             recordings = None
@@ -229,7 +219,7 @@ async def serve(
                     settings.state_dir / FOLLOWUP_STATE,
                 )
                 await stack.enter_async_context(followups.running())
-            _restore_presence(shell, store, config)
+            presence.restore_presence(shell, store, config)
             transfers = Transferrer(shell, read_transfer(config))
             shell.observers.append(transfers.observe)
             strict_feed = functools.partial(shell.feed, strict=True)
@@ -240,7 +230,7 @@ async def serve(
                 config_path,
                 strict_feed,
                 settings.state_dir / "admin.jsonl",
-                _crm_audit(link.repo) if link is not None else None,
+                serve_crm.admin_audit(link.repo) if link is not None else None,
                 seats=local_seats(settings, ami),
             )
             web = None
@@ -275,7 +265,7 @@ async def serve(
         ivr_cfg = read_ivr(config)
         ivr = None
         if ivr_cfg is not None and ivr_cfg.enabled:
-            lookup = _case_status(link.repo) if link is not None else None
+            lookup = serve_crm.case_status(link.repo) if link is not None else None
             ivr = IvrDriver(ivr_cfg, lookup, stats, before=broadcast.play)
         closed = _closed(config, settings)
         await broadcast.restore()
@@ -302,7 +292,7 @@ async def serve(
                 if shell.resyncer is not None:
                     await shell.resyncer.resync("connected")
                 pending.restore_callbacks(shell)  # once, in their place among the adopted
-                _restore_wishes(shell, wishes)
+                presence.restore_wishes(shell, wishes)
             finally:
                 first_sync.set()
 
@@ -351,17 +341,6 @@ async def serve(
     return 0
 
 
-def _crm_audit(repo: CrmRepository) -> CrmAudit:
-    """The CRM's audit log for runtime administration (the control socket's peer is
-    written as an admin)."""
-
-    async def audit(name: str, role: str, action: str, detail: str) -> None:
-        who = Role(role) if role in set(Role) else Role.ADMIN
-        await repo.audit.act(User(name, who), action, detail)
-
-    return audit
-
-
 def _closed(config: AcdConfig, settings: ServeSettings) -> Closed | None:
     """The calendar's closed queues (None when every queue is always open)."""
     calendar = read_calendar(config)
@@ -369,40 +348,6 @@ def _closed(config: AcdConfig, settings: ServeSettings) -> Closed | None:
         return None
     path = settings.state_dir / "after-hours.json"
     return Closed(calendar, DeferredCallbacks(calendar, path))
-
-
-def _restore_presence(shell: CallShell, store: AgentStore, config: AcdConfig) -> None:
-    """Log back in, paused as they were, the agents ``agents.json`` remembers."""
-    for agent, reason in store.load().items():
-        if agent in config.agents:
-            shell.feed(ev.AgentLoggedIn(AgentId(agent), paused_reason=reason))
-
-
-def _restore_wishes(shell: CallShell, wishes: dict[str, tuple[str, str | None]]) -> None:
-    """Ask again, once, what agents asked for after their call before serve stopped: a
-    talking agent (adopted by the resync) keeps the wish; one whose call ended while
-    serve was down has it applied now."""
-    while wishes:
-        agent, (wish, reason) = wishes.popitem()
-        a = AgentId(agent)
-        if wish == "pause":
-            shell.feed(ev.AgentPaused(a, reason or "break"))
-        elif wish == "ready":
-            shell.feed(ev.AgentReady(a))
-        elif wish == "logout":
-            shell.feed(ev.AgentLoggedOut(a))
-
-
-def _agent_store(store: AgentStore) -> Subscriber:
-    """The agent store's subscriber: the engine's state changes and the shell's wishes."""
-
-    def notify(note: Note) -> None:
-        if isinstance(note, AfterCallAsked):
-            store.asked(note.agent, note.wish, note.reason)
-        else:
-            store.notify(note)
-
-    return notify
 
 
 def _fan_out(shell: CallShell, link: CrmLink | None) -> Callable[[AmiMessage], None]:
@@ -436,104 +381,3 @@ def _check_now(shell: CallShell) -> Callable[[], None]:
             shell.spawn(shell.reconciler.check())
 
     return check
-
-
-def _case_status(repo: CrmRepository) -> CaseLookup:
-    """The IVR's case-status look-up: read-only, only the status leaves the CRM."""
-
-    async def status(number: str) -> str | None:
-        try:
-            case = await repo.cases.by_number(number)
-        except NotFoundError:
-            return None
-        return str(case.status.value)
-
-    return status
-
-
-def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
-    root = find_root()
-    if root is None:
-        raise AsteriskStartError("no Asterisk provisioned: run 'hotline asterisk provision'")
-    inst = AsteriskInstance(root, name)
-    ami = inst.ami()
-    return settings.override(
-        ami_host=ami.host,
-        ami_port=ami.port,
-        ami_username=ami.user,
-        ami_secret=ami.secret,
-        agi_port=int(inst.info().get("agi_port", settings.agi_port)),
-        sounds_dir=inst.dir / "sounds" / "ivr",
-        asterisk_instance=name,
-    )
-
-
-def _instance_spool(name: str) -> Path | None:
-    """The instance's spool folder as this host sees it (recordings, voicemails)."""
-    root = find_root()
-    return AsteriskInstance(root, name).dir / "spool" if root is not None else None
-
-
-def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="hotline serve", description=__doc__)
-    p.add_argument("--config", default="examples/hotline.toml", type=Path)
-    p.add_argument(
-        "--instance",
-        help="take AMI port, user, secret and the AGI port from this running instance"
-        " (default: 'default' when [asterisk] sets no ami_secret)",
-    )
-    p.add_argument("--ami-host")
-    p.add_argument("--ami-port", type=int)
-    p.add_argument("--ami-username")
-    p.add_argument("--ami-secret")
-    p.add_argument("--agi-port", type=int)
-    p.add_argument("--state-dir", type=Path)
-    p.add_argument("--log-level", default="INFO")
-    p.add_argument("--record-ami", type=Path, help="append the raw AMI stream to this file")
-    a = p.parse_args(argv)
-    logging.basicConfig(
-        level=a.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        cfg = load_config(a.config)
-        settings = read_settings(cfg)
-        read_ivr(cfg)  # a bad [ivr] stops serve here, with the key named
-        read_announce(cfg)
-        check_with_crm(read_followup(cfg), settings.crm)
-        read_transfer(cfg)
-        read_mqtt(cfg)  # ... and so does a bad [mqtt] or [alarms]
-        read_alarms(cfg)
-        read_calendar(cfg)  # ... and a bad [calendar]
-        read_survey(cfg)
-        instance = a.instance
-        if (
-            instance is None
-            and a.ami_secret is None
-            and cfg.section("asterisk").raw("ami_secret") is None
-        ):
-            instance = "default"  # the secret was generated for `hotline asterisk start`
-        spool = None
-        if instance:
-            settings = _from_instance(settings, instance)
-            spool = _instance_spool(instance)
-        read_recordings(cfg, spool)  # a bad [recordings] stops serve here too
-        settings = settings.override(
-            ami_host=a.ami_host,
-            ami_port=a.ami_port,
-            ami_username=a.ami_username,
-            ami_secret=a.ami_secret,
-            agi_port=a.agi_port,
-            state_dir=a.state_dir,
-        )
-    except (ConfigError, AsteriskStartError) as e:
-        print(f"hotline serve: {e}", file=sys.stderr)
-        return 2
-
-    async def run() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        return await serve(a.config, settings, stop, a.record_ami, spool)
-
-    return asyncio.run(run())

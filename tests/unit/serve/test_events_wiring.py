@@ -16,7 +16,7 @@ from acd import Engine, load_config
 from acd import events as ev
 from acd.alarms import Alarm, AlarmCleared, AlarmKind, AlarmRaised
 from acd.types import AgentId, CallId, FakeClock, QueueName
-from serve.main import main as serve_main
+from serve.command import main as serve_main
 from serve.mqtt import MqttPublisher
 from serve.mqtt_feed import MqttFeed
 from serve.mqtt_settings import MqttSettings
