@@ -5,6 +5,7 @@ be written or a refused reload leaves the file as it was and says so."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,13 +29,7 @@ class Ami:
         self.sent: list[tuple[str, list[tuple[str, str]]]] = []
 
     async def action(
-        self,
-        action: str,
-        fields: list[tuple[str, str]] | None = None,
-        *,
-        listing: bool = False,
-        timeout_s: float | None = None,
-        action_id: str | None = None,
+        self, action: str, fields: list[tuple[str, str]] | None = None, **kw: Any
     ) -> list[AmiMessage]:
         self.sent.append((action, fields or []))
         answer = self.answers.pop(0) if self.answers else None

@@ -13,6 +13,7 @@ import asyncio
 import gc
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,13 +39,7 @@ class StalledAmi:
         self.waiting: list[asyncio.Future[list[AmiMessage]]] = []
 
     async def action(
-        self,
-        action: str,
-        fields: list[tuple[str, str]] | None = None,
-        *,
-        listing: bool = False,
-        timeout_s: float | None = None,
-        action_id: str | None = None,
+        self, action: str, fields: list[tuple[str, str]] | None = None, **kw: Any
     ) -> list[AmiMessage]:
         self.sent.append(action)
         fut: asyncio.Future[list[AmiMessage]] = asyncio.get_running_loop().create_future()
