@@ -82,6 +82,7 @@ from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
+from telephony import handoff_trace
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer
 from telephony.ami_client import AmiClient
@@ -212,6 +213,9 @@ async def serve(
             )
             stack.callback(_cancel_tasks, shell)
             shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
+            shell.trace = handoff_trace.from_environment()  # live_load --breakdown
+            if shell.trace is not None:
+                stack.callback(shell.trace.close)
             if followup_rule is not None and link is not None:
                 followups = FollowupService(
                     followup_rule,

@@ -35,6 +35,7 @@ from acd.wakeup import Wakeup
 from telephony import notifier as nt
 from telephony.ami_client import AMI_ERRORS, AmiDisconnectedError, AmiPort, AmiTimeoutError
 from telephony.ami_frames import AmiMessage
+from telephony.handoff_trace import HandoffTrace
 from telephony.legs import (
     CallerEvent,
     CallerPhase,
@@ -100,6 +101,7 @@ class CallShell:
         self.reconciler = Reconciler(self, ami) if resync else None  # stuck-state healing
         self.observers: list[Callable[[AmiMessage], None]] = []  # more readers of AMI events
         self.load: LoadWatch | None = None  # overload signs (serve sets it; tests may not)
+        self.trace: HandoffTrace | None = None  # the hand-off's stamps (opt-in, serve sets it)
         # The FastAGI hand-off runs enqueue while Asterisk still runs the AGI on the
         # caller's channel: an exit the engine decides then (queue full, nobody to
         # serve it) is not sent as a Redirect, which would race the AGI's end and the
@@ -391,8 +393,11 @@ class CallShell:
             return
         aid = f"o-{offer.uniqueid}"
         self.legs.bind_action(offer, aid)  # before any OriginateResponse can arrive
+        traced = self.trace is not None and self.trace.written(call)
         try:
             await self.ami.action("Originate", fields, action_id=aid)
+            if traced and self.trace is not None:
+                self.trace.answered(call)
         except AMI_ERRORS as err:
             self.stats[Count.ORIGINATE_FAILURES] += 1
             log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
