@@ -82,7 +82,7 @@ from serve.settings import ServeSettings, read_settings
 from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
-from telephony import handoff_trace
+from telephony import ami_actions, handoff_trace
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer
 from telephony.ami_client import AmiClient
@@ -303,6 +303,8 @@ async def serve(
             finally:
                 first_sync.set()
 
+        if settings.ami_actions_session:  # first: the hand-offs' Originates find it up
+            await stack.enter_async_context(ami_actions.session(shell, ami))
         await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))

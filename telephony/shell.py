@@ -82,6 +82,9 @@ class CallShell:
         self.settings = settings
         self.clock = clock
         self.ami = ami
+        # the calls' own actions (Originate, Hangup, Redirect, Setvar): serve gives them
+        # a session of their own (telephony.ami_actions); the events' session by default
+        self.actions: AmiPort = ami
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.notifier = notifier if notifier is not None else Notifier(stats=self.stats)
         self.legs = Legs()
@@ -395,7 +398,7 @@ class CallShell:
         self.legs.bind_action(offer, aid)  # before any OriginateResponse can arrive
         traced = self.trace is not None and self.trace.written(call)
         try:
-            await self.ami.action("Originate", fields, action_id=aid)
+            await self.actions.action("Originate", fields, action_id=aid)
             if traced and self.trace is not None:
                 self.trace.answered(call)
         except AMI_ERRORS as err:
@@ -479,7 +482,7 @@ class CallShell:
 
     async def _redirect(self, channel: str, fields: list[tuple[str, str]]) -> None:
         try:
-            await self.ami.action("Redirect", fields)
+            await self.actions.action("Redirect", fields)
         except AMI_ERRORS as e:
             self.stats[Count.EXIT_FAILURES] += 1
             log.error("cannot send caller %s out of the queues (%s): hanging up", channel, e)
@@ -490,7 +493,7 @@ class CallShell:
 
     async def _quiet(self, action: str, fields: list[tuple[str, str]]) -> None:
         try:
-            await self.ami.action(action, fields)
+            await self.actions.action(action, fields)
         except AMI_ERRORS as e:
             self.stats[Count.ACTION_FAILURES] += 1
             log.info("AMI %s %s failed: %s", action, fields[0][1] if fields else "", e)
