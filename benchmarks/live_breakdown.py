@@ -36,6 +36,7 @@ from benchmarks.live_rig import StepRaw, System
 __all__ = [
     "HEADER",
     "STAGES",
+    "gc_pauses",
     "invites_sent",
     "slowest",
     "stage_table",
@@ -95,6 +96,22 @@ def _transmit_lines(text: str) -> list[int]:
         at = i + 1
 
 
+def gc_pauses(path: Path | None, start: float, end: float) -> str:
+    """serve's garbage collections between ``start`` and ``end`` (epoch s): per
+    generation, how many and their longest and total pause."""
+    if path is None or not path.is_file():
+        return ""
+    by_gen: dict[str, list[float]] = {}
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == "gc" and start <= float(parts[2]) <= end:
+            by_gen.setdefault(parts[1], []).append((float(parts[3]) - float(parts[2])) * 1000)
+    return ", ".join(
+        f"gen {g}: {len(v)} × (max {max(v):.1f} ms, total {sum(v):.0f} ms)"
+        for g, v in sorted(by_gen.items())
+    )
+
+
 def trace_lines(path: Path) -> dict[str, list[float]]:
     """serve's hand-off stamps per caller (:mod:`telephony.handoff_trace`)."""
     if not path.is_file():
@@ -102,7 +119,7 @@ def trace_lines(path: Path) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for line in path.read_text().splitlines():
         parts = line.split()
-        if len(parts) == 7:
+        if len(parts) == 7 and parts[0] != "gc":
             out[parts[0]] = [float(p) for p in parts[2:]]
     return out
 
@@ -172,7 +189,11 @@ def step_rows(raw: StepRaw, system: System, entry: Mapping[str, float]) -> str:
     sent = invites_sent(logs / "breakdown.log", logs / "messages.log")
     trace = trace_lines(system.trace) if system.trace is not None else {}
     table = stage_table(system.name, raw.rate, stages(entry, seat, sent, trace))
-    return f"{table}\n{slowest(system.name, entry, seat, sent, trace)}"
+    out = f"{table}\n{slowest(system.name, entry, seat, sent, trace)}"
+    if system.trace is not None and seat:
+        pauses = gc_pauses(system.trace, min(seat.values()) - 1, max(seat.values()))
+        out += f"\n<!-- {system.name} serve's garbage collections: {pauses or 'none'} -->"
+    return out
 
 
 def slowest(

@@ -14,6 +14,10 @@ the AGI environment is read; ``enqueued``: the engine is about to be told;
 same call); ``originate_answered``: Asterisk's ``Response`` came back (with
 ``Async``, written by its manager thread once the originate thread exists).
 
+Each of the interpreter's garbage collections is one more line while the trace is
+on, ``gc <generation> <start> <end>`` (a collection stops serve's one thread: a
+hand-off arriving then waits for it).
+
 Off (the default) the hand-off pays one ``is None`` test per stage. A call not
 offered at once (no agent free) is written when its first offer is answered; the
 calls begun and never offered are forgotten beyond :data:`OPEN_LIMIT`.
@@ -21,6 +25,7 @@ calls begun and never offered are forgotten beyond :data:`OPEN_LIMIT`.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -38,6 +43,17 @@ class HandoffTrace:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self._open: dict[str, list[str]] = {}
+        self._gc_start = 0.0
+
+    def watch_gc(self) -> None:
+        """Write a line per garbage collection (until :meth:`close`)."""
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.time()
+        else:
+            self.out.write(f"gc {info['generation']} {self._gc_start:.6f} {time.time():.6f}\n")
 
     def begin(self, call: str, caller: str, accepted: float, env_read: float) -> None:
         """The hand-off of ``call`` is about to enqueue it (stamped now)."""
@@ -63,6 +79,8 @@ class HandoffTrace:
         self.out.write(" ".join(stamps) + "\n")
 
     def close(self) -> None:
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
         self.out.close()
 
 
@@ -71,4 +89,6 @@ def from_environment() -> HandoffTrace | None:
     path = os.environ.get(ENV_VARIABLE, "").strip()
     if not path:
         return None
-    return HandoffTrace(Path(path).open("a", buffering=1, encoding="utf-8"))
+    trace = HandoffTrace(Path(path).open("a", buffering=1, encoding="utf-8"))  # noqa: SIM115
+    trace.watch_gc()
+    return trace

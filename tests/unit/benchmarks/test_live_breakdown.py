@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.live_breakdown import invites_sent, slowest, stage_table, stages, trace_lines
+from benchmarks.live_breakdown import (
+    gc_pauses,
+    invites_sent,
+    slowest,
+    stage_table,
+    stages,
+    trace_lines,
+)
 
 # Asterisk's log (dateformat %F %T.%3q) in a zone one hour ahead of UTC
 MESSAGES = (
@@ -58,3 +65,12 @@ def test_the_slowest_calls_with_their_stages() -> None:
     sent = {"a": 1764676800.001, "b": 1764676801.049}
     text = slowest("app_queue", entry, seat, sent, {}, n=1)
     assert text.startswith("<!-- app_queue slowest: 12:00:01.000 50.0 ms (asterisk 49.0, to seat")
+
+
+def test_gc_pauses_in_the_window(tmp_path: Path) -> None:
+    trace = tmp_path / "t.trace"
+    trace.write_text("gc 0 10.0 10.001\ngc 2 11.0 11.040\ngc 2 30.0 30.050\nx c 1 2 3 4 5\n")
+    assert gc_pauses(trace, 9, 20) == (
+        "gen 0: 1 × (max 1.0 ms, total 1 ms), gen 2: 1 × (max 40.0 ms, total 40 ms)"
+    )
+    assert trace_lines(trace) == {"x": [1.0, 2.0, 3.0, 4.0, 5.0]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 from pathlib import Path
 
@@ -89,3 +90,16 @@ def test_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     trace.answered("c1")
     trace.close()
     assert (tmp_path / "t.trace").read_text().split()[:3] == ["139", "c1", "1.000000"]
+
+
+def test_garbage_collections_are_lines_of_their_own(tmp_path: Path) -> None:
+    out = io.StringIO()
+    trace = HandoffTrace(out)
+    trace.watch_gc()
+    gc.collect()
+    text = out.getvalue()
+    trace.close()
+    gc.collect()  # not watched any more (a write to the closed file would raise)
+    (line,) = text.splitlines()
+    kind, gen, start, end = line.split()
+    assert (kind, gen) == ("gc", "2") and float(start) <= float(end)
