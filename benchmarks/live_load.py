@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     p.add_argument(
         "--variant", action="append", default=[], metavar="LABEL=TOML",
-        help="system hotline/LABEL: a Hotline with these [serve] lines (an A/B)",
+        help="system hotline/LABEL: a Hotline with these [serve] lines, or root=DIR: "
+        "serve from that checkout (an A/B)",
     )  # fmt: skip
     p.add_argument("--breakdown", action="store_true", help="also time each stage of the hand-off")
     a = p.parse_args(argv)

@@ -331,7 +331,11 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _start_serve(system: System, config: Path, log: Path) -> subprocess.Popen[bytes]:
+def _start_serve(
+    system: System, config: Path, log: Path, root: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """``root``: the checkout serve runs from (this interpreter, that checkout's code
+    first on the path), e.g. an older commit's for an A/B."""
     assert system.state_dir is not None
     args = [
         sys.executable, "-m", "hotline.cli", "serve", "--config", str(config),
@@ -342,7 +346,7 @@ def _start_serve(system: System, config: Path, log: Path) -> subprocess.Popen[by
     if system.trace is not None:
         env[TRACE_VARIABLE] = str(system.trace)
     with log.open("ab") as out:
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=out, env=env)
+        proc = subprocess.Popen(args, cwd=root, stdout=out, stderr=out, env=env)
     deadline = time.monotonic() + 60
     while b"hotline serve: ready" not in log.read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -368,7 +372,8 @@ def open_rig(
     ``breakdown``: both Asterisks log the INVITEs they send, serve its hand-off
     stamps (:mod:`benchmarks.live_breakdown`). A system ``hotline/<label>`` is one
     more Hotline whose ``[serve]`` also has the TOML lines ``variants[label]`` (an
-    A/B of a setting in one run)."""
+    A/B of a setting in one run), or, when that is ``root=<checkout>``, whose serve
+    runs from that checkout (an A/B of two versions)."""
     work = Path(tempfile.mkdtemp(prefix="hotline-liveload-"))
     rtp = work / "silence.ulaw"
     rtp.write_bytes(b"\xff" * 160)  # one 20 ms packet of mu-law silence
@@ -377,13 +382,15 @@ def open_rig(
     try:
         for i, name in enumerate(systems):
             kind, _, label = name.partition("/")
+            lines = (variants or {}).get(label, "")
+            checkout = lines.removeprefix("root=") if lines.startswith("root=") else ""
             uas = free_port()
             state = work / f"serve-{i}"
             config = work / f"{kind}-{i}.toml"
             config.write_text(
                 CONFIG.format(queue=QUEUE, sip=free_port(), ami=free_port(), agi=free_port(),
                               uas=uas, state=state)
-                + (f"{(variants or {})[label]}\n" if label else "")
+                + (f"{(variants or {})[label]}\n" if label and not checkout else "")
             )  # fmt: skip
             cfg = load_config(str(config))
             settings = read_settings(cfg)
@@ -401,7 +408,8 @@ def open_rig(
             if kind == "hotline":
                 system.state_dir = state
                 system.trace = work / f"handoff-{i}.trace" if breakdown else None
-                system.serve = _start_serve(system, config, work / f"serve-{i}.log")
+                log = work / f"serve-{i}.log"
+                system.serve = _start_serve(system, config, log, Path(checkout or ROOT))
         yield LoadRig(started, work, rtp)
     finally:
         for s in started:

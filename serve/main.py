@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import contextlib
 import functools
-import gc
 import logging
 import signal
 import sys
@@ -326,9 +325,6 @@ async def serve(
                 )
             if closed is not None:
                 await stack.enter_async_context(closed.callbacks.running(shell))
-            if settings.gc_freeze:  # start-up's objects: out of every later collection
-                gc.collect()
-                gc.freeze()
             port = await stack.enter_async_context(
                 agi.listening(settings.agi_host, settings.agi_port)
             )

@@ -22,9 +22,6 @@ states are compared with Asterisk's channels and contacts (:mod:`telephony.recon
 The calls' own AMI actions (``Originate``, ``Hangup``, ``Redirect``, ``Setvar``) go
 over a second AMI session of their own unless ``ami_actions_session = false``
 (:mod:`telephony.ami_actions`).
-``gc_freeze = true`` freezes the objects of serve's start-up out of the garbage
-collector once it is ready, so a full collection (which stops the one thread that
-takes the hand-offs) scans only what came later.
 New calls are refused politely at the hand-off while AMI events arrive
 ``overload_ami_lag_s`` (2 s) late, the event loop runs ``overload_loop_lag_s`` (2 s)
 behind, or ``overload_waiting`` calls wait (0: no limit); a sign holds for
@@ -59,8 +56,6 @@ class ServeSettings:
     action_timeout_s: float = 5.0
     # the calls' own actions over a second AMI session (telephony.ami_actions)
     ami_actions_session: bool = True
-    # the start-up's objects frozen out of the garbage collector's full collections
-    gc_freeze: bool = False
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     state_dir: Path = Path("var/serve")
@@ -129,7 +124,6 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         ami_events=t.text("ami_events", d.ami_events),
         action_timeout_s=t.number("action_timeout_s", d.action_timeout_s, 0.1, 120),
         ami_actions_session=t.flag("ami_actions_session", d.ami_actions_session),
-        gc_freeze=t.flag("gc_freeze", d.gc_freeze),
         state_dir=Path(t.text("state_dir", str(d.state_dir))),
         shell=_shell(t),
         crm_db=Path(t.text("crm_db", "-")) if t.has("crm_db") else None,

@@ -20,7 +20,7 @@ the extra session is down.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
@@ -45,10 +45,22 @@ class ActionSession:
         timeout_s: float | None = None,
         action_id: str | None = None,
     ) -> list[AmiMessage]:
-        port = self.own if self.own.connected.is_set() else self.main
-        return await port.action(
+        return await self.start(
             action, fields, listing=listing, timeout_s=timeout_s, action_id=action_id
         )
+
+    def start(
+        self,
+        action: str,
+        fields: list[tuple[str, str]] | None = None,
+        *,
+        listing: bool = False,
+        timeout_s: float | None = None,
+        action_id: str | None = None,
+    ) -> Awaitable[list[AmiMessage]]:
+        """Write the action now over the session that is up (:meth:`AmiClient.start`)."""
+        port = self.own if self.own.connected.is_set() else self.main
+        return port.start(action, fields, listing=listing, timeout_s=timeout_s, action_id=action_id)
 
 
 @contextlib.asynccontextmanager

@@ -22,7 +22,7 @@ import asyncio
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from acd import effects as fx
@@ -33,10 +33,17 @@ from acd.engine import Engine, EngineError
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
 from acd.wakeup import Wakeup
 from telephony import notifier as nt
-from telephony.ami_client import AMI_ERRORS, AmiDisconnectedError, AmiPort, AmiTimeoutError
+from telephony.ami_client import (
+    AMI_ERRORS,
+    ActionStarter,
+    AmiDisconnectedError,
+    AmiPort,
+    AmiTimeoutError,
+)
 from telephony.ami_frames import AmiMessage
 from telephony.handoff_trace import HandoffTrace
 from telephony.legs import (
+    AgentLeg,
     CallerEvent,
     CallerPhase,
     CallLeg,
@@ -111,6 +118,7 @@ class CallShell:
         # dialplan's next priority, but handed back to the hand-off (HOTLINE_EXIT).
         self._handing_off: set[CallId] = set()
         self.handoff_exits: dict[CallId, str] = {}
+        self._offered_early: fx.OfferCall | None = None  # _offer_first
 
     # inputs
 
@@ -241,9 +249,24 @@ class CallShell:
             log.warning("engine refused %s: %s", type(event).__name__, e)
             return False
         self.stats[Count.ENGINE_EVENTS] += 1
+        if isinstance(event, ev.CallArrived):
+            self._offer_first(event.call, effects)
         self._before_effects(event)
         self.run_effects(effects)
         return True
+
+    def _offer_first(self, call: CallId, effects: list[fx.Effect]) -> None:
+        """A call offered as it arrives (the hand-off): its Originate is written before
+        any subscriber hears of the call (queue_log, history, wallboard...: the seat's
+        INVITE does not wait for them); the OfferCall is still published in its place.
+        Not when the same batch cancels an offer: that agent's Hangup goes first."""
+        if any(isinstance(e, fx.CancelOffer) for e in effects):
+            return
+        for e in effects:
+            if isinstance(e, fx.OfferCall) and e.call == call:
+                self._offer(e)
+                self._offered_early = e
+                return
 
     def _refused(self, event: ev.Event) -> None:
         if isinstance(event, ev.CallbackFailed):
@@ -340,7 +363,10 @@ class CallShell:
         publish = self.notifier.publish
         for e in effects:
             if isinstance(e, fx.OfferCall):
-                self._offer(e)
+                if e is self._offered_early:
+                    self._offered_early = None  # carried out already (_offer_first)
+                else:
+                    self._offer(e)
             elif isinstance(e, fx.CancelOffer):
                 self._cancel(e)
             elif isinstance(e, fx.ExitQueue):
@@ -388,17 +414,21 @@ class CallShell:
             fields.append(("Variable", f"HOTLINE_CALLBACK={e.callback}"))
         if caller_id:
             fields.append(("CallerID", caller_id))
-        self.spawn(self._originate(offer.call, e.agent, fields))
-
-    async def _originate(self, call: CallId, agent: AgentId, fields: list[tuple[str, str]]) -> None:
-        offer = self.legs.current_offer(call, agent)
-        if offer is None:
-            return
         aid = f"o-{offer.uniqueid}"
         self.legs.bind_action(offer, aid)  # before any OriginateResponse can arrive
-        traced = self.trace is not None and self.trace.written(call)
+        traced = self.trace is not None and self.trace.written(e.call)
+        if isinstance(self.actions, ActionStarter):  # written now, before the subscribers
+            answer = self.actions.start("Originate", fields, action_id=aid)
+        else:  # written when awaited (the tests' fakes)
+            answer = self.actions.action("Originate", fields, action_id=aid)
+        self.spawn(self._originate(offer, answer, traced))
+
+    async def _originate(
+        self, offer: AgentLeg, answer: Awaitable[list[AmiMessage]], traced: bool
+    ) -> None:
+        call, agent = offer.call, offer.agent
         try:
-            await self.actions.action("Originate", fields, action_id=aid)
+            await answer
             if traced and self.trace is not None:
                 self.trace.answered(call)
         except AMI_ERRORS as err:

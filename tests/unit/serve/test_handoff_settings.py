@@ -1,5 +1,4 @@
-"""The [serve] keys of the hand-off's hops (issue 13): the actions' AMI session and
-the garbage collector's start-up freeze."""
+"""The [serve] key of the hand-off's hops (issue 13): the actions' AMI session."""
 
 from __future__ import annotations
 
@@ -23,12 +22,11 @@ def _with_serve(**keys: object) -> dict[str, object]:
 
 def test_defaults_and_overrides() -> None:
     s = read_settings(parse_config(_with_serve()))
-    assert s.ami_actions_session is True and s.gc_freeze is False
-    s = read_settings(parse_config(_with_serve(ami_actions_session=False, gc_freeze=True)))
-    assert s.ami_actions_session is False and s.gc_freeze is True
+    assert s.ami_actions_session is True
+    s = read_settings(parse_config(_with_serve(ami_actions_session=False)))
+    assert s.ami_actions_session is False
 
 
-@pytest.mark.parametrize("key", ["ami_actions_session", "gc_freeze"])
-def test_a_bad_value_names_the_key(key: str) -> None:
-    with pytest.raises(ConfigError, match=key):
-        read_settings(parse_config(_with_serve(**{key: "yes"})))
+def test_a_bad_value_names_the_key() -> None:
+    with pytest.raises(ConfigError, match="ami_actions_session"):
+        read_settings(parse_config(_with_serve(ami_actions_session="yes")))

@@ -4,13 +4,22 @@ scripted manager server of test_ami_client."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, cast
 
+from acd import Engine, load_config
+from acd import events as ev
+from acd.types import AgentId, CallId, FakeClock, QueueName
 from telephony import ami_actions
 from telephony.ami_client import AmiClient
 from telephony.ami_frames import AmiMessage
+from telephony.notifier import Notifier
+from telephony.settings import ShellSettings
 from telephony.shell import CallShell
 from tests.unit.telephony.test_ami_client import FakeManager, wait_for
+from tests.unit.telephony.test_shell import FakeAmi
+
+CONFIG = Path(__file__).parents[3] / "examples" / "hotline.toml"
 
 
 class RecordingManager(FakeManager):
@@ -74,3 +83,40 @@ async def test_the_calls_actions_go_over_their_own_session_and_fall_back() -> No
             assert manager.session_of("Setvar")[0] not in (main_login, own_login)
         assert stub.actions is main  # the block ended: back to the events' session
     await manager.close()
+
+
+class StartingAmi:
+    """An AMI port that writes at once (``start``), recording when, in ``order``."""
+
+    def __init__(self, order: list[str]) -> None:
+        self.order = order
+
+    def start(self, action: str, fields: Any = None, **kw: Any) -> Any:
+        self.order.append(f"written {action}")
+
+        async def answer() -> list[AmiMessage]:
+            return [AmiMessage({"Response": "Success"})]
+
+        return answer()
+
+    async def action(self, action: str, fields: Any = None, **kw: Any) -> list[AmiMessage]:
+        return await self.start(action, fields, **kw)  # type: ignore[no-any-return]
+
+
+async def test_the_originate_is_written_before_any_subscriber_hears_of_the_call() -> None:
+    """The hand-off's last hop in serve: the agent's Originate goes to the socket inside
+    the engine's feed, before the queue_log, history, wallboard... are told."""
+    order: list[str] = []
+    clock = FakeClock(1_763_820_100.0)
+    notifier = Notifier([("ears", lambda note: order.append(type(note).__name__))])
+    shell = CallShell(
+        Engine(load_config(CONFIG), clock), ShellSettings(), clock, FakeAmi(), notifier=notifier
+    )
+    shell.actions = StartingAmi(order)
+    shell.feed(ev.AgentLoggedIn(AgentId("2001")))
+    order.clear()
+    shell.enqueue(CallId("c1"), "PJSIP/residents-1", "u1", QueueName("general"))
+    assert order[0] == "written Originate" and "OfferCall" in order, order
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert shell.stats.get("originate_failures", 0) == 0
