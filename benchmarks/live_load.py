@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import live_breakdown
 from benchmarks.live_rig import LoadRig, StepRaw, System, open_rig
 from benchmarks.report import write_results
 
@@ -148,8 +149,11 @@ HEADER = (
 )
 
 
-def ramp(rig: LoadRig, rates: list[float], step_s: float, patience_s: float) -> list[StepFigures]:
+def ramp(
+    rig: LoadRig, rates: list[float], step_s: float, patience_s: float, breakdown: bool = False
+) -> list[StepFigures]:
     out: list[StepFigures] = []
+    stage_rows: list[str] = []
     alive = {s.name: s for s in rig.systems}
     number = int(time.time()) % 100_000 * 10_000  # unique callers per run and step
     for system in rig.systems:  # first calls pay for cold caches: not counted
@@ -162,12 +166,16 @@ def ramp(rig: LoadRig, rates: list[float], step_s: float, patience_s: float) -> 
             f = figures(raw, entries(_log(system)))
             out.append(f)
             print(_row(f), flush=True)
+            if breakdown:
+                stage_rows.append(live_breakdown.step_rows(raw, system, entries(_log(system))))
             if f.gave_up:  # to find in serve's calls.jsonl (HOTLINE_LIVELOAD_KEEP=1 keeps it)
                 print(f"<!-- {system.name} gave up: {' '.join(f.gave_up[:20])} -->", flush=True)
             if f.collapsed:
                 del alive[system.name]
         if not alive:
             break
+    if stage_rows:  # --breakdown
+        print(f"\n{live_breakdown.HEADER}\n" + "\n".join(stage_rows), flush=True)
     return out
 
 
@@ -215,6 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--systems", default="hotline,app_queue", help="which systems to load")
     p.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
+    p.add_argument(
+        "--variant", action="append", default=[], metavar="LABEL=TOML",
+        help="system hotline/LABEL: a Hotline with these [serve] lines, or root=DIR: "
+        "serve from that checkout (an A/B)",
+    )  # fmt: skip
+    p.add_argument("--breakdown", action="store_true", help="also time each stage of the hand-off")
     a = p.parse_args(argv)
     try:
         rates = [float(r) for r in a.rates.split(",") if r.strip()]
@@ -223,10 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     if not rates or min(rates) <= 0:
         p.error("--rates: every rate must be > 0")
     systems = tuple(s.strip() for s in a.systems.split(",") if s.strip())
-    if not systems or set(systems) - {"hotline", "app_queue"}:
-        p.error(f"--systems: expected hotline and/or app_queue, got {a.systems!r}")
-    with open_rig(systems) as rig:
-        figs = ramp(rig, rates, a.step_s, a.patience_s)
+    variants = dict(v.partition("=")[::2] for v in a.variant)
+    known = {"hotline", "app_queue"} | {f"hotline/{k}" for k in variants}
+    if not systems or set(systems) - known or len(set(systems)) != len(systems):
+        p.error(f"--systems: expected hotline, app_queue or hotline/<variant>, got {a.systems!r}")
+    with open_rig(systems, a.breakdown, variants) as rig:
+        figs = ramp(rig, rates, a.step_s, a.patience_s, a.breakdown)
     text = summary(figs)
     print(text)
     if a.write:

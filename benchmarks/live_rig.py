@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from telephony.asterisk.instance import AsteriskInstance, free_port
 from telephony.asterisk.render import Secrets
 from telephony.asterisk.root import provision
 from telephony.asterisk.settings import AsteriskSettings, read_settings
+from telephony.handoff_trace import ENV_VARIABLE as TRACE_VARIABLE
 from telephony.rig.sipp import Sipp, SippError, SippEvent
 
 __all__ = ["SEATS", "LoadRig", "StepRaw", "System", "open_rig"]
@@ -111,12 +112,21 @@ exten => s,1,Goto(hotline-inbound,100,1)
 """
 
 
+# --breakdown (benchmarks.live_breakdown): Asterisk's verbose messages into their own
+# log, and the PJSIP logger on for INVITEs only (one each way per call)
+LOGGER_LINE = "breakdown.log => verbose\n"
+INVITE_LOGGER = "pjsip set logger method INVITE"
+
 # The queue entry, stamped by Asterisk right after Answer() in both dialplans (a
 # NOTICE in the instance's messages.log, read back after each step).
 STAMP = " same => n,Log(NOTICE,qentry ${CALLERID(num)} ${STRFTIME(,,%s.%6q)})"
 
 
-class HotlineInstance(AsteriskInstance):
+class RigInstance(AsteriskInstance):
+    breakdown = False  # log the INVITEs sent (benchmarks.live_breakdown)
+
+
+class HotlineInstance(RigInstance):
     """Hotline's rendered Asterisk, with the queue-entry stamp after Answer()."""
 
     def prepare(self, cfg: AcdConfig, settings: AsteriskSettings) -> Secrets:
@@ -128,10 +138,12 @@ class HotlineInstance(AsteriskInstance):
             raise RuntimeError("extensions.conf: expected one Answer() in hotline-inbound")
         path.write_text(text.replace(answer, answer + STAMP + "\n"))
         _load(self.dir / "etc", "app_verbose.so")  # Log()
+        if self.breakdown:
+            _log_invites(self.dir / "etc")
         return sec
 
 
-class AppQueueInstance(AsteriskInstance):
+class AppQueueInstance(RigInstance):
     """Hotline's rendered Asterisk with app_queue in charge of the trunk's calls."""
 
     def prepare(self, cfg: AcdConfig, settings: AsteriskSettings) -> Secrets:
@@ -141,7 +153,15 @@ class AppQueueInstance(AsteriskInstance):
         (etc / "queues.conf").write_text(QUEUES_CONF.format(queue=QUEUE, members=members))
         (etc / "extensions.conf").write_text(APP_QUEUE_DIALPLAN.format(queue=QUEUE, stamp=STAMP))
         _load(etc, "app_verbose.so", "app_queue.so")
+        if self.breakdown:
+            _log_invites(etc)
         return sec
+
+
+def _log_invites(etc: Path) -> None:
+    """Asterisk's verbose messages (the PJSIP logger's INVITEs) into log/breakdown.log."""
+    with (etc / "logger.conf").open("a") as f:
+        f.write(LOGGER_LINE)
 
 
 def _load(etc: Path, *modules: str) -> None:
@@ -178,6 +198,7 @@ class System:
     uas_port: int
     serve: subprocess.Popen[bytes] | None = None
     state_dir: Path | None = None
+    trace: Path | None = None  # serve's hand-off stamps (--breakdown)
 
     def pids(self) -> dict[str, int]:
         out = {"asterisk": self.instance.pid() or 0}
@@ -310,15 +331,22 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _start_serve(system: System, config: Path, log: Path) -> subprocess.Popen[bytes]:
+def _start_serve(
+    system: System, config: Path, log: Path, root: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """``root``: the checkout serve runs from (this interpreter, that checkout's code
+    first on the path), e.g. an older commit's for an A/B."""
     assert system.state_dir is not None
     args = [
         sys.executable, "-m", "hotline.cli", "serve", "--config", str(config),
         "--instance", system.instance.name, "--state-dir", str(system.state_dir),
         "--log-level", "WARNING",
     ]  # fmt: skip
+    env = dict(os.environ)
+    if system.trace is not None:
+        env[TRACE_VARIABLE] = str(system.trace)
     with log.open("ab") as out:
-        proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=out)
+        proc = subprocess.Popen(args, cwd=root, stdout=out, stderr=out, env=env)
     deadline = time.monotonic() + 60
     while b"hotline serve: ready" not in log.read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -334,35 +362,54 @@ def _start_serve(system: System, config: Path, log: Path) -> subprocess.Popen[by
 
 
 @contextlib.contextmanager
-def open_rig(systems: tuple[str, ...] = ("hotline", "app_queue")) -> Iterator[LoadRig]:
+def open_rig(
+    systems: tuple[str, ...] = ("hotline", "app_queue"),
+    breakdown: bool = False,
+    variants: Mapping[str, str] | None = None,
+) -> Iterator[LoadRig]:
     """Start the systems asked for (Asterisk instances ``liveload-h`` / ``liveload-q``
-    on free ports); everything is stopped and removed when the block ends."""
+    on free ports); everything is stopped and removed when the block ends.
+    ``breakdown``: both Asterisks log the INVITEs they send, serve its hand-off
+    stamps (:mod:`benchmarks.live_breakdown`). A system ``hotline/<label>`` is one
+    more Hotline whose ``[serve]`` also has the TOML lines ``variants[label]`` (an
+    A/B of a setting in one run), or, when that is ``root=<checkout>``, whose serve
+    runs from that checkout (an A/B of two versions)."""
     work = Path(tempfile.mkdtemp(prefix="hotline-liveload-"))
     rtp = work / "silence.ulaw"
     rtp.write_bytes(b"\xff" * 160)  # one 20 ms packet of mu-law silence
     root = provision()
     started: list[System] = []
     try:
-        for name in systems:
+        for i, name in enumerate(systems):
+            kind, _, label = name.partition("/")
+            lines = (variants or {}).get(label, "")
+            checkout = lines.removeprefix("root=") if lines.startswith("root=") else ""
             uas = free_port()
-            state = work / f"serve-{name}"
-            config = work / f"{name}.toml"
+            state = work / f"serve-{i}"
+            config = work / f"{kind}-{i}.toml"
             config.write_text(
                 CONFIG.format(queue=QUEUE, sip=free_port(), ami=free_port(), agi=free_port(),
                               uas=uas, state=state)
+                + (f"{(variants or {})[label]}\n" if label and not checkout else "")
             )  # fmt: skip
             cfg = load_config(str(config))
             settings = read_settings(cfg)
-            if name == "hotline":
-                inst: AsteriskInstance = HotlineInstance(root, f"liveload-h{os.getpid()}")
+            if kind == "hotline":
+                suffix = f"-{i}" if label else ""
+                inst: RigInstance = HotlineInstance(root, f"liveload-h{os.getpid()}{suffix}")
             else:
                 inst = AppQueueInstance(root, f"liveload-q{os.getpid()}")
+            inst.breakdown = breakdown
             inst.start(cfg, settings)
             system = System(name, inst, settings, uas)
             started.append(system)
-            if name == "hotline":
+            if breakdown:
+                inst.cli(INVITE_LOGGER)
+            if kind == "hotline":
                 system.state_dir = state
-                system.serve = _start_serve(system, config, work / "serve.log")
+                system.trace = work / f"handoff-{i}.trace" if breakdown else None
+                log = work / f"serve-{i}.log"
+                system.serve = _start_serve(system, config, log, Path(checkout or ROOT))
         yield LoadRig(started, work, rtp)
     finally:
         for s in started:

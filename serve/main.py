@@ -75,6 +75,7 @@ from serve.settings import ServeSettings
 from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
+from telephony import ami_actions, handoff_trace
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer
 from telephony.ami_client import AmiClient
@@ -208,6 +209,9 @@ async def serve(
             )
             stack.callback(shell.stop)  # (again) if start-up fails past this point
             shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
+            shell.trace = handoff_trace.from_environment()  # live_load --breakdown
+            if shell.trace is not None:
+                stack.callback(shell.trace.close)
             if followup_rule is not None and link is not None:
                 followups = FollowupService(
                     followup_rule,
@@ -296,6 +300,8 @@ async def serve(
             finally:
                 first_sync.set()
 
+        if settings.ami_actions_session:  # first: the hand-offs' Originates find it up
+            await stack.enter_async_context(ami_actions.session(shell, ami))
         await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))

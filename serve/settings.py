@@ -19,6 +19,9 @@ With the CRM on, the FastAGI hand-off waits at most ``sticky_lookup_s`` (0.05 s;
 0 turns it off) for the agent owning the caller's open case
 (:mod:`crm.case_owner`). Every ``reconcile_s`` (30 s; 0 turns it off) the agents'
 states are compared with Asterisk's channels and contacts (:mod:`telephony.reconcile`).
+The calls' own AMI actions (``Originate``, ``Hangup``, ``Redirect``, ``Setvar``) go
+over a second AMI session of their own unless ``ami_actions_session = false``
+(:mod:`telephony.ami_actions`).
 New calls are refused politely at the hand-off while AMI events arrive
 ``overload_ami_lag_s`` (2 s) late, the event loop runs ``overload_loop_lag_s`` (2 s)
 behind, or ``overload_waiting`` calls wait (0: no limit); a sign holds for
@@ -51,6 +54,8 @@ class ServeSettings:
     ami_secret: str = "hotline"
     ami_events: str = "call,system,user,agent"  # no "dialplan": Newexten/VarSet not needed
     action_timeout_s: float = 5.0
+    # the calls' own actions over a second AMI session (telephony.ami_actions)
+    ami_actions_session: bool = True
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
     state_dir: Path = Path("var/serve")
@@ -121,6 +126,7 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         agi_port=ast.agi_port,
         ami_events=t.text("ami_events", d.ami_events),
         action_timeout_s=t.number("action_timeout_s", d.action_timeout_s, 0.1, 120),
+        ami_actions_session=t.flag("ami_actions_session", d.ami_actions_session),
         state_dir=Path(t.text("state_dir", str(d.state_dir))),
         shell=_shell(t),
         crm_db=Path(t.text("crm_db", "-")) if t.has("crm_db") else None,

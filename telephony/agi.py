@@ -22,6 +22,7 @@ import contextlib
 import hmac
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -48,6 +49,9 @@ class AgiSession:
         self.env = env
         self._reader = reader
         self._writer = writer
+        # wall-clock stamps of the connection's start (telephony.handoff_trace)
+        self.accepted_at = 0.0  # serve accepted it
+        self.env_at = 0.0  # its environment was read
 
     @property
     def args(self) -> list[str]:
@@ -133,6 +137,7 @@ class FastAgiServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.sessions += 1
+        accepted_at = time.time()
         try:
             env: dict[str, str] = {}
             async with asyncio.timeout(10.0):  # one timer for the whole environment
@@ -149,6 +154,7 @@ class FastAgiServer:
                         value = value.replace("\r", "")
                     env[key] = value
             session = AgiSession(env, reader, writer)
+            session.accepted_at, session.env_at = accepted_at, time.time()
             if not await self._from_asterisk(session, writer.get_extra_info("peername")):
                 return
             await self.handler(session)

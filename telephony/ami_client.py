@@ -22,13 +22,14 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from acd.counters import Count
 from telephony.ami_frames import AmiMessage, FrameParser, encode_action
 
 __all__ = [
     "AMI_ERRORS",
+    "ActionStarter",
     "AmiActionError",
     "AmiClient",
     "AmiDisconnectedError",
@@ -61,6 +62,21 @@ class AmiDisconnectedError(ConnectionError):
 # What an action can raise: refused or timed out (AmiActionError), the connection
 # gone (AmiDisconnectedError is a ConnectionError) or a socket error.
 AMI_ERRORS = (AmiActionError, OSError)
+
+
+@runtime_checkable
+class ActionStarter(Protocol):
+    """An AMI port that can write an action at once (:meth:`AmiClient.start`)."""
+
+    def start(
+        self,
+        action: str,
+        fields: list[tuple[str, str]] | None = None,
+        *,
+        listing: bool = False,
+        timeout_s: float | None = None,
+        action_id: str | None = None,
+    ) -> Awaitable[list[AmiMessage]]: ...
 
 
 class AmiPort(Protocol):
@@ -243,8 +259,28 @@ class AmiClient:
         action_id: str | None = None,
     ) -> list[AmiMessage]:
         """Send and await; raises :class:`AmiTimeoutError` when Asterisk stays silent."""
-        t = self.action_timeout_s if timeout_s is None else timeout_s
+        return await self.start(
+            action, fields, listing=listing, timeout_s=timeout_s, action_id=action_id
+        )
+
+    def start(
+        self,
+        action: str,
+        fields: Fields | None = None,
+        *,
+        listing: bool = False,
+        timeout_s: float | None = None,
+        action_id: str | None = None,
+    ) -> Awaitable[list[AmiMessage]]:
+        """Write the action now (not when awaited); the awaitable is :meth:`action`'s
+        answer. For the hand-off's Originate, written before anything else runs."""
         fut = self.send(action, fields, listing=listing, action_id=action_id)
+        return self._answer(action, fut, timeout_s)
+
+    async def _answer(
+        self, action: str, fut: asyncio.Future[list[AmiMessage]], timeout_s: float | None
+    ) -> list[AmiMessage]:
+        t = self.action_timeout_s if timeout_s is None else timeout_s
         try:
             return await asyncio.wait_for(asyncio.shield(fut), t)
         except TimeoutError:

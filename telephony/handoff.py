@@ -196,6 +196,8 @@ async def _hand_off(
     wanted = hint.priority
     if wanted is not None and wanted in ranks and ranks[wanted] > ranks[priority]:
         priority = wanted  # written back below: kept across a restart
+    if shell.trace is not None:  # benchmarks.live_load --breakdown
+        shell.trace.begin(call, caller, agi.accepted_at, agi.env_at)
     shell.enqueue(
         CallId(call),
         channel,

@@ -22,7 +22,7 @@ import asyncio
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from acd import effects as fx
@@ -33,9 +33,17 @@ from acd.engine import Engine, EngineError
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
 from acd.wakeup import Wakeup
 from telephony import notifier as nt
-from telephony.ami_client import AMI_ERRORS, AmiDisconnectedError, AmiPort, AmiTimeoutError
+from telephony.ami_client import (
+    AMI_ERRORS,
+    ActionStarter,
+    AmiDisconnectedError,
+    AmiPort,
+    AmiTimeoutError,
+)
 from telephony.ami_frames import AmiMessage
+from telephony.handoff_trace import HandoffTrace
 from telephony.legs import (
+    AgentLeg,
     CallerEvent,
     CallerPhase,
     CallLeg,
@@ -81,6 +89,9 @@ class CallShell:
         self.settings = settings
         self.clock = clock
         self.ami = ami
+        # the calls' own actions (Originate, Hangup, Redirect, Setvar): serve gives them
+        # a session of their own (telephony.ami_actions); the events' session by default
+        self.actions: AmiPort = ami
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self.notifier = notifier if notifier is not None else Notifier(stats=self.stats)
         self.legs = Legs()
@@ -101,12 +112,14 @@ class CallShell:
         self.reconciler = Reconciler(self, ami) if resync else None  # stuck-state healing
         self.observers: list[Callable[[AmiMessage], None]] = []  # more readers of AMI events
         self.load: LoadWatch | None = None  # overload signs (serve sets it; tests may not)
+        self.trace: HandoffTrace | None = None  # the hand-off's stamps (opt-in, serve sets it)
         # The FastAGI hand-off runs enqueue while Asterisk still runs the AGI on the
         # caller's channel: an exit the engine decides then (queue full, nobody to
         # serve it) is not sent as a Redirect, which would race the AGI's end and the
         # dialplan's next priority, but handed back to the hand-off (HOTLINE_EXIT).
         self._handing_off: set[CallId] = set()
         self.handoff_exits: dict[CallId, str] = {}
+        self._offered_early: fx.OfferCall | None = None  # _offer_first
 
     # inputs
 
@@ -237,9 +250,24 @@ class CallShell:
             log.warning("engine refused %s: %s", type(event).__name__, e)
             return False
         self.stats[Count.ENGINE_EVENTS] += 1
+        if isinstance(event, ev.CallArrived):
+            self._offer_first(event.call, effects)
         self._before_effects(event)
         self.run_effects(effects)
         return True
+
+    def _offer_first(self, call: CallId, effects: list[fx.Effect]) -> None:
+        """A call offered as it arrives (the hand-off): its Originate is written before
+        any subscriber hears of the call (queue_log, history, wallboard...: the seat's
+        INVITE does not wait for them); the OfferCall is still published in its place.
+        Not when the same batch cancels an offer: that agent's Hangup goes first."""
+        if any(isinstance(e, fx.CancelOffer) for e in effects):
+            return
+        for e in effects:
+            if isinstance(e, fx.OfferCall) and e.call == call:
+                self._offer(e)
+                self._offered_early = e
+                return
 
     def _refused(self, event: ev.Event) -> None:
         if isinstance(event, ev.CallbackFailed):
@@ -336,7 +364,10 @@ class CallShell:
         publish = self.notifier.publish
         for e in effects:
             if isinstance(e, fx.OfferCall):
-                self._offer(e)
+                if e is self._offered_early:
+                    self._offered_early = None  # carried out already (_offer_first)
+                else:
+                    self._offer(e)
             elif isinstance(e, fx.CancelOffer):
                 self._cancel(e)
             elif isinstance(e, fx.ExitQueue):
@@ -384,16 +415,23 @@ class CallShell:
             fields.append(("Variable", f"HOTLINE_CALLBACK={e.callback}"))
         if caller_id:
             fields.append(("CallerID", caller_id))
-        self.spawn(self._originate(offer.call, e.agent, fields))
-
-    async def _originate(self, call: CallId, agent: AgentId, fields: list[tuple[str, str]]) -> None:
-        offer = self.legs.current_offer(call, agent)
-        if offer is None:
-            return
         aid = f"o-{offer.uniqueid}"
         self.legs.bind_action(offer, aid)  # before any OriginateResponse can arrive
+        traced = self.trace is not None and self.trace.written(e.call)
+        if isinstance(self.actions, ActionStarter):  # written now, before the subscribers
+            answer = self.actions.start("Originate", fields, action_id=aid)
+        else:  # written when awaited (the tests' fakes)
+            answer = self.actions.action("Originate", fields, action_id=aid)
+        self.spawn(self._originate(offer, answer, traced))
+
+    async def _originate(
+        self, offer: AgentLeg, answer: Awaitable[list[AmiMessage]], traced: bool
+    ) -> None:
+        call, agent = offer.call, offer.agent
         try:
-            await self.ami.action("Originate", fields, action_id=aid)
+            await answer
+            if traced and self.trace is not None:
+                self.trace.answered(call)
         except AMI_ERRORS as err:
             if self.stopping:  # serve is going: the offer stays Asterisk's, the next serve adopts
                 return
@@ -477,7 +515,7 @@ class CallShell:
 
     async def _redirect(self, channel: str, fields: list[tuple[str, str]]) -> None:
         try:
-            await self.ami.action("Redirect", fields)
+            await self.actions.action("Redirect", fields)
         except AMI_ERRORS as e:
             self.stats[Count.EXIT_FAILURES] += 1
             log.error("cannot send caller %s out of the queues (%s): hanging up", channel, e)
@@ -488,7 +526,7 @@ class CallShell:
 
     async def _quiet(self, action: str, fields: list[tuple[str, str]]) -> None:
         try:
-            await self.ami.action(action, fields)
+            await self.actions.action(action, fields)
         except AMI_ERRORS as e:
             self.stats[Count.ACTION_FAILURES] += 1
             log.info("AMI %s %s failed: %s", action, fields[0][1] if fields else "", e)

@@ -153,7 +153,7 @@ async def test_queue_full_exit_goes_back_through_the_hand_off_not_a_redirect() -
         sent.append(name)
         return await action(name, fields, **kw)
 
-    rig.shell.ami = spy  # type: ignore[assignment]
+    rig.shell.ami = rig.shell.actions = spy  # type: ignore[assignment]
     rig.arrive("c0")
     rig.arrive("c1")
     await settle(rig.shell)
