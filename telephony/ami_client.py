@@ -222,6 +222,8 @@ class AmiClient:
         for p in pending.values():
             if not p.future.done():
                 p.future.set_exception(AmiDisconnectedError(f"AMI {p.action}: connection lost"))
+                if self._closing:  # a waiter still gets it; one gone at the stop is no error
+                    p.future.exception()
         if not self._closing:
             self.stats[Count.DISCONNECTS] += 1
             log.warning("AMI: connection lost (%s)", exc or "closed by Asterisk")
