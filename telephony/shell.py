@@ -19,11 +19,9 @@ silently: each one ends as a ``CallClosed`` note (a line in the call history).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from acd import effects as fx
 from acd import events as ev
@@ -33,6 +31,7 @@ from acd.engine import Engine, EngineError
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
 from acd.wakeup import Wakeup
 from telephony import notifier as nt
+from telephony.agent_seat import agent_lookup, offer_fields
 from telephony.ami_client import (
     AMI_ERRORS,
     ActionStarter,
@@ -42,6 +41,7 @@ from telephony.ami_client import (
 )
 from telephony.ami_frames import AmiMessage
 from telephony.handoff_trace import HandoffTrace
+from telephony.leg_notes import LegNotes
 from telephony.legs import (
     AgentLeg,
     CallerEvent,
@@ -67,7 +67,7 @@ __all__ = ["AmiPort", "CallShell"]
 log = logging.getLogger(__name__)
 
 
-class CallShell:
+class CallShell(LegNotes):
     def __init__(
         self,
         engine: Engine,
@@ -91,20 +91,17 @@ class CallShell:
         self.ami = ami
         # the calls' own actions (Originate, Hangup, Redirect, Setvar): serve gives them
         # a session of their own (telephony.ami_actions); the events' session by default
-        self.actions: AmiPort = ami
-        self.stats: Counter[str] = stats if stats is not None else Counter()
+        super().__init__(ami, stats if stats is not None else Counter())
         self.notifier = notifier if notifier is not None else Notifier(stats=self.stats)
         self.legs = Legs()
         # PJSIP endpoint → agent: the configured seats and any added at runtime
-        self.agent_of: Callable[[str], AgentId | None] = _agent_lookup(settings, engine)
+        self.agent_of: Callable[[str], AgentId | None] = agent_lookup(settings, engine)
         self.translator = Translator(
             self.legs,
             self.agent_of,
             waiting_event=settings.waiting_event,
             stats=self.stats,
         )
-        self.tasks: set[asyncio.Task[Any]] = set()
-        self.stopping = False  # serve is shutting down: no new actions (stop())
         self.adopting: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
         self.wakeup = Wakeup()  # the one re-arming rule, shared with the simulator
@@ -300,63 +297,6 @@ class CallShell:
             )
             self.feed(ev.CallerAbandoned(event.call))
 
-    def _before_effects(self, event: ev.Event) -> None:
-        now = self.clock.now()
-        if isinstance(event, ev.CallArrived):
-            self.notifier.publish(nt.CallEntered(now, event.call, event.queue, event.caller))
-            return
-        if isinstance(event, ev.AgentPaused | ev.AgentReady | ev.AgentLoggedOut):
-            view = snapshot.agent_view(self.engine, event.agent)
-            if view is not None and view.after_call is not None:  # kept over a restart
-                wish = nt.AfterCallAsked(now, view.id, view.after_call, view.after_call_reason)
-                self.notifier.publish(wish)
-            return
-        leg = self.legs.calls.get(getattr(event, "call", CallId("")))
-        if leg is None:
-            return
-        if isinstance(event, ev.CallbackRequested):
-            self.step(StepCaller(leg, CallerEvent.CALLBACK_REQUESTED))
-            leg.callback = event.number
-            self.notifier.publish(
-                nt.CallbackKept(
-                    now, leg.call, event.number, leg.channel, leg.uniqueid, leg.position
-                )
-            )
-            log.info(
-                "call %s: callback to %s requested; it keeps its place", leg.call, event.number
-            )
-        elif isinstance(event, ev.CallPriorityChanged):  # a restart adopts it with this class
-            leg.priority = event.priority
-            self.spawn(self._setvar(leg.channel, "HOTLINE_PRIORITY", event.priority))
-        elif isinstance(event, ev.CallbackFailed):
-            leg.answered_at = None
-            log.info("call %s: callback not answered (%s)", leg.call, event.reason)
-        elif isinstance(event, ev.AgentAnswered):
-            leg.answered_at = now
-            offer = leg.agent_leg
-            ring_s = now - offer.offered_at if offer else 0.0
-            uid = offer.uniqueid if offer else ""
-            hold = now - (leg.entered_at if leg.entered_at is not None else leg.arrived_at)
-            self.notifier.publish(
-                nt.CallConnected(now, leg.call, leg.queue, event.agent, hold, uid, ring_s)
-            )
-            if self.config.queues[leg.queue].record_calls:
-                leg.recording = self.settings.recording_path(leg.call)
-        elif isinstance(event, ev.OfferFailed):
-            offer = leg.agent_leg
-            ring_s = now - offer.offered_at if offer else 0.0
-            self.notifier.publish(nt.RingUnanswered(now, leg.call, leg.queue, event.agent, ring_s))
-        elif isinstance(event, ev.CallEnded) and leg.answered_at is not None:
-            agent = leg.agent_leg.agent if leg.agent_leg else "NONE"
-            entered = leg.entered_at if leg.entered_at is not None else leg.arrived_at
-            hold, talk = leg.answered_at - entered, now - leg.answered_at
-            note = nt.TalkEnded(now, leg.call, leg.queue, agent, event.by, hold, talk, leg.position)
-            self.notifier.publish(
-                dataclasses.replace(
-                    note, channel=leg.channel, uniqueid=leg.uniqueid, recording=leg.recording
-                )
-            )
-
     # effects
 
     def run_effects(self, effects: list[fx.Effect]) -> None:
@@ -392,29 +332,9 @@ class CallShell:
             self.feed(ev.CallLost(e.call, "no channel"))
             return
         offer = self.legs.new_offer(e.call, e.agent, self.clock.now())
-        timeout_ms = int((e.ring_timeout_s + self.settings.ring_margin_s) * 1000)
-        caller_id = f'"{leg.caller}" <{leg.caller}>' if leg.caller else ""
-        fields = [
-            ("Channel", f"PJSIP/{self.settings.endpoint(e.agent)}"),
-            ("Context", self.settings.connect_context),
-            ("Exten", "s"),
-            ("Priority", "1"),
-            ("Timeout", str(timeout_ms)),
-            ("Async", "true"),
-            ("ChannelId", offer.uniqueid),
-            ("Variable", f"CALLER={leg.channel}"),
-            ("Variable", f"HOTLINE_CALL_ID={e.call}"),
-            ("Variable", f"HOTLINE_AGENT={e.agent}"),
-            ("Variable", f"HOTLINE_QUEUE={e.queue}"),
-        ]
-        if self.config.queues[e.queue].record_calls:  # MixMonitor in the connect context
-            fields.append(("Variable", "HOTLINE_RECORD=1"))
-            path = self.settings.recording_path(e.call)
-            fields.append(("Variable", f"HOTLINE_RECORD_FILE={path}"))
-        if e.callback is not None:  # the connect context Dials the resident
-            fields.append(("Variable", f"HOTLINE_CALLBACK={e.callback}"))
-        if caller_id:
-            fields.append(("CallerID", caller_id))
+        fields = offer_fields(
+            self.settings, self.config, e, leg.channel, leg.caller, offer.uniqueid
+        )
         aid = f"o-{offer.uniqueid}"
         self.legs.bind_action(offer, aid)  # before any OriginateResponse can arrive
         traced = self.trace is not None and self.trace.written(e.call)
@@ -508,60 +428,6 @@ class CallShell:
         action_id, fields = originate_fields(self.settings, supervisor, agent, mode)
         await self.ami.action("Originate", fields, action_id=action_id)
 
-    # AMI helpers (background; failures are logged and counted)
-
-    async def _hangup(self, channel: str, why: str) -> None:
-        await self._quiet("Hangup", [("Channel", channel), ("Cause", "16")])
-
-    async def _redirect(self, channel: str, fields: list[tuple[str, str]]) -> None:
-        try:
-            await self.actions.action("Redirect", fields)
-        except AMI_ERRORS as e:
-            self.stats[Count.EXIT_FAILURES] += 1
-            log.error("cannot send caller %s out of the queues (%s): hanging up", channel, e)
-            await self._hangup(channel, "exit failed")
-
-    async def _setvar(self, channel: str, name: str, value: str) -> None:
-        await self._quiet("Setvar", [("Channel", channel), ("Variable", name), ("Value", value)])
-
-    async def _quiet(self, action: str, fields: list[tuple[str, str]]) -> None:
-        try:
-            await self.actions.action(action, fields)
-        except AMI_ERRORS as e:
-            self.stats[Count.ACTION_FAILURES] += 1
-            log.info("AMI %s %s failed: %s", action, fields[0][1] if fields else "", e)
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run an AMI action in the background. Each coroutine handles its own AMI
-        errors; anything else it raises is logged here with its name and counted
-        (``task_failures``), not left to the garbage collector's "never retrieved"."""
-        if self.stopping:
-            coro.close()
-            self.stats[Count.DROPPED_AT_STOP] += 1
-            return
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if task.cancelled():
-            return
-        err = task.exception()
-        if err is not None:
-            self.stats[Count.TASK_FAILURES] += 1
-            name = getattr(task.get_coro(), "__qualname__", task.get_name())
-            log.error("background %s failed", name, exc_info=err)
-
-    def stop(self) -> None:
-        """Serve is stopping: cancel the actions in flight and send no new ones.
-        Calls and offers stay as Asterisk has them: a restarted serve adopts them
-        (:mod:`telephony.resync`), so an action cut short here is not a failure to
-        report (no ``OfferFailed``: the agent is not unreachable, serve is going)."""
-        self.stopping = True
-        for t in list(self.tasks):
-            t.cancel()
-
     # the engine's clock
 
     def arm_timer(self) -> None:
@@ -585,21 +451,3 @@ class CallShell:
             log.error("engine expire failed: %s", e)
             effects = []
         self.run_effects(effects)
-
-
-def _agent_lookup(settings: ShellSettings, engine: Engine) -> Callable[[str], AgentId | None]:
-    """PJSIP endpoint → agent: the configured seats by one dict look-up (the hot path),
-    then the engine's live roster (a seat added at runtime, serve.admin)."""
-    endpoints = settings.agent_lookup(engine.config)
-    prefix, roster = settings.endpoint_prefix, engine.agents
-
-    def agent_of(endpoint: str) -> AgentId | None:
-        agent = endpoints.get(endpoint)
-        if agent is not None:
-            return agent if agent in roster else None  # removed at runtime: no agent
-        if not endpoint.startswith(prefix):
-            return None
-        rest = endpoint[len(prefix) :]
-        return AgentId(rest) if rest in roster else None
-
-    return agent_of

@@ -6,14 +6,14 @@ from __future__ import annotations
 from acd.engine import Engine
 from acd.events import AgentAdded, AgentRemoved
 from acd.types import FakeClock
+from telephony.agent_seat import agent_lookup
 from telephony.settings import ShellSettings
-from telephony.shell import _agent_lookup
 from tests.unit.acd.harness import config
 
 
 def test_the_lookup_follows_agents_added_and_removed_at_runtime() -> None:
     engine = Engine(config(), FakeClock())
-    agent_of = _agent_lookup(ShellSettings(endpoint_prefix="hl-"), engine)
+    agent_of = agent_lookup(ShellSettings(endpoint_prefix="hl-"), engine)
     assert agent_of("hl-a1") == "a1" and agent_of("hl-a9") is None and agent_of("a1") is None
     engine.handle(AgentAdded("a9", "new", {"general": 3}))
     engine.handle(AgentRemoved("a1"))
