@@ -15,6 +15,7 @@ that logs the caller's number of every INVITE; callers (``live/load_caller.xml``
 have unique numbers per step, so each agent INVITE is matched to its call. The
 queue entry is the caller's 200 OK: the caller sends one RTP packet after its ACK,
 so ``Answer()`` does not wait 500 ms for audio. Everything listens on 127.0.0.1.
+With ``HOTLINE_LIVELOAD_KEEP=1`` each step keeps its logs (:mod:`benchmarks.live_logs`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acd.config import AcdConfig, load_config
+from benchmarks.live_logs import (
+    KEEP_ENV,
+    copy_asterisk_log,
+    copy_sipp_logs,
+    keep_dir,
+    short_log_args,
+)
 from serve.control import request
 from telephony.asterisk.instance import AsteriskInstance, free_port
 from telephony.asterisk.render import Secrets
@@ -166,6 +174,8 @@ class StepRaw:
     ami_events: int | None = None  # AMI events serve received in the step
     ami_ignored: int | None = None
     lag_ms: list[float] = field(default_factory=list)  # serve's AMI lag samples, if any
+    numbers: tuple[str, ...] = ()  # the callers' numbers, one per attempted call
+    kept: Path | None = None  # the step's logs (HOTLINE_LIVELOAD_KEEP), see the module
 
 
 @dataclass
@@ -191,6 +201,11 @@ class System:
         status, body = request(self.state_dir / "control.sock", "GET", "/status")
         return dict(body.get("stats", {})) if status == 200 else {}
 
+    @property
+    def records(self) -> Path | None:
+        """serve's call records (one JSON object per line), Hotline only."""
+        return self.state_dir / "calls.jsonl" if self.state_dir is not None else None
+
 
 @dataclass
 class LoadRig:
@@ -212,9 +227,10 @@ class LoadRig:
         )
         budget = seconds + talk_s + patience_s + 60
         rows = [[f"1{first_number + i:010d}"] for i in range(calls)]
+        kept = keep_dir(self.work, system.name, first_number)
         agents = _started(lambda: Sipp(
             agent_xml, local_port=system.uas_port, calls=100_000, max_time_s=budget + 30,
-            extra=SIPP_ARGS,
+            extra=SIPP_ARGS + short_log_args(kept, "seats"),
         ))  # fmt: skip
         before_cpu = {k: _cpu_s(p) for k, p in system.pids().items()}
         before = system.serve_stats()
@@ -229,7 +245,7 @@ class LoadRig:
                 limit=limit,
                 rows=rows,
                 max_time_s=budget,
-                extra=SIPP_ARGS,
+                extra=SIPP_ARGS + short_log_args(kept, "callers"),
             ),
             agents,
         )
@@ -242,14 +258,19 @@ class LoadRig:
             time.sleep(1.0)  # the last BYEs' answers reach the seats' SIPp
             agent_events = agents.stop(2.0).events
         finally:
+            copy_sipp_logs(callers, kept, "callers")
+            copy_sipp_logs(agents, kept, "seats")
             callers.close()
             agents.close()
         raw = StepRaw(system.name, rate, calls, seconds_used, res.events, res.successful,
                       res.failed, agent_events, cpu, rss)  # fmt: skip
+        raw.numbers = tuple(r[0] for r in rows)
+        raw.kept = kept
         if before or after:
             raw.ami_events = after.get("events", 0) - before.get("events", 0)
             raw.ami_ignored = after.get("ignored_events", 0) - before.get("ignored_events", 0)
         _settle(system)
+        copy_asterisk_log(system.instance.dir, kept)
         return raw
 
     def _scenario(self, name: str, **values: str) -> Path:
@@ -375,5 +396,5 @@ def open_rig(systems: tuple[str, ...] = ("hotline", "app_queue")) -> Iterator[Lo
                     s.serve.wait()
             s.instance.stop()
             shutil.rmtree(s.instance.dir, ignore_errors=True)
-        if os.environ.get("HOTLINE_LIVELOAD_KEEP") is None:
+        if os.environ.get(KEEP_ENV) is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -1,9 +1,10 @@
 """The live-load benchmark's smoke run, so it cannot rot: both systems (Hotline with
 ``hotline serve``, and Asterisk's app_queue) on the real 200-seat SIPp rig, one tiny
 step at a low rate each. Checked: every call is answered and matched to its agent
-INVITE and its queue-entry stamp, and every AMI event that reached serve was one it
-reads (the session filter and ``disabledevents`` on the real Asterisk). Its timing
-figures are for benchmarks/RESULTS.md, never asserted."""
+INVITE and its queue-entry stamp, serve wrote exactly one record per call, and every
+AMI event that reached serve was one it reads (the session filter and
+``disabledevents`` on the real Asterisk). Its timing figures are for
+benchmarks/RESULTS.md, never asserted."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import shutil
 import pytest
 
 from benchmarks.live_load import entries, figures
+from benchmarks.live_outcomes import read_records
 from benchmarks.live_rig import open_rig
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -24,8 +26,11 @@ def test_one_small_step_on_each_system_answers_every_call() -> None:
     with open_rig() as rig:
         for number, system in enumerate(rig.systems):
             raw = rig.step(system, rate=4.0, seconds=1.5, first_number=number * 100, patience_s=8)
-            f = figures(raw, entries(system.instance.dir / "log" / "messages.log"))
-            assert (f.attempted, f.answered, f.lost) == (6, 6, 0), (system.name, f)
+            records = read_records(system.records, raw.numbers)
+            f = figures(raw, entries(system.instance.dir / "log" / "messages.log"), records)
+            assert (f.attempted, f.answered, f.lost, f.refused) == (6, 6, 0, 0), (system.name, f)
+            # serve wrote exactly one record per call; app_queue has none to check
+            assert f.records == ("0 / 0" if system.name == "hotline" else "-"), f
             assert not math.isnan(f.p99_ms), f  # every INVITE matched to a stamped entry
             if system.name == "hotline":
                 assert raw.ami_events and raw.ami_ignored == 0, raw
