@@ -252,6 +252,9 @@ def _one_step(
         print(f"<!-- {system.name} lost silently: {' '.join(o.lost_numbers[:20])}; "
               f"no record or several: {' '.join(o.record_anomalies[:20])}; refused but "
               f"not hung up on: {' '.join(o.refused_unheard[:20])} -->", flush=True)  # fmt: skip
+    if any(raw.udp_drops.values()):
+        print(f"<!-- {system.name}: SIP datagrams dropped by the kernel (receive buffer full): "
+              f"{raw.udp_drops} -->", flush=True)  # fmt: skip
     lost = f.lost + (o.no_record or 0) + (o.two_records or 0) if o is not None else f.lost
     kept = drop_if_clean(raw.kept, lost)
     if kept is not None:

@@ -12,6 +12,11 @@ and Asterisk's logs. With ``HOTLINE_LIVELOAD_KEEP=1`` each step writes into
   method or status), cheap enough to leave on at 20 calls/s;
 - ``asterisk-messages.log``: the Asterisk instance's ``messages.log`` so far.
 
+And, kept or not, :func:`udp_drops` reads from ``/proc/net/udp`` how many SIP
+datagrams the kernel dropped at a socket because its receive buffer was full
+(a SIPp or Asterisk too starved to read them): a request lost there is only
+retransmitted 0.5, 1.5, 3.5 s later, and a lost ACK is a call that never starts.
+
 :func:`drop_if_clean` removes the folder of a step where no call was lost, so a
 long run keeps only what is worth reading.
 """
@@ -21,12 +26,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from telephony.rig.sipp import Sipp
 
 __all__ = ["KEEP_ENV", "copy_asterisk_log", "copy_sipp_logs", "drop_if_clean", "keep_dir",
-           "short_log_args"]  # fmt: skip
+           "short_log_args", "udp_drops"]  # fmt: skip
 
 KEEP_ENV = "HOTLINE_LIVELOAD_KEEP"
 SIPP_LOGS = ("calls.log", "errors.log", "stderr.log")
@@ -74,3 +80,27 @@ def drop_if_clean(kept: Path | None, lost: int) -> Path | None:
         shutil.rmtree(kept, ignore_errors=True)
         return None
     return kept
+
+
+def udp_drops(
+    ports: Mapping[str, int],
+    since: Mapping[str, int] | None = None,
+    table: str = "/proc/net/udp",
+) -> dict[str, int]:
+    """Datagrams dropped (receive buffer full) at the UDP sockets bound to these
+    local ports, per name, less the counts ``since`` (a socket not found: 0)."""
+    want = {port: name for name, port in ports.items()}
+    out = {name: -(since or {}).get(name, 0) for name in ports}
+    try:
+        lines = Path(table).read_text().splitlines()[1:]
+    except OSError:
+        return out
+    for line in lines:
+        cols = line.split()
+        try:
+            port, drops = int(cols[1].rsplit(":", 1)[1], 16), int(cols[-1])
+        except (IndexError, ValueError):
+            continue
+        if port in want:
+            out[want[port]] += drops
+    return out

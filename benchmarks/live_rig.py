@@ -32,13 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acd.config import AcdConfig, load_config
-from benchmarks.live_logs import (
-    KEEP_ENV,
-    copy_asterisk_log,
-    copy_sipp_logs,
-    keep_dir,
-    short_log_args,
-)
+from benchmarks import live_logs
 from serve.control import request
 from telephony.asterisk.instance import AsteriskInstance, free_port
 from telephony.asterisk.render import Secrets
@@ -175,6 +169,7 @@ class StepRaw:
     ami_ignored: int | None = None
     lag_ms: list[float] = field(default_factory=list)  # serve's AMI lag samples, if any
     numbers: tuple[str, ...] = ()  # the callers' numbers, one per attempted call
+    udp_drops: dict[str, int] = field(default_factory=dict)  # SIP datagrams the kernel dropped
     kept: Path | None = None  # the step's logs (HOTLINE_LIVELOAD_KEEP), see the module
 
 
@@ -227,13 +222,15 @@ class LoadRig:
         )
         budget = seconds + talk_s + patience_s + 60
         rows = [[f"1{first_number + i:010d}"] for i in range(calls)]
-        kept = keep_dir(self.work, system.name, first_number)
+        kept = live_logs.keep_dir(self.work, system.name, first_number)
         agents = _started(lambda: Sipp(
             agent_xml, local_port=system.uas_port, calls=100_000, max_time_s=budget + 30,
-            extra=SIPP_ARGS + short_log_args(kept, "seats"),
+            extra=SIPP_ARGS + live_logs.short_log_args(kept, "seats"),
         ))  # fmt: skip
         before_cpu = {k: _cpu_s(p) for k, p in system.pids().items()}
         before = system.serve_stats()
+        sip = {"seats": system.uas_port, "asterisk": system.settings.sip_port}
+        drops0 = live_logs.udp_drops(sip)
         started = time.monotonic()
         callers = _started(
             lambda: Sipp(
@@ -245,7 +242,7 @@ class LoadRig:
                 limit=limit,
                 rows=rows,
                 max_time_s=budget,
-                extra=SIPP_ARGS + short_log_args(kept, "callers"),
+                extra=SIPP_ARGS + live_logs.short_log_args(kept, "callers"),
             ),
             agents,
         )
@@ -256,21 +253,22 @@ class LoadRig:
             rss = {k: _rss_mb(p) for k, p in system.pids().items()}
             after = system.serve_stats()
             time.sleep(1.0)  # the last BYEs' answers reach the seats' SIPp
+            drops = live_logs.udp_drops(sip, since=drops0)
             agent_events = agents.stop(2.0).events
         finally:
-            copy_sipp_logs(callers, kept, "callers")
-            copy_sipp_logs(agents, kept, "seats")
+            live_logs.copy_sipp_logs(callers, kept, "callers")
+            live_logs.copy_sipp_logs(agents, kept, "seats")
             callers.close()
             agents.close()
         raw = StepRaw(system.name, rate, calls, seconds_used, res.events, res.successful,
                       res.failed, agent_events, cpu, rss)  # fmt: skip
         raw.numbers = tuple(r[0] for r in rows)
-        raw.kept = kept
+        raw.kept, raw.udp_drops = kept, drops
         if before or after:
             raw.ami_events = after.get("events", 0) - before.get("events", 0)
             raw.ami_ignored = after.get("ignored_events", 0) - before.get("ignored_events", 0)
         _settle(system)
-        copy_asterisk_log(system.instance.dir, kept)
+        live_logs.copy_asterisk_log(system.instance.dir, kept)
         return raw
 
     def _scenario(self, name: str, **values: str) -> Path:
@@ -396,5 +394,5 @@ def open_rig(systems: tuple[str, ...] = ("hotline", "app_queue")) -> Iterator[Lo
                     s.serve.wait()
             s.instance.stop()
             shutil.rmtree(s.instance.dir, ignore_errors=True)
-        if os.environ.get(KEEP_ENV) is None:
+        if os.environ.get(live_logs.KEEP_ENV) is None:
             shutil.rmtree(work, ignore_errors=True)
