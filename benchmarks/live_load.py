@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from acd.counters import Count
 from benchmarks.live_logs import drop_if_clean
 from benchmarks.live_outcomes import Outcomes, classify, overload_lines, read_records
 from benchmarks.live_rig import LoadRig, StepRaw, System, open_rig
@@ -54,6 +55,8 @@ CLEAN_P99_MS = 50.0
 COLLAPSE_LOST = 0.05
 COLLAPSE_P99_MS = 1000.0
 DEFAULT_RATES = "20,40,60,80,100,110,120,130,140,150,160"
+# serve's counters (acd.counters.Count) that tell of overload, printed when not 0
+SHEDDING = (Count.REFUSED_OVERLOAD, Count.LAG_RECONCILES, Count.RECONCILES)
 _ENTRY = re.compile(r"qentry (\d+) (\d+\.\d+)")
 
 
@@ -252,6 +255,9 @@ def _one_step(
         print(f"<!-- {system.name} lost silently: {' '.join(o.lost_numbers[:20])}; "
               f"no record or several: {' '.join(o.record_anomalies[:20])}; refused but "
               f"not hung up on: {' '.join(o.refused_unheard[:20])} -->", flush=True)  # fmt: skip
+    shed = {str(k): raw.serve_counts.get(k, 0) for k in SHEDDING}
+    if any(shed.values()):
+        print(f"<!-- {system.name}: serve's counters over the step: {shed} -->", flush=True)
     if any(raw.udp_drops.values()):
         print(f"<!-- {system.name}: SIP datagrams dropped by the kernel (receive buffer full): "
               f"{raw.udp_drops} -->", flush=True)  # fmt: skip

@@ -170,6 +170,7 @@ class StepRaw:
     lag_ms: list[float] = field(default_factory=list)  # serve's AMI lag samples, if any
     numbers: tuple[str, ...] = ()  # the callers' numbers, one per attempted call
     udp_drops: dict[str, int] = field(default_factory=dict)  # SIP datagrams the kernel dropped
+    serve_counts: dict[str, int] = field(default_factory=dict)  # serve's counters' step deltas
     kept: Path | None = None  # the step's logs (HOTLINE_LIVELOAD_KEEP), see the module
 
 
@@ -267,6 +268,7 @@ class LoadRig:
         if before or after:
             raw.ami_events = after.get("events", 0) - before.get("events", 0)
             raw.ami_ignored = after.get("ignored_events", 0) - before.get("ignored_events", 0)
+            raw.serve_counts = {k: v - before.get(k, 0) for k, v in after.items()}
         _settle(system)
         live_logs.copy_asterisk_log(system.instance.dir, kept)
         return raw
