@@ -196,7 +196,9 @@ def ramp(
     alive = {s.name: s for s in rig.systems}
     number = int(time.time()) % 100_000 * 10_000  # unique callers per run and step
     for system in rig.systems:  # first calls pay for cold caches: not counted
-        number += rig.step(system, 2.0, 3.0, number, patience_s).calls + 1
+        warm = rig.step(system, 2.0, 3.0, number, patience_s)
+        drop_if_clean(warm.kept, 0)  # nor kept
+        number += warm.calls + 1
     print(HEADER, flush=True)
     for rate in rates:
         for system in list(alive.values()):
