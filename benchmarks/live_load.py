@@ -9,9 +9,12 @@ agent took it. A system whose step is not clean (anything lost, or p99 above
 50 ms) is "collapsed" once it loses more than 5 % of its calls or its p99
 passes 1 s, and is not loaded again; the ramp stops when both have.
 
-Per rate and system: attempted, answered, abandoned (the caller gave up),
-overflowed (Asterisk hung up a caller no agent took), failed (no answer from
-Asterisk at all), lost (= attempted - answered), queue entry (stamped by
+Per rate and system: attempted, answered, refused politely (Hotline's overload
+shedding: the busy message and a ``refused-overload`` record, see
+:mod:`benchmarks.live_outcomes`), abandoned (the caller gave up), overflowed
+(Asterisk hung up a caller no agent took, with no refusal record), failed (no
+answer from Asterisk at all), lost silently (= attempted - answered - refused),
+the calls with no record or with two in serve's ``calls.jsonl``, queue entry (stamped by
 Asterisk right after ``Answer()``) to the agent's INVITE at the seat: p50, p99,
 max; Asterisk's and serve's CPU (% of one core over the step, its tail
 included), serve's RSS at the step's end, and the AMI events serve read per call
@@ -23,6 +26,10 @@ events' lag is not measured here yet: serve does not export it on this branch.
         # the soak: 30 minutes at a 30,000-call day's busiest hour (3,000 calls/h),
         # serve's RSS after each 10 minutes
 
+    python -m benchmarks.live_load --rates 40 --overload 1.3
+        # graceful overload: after the ramp, one more step for every system at 1.3x
+        # Hotline's highest clean rate (--overload-rate R: at R calls/s)
+
 ``--write`` puts the table and the ratios into benchmarks/RESULTS.md ("Live load").
 """
 
@@ -33,10 +40,13 @@ import re
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from acd.counters import Count
 from benchmarks import live_breakdown
+from benchmarks.live_logs import drop_if_clean
+from benchmarks.live_outcomes import Outcomes, classify, overload_lines, read_records
 from benchmarks.live_rig import LoadRig, StepRaw, System, open_rig
 from benchmarks.report import write_results
 
@@ -46,6 +56,8 @@ CLEAN_P99_MS = 50.0
 COLLAPSE_LOST = 0.05
 COLLAPSE_P99_MS = 1000.0
 DEFAULT_RATES = "20,40,60,80,100,110,120,130,140,150,160"
+# serve's counters (acd.counters.Count) that tell of overload, printed when not 0
+SHEDDING = (Count.REFUSED_OVERLOAD, Count.LAG_RECONCILES, Count.RECONCILES)
 _ENTRY = re.compile(r"qentry (\d+) (\d+\.\d+)")
 
 
@@ -66,10 +78,24 @@ class StepFigures:
     ami_per_call: float | None
     ami_ignored_pct: float | None
     gave_up: tuple[str, ...] = ()  # the callers' numbers of the abandoned calls (to look up)
+    outcomes: Outcomes | None = None  # served / refused politely / lost silently, records
+    phase: str = "ramp"  # or "overload": the step after the ramp (--overload)
+
+    @property
+    def refused(self) -> int:
+        """Refused politely (heard the busy message, a refused-overload record)."""
+        return self.outcomes.refused if self.outcomes is not None else 0
 
     @property
     def lost(self) -> int:
-        return self.attempted - self.answered
+        """Lost silently: neither answered by a seat nor refused politely."""
+        return self.attempted - self.answered - self.refused
+
+    @property
+    def records(self) -> str:
+        """Calls with no record / with two or more in serve's calls.jsonl."""
+        o = self.outcomes
+        return "-" if o is None or o.no_record is None else f"{o.no_record} / {o.two_records}"
 
     @property
     def clean(self) -> bool:
@@ -94,8 +120,13 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-def figures(raw: StepRaw, entry_at: dict[str, float]) -> StepFigures:
-    """One step's figures from its SIPp logs and the queue-entry stamps."""
+def figures(
+    raw: StepRaw,
+    entry_at: dict[str, float],
+    records: dict[str, list[str]] | None = None,
+) -> StepFigures:
+    """One step's figures from its SIPp logs, the queue-entry stamps and serve's
+    records' outcomes per caller number (Hotline: :func:`read_records`)."""
     offered: dict[str, float] = {}
     answered: set[str] = set()
     for e in raw.agents:
@@ -111,8 +142,10 @@ def figures(raw: StepRaw, entry_at: dict[str, float]) -> StepFigures:
             gave_up.add(caller)
         elif e.event == "far_bye":
             hung_up_on.add(caller)
+    out = classify(raw.numbers, raw.callers, raw.agents, records, entry_at) if raw.numbers else None
+    refused = set(raw.numbers) - answered - set(out.lost_numbers) if out else set()
     abandoned = len(gave_up - answered)
-    overflowed = len(hung_up_on - answered - gave_up)
+    overflowed = len(hung_up_on - answered - gave_up - refused)
     delays = [(t - entry_at[c]) * 1000 for c, t in offered.items() if c in entry_at]
     n = len(answered)
     cpu = {k: 100 * v / raw.seconds for k, v in raw.cpu_s.items()}
@@ -120,9 +153,9 @@ def figures(raw: StepRaw, entry_at: dict[str, float]) -> StepFigures:
     ignored = 100 * (raw.ami_ignored or 0) / raw.ami_events if raw.ami_events else None
     return StepFigures(
         raw.system, raw.rate, raw.calls, n, abandoned, overflowed,
-        raw.calls - n - abandoned - overflowed,
+        raw.calls - n - abandoned - overflowed - (out.refused if out else 0),
         _pct(delays, 0.5), _pct(delays, 0.99), max(delays, default=float("nan")),
-        cpu, raw.rss_mb.get("serve"), ami, ignored, tuple(sorted(gave_up - answered)),
+        cpu, raw.rss_mb.get("serve"), ami, ignored, tuple(sorted(gave_up - answered)), out,
     )  # fmt: skip
 
 
@@ -135,48 +168,121 @@ def _row(f: StepFigures) -> str:
         else "-"
     )
     return (
-        f"| {f.rate:g} | {f.system} | {f.attempted} | {f.answered} | {f.abandoned} | "
-        f"{f.overflowed} | {f.failed} | **{f.lost}** | {f.p50_ms:.1f} | **{f.p99_ms:.1f}** | "
-        f"{f.max_ms:.1f} | {cpu} | {rss} | {ami} |"
+        f"| {f.rate:g} | {f.system} | {f.attempted} | {f.answered} | {f.refused} | "
+        f"{f.abandoned} | {f.overflowed} | {f.failed} | **{f.lost}** | {f.records} | "
+        f"{f.p50_ms:.1f} | **{f.p99_ms:.1f}** | {f.max_ms:.1f} | {cpu} | {rss} | {ami} |"
     )
 
 
 HEADER = (
-    "| calls/s | system | attempted | answered | abandoned | overflowed | failed | lost | "
+    "| calls/s | system | attempted | answered | refused politely | abandoned | overflowed | "
+    "failed | lost silently | no record / two | "
     "p50 ms | p99 ms | max ms | CPU (one core = 100 %) | serve RSS | AMI events/call |\n"
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: "
-    "| --- |"
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+    "| --- | ---: | --- |"
 )
 
 
 def ramp(
-    rig: LoadRig, rates: list[float], step_s: float, patience_s: float, breakdown: bool = False
+    rig: LoadRig,
+    rates: list[float],
+    step_s: float,
+    patience_s: float,
+    overload_factor: float | None = None,
+    overload_rate: float | None = None,
+    breakdown: bool = False,
 ) -> list[StepFigures]:
+    """The ramp, then (``overload_factor`` or ``overload_rate``) one overload step for
+    every system, collapsed or not (its figures have ``phase == "overload"``);
+    ``breakdown``: the hand-off's stages of every step, printed after the ramp."""
     out: list[StepFigures] = []
     stage_rows: list[str] = []
     alive = {s.name: s for s in rig.systems}
     number = int(time.time()) % 100_000 * 10_000  # unique callers per run and step
     for system in rig.systems:  # first calls pay for cold caches: not counted
-        number += rig.step(system, 2.0, 3.0, number, patience_s).calls + 1
+        warm = rig.step(system, 2.0, 3.0, number, patience_s)
+        drop_if_clean(warm.kept, 0)  # nor kept
+        number += warm.calls + 1
     print(HEADER, flush=True)
     for rate in rates:
         for system in list(alive.values()):
-            raw = rig.step(system, rate, step_s, number, patience_s)
-            number += raw.calls + 1
-            f = figures(raw, entries(_log(system)))
+            f = _one_step(rig, system, rate, step_s, number, patience_s, stage_rows, breakdown)
+            number += f.attempted + 1
             out.append(f)
-            print(_row(f), flush=True)
-            if breakdown:
-                stage_rows.append(live_breakdown.step_rows(raw, system, entries(_log(system))))
-            if f.gave_up:  # to find in serve's calls.jsonl (HOTLINE_LIVELOAD_KEEP=1 keeps it)
-                print(f"<!-- {system.name} gave up: {' '.join(f.gave_up[:20])} -->", flush=True)
             if f.collapsed:
                 del alive[system.name]
         if not alive:
             break
     if stage_rows:  # --breakdown
         print(f"\n{live_breakdown.HEADER}\n" + "\n".join(stage_rows), flush=True)
+    if overload_factor is None and overload_rate is None:
+        return out
+    rate, how = overload_at(out, overload_factor, overload_rate)
+    print(f"<!-- overload step: {rate:g} calls/s ({how}) -->", flush=True)
+    over: dict[str, Outcomes] = {}
+    for system in rig.systems:
+        f = replace(_one_step(rig, system, rate, step_s, number, patience_s), phase="overload")
+        number += f.attempted + 1
+        out.append(f)
+        if f.outcomes is not None:
+            over[system.name] = f.outcomes
+    print(overload_lines(rate, how, over), flush=True)
     return out
+
+
+def overload_at(
+    figs: list[StepFigures], factor: float | None, rate: float | None
+) -> tuple[float, str]:
+    """The overload step's rate and how it was chosen: ``rate`` as given, else
+    ``factor`` × Hotline's highest clean rate (or, with none clean, its highest rate)."""
+    if rate is not None:
+        return rate, "as asked"
+    assert factor is not None
+    mine = [f for f in figs if f.system == "hotline"] or figs
+    clean = [f.rate for f in mine if f.clean]
+    if clean:
+        base, of = max(clean), "Hotline's highest clean rate"
+    elif mine:
+        base, of = max(f.rate for f in mine), "the highest rate loaded (none was clean)"
+    else:
+        raise ValueError("--overload: no step was loaded to take the rate from")
+    return round(base * factor, 2), f"{factor:g} × {of}, {base:g} calls/s"
+
+
+def _one_step(
+    rig: LoadRig,
+    system: System,
+    rate: float,
+    step_s: float,
+    number: int,
+    patience_s: float,
+    stage_rows: list[str] | None = None,
+    breakdown: bool = False,
+) -> StepFigures:
+    raw = rig.step(system, rate, step_s, number, patience_s)
+    records = read_records(system.records, raw.numbers)
+    f = figures(raw, entries(_log(system)), records)
+    if breakdown and stage_rows is not None:
+        stage_rows.append(live_breakdown.step_rows(raw, system, entries(_log(system))))
+    print(_row(f), flush=True)
+    if f.gave_up:  # to find in serve's calls.jsonl (HOTLINE_LIVELOAD_KEEP=1 keeps it)
+        print(f"<!-- {system.name} gave up: {' '.join(f.gave_up[:20])} -->", flush=True)
+    o = f.outcomes
+    if o is not None and (o.lost_numbers or o.record_anomalies or o.refused_unheard):
+        print(f"<!-- {system.name} lost silently: {' '.join(o.lost_numbers[:20])}; "
+              f"no record or several: {' '.join(o.record_anomalies[:20])}; refused but "
+              f"not hung up on: {' '.join(o.refused_unheard[:20])} -->", flush=True)  # fmt: skip
+    shed = {str(k): raw.serve_counts.get(k, 0) for k in SHEDDING}
+    if any(shed.values()):
+        print(f"<!-- {system.name}: serve's counters over the step: {shed} -->", flush=True)
+    if any(raw.udp_drops.values()):
+        print(f"<!-- {system.name}: SIP datagrams dropped by the kernel (receive buffer full): "
+              f"{raw.udp_drops} -->", flush=True)  # fmt: skip
+    lost = f.lost + (o.no_record or 0) + (o.two_records or 0) if o is not None else f.lost
+    kept = drop_if_clean(raw.kept, lost)
+    if kept is not None:
+        print(f"<!-- {system.name}: this step's logs are kept in {kept} -->", flush=True)
+    return f
 
 
 def _log(system: System) -> Path:
@@ -222,6 +328,18 @@ def main(argv: list[str] | None = None) -> int:
         "--patience-s", type=float, default=20.0, help="a caller's wait before giving up"
     )
     p.add_argument("--systems", default="hotline,app_queue", help="which systems to load")
+    p.add_argument(
+        "--overload",
+        type=float,
+        metavar="FACTOR",
+        help="after the ramp, a step at FACTOR x Hotline's highest clean rate",
+    )
+    p.add_argument(
+        "--overload-rate",
+        type=float,
+        metavar="RATE",
+        help="after the ramp, a step at RATE calls/s (instead of --overload)",
+    )
     p.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
     p.add_argument(
         "--variant", action="append", default=[], metavar="LABEL=TOML",
@@ -236,13 +354,16 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--rates: expected numbers separated by commas, got {a.rates!r}")
     if not rates or min(rates) <= 0:
         p.error("--rates: every rate must be > 0")
+    for name in ("overload", "overload_rate"):
+        if getattr(a, name) is not None and getattr(a, name) <= 0:
+            p.error(f"--{name.replace('_', '-')}: must be > 0, got {getattr(a, name)!r}")
     systems = tuple(s.strip() for s in a.systems.split(",") if s.strip())
     variants = dict(v.partition("=")[::2] for v in a.variant)
     known = {"hotline", "app_queue"} | {f"hotline/{k}" for k in variants}
     if not systems or set(systems) - known or len(set(systems)) != len(systems):
         p.error(f"--systems: expected hotline, app_queue or hotline/<variant>, got {a.systems!r}")
     with open_rig(systems, a.breakdown, variants) as rig:
-        figs = ramp(rig, rates, a.step_s, a.patience_s, a.breakdown)
+        figs = ramp(rig, rates, a.step_s, a.patience_s, a.overload, a.overload_rate, a.breakdown)
     text = summary(figs)
     print(text)
     if a.write:

@@ -1,11 +1,9 @@
 """The live-load rig: one Asterisk per system, 200 SIPp-answered seats, SIPp callers.
 
-Two systems on the same rig, started side by side and loaded one after the other
-at each rate (so a noisy machine hurts both alike):
+Two systems started side by side, loaded one after the other at each rate:
 
 - **hotline**: Hotline's own rendered configuration (one queue ``load``, 200 seats,
-  wrap-up, survey and recording off) and ``hotline serve`` as a subprocess, all
-  200 agents logged in;
+  wrap-up, survey and recording off) and ``hotline serve``, all agents logged in;
 - **app_queue**: the same rendered PJSIP seats and trunk, but the trunk's context
   runs ``Answer()`` then ``Queue(load)`` with ``queues.conf``'s 200 static members,
   ``strategy = leastrecent`` (the yardstick of ``/work/shared/ASTERISK.md``).
@@ -15,7 +13,7 @@ that logs the caller's number of every INVITE; callers (``live/load_caller.xml``
 have unique numbers per step, so each agent INVITE is matched to its call. The
 queue entry is the caller's 200 OK: the caller sends one RTP packet after its ACK,
 so ``Answer()`` does not wait 500 ms for audio. Everything listens on 127.0.0.1.
-"""
+With ``HOTLINE_LIVELOAD_KEEP=1`` a step keeps its logs (:mod:`benchmarks.live_logs`)."""
 
 from __future__ import annotations
 
@@ -31,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acd.config import AcdConfig, load_config
+from benchmarks import live_logs
 from serve.control import request
 from telephony.asterisk.instance import AsteriskInstance, free_port
 from telephony.asterisk.render import Secrets
@@ -186,6 +185,10 @@ class StepRaw:
     ami_events: int | None = None  # AMI events serve received in the step
     ami_ignored: int | None = None
     lag_ms: list[float] = field(default_factory=list)  # serve's AMI lag samples, if any
+    numbers: tuple[str, ...] = ()  # the callers' numbers, one per attempted call
+    udp_drops: dict[str, int] = field(default_factory=dict)  # SIP datagrams the kernel dropped
+    serve_counts: dict[str, int] = field(default_factory=dict)  # serve's counters' step deltas
+    kept: Path | None = None  # the step's logs (HOTLINE_LIVELOAD_KEEP), see the module
 
 
 @dataclass
@@ -212,6 +215,11 @@ class System:
         status, body = request(self.state_dir / "control.sock", "GET", "/status")
         return dict(body.get("stats", {})) if status == 200 else {}
 
+    @property
+    def records(self) -> Path | None:
+        """serve's call records (one JSON object per line), Hotline only."""
+        return self.state_dir / "calls.jsonl" if self.state_dir is not None else None
+
 
 @dataclass
 class LoadRig:
@@ -233,12 +241,15 @@ class LoadRig:
         )
         budget = seconds + talk_s + patience_s + 60
         rows = [[f"1{first_number + i:010d}"] for i in range(calls)]
+        kept = live_logs.keep_dir(self.work, system.name, first_number)
         agents = _started(lambda: Sipp(
             agent_xml, local_port=system.uas_port, calls=100_000, max_time_s=budget + 30,
-            extra=SIPP_ARGS,
+            extra=SIPP_ARGS + live_logs.short_log_args(kept, "seats"),
         ))  # fmt: skip
         before_cpu = {k: _cpu_s(p) for k, p in system.pids().items()}
         before = system.serve_stats()
+        sip = {"seats": system.uas_port, "asterisk": system.settings.sip_port}
+        drops0 = live_logs.udp_drops(sip)
         started = time.monotonic()
         callers = _started(
             lambda: Sipp(
@@ -250,27 +261,36 @@ class LoadRig:
                 limit=limit,
                 rows=rows,
                 max_time_s=budget,
-                extra=SIPP_ARGS,
+                extra=SIPP_ARGS + live_logs.short_log_args(kept, "callers"),
             ),
             agents,
         )
         try:
-            res = callers.wait(budget + 15)
+            try:
+                res = callers.wait(budget + 15)
+            except SippError:  # overran its budget (a collapse): the calls it logged so far
+                res = callers.stop()
             seconds_used = time.monotonic() - started
             cpu = {k: _cpu_s(p) - before_cpu.get(k, 0.0) for k, p in system.pids().items()}
             rss = {k: _rss_mb(p) for k, p in system.pids().items()}
             after = system.serve_stats()
             time.sleep(1.0)  # the last BYEs' answers reach the seats' SIPp
+            drops = live_logs.udp_drops(sip, since=drops0)
             agent_events = agents.stop(2.0).events
         finally:
+            live_logs.copy_sipp_logs(callers, kept, "callers")
+            live_logs.copy_sipp_logs(agents, kept, "seats")
             callers.close()
             agents.close()
         raw = StepRaw(system.name, rate, calls, seconds_used, res.events, res.successful,
                       res.failed, agent_events, cpu, rss)  # fmt: skip
+        raw.numbers, raw.kept, raw.udp_drops = tuple(r[0] for r in rows), kept, drops
         if before or after:
             raw.ami_events = after.get("events", 0) - before.get("events", 0)
             raw.ami_ignored = after.get("ignored_events", 0) - before.get("ignored_events", 0)
+            raw.serve_counts = {k: v - before.get(k, 0) for k, v in after.items()}
         _settle(system)
+        live_logs.copy_asterisk_log(system.instance.dir, kept)
         return raw
 
     def _scenario(self, name: str, **values: str) -> Path:
@@ -422,5 +442,5 @@ def open_rig(
                     s.serve.wait()
             s.instance.stop()
             shutil.rmtree(s.instance.dir, ignore_errors=True)
-        if os.environ.get("HOTLINE_LIVELOAD_KEEP") is None:
+        if os.environ.get(live_logs.KEEP_ENV) is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -1,10 +1,11 @@
 """The live-load benchmark's smoke run, so it cannot rot: both systems (Hotline with
 ``hotline serve``, and Asterisk's app_queue) on the real 200-seat SIPp rig, one tiny
 step at a low rate each. Checked: every call is answered and matched to its agent
-INVITE and its queue-entry stamp, and every AMI event that reached serve was one it
-reads (the session filter and ``disabledevents`` on the real Asterisk). With
-``--breakdown`` on, every call's hand-off is also found stage by stage (serve's stamps,
-Asterisk's logged INVITE, the seat's). Its timing figures are for
+INVITE and its queue-entry stamp, serve wrote exactly one record per call, and every
+AMI event that reached serve was one it reads (the session filter and
+``disabledevents`` on the real Asterisk). With ``--breakdown`` on, every call's
+hand-off is also found stage by stage (serve's stamps, Asterisk's logged INVITE, the
+seat's). Its timing figures are for
 benchmarks/RESULTS.md, never asserted."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from benchmarks import live_breakdown
 from benchmarks.live_load import entries, figures
+from benchmarks.live_outcomes import read_records
 from benchmarks.live_rig import open_rig
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -29,8 +31,11 @@ def test_one_small_step_on_each_system_answers_every_call() -> None:
             raw = rig.step(system, rate=4.0, seconds=1.5, first_number=number * 100, patience_s=8)
             logs = system.instance.dir / "log"
             entry = entries(logs / "messages.log")
-            f = figures(raw, entry)
-            assert (f.attempted, f.answered, f.lost) == (6, 6, 0), (system.name, f)
+            records = read_records(system.records, raw.numbers)
+            f = figures(raw, entry, records)
+            assert (f.attempted, f.answered, f.lost, f.refused) == (6, 6, 0, 0), (system.name, f)
+            # serve wrote exactly one record per call; app_queue has none to check
+            assert f.records == ("0 / 0" if system.name == "hotline" else "-"), f
             seat = {e.fields["caller"]: e.at for e in raw.agents if e.event == "offered"}
             sent = live_breakdown.invites_sent(logs / "breakdown.log", logs / "messages.log")
             trace = live_breakdown.trace_lines(system.trace) if system.trace else {}
