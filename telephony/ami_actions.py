@@ -68,7 +68,8 @@ async def session(shell: CallShell, main: AmiClient) -> AsyncIterator[ActionSess
     """While the block runs, ``shell``'s actions go over a second session to ``main``'s
     Asterisk (same user, ``Events: off``), reconnecting like ``main``. After it logged in
     again following a loss, the shell resyncs (an offer that failed with the session
-    marked its agent unreachable, as a loss of ``main`` does)."""
+    marked its agent unreachable, as a loss of ``main`` does) — unless ``main`` is down
+    as well, whose own log-in resyncs."""
     own = AmiClient(
         main.host,
         main.port,
@@ -82,7 +83,9 @@ async def session(shell: CallShell, main: AmiClient) -> AsyncIterator[ActionSess
     async def on_connected() -> None:
         nonlocal logins
         logins += 1
-        if logins > 1 and shell.resyncer is not None:
+        # main down too (the same cut): main's own log-in resyncs; a resync now would
+        # fail on main's listings and be counted as a failure
+        if logins > 1 and shell.resyncer is not None and main.connected.is_set():
             await shell.resyncer.resync("AMI actions session reconnected")
 
     async with own.running(_no_event, on_connected):

@@ -85,6 +85,27 @@ async def test_the_calls_actions_go_over_their_own_session_and_fall_back() -> No
     await manager.close()
 
 
+async def test_no_resync_of_its_own_while_the_events_session_is_down_too() -> None:
+    """One cut takes both sessions: the actions' may log in again first, and a resync
+    then would fail on the events' session's listings; that session's own log-in
+    resyncs instead."""
+    manager = RecordingManager()
+    await manager.start()
+    main = AmiClient("127.0.0.1", manager.port, "hotline", "s3cret")  # never connected
+    stub = StubShell(main)
+    async with ami_actions.session(cast(CallShell, stub), main) as route:
+        await wait_for(route.own.connected.is_set)
+        manager.cut()
+
+        def logins() -> int:
+            return sum(1 for _, a, e in manager.seen if a == "Login" and e == "off")
+
+        await wait_for(lambda: logins() == 2 and route.own.connected.is_set())
+        await asyncio.sleep(0.05)  # logged in again, main still down
+        assert stub.resyncs == []
+    await manager.close()
+
+
 class StartingAmi:
     """An AMI port that writes at once (``start``), recording when, in ``order``."""
 
