@@ -18,6 +18,7 @@ page is stale while serve restarts and live again after.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from acd.calendar_config import national_until
 from crm.lifecycle import Role
 from crm.repository import SqliteCrm
 from ivr.prompts import prompt_name
@@ -65,8 +67,11 @@ async def _seed(repo: SqliteCrm) -> None:
 
 
 def _fast_wait_alarm(config: str) -> str:
-    """The general queue's wait alarm after 2 s instead of 120 s."""
-    assert "wait_over_s = 120 " in config
+    """The general queue's wait alarm after 2 s instead of 120 s; the calendar's alarm
+    on the national tables, as early as it goes (a year ahead of their end)."""
+    assert "wait_over_s = 120 " in config and "\n[alarms]\n" in config
+    config = config.replace("\n[alarms]\n", "\n[alarms]\ncalendar_ends_within_days = 366\n", 1)
+    config += "\n[calendar]\nnational = true\n"  # holidays only: every queue stays open
     return config.replace("wait_over_s = 120 ", "wait_over_s = 2 ", 1)
 
 
@@ -122,6 +127,17 @@ def test_a_call_entering_a_queue_is_on_the_wallboard_within_1_s(wall: Wall) -> N
         wall.no_calls()
     expect(board.locator("#calls tr[data-call]")).to_have_count(0, timeout=3_000)
     assert wall.audit()[:2] == ["supervisor.queue", "supervisor.priority"]  # newest first
+
+
+def test_the_calendar_alarm_says_when_the_holiday_tables_end(wall: Wall) -> None:
+    end = national_until()
+    if end - dt.date.today() > dt.timedelta(days=366):
+        pytest.skip(f"the national tables run to {end}: more than a year ahead, no alarm")
+    item = wall.board.locator("li[data-alarm='calendar:calendar_ends']")  # sue's board
+    expect(item).to_contain_text("节假日表将到期", timeout=10_000)
+    expect(item).to_contain_text("日历")  # the subject: the calendar, not Asterisk
+    expect(item).to_contain_text(f"({end.isoformat()})")
+    expect(item).to_contain_text(re.compile(r"剩 \d+ 天"))
 
 
 def test_a_pause_with_a_reason_on_the_desk_shows_on_the_wallboard(wall: Wall) -> None:
