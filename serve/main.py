@@ -42,6 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from acd.alarm_config import read_alarms
+from acd.calendar import Calendar
 from acd.calendar_config import read_calendar
 from acd.config import AcdConfig, load_config
 from acd.engine import Engine
@@ -134,13 +135,14 @@ async def serve(
         record_to=record_ami,
         filters=(filter_regex(),),  # only the events the shell reads
     )
+    calendar = read_calendar(config)  # read once: the alarms' horizon, the closed queues
     watch = AlarmWatch(
         read_alarms(config),
         read_model.centre,
         ami.connected.is_set,
         clock,
         config.metrics,
-        calendar=read_calendar(config),
+        calendar=calendar,
     )
     broadcast = BroadcastBoard(settings.broadcast_file, settings.sounds_dir, clock, stats)
     read_model.broadcast_source = broadcast.current  # the wallboard frame shows it
@@ -271,7 +273,7 @@ async def serve(
         if ivr_cfg is not None and ivr_cfg.enabled:
             lookup = serve_crm.case_status(link.repo) if link is not None else None
             ivr = IvrDriver(ivr_cfg, lookup, stats, before=broadcast.play)
-        closed = _closed(config, settings)
+        closed = _closed(config, calendar, settings)
         await broadcast.restore()
         survey = survey_script(SurveyDriver(read_survey(config), stats), notifier, clock)
         agi = FastAgiServer(
@@ -347,9 +349,8 @@ async def serve(
     return 0
 
 
-def _closed(config: AcdConfig, settings: ServeSettings) -> Closed | None:
+def _closed(config: AcdConfig, calendar: Calendar, settings: ServeSettings) -> Closed | None:
     """The calendar's closed queues (None when every queue is always open)."""
-    calendar = read_calendar(config)
     if not closed_queues(config, calendar):
         return None
     path = settings.state_dir / "after-hours.json"
