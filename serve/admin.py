@@ -33,6 +33,11 @@ Should the roster then refuse the change (409), the seats are put back to the
 roster. Without a local instance ``pjsip`` is ``"not managed: ..."``: the endpoint
 is the operator's to add.
 
+**Kept over a restart** (:mod:`serve.roster_state`): after each change the running
+roster is saved in ``roster.json``; a restarted serve runs it again while the config
+file's ``[[agents]]`` is as it was (edited since: the file wins, the saved roster is
+set aside and the drop audited).
+
 **Audit**: every change (and every refusal) is one line of ``admin.jsonl`` in the
 state directory (who, when, what) and, with the CRM on, a row of the CRM's audit log
 (``admin.<action>``), written before the change is made.
@@ -56,6 +61,8 @@ from acd.config import AcdConfig, load_config
 from acd.config_reader import ConfigError
 from acd.engine import EngineError
 from acd.types import AgentId
+from serve.roster_diff import describe, first_difference, seats_after, summary
+from serve.roster_state import RosterState, agents_digest, restore
 from serve.seats import Seats, SeatsError, Unmanaged
 
 __all__ = ["AdminError", "RuntimeAdmin", "Who"]
@@ -96,10 +103,13 @@ class RuntimeAdmin:
         crm_audit: CrmAudit | None = None,
         load: Callable[[Path], AcdConfig] | None = None,
         seats: Seats | None = None,
+        state: RosterState | None = None,
     ) -> None:
         """``agents``: the engine's roster (read-only); ``running``: the config serve
         runs; ``journal``: ``admin.jsonl``; ``load``: how a file is read (strictly);
-        ``seats``: Asterisk's PJSIP seats (:mod:`serve.seats`; None: not managed)."""
+        ``seats``: Asterisk's PJSIP seats (:mod:`serve.seats`; None: not managed);
+        ``state``: where the changed roster is kept over a restart
+        (:mod:`serve.roster_state`; None: not kept)."""
         self.agents = agents
         self.running = running
         self.config_path = config_path
@@ -108,6 +118,9 @@ class RuntimeAdmin:
         self.crm_audit = crm_audit
         self.load: Callable[[Path], AcdConfig] = load if load is not None else load_config
         self.seats: Seats = seats or Unmanaged("serve was given no Asterisk instance")
+        self.state = state
+        self.seats_stale = False  # restore() found a saved roster: seats_follow() checks
+        self.base = agents_digest(running)  # the config's [[agents]] the changes start from
         self.lock = asyncio.Lock()  # one change at a time (a reload spans awaits)
 
     # the audit
@@ -148,7 +161,44 @@ class RuntimeAdmin:
                 if seats is not None:
                     await self._seats_back()
                 raise AdminError("", str(err), 409) from None
+        self._save()
         return pjsip
+
+    def _save(self) -> None:
+        """Keep the running roster for the next start (a failure is logged: the change
+        is made; only its keeping over a restart is lost)."""
+        if self.state is None:
+            return
+        try:
+            self.state.save(self.base, self.agents, time.time())
+        except OSError as e:
+            log.error("the roster is changed but not kept over a restart: %s", e)
+
+    async def restore(self) -> list[ev.Event]:
+        """At start, before anyone logs in: the roster the admin left, when the config's
+        ``[[agents]]`` is as it was then (:mod:`serve.roster_state`); the events fed."""
+        if self.state is None:
+            return []
+        system = Who("serve", "system")
+
+        async def audit(action: str, detail: str) -> None:
+            await self.audit(system, action, detail)
+
+        self.seats_stale = self.state.path.exists()  # the seats file may not match
+        return await restore(self.state, self.base, self.agents, self.feed, audit, summary)
+
+    async def seats_follow(self) -> None:
+        """Once AMI is up at start, after a roster was restored or dropped: the PJSIP
+        seats as the running roster (``hotline asterisk start`` renders the config's)."""
+        if not self.seats_stale:
+            return
+        self.seats_stale = False
+        try:
+            done = await self.seats.sync(self.roster())
+        except SeatsError as e:
+            log.error("the PJSIP seats do not follow the restored roster: %s", e)
+            return
+        log.info("PJSIP seats after the roster's restore: %s", done)
 
     async def _seats_back(self) -> None:
         """The seats as the roster is (after the roster refused a change)."""
@@ -229,11 +279,16 @@ class RuntimeAdmin:
             except AdminError as e:
                 await self.audit(who, "reload.refused", f"file={source}: {e}")
                 raise
-            summary = _summary(events)
-            seats = _seats_after(self.roster(), events)
-            pjsip = await self._apply(who, "reload", f"file={source} {summary}", events, seats)
+            said = summary(events)
+            seats = seats_after(self.roster(), events)
+            base, self.base = self.base, agents_digest(new)  # what is saved is the file's
+            try:
+                pjsip = await self._apply(who, "reload", f"file={source} {said}", events, seats)
+            except AdminError:
+                self.base = base
+                raise
             self.running = new
-        answer = {"file": str(source), "changes": [_describe(e) for e in events]}
+        answer = {"file": str(source), "changes": [describe(e) for e in events]}
         return answer if seats is None else {**answer, "pjsip": pjsip}
 
     def plan(self, new: AcdConfig) -> list[ev.Event]:
@@ -297,65 +352,5 @@ def check_skills(skills: Mapping[str, int]) -> dict[str, int]:
     return out
 
 
-def first_difference(old: AcdConfig, new: AcdConfig) -> str | None:
-    """The first key (outside ``agents``) whose value differs, dotted as in the file
-    (``queues.general.max_wait_s``, ``serve.reconcile_s``), or None."""
-    for f in dataclasses.fields(AcdConfig):
-        if f.name in ("agents", "source"):
-            continue
-        a, b = getattr(old, f.name), getattr(new, f.name)
-        if a != b:
-            prefix = "" if f.name == "sections" else f.name
-            return _first(prefix, a, b) or f.name
-    return None
-
-
-def _first(prefix: str, a: object, b: object) -> str:
-    """The dotted path of the first difference between ``a`` and ``b`` under ``prefix``."""
-    join = (lambda k: f"{prefix}.{k}") if prefix else str
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        for key in sorted(set(a) | set(b), key=str):
-            if a.get(key) != b.get(key):
-                return _first(join(key), a.get(key), b.get(key))
-    elif dataclasses.is_dataclass(a) and dataclasses.is_dataclass(b) and type(a) is type(b):
-        for f in dataclasses.fields(a):
-            if getattr(a, f.name) != getattr(b, f.name):
-                return join(f.name)
-    return prefix
-
-
 def _text(skills: Mapping[str, int]) -> str:
     return ",".join(f"{k}:{v}" for k, v in sorted(skills.items()))
-
-
-def _describe(e: ev.Event) -> dict[str, Any]:
-    if isinstance(e, ev.AgentAdded):
-        return {"agent": e.agent, "added": True, "skills": e.skills}
-    if isinstance(e, ev.AgentRemoved):
-        return {"agent": e.agent, "removed": True}
-    if isinstance(e, ev.AgentSkillsChanged):
-        return {"agent": e.agent, "skills": e.skills}
-    return {"event": type(e).__name__}  # pragma: no cover - plan() makes only those
-
-
-def _seats_after(roster: Mapping[str, str], events: list[ev.Event]) -> dict[str, str] | None:
-    """The roster (agent -> name) after ``events``, or None when none adds or removes."""
-    if not any(isinstance(e, ev.AgentAdded | ev.AgentRemoved) for e in events):
-        return None
-    seats = dict(roster)
-    for e in events:
-        if isinstance(e, ev.AgentRemoved):
-            seats.pop(e.agent, None)
-        elif isinstance(e, ev.AgentAdded):
-            seats[e.agent] = e.name
-    return seats
-
-
-def _summary(events: list[ev.Event]) -> str:
-    if not events:
-        return "no change"
-    return " ".join(
-        f"{type(e).__name__}({e.agent})"
-        for e in events
-        if isinstance(e, ev.AgentAdded | ev.AgentRemoved | ev.AgentSkillsChanged)
-    )

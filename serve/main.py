@@ -71,6 +71,8 @@ from serve.private import private_state
 from serve.prometheus import Metrics
 from serve.read_model import ReadModel
 from serve.recordings import RecordingLink, read_recordings
+from serve.roster_state import FILE as ROSTER_FILE
+from serve.roster_state import RosterState
 from serve.seats import local_seats
 from serve.settings import ServeSettings
 from serve.web import WebServer, build_web_app
@@ -225,7 +227,6 @@ async def serve(
                     settings.state_dir / FOLLOWUP_STATE,
                 )
                 await stack.enter_async_context(followups.running())
-            presence.restore_presence(shell, store, config)
             transfers = Transferrer(shell, read_transfer(config))
             shell.observers.append(transfers.observe)
             strict_feed = functools.partial(shell.feed, strict=True)
@@ -238,7 +239,10 @@ async def serve(
                 settings.state_dir / "admin.jsonl",
                 serve_crm.admin_audit(link.repo) if link is not None else None,
                 seats=local_seats(settings, ami),
+                state=RosterState(settings.state_dir / ROSTER_FILE),
             )
+            await admin.restore()  # the roster as the admin left it, before the log-ins
+            presence.restore_presence(shell, store, engine.agents)
             web = None
             if settings.web_port is not None:
                 wallboard = supervisor_router(
@@ -315,6 +319,7 @@ async def serve(
         if web is not None:
             await stack.enter_async_context(web)
         if await _first_sync_or_stop(first_sync, stop):
+            await admin.seats_follow()
             if followups is not None:
                 followups.resume()  # after the pending callbacks came back
             await stack.enter_async_context(alarm_loop.running(watch, notifier.publish))

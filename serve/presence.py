@@ -7,8 +7,10 @@ connects, the wishes after the resync has adopted the calls still up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from acd import events as ev
-from acd.config import AcdConfig
+from acd.agent import Agent
 from acd.types import AgentId
 from agents.presence import AgentStore
 from telephony.notifier import AfterCallAsked, Note, Subscriber
@@ -17,10 +19,11 @@ from telephony.shell import CallShell
 __all__ = ["restore_presence", "restore_wishes", "store_subscriber"]
 
 
-def restore_presence(shell: CallShell, store: AgentStore, config: AcdConfig) -> None:
-    """Log back in, paused as they were, the agents ``agents.json`` remembers."""
+def restore_presence(shell: CallShell, store: AgentStore, roster: Mapping[str, Agent]) -> None:
+    """Log back in, paused as they were, the agents ``agents.json`` remembers who are in
+    the running ``roster`` (the config's, or the one the admin left)."""
     for agent, reason in store.load().items():
-        if agent in config.agents:
+        if agent in roster:
             shell.feed(ev.AgentLoggedIn(AgentId(agent), paused_reason=reason))
 
 

@@ -14,9 +14,10 @@ cannot be read or written (Asterisk untouched), or a reload Asterisk refused or 
 not answer (the previous file is put back). Without a local instance (serve talks
 to a remote AMI) :class:`Unmanaged` answers ``"not managed: ..."``.
 
-A seat added at runtime lasts as long as the roster does: a restarted serve's roster
-is the config's again, and the file keeps the seat until the next change (or ``hotline
-asterisk start``); to keep an agent, add it to ``[[agents]]`` too.
+A seat added at runtime lasts as long as the roster does, and the roster is kept over
+a restart of serve (:mod:`serve.roster_state`): once AMI is up, a restarted serve that
+restored (or dropped) a saved roster makes the seats follow it again — ``hotline
+asterisk start`` renders the config's seats only.
 """
 
 from __future__ import annotations

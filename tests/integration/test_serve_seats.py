@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from serve.control import request
 from telephony.asterisk.instance import free_port
 from telephony.rig.sipp import Sipp, agent_rows
 from tests.integration.asterisk_fixtures import AsteriskRig
@@ -136,3 +137,39 @@ def test_a_seat_added_at_runtime_registers_in_asterisk_and_takes_a_call(
     journal = [json.loads(x) for x in (s.state_dir / "admin.jsonl").read_text().splitlines()]
     assert [j["action"] for j in journal] == ["add", "remove"]
     assert inst.agent_password(NEW) not in (s.state_dir / "admin.jsonl").read_text()
+
+
+KEPT = "2302"  # added at runtime, then serve restarts
+
+
+def test_a_seat_added_at_runtime_is_there_after_serve_restarts(
+    seats_rig: ServeRig, serve: Callable[[], ServeProcess]
+) -> None:
+    """app_queue keeps its dynamic members over a restart; Hotline keeps its runtime
+    roster (roster.json): the agent is in the roster again, logged back in as it was,
+    and its endpoint is still in Asterisk."""
+    rig = seats_rig
+    s = serve()
+    code, body = _admin(s.state_dir, "add", KEPT, "general=5", "--name", "夜班")
+    assert code == 0, body
+    s.agent(KEPT, "login", reason="training")
+    assert s.stop() == 0
+
+    again = serve()  # the same state directory, the same config file
+    agent = again.status()["agents"][KEPT]
+    assert (agent["state"], agent["reason"]) == ("paused", "training")
+    assert f"Endpoint:  {KEPT}" in _endpoint(rig, KEPT)
+    journal = [json.loads(x) for x in (again.state_dir / "admin.jsonl").read_text().splitlines()]
+    assert [(j["action"], j["user"]) for j in journal] == [
+        ("add", journal[0]["user"]),
+        ("restore", "serve"),
+    ]
+
+    again.agent(KEPT, "logout")
+    code, body = _admin(again.state_dir, "remove", KEPT)
+    assert code == 0, body
+    assert "Unable to find object" in _endpoint(rig, KEPT)
+    assert again.stop() == 0
+    third = serve()  # removed stays removed
+    code, answer = request(third.state_dir / "control.sock", "POST", f"/agents/{KEPT}/login")
+    assert code == 404, answer

@@ -17,8 +17,9 @@ from acd.config import load_config
 from acd.engine import Engine
 from acd.events import AgentLoggedIn, AgentLoggedOut, CallArrived
 from acd.types import FakeClock
-from serve.admin import AdminError, RuntimeAdmin, Who, first_difference
+from serve.admin import AdminError, RuntimeAdmin, Who
 from serve.admin_cli import parse_skills
+from serve.roster_diff import first_difference
 from serve.seats import SeatsError
 from serve.web_admin import admin_router, control_who, install_admin_errors
 
