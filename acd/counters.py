@@ -71,6 +71,10 @@ class Count(enum.StrEnum):
     AMI_LAG_MS = "ami_lag_ms"  # a gauge: the latest event's delay (Asterisk's Timestamp)
     AMI_LAG_MAX_MS = "ami_lag_max_ms"  # a gauge: the worst delay in the last window
     LOOP_LAG_MS = "loop_lag_ms"  # a gauge: how late the event loop ran its last probe
+    STASIS_LAG_MS = "stasis_lag_ms"  # a gauge: the stasis probe's sign (telephony.stasis_probe)
+    STASIS_LAG_MAX_MS = "stasis_lag_max_ms"  # a gauge: its worst in the last window
+    STASIS_PROBES = "stasis_probes"  # stasis probes sent (and sent again)
+    STASIS_PROBE_ERRORS = "stasis_probe_errors"  # Asterisk refused the probe's Setvar
     OVERLOADED = "overloaded"  # a gauge: 1 while new calls are shed
     REFUSED_OVERLOAD = "refused_overload"  # calls refused politely at the hand-off
     LAG_RECONCILES = "lag_reconciles"  # agent checks started because AMI ran late

@@ -78,7 +78,7 @@ from serve.settings import ServeSettings
 from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
-from telephony import ami_actions, handoff_trace
+from telephony import ami_actions, handoff_trace, stasis_probe
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer
 from telephony.ami_client import AmiClient
@@ -92,6 +92,7 @@ from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
+from telephony.stasis_probe import StasisProbe
 from telephony.survey import survey_script
 from telephony.transfer import Transferrer
 from telephony.transfer_config import read_transfer
@@ -312,6 +313,13 @@ async def serve(
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         await stack.enter_async_context(shell.load.probing())
+        if settings.overload.stasis_probe_s > 0:  # its answers come with the events
+            probe = shell.load.probe = StasisProbe(settings.overload.stasis_probe_s)
+            await stack.enter_async_context(
+                stasis_probe.probing(
+                    probe, lambda: shell.actions, ami.connected, shell.load.stasis_lag, stats
+                )
+            )
         app = build_app(control, read_model, admin)
         await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:

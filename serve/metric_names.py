@@ -105,6 +105,8 @@ STAT_COUNTERS: tuple[StatCounter, ...] = (
 AMI_LAG_SECONDS = "hotline_ami_lag_seconds"  # how late the latest AMI event arrived
 AMI_LAG_MAX_SECONDS = "hotline_ami_lag_max_seconds"  # the worst of the last window
 LOOP_LAG_SECONDS = "hotline_loop_lag_seconds"  # how far serve's event loop is behind
+STASIS_LAG_SECONDS = "hotline_stasis_lag_seconds"  # the stasis probe's round trip / age
+STASIS_LAG_MAX_SECONDS = "hotline_stasis_lag_max_seconds"  # the worst of the last window
 OVERLOADED = "hotline_overloaded"  # 1 while new calls are shed, else 0
 
 
@@ -124,5 +126,17 @@ STAT_GAUGES: tuple[StatGauge, ...] = (
         AMI_LAG_MAX_SECONDS, "worst AMI event delay, last window", Count.AMI_LAG_MAX_MS, 0.001
     ),
     StatGauge(LOOP_LAG_SECONDS, "how late serve's event loop ran", Count.LOOP_LAG_MS, 0.001),
+    StatGauge(
+        STASIS_LAG_SECONDS,
+        "Asterisk's event pipeline delay (stasis probe round trip or age)",
+        Count.STASIS_LAG_MS,
+        0.001,
+    ),
+    StatGauge(
+        STASIS_LAG_MAX_SECONDS,
+        "worst stasis probe delay, last window",
+        Count.STASIS_LAG_MAX_MS,
+        0.001,
+    ),
     StatGauge(OVERLOADED, "1 while new calls are refused (overload)", Count.OVERLOADED),
 )

@@ -22,10 +22,13 @@ states are compared with Asterisk's channels and contacts (:mod:`telephony.recon
 The calls' own AMI actions (``Originate``, ``Hangup``, ``Redirect``, ``Setvar``) go
 over a second AMI session of their own unless ``ami_actions_session = false``
 (:mod:`telephony.ami_actions`).
-New calls are refused politely at the hand-off while AMI events arrive
-``overload_ami_lag_s`` (2 s) late, the event loop runs ``overload_loop_lag_s`` (2 s)
-behind, or ``overload_waiting`` calls wait (0: no limit); a sign holds for
-``overload_hold_s`` (5 s) after it was last seen (:mod:`telephony.overload`).
+New calls are refused politely at the hand-off while Asterisk's event pipeline
+runs ``overload_stasis_lag_s`` (1 s) behind (a probe sent every
+``overload_stasis_probe_s``, 0.5 s; 0: no probe, :mod:`telephony.stasis_probe`),
+AMI events arrive ``overload_ami_lag_s`` (2 s) late by their ``Timestamp``, the
+event loop runs ``overload_loop_lag_s`` (2 s) behind, or ``overload_waiting`` calls
+wait (0: no limit); a sign holds for ``overload_hold_s`` (5 s) after it was last
+seen (:mod:`telephony.overload`).
 """
 
 from __future__ import annotations
@@ -167,7 +170,18 @@ def _overload(t: Table) -> OverloadLimits:
         loop_lag_s=t.number("overload_loop_lag_s", d.loop_lag_s, 0, 600),
         waiting=t.integer("overload_waiting", d.waiting, 0, 1_000_000),
         hold_s=t.number("overload_hold_s", d.hold_s, 0, 600),
+        stasis_lag_s=t.number("overload_stasis_lag_s", d.stasis_lag_s, 0, 600),
+        stasis_probe_s=_probe_every(t),
     )
+
+
+def _probe_every(t: Table) -> float:
+    """How often the stasis probe goes out: 0 (no probe) or 0.1-60 s."""
+    every = t.number("overload_stasis_probe_s", OverloadLimits().stasis_probe_s, 0, 60)
+    if 0 < every < 0.1:
+        key = t.key("overload_stasis_probe_s")
+        raise ConfigError(key, f"0 (no probe) or at least 0.1 s, got {every!r}")
+    return every
 
 
 def _pem(t: Table, key: str) -> Path | None:

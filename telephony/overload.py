@@ -8,11 +8,19 @@ busy, makes no offers, the queues fill and callers are sent to voicemail by the
 hundred. Better to know it and to say no to the *new* calls at the door, while the
 calls already waiting are still served.
 
-Three signs, each with its ``[serve]`` threshold (0 turns one off):
+Four signs, each with its ``[serve]`` threshold (0 turns one off):
 
+- **stasis lag** (``overload_stasis_lag_s``): the round trip of a probe through
+  Asterisk's own event pipeline (:mod:`telephony.stasis_probe`: a custom device
+  state toggled over AMI every ``stasis_probe_s``, timed until its
+  ``DeviceStateChange`` arrives), or the age of the probe still unanswered: the
+  delay an agent's Hangup sees now, backlog included. The first sign to rise.
 - **AMI lag** (``overload_ami_lag_s``): with ``timestampevents = yes`` in
   ``manager.conf`` every event carries Asterisk's ``Timestamp`` (epoch seconds);
   its delay is the local clock minus that stamp (both on one machine, or NTP).
+  Asterisk stamps an event when its manager taskprocessor builds the text, i.e.
+  *after* the stasis backlog: this sign sees only the last hop (the session's
+  socket to serve) and rises late; it is kept as a gauge and a second sign.
 - **event loop lag** (``overload_loop_lag_s``): a probe sleeps a fixed slice and
   measures how late the loop woke it.
 - **waiting calls** (``overload_waiting``): calls on hold in the engine, all
@@ -29,7 +37,7 @@ busy now, please try your call again later") and gets its call record with the
 outcome ``refused-overload`` (:func:`refused_record`), counted in
 ``Count.REFUSED_OVERLOAD``. Never a flood to voicemail, never a silent drop.
 
-And when the AMI lag first goes over its threshold (and again every
+And when the stasis or the AMI lag first goes over its threshold (and again every
 ``LAG_RECONCILE_EVERY_S`` while it stays high, and once when it comes back down),
 the agents are compared with Asterisk's channels at once (``on_lag``: the
 reconciler's check), whose answer does not wait in the event queue: an agent
@@ -49,6 +57,7 @@ from dataclasses import dataclass
 from acd.counters import Count
 from acd.records import CallRecord
 from acd.types import CallId, ExitReason, Outcome, QueueName
+from telephony.stasis_probe import StasisProbe
 
 __all__ = [
     "LAG_RECONCILE_EVERY_S",
@@ -72,19 +81,23 @@ class OverloadLimits:
     loop_lag_s: float = 2.0  # a loaded 2-core test machine stalls ~1 s at times
     waiting: int = 0
     hold_s: float = 5.0
+    stasis_lag_s: float = 1.0  # clean steps of the live rig: under 50 ms
+    stasis_probe_s: float = 0.5  # how often the stasis probe is sent (0: no probe)
 
     def __post_init__(self) -> None:
-        for name in ("ami_lag_s", "loop_lag_s", "waiting", "hold_s"):
+        for name in ("ami_lag_s", "loop_lag_s", "waiting", "hold_s", "stasis_lag_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f'"{name}" must be >= 0, got {getattr(self, name)!r}')
+        if self.stasis_probe_s < 0:
+            raise ValueError(f'"stasis_probe_s" must be >= 0, got {self.stasis_probe_s!r}')
 
 
 class LoadWatch:
-    """The three signs, kept as gauges in ``stats`` (milliseconds), and the verdict.
+    """The four signs, kept as gauges in ``stats`` (milliseconds), and the verdict.
 
     ``now``: the wall clock (epoch seconds, comparable with Asterisk's stamps);
-    ``on_lag``: called (at most every ``LAG_RECONCILE_EVERY_S``) while AMI runs late,
-    and once when it has caught up."""
+    ``on_lag``: called (at most every ``LAG_RECONCILE_EVERY_S``) while AMI runs late
+    (stasis or Timestamp lag), and once when it has caught up."""
 
     def __init__(
         self,
@@ -100,6 +113,13 @@ class LoadWatch:
         self.on_lag = on_lag
         self.ami_lag_s = 0.0
         self.loop_lag_s = 0.0
+        self.stasis_lag_s = 0.0
+        self.probe: StasisProbe | None = None  # its answers come with the events
+        self._stasis_high_at: float | None = None
+        self._stasis_high_s = 0.0  # the worst lag while over the threshold
+        self._stasis_caught_up = True  # False: over, the catch-up check still due
+        self._stasis_window_at = 0.0
+        self._stasis_window_max_s = 0.0
         self._ami_high_at: float | None = None  # when a sign was last over its threshold
         self._loop_high_at: float | None = None
         self._lag_called_at = -1e18
@@ -110,6 +130,8 @@ class LoadWatch:
 
     def ami_event(self, msg: Mapping[str, str]) -> None:
         """Every AMI event (the read path: cheap, never raises)."""
+        if self.probe is not None:
+            self.probe.event(msg)
         stamp = msg.get("Timestamp")
         if stamp is None:
             return
@@ -139,6 +161,35 @@ class LoadWatch:
             self._ami_high_at = now - self.limits.hold_s  # expired: no longer a sign
             self._call_on_lag()
 
+    def stasis_lag(self, lag_s: float) -> None:
+        """The stasis probe's sign (:meth:`StasisProbe.lag_s`), reported every tick."""
+        now = self.now()
+        lag = self.stasis_lag_s = max(0.0, lag_s)
+        self.stats[Count.STASIS_LAG_MS] = round(lag * 1000)
+        if now - self._stasis_window_at > WINDOW_S:
+            self._stasis_window_at, self._stasis_window_max_s = now, 0.0
+        self._stasis_window_max_s = max(self._stasis_window_max_s, lag)
+        self.stats[Count.STASIS_LAG_MAX_MS] = round(self._stasis_window_max_s * 1000)
+        limit = self.limits.stasis_lag_s
+        if limit <= 0:
+            return
+        if lag >= limit:
+            held = (
+                self._stasis_high_at is not None and now - self._stasis_high_at < self.limits.hold_s
+            )
+            self._stasis_high_s = max(lag, self._stasis_high_s) if held else lag
+            self._stasis_high_at = now
+            self._stasis_caught_up = False
+            if now - self._lag_called_at >= LAG_RECONCILE_EVERY_S:
+                self._lag_called_at = now
+                self._call_on_lag()
+        elif not self._stasis_caught_up:
+            # caught up: one more check now that the backlog is through (the sign
+            # still holds for hold_s: the calls it let wait are served first)
+            self._stasis_caught_up = True
+            self._lag_called_at = now
+            self._call_on_lag()
+
     def loop_lag(self, lag_s: float) -> None:
         """How late the event loop ran the probe (the probe's report)."""
         self.loop_lag_s = max(0.0, lag_s)
@@ -157,7 +208,9 @@ class LoadWatch:
         """Why a new call must be refused now (``waiting``: calls on hold), or None."""
         now, hold = self.now(), self.limits.hold_s
         reason = None
-        if self._ami_high_at is not None and now - self._ami_high_at < hold:
+        if self._stasis_high_at is not None and now - self._stasis_high_at < hold:
+            reason = f"Asterisk's events {self._stasis_high_s:.1f} s behind (stasis probe)"
+        elif self._ami_high_at is not None and now - self._ami_high_at < hold:
             reason = f"AMI events {self.ami_lag_s:.1f} s late"
         elif self._loop_high_at is not None and now - self._loop_high_at < hold:
             reason = f"event loop {self.loop_lag_s:.1f} s behind"

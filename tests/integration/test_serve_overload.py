@@ -1,4 +1,5 @@
-"""Issue 13 on real Asterisk and SIPp: the queue-full race, graceful overload, AMI lag.
+"""Issue 13 on real Asterisk and SIPp: the queue-full race, graceful overload, AMI lag
+and the stasis-lag probe.
 
 One Asterisk for the module (the serve rig: seats 2001-2005 answer, 2006 never
 answers); each test runs ``hotline serve`` on a copy of the rig's config with its
@@ -127,6 +128,24 @@ def test_calls_beyond_capacity_are_refused_politely_and_the_waiting_served(
     assert _far_ends(resident) == 6
     # the AMI lag is measured (timestampevents = yes) and shown in /status
     assert "ami_lag_ms" in stats
+
+
+def test_the_stasis_probe_round_trip_is_measured_and_exported(
+    serve_rig: ServeRig, serve_on: ServeOn
+) -> None:
+    """serve toggles ``Custom:hotline-probe`` over AMI and times its
+    ``DeviceStateChange`` (telephony.stasis_probe): on an idle Asterisk the round
+    trip is a few milliseconds, in ``/status``; the probe's device is no seat (the
+    agents are untouched) and Asterisk took every ``Setvar``."""
+    s = serve_on(serve_rig)
+    s.agent("2001", "login")
+    wait_until(lambda: s.status()["stats"].get("stasis_probes", 0) >= 6, 20, "6 probes")
+    stats = s.status()["stats"]
+    assert stats.get("stasis_probe_errors", 0) == 0, s.log_tail()
+    assert "stasis_lag_ms" in stats and stats["stasis_lag_ms"] < 500, stats
+    assert stats["stasis_lag_max_ms"] < 1000 and stats.get("refused_overload", 0) == 0
+    assert "Custom:hotline-probe" in serve_rig.asterisk.instance.cli("devstate list")
+    assert s.status()["agents"]["2001"]["state"] == "ready"  # the seat untouched
 
 
 def _far_ends(result: SippResult) -> int:

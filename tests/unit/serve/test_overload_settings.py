@@ -34,15 +34,26 @@ def test_overload_keys_are_read_with_defaults() -> None:
                 overload_loop_lag_s=0.25,
                 overload_waiting=300,
                 overload_hold_s=3,
+                overload_stasis_lag_s=0.75,
+                overload_stasis_probe_s=0,
             )
         )
     )
-    assert s.overload == OverloadLimits(ami_lag_s=1.5, loop_lag_s=0.25, waiting=300, hold_s=3)
+    assert s.overload == OverloadLimits(
+        ami_lag_s=1.5, loop_lag_s=0.25, waiting=300, hold_s=3, stasis_lag_s=0.75, stasis_probe_s=0
+    )
 
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("overload_ami_lag_s", -1), ("overload_waiting", "many"), ("overload_hold_s", 1e9)],
+    [
+        ("overload_ami_lag_s", -1),
+        ("overload_waiting", "many"),
+        ("overload_hold_s", 1e9),
+        ("overload_stasis_lag_s", "soon"),
+        ("overload_stasis_probe_s", 0.01),  # 0 (off) or at least 0.1 s
+        ("overload_stasis_probe_s", 61),
+    ],
 )
 def test_bad_overload_key_is_named(key: str, value: object) -> None:
     with pytest.raises(ConfigError, match=key):
@@ -97,11 +108,19 @@ def test_lag_and_refusals_are_exported_to_prometheus() -> None:
 
     config = load_config(EXAMPLE)
     stats: Counter[str] = Counter(
-        {Count.AMI_LAG_MS: 1250, Count.LOOP_LAG_MS: 40, Count.OVERLOADED: 1}
+        {
+            Count.AMI_LAG_MS: 1250,
+            Count.LOOP_LAG_MS: 40,
+            Count.OVERLOADED: 1,
+            Count.STASIS_LAG_MS: 3500,
+            Count.STASIS_LAG_MAX_MS: 4000,
+        }
     )
     stats[Count.REFUSED_OVERLOAD] = 7
     text = Metrics(config.queues, config.metrics, stats=stats).render().decode()
     assert "hotline_ami_lag_seconds 1.25" in text
     assert "hotline_loop_lag_seconds 0.04" in text
     assert "hotline_overloaded 1.0" in text
+    assert "hotline_stasis_lag_seconds 3.5" in text
+    assert "hotline_stasis_lag_max_seconds 4.0" in text
     assert 'hotline_refused_calls_total{reason="overload"} 7.0' in text

@@ -140,6 +140,28 @@ async def test_late_ami_events_close_the_door_and_it_opens_again() -> None:
     assert "c2" not in rig.outcomes() and rig.stats[Count.AMI_LAG_MS] == 0
 
 
+async def test_a_late_stasis_probe_closes_the_door_before_any_event_is_late() -> None:
+    """The stasis probe's sign (its answer overdue) refuses new calls while the events
+    that do arrive carry fresh Timestamps (the backlog is before Asterisk stamps them)."""
+    rig = Rig(OverloadLimits(ami_lag_s=2.0, loop_lag_s=0, stasis_lag_s=1.0, hold_s=5.0))
+    assert rig.shell.load is not None
+    checks: list[float] = []
+    rig.shell.load.on_lag = lambda: checks.append(rig.clock.now())
+    rig.shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    rig.arrive("c0")
+    rig.shell.load.stasis_lag(1.2)  # the probe's answer 1.2 s overdue
+    rig.arrive("c1")
+    await settle(rig.shell)
+    assert rig.outcomes() == {"c1": "refused-overload"} and len(checks) == 1
+    assert rig.stats[Count.AMI_LAG_MS] == 0  # the stamps saw nothing
+    rig.clock.advance(6)
+    rig.shell.load.stasis_lag(0.01)
+    rig.clock.advance(6)
+    rig.arrive("c2")
+    await settle(rig.shell)
+    assert "c2" not in rig.outcomes() and len(checks) == 2
+
+
 async def test_queue_full_exit_goes_back_through_the_hand_off_not_a_redirect() -> None:
     """The engine overflows a call at once (queue full): the hand-off sends it to its
     exit itself (HOTLINE_EXIT), so no Redirect races the end of the AGI."""
