@@ -18,8 +18,10 @@ the calls with no record or with two in serve's ``calls.jsonl``, queue entry (st
 Asterisk right after ``Answer()``) to the agent's INVITE at the seat: p50, p99,
 max; Asterisk's and serve's CPU (% of one core over the step, its tail
 included), serve's RSS at the step's end, and the AMI events serve read per call
-(and how many of them it ignored, from serve's ``/status`` counters). The AMI
-events' lag is not measured here yet: serve does not export it on this branch.
+(and how many of them it ignored, from serve's ``/status`` counters). For Hotline
+each step also prints serve's overload signs sampled every second (the stasis
+probe's lag, the AMI ``Timestamp`` lag, the event loop's) and the first refusal
+against the first caller lost (:mod:`benchmarks.live_trace`).
 
     python -m benchmarks.live_load [--rates 20,40,...] [--step-s 30] [--write]
     python -m benchmarks.live_load --systems hotline --rates 0.83,0.83,0.83 --step-s 600
@@ -44,11 +46,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from acd.counters import Count
-from benchmarks import live_breakdown
+from benchmarks import live_breakdown, live_trace
 from benchmarks.live_logs import drop_if_clean
 from benchmarks.live_outcomes import Outcomes, classify, overload_lines, read_records
 from benchmarks.live_rig import LoadRig, StepRaw, System, open_rig
 from benchmarks.report import write_results
+from telephony.overload import OverloadLimits
 
 __all__ = ["StepFigures", "figures", "main"]
 
@@ -58,6 +61,12 @@ COLLAPSE_P99_MS = 1000.0
 DEFAULT_RATES = "20,40,60,80,100,110,120,130,140,150,160"
 # serve's counters (acd.counters.Count) that tell of overload, printed when not 0
 SHEDDING = (Count.REFUSED_OVERLOAD, Count.LAG_RECONCILES, Count.RECONCILES)
+# serve's default thresholds, marked in the trace
+TRACE_LIMITS_MS = {
+    Count.STASIS_LAG_MS: 1000 * OverloadLimits().stasis_lag_s,
+    Count.AMI_LAG_MS: 1000 * OverloadLimits().ami_lag_s,
+    Count.LOOP_LAG_MS: 1000 * OverloadLimits().loop_lag_s,
+}
 _ENTRY = re.compile(r"qentry (\d+) (\d+\.\d+)")
 
 
@@ -272,6 +281,14 @@ def _one_step(
         print(f"<!-- {system.name} lost silently: {' '.join(o.lost_numbers[:20])}; "
               f"no record or several: {' '.join(o.record_anomalies[:20])}; refused but "
               f"not hung up on: {' '.join(o.refused_unheard[:20])} -->", flush=True)  # fmt: skip
+    if raw.trace and o is not None:  # Hotline: when its door closed, its signs' trace
+        first = live_trace.first_times(
+            system.records, raw.numbers, o.lost_numbers, raw.started_wall
+        )
+        sip = live_trace.first_unanswered(raw.kept, raw.started_wall)
+        print(
+            live_trace.trace_lines(system.name, raw.trace, *first, TRACE_LIMITS_MS, sip), flush=True
+        )
     shed = {str(k): raw.serve_counts.get(k, 0) for k in SHEDDING}
     if any(shed.values()):
         print(f"<!-- {system.name}: serve's counters over the step: {shed} -->", flush=True)

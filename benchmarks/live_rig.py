@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acd.config import AcdConfig, load_config
-from benchmarks import live_logs
+from benchmarks import live_logs, live_trace
 from serve.control import request
 from telephony.asterisk.instance import AsteriskInstance, free_port
 from telephony.asterisk.render import Secrets
@@ -189,6 +189,8 @@ class StepRaw:
     udp_drops: dict[str, int] = field(default_factory=dict)  # SIP datagrams the kernel dropped
     serve_counts: dict[str, int] = field(default_factory=dict)  # serve's counters' step deltas
     kept: Path | None = None  # the step's logs (HOTLINE_LIVELOAD_KEEP), see the module
+    trace: list[live_trace.Sample] = field(default_factory=list)  # serve's signs, each second
+    started_wall: float = 0.0  # the step's start (epoch seconds, as serve's records)
 
 
 @dataclass
@@ -251,6 +253,7 @@ class LoadRig:
         sip = {"seats": system.uas_port, "asterisk": system.settings.sip_port}
         drops0 = live_logs.udp_drops(sip)
         started = time.monotonic()
+        sampler = live_trace.Sampler(system.serve_stats).start()
         callers = _started(
             lambda: Sipp(
                 caller_xml,
@@ -271,6 +274,7 @@ class LoadRig:
             except SippError:  # overran its budget (a collapse): the calls it logged so far
                 res = callers.stop()
             seconds_used = time.monotonic() - started
+            trace = sampler.stop()
             cpu = {k: _cpu_s(p) - before_cpu.get(k, 0.0) for k, p in system.pids().items()}
             rss = {k: _rss_mb(p) for k, p in system.pids().items()}
             after = system.serve_stats()
@@ -285,6 +289,7 @@ class LoadRig:
         raw = StepRaw(system.name, rate, calls, seconds_used, res.events, res.successful,
                       res.failed, agent_events, cpu, rss)  # fmt: skip
         raw.numbers, raw.kept, raw.udp_drops = tuple(r[0] for r in rows), kept, drops
+        raw.trace, raw.started_wall = trace, sampler.started
         if before or after:
             raw.ami_events = after.get("events", 0) - before.get("events", 0)
             raw.ami_ignored = after.get("ignored_events", 0) - before.get("ignored_events", 0)
