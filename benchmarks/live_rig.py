@@ -123,6 +123,13 @@ STAMP = " same => n,Log(NOTICE,qentry ${CALLERID(num)} ${STRFTIME(,,%s.%6q)})"
 
 class RigInstance(AsteriskInstance):
     breakdown = False  # log the INVITEs sent (benchmarks.live_breakdown)
+    highpriority = False  # asterisk.conf [options] highpriority = yes (real-time, SCHED_RR)
+
+    def prepare(self, cfg: AcdConfig, settings: AsteriskSettings) -> Secrets:
+        sec = super().prepare(cfg, settings)
+        if self.highpriority:
+            _high_priority(self.dir / "etc" / "asterisk.conf")
+        return sec
 
 
 class HotlineInstance(RigInstance):
@@ -155,6 +162,15 @@ class AppQueueInstance(RigInstance):
         if self.breakdown:
             _log_invites(etc)
         return sec
+
+
+def _high_priority(conf: Path) -> None:
+    """Asterisk's own ``highpriority`` (``-p``): every thread SCHED_RR, priority 10, kept
+    while ``astcanary`` (started by Asterisk, in the root) lives."""
+    text = conf.read_text()
+    if text.count("[options]\n") != 1:
+        raise RuntimeError(f"{conf}: expected one [options] section")
+    conf.write_text(text.replace("[options]\n", "[options]\nhighpriority = yes\n"))
 
 
 def _log_invites(etc: Path) -> None:
@@ -386,6 +402,7 @@ def open_rig(
     systems: tuple[str, ...] = ("hotline", "app_queue"),
     breakdown: bool = False,
     variants: Mapping[str, str] | None = None,
+    highpriority: frozenset[str] = frozenset(),
 ) -> Iterator[LoadRig]:
     """Start the systems asked for (Asterisk instances ``liveload-h`` / ``liveload-q``
     on free ports); everything is stopped and removed when the block ends.
@@ -393,7 +410,9 @@ def open_rig(
     stamps (:mod:`benchmarks.live_breakdown`). A system ``hotline/<label>`` is one
     more Hotline whose ``[serve]`` also has the TOML lines ``variants[label]`` (an
     A/B of a setting in one run), or, when that is ``root=<checkout>``, whose serve
-    runs from that checkout (an A/B of two versions)."""
+    runs from that checkout (an A/B of two versions); ``app_queue/<label>`` is one more
+    app_queue. The systems whose label is in ``highpriority`` start their Asterisk with
+    ``highpriority = yes`` (real-time scheduling), app_queue's as Hotline's."""
     work = Path(tempfile.mkdtemp(prefix="hotline-liveload-"))
     rtp = work / "silence.ulaw"
     rtp.write_bytes(b"\xff" * 160)  # one 20 ms packet of mu-law silence
@@ -410,16 +429,17 @@ def open_rig(
             config.write_text(
                 CONFIG.format(queue=QUEUE, sip=free_port(), ami=free_port(), agi=free_port(),
                               uas=uas, state=state)
-                + (f"{(variants or {})[label]}\n" if label and not checkout else "")
+                + (f"{lines}\n" if kind == "hotline" and lines and not checkout else "")
             )  # fmt: skip
             cfg = load_config(str(config))
             settings = read_settings(cfg)
+            suffix = f"-{i}" if label else ""
             if kind == "hotline":
-                suffix = f"-{i}" if label else ""
                 inst: RigInstance = HotlineInstance(root, f"liveload-h{os.getpid()}{suffix}")
             else:
-                inst = AppQueueInstance(root, f"liveload-q{os.getpid()}")
+                inst = AppQueueInstance(root, f"liveload-q{os.getpid()}{suffix}")
             inst.breakdown = breakdown
+            inst.highpriority = label in highpriority
             inst.start(cfg, settings)
             system = System(name, inst, settings, uas)
             started.append(system)
