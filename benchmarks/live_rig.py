@@ -18,6 +18,7 @@ With ``HOTLINE_LIVELOAD_KEEP=1`` a step keeps its logs (:mod:`benchmarks.live_lo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -123,13 +124,6 @@ STAMP = " same => n,Log(NOTICE,qentry ${CALLERID(num)} ${STRFTIME(,,%s.%6q)})"
 
 class RigInstance(AsteriskInstance):
     breakdown = False  # log the INVITEs sent (benchmarks.live_breakdown)
-    highpriority = False  # asterisk.conf [options] highpriority = yes (real-time, SCHED_RR)
-
-    def prepare(self, cfg: AcdConfig, settings: AsteriskSettings) -> Secrets:
-        sec = super().prepare(cfg, settings)
-        if self.highpriority:
-            _high_priority(self.dir / "etc" / "asterisk.conf")
-        return sec
 
 
 class HotlineInstance(RigInstance):
@@ -162,15 +156,6 @@ class AppQueueInstance(RigInstance):
         if self.breakdown:
             _log_invites(etc)
         return sec
-
-
-def _high_priority(conf: Path) -> None:
-    """Asterisk's own ``highpriority`` (``-p``): every thread SCHED_RR, priority 10, kept
-    while ``astcanary`` (started by Asterisk, in the root) lives."""
-    text = conf.read_text()
-    if text.count("[options]\n") != 1:
-        raise RuntimeError(f"{conf}: expected one [options] section")
-    conf.write_text(text.replace("[options]\n", "[options]\nhighpriority = yes\n"))
 
 
 def _log_invites(etc: Path) -> None:
@@ -412,7 +397,7 @@ def open_rig(
     A/B of a setting in one run), or, when that is ``root=<checkout>``, whose serve
     runs from that checkout (an A/B of two versions); ``app_queue/<label>`` is one more
     app_queue. The systems whose label is in ``highpriority`` start their Asterisk with
-    ``highpriority = yes`` (real-time scheduling), app_queue's as Hotline's."""
+    ``[asterisk] highpriority`` (real-time scheduling), app_queue's as Hotline's."""
     work = Path(tempfile.mkdtemp(prefix="hotline-liveload-"))
     rtp = work / "silence.ulaw"
     rtp.write_bytes(b"\xff" * 160)  # one 20 ms packet of mu-law silence
@@ -433,13 +418,14 @@ def open_rig(
             )  # fmt: skip
             cfg = load_config(str(config))
             settings = read_settings(cfg)
+            if label in highpriority:  # [asterisk] highpriority, for app_queue's as Hotline's
+                settings = dataclasses.replace(settings, highpriority=True)
             suffix = f"-{i}" if label else ""
             if kind == "hotline":
                 inst: RigInstance = HotlineInstance(root, f"liveload-h{os.getpid()}{suffix}")
             else:
                 inst = AppQueueInstance(root, f"liveload-q{os.getpid()}{suffix}")
             inst.breakdown = breakdown
-            inst.highpriority = label in highpriority
             inst.start(cfg, settings)
             system = System(name, inst, settings, uas)
             started.append(system)
