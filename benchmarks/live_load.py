@@ -89,6 +89,7 @@ class StepFigures:
     gave_up: tuple[str, ...] = ()  # the callers' numbers of the abandoned calls (to look up)
     outcomes: Outcomes | None = None  # served / refused politely / lost silently, records
     phase: str = "ramp"  # or "overload": the step after the ramp (--overload)
+    delays_ms: tuple[float, ...] = ()  # queue entry -> agent INVITE, per call (pooled)
 
     @property
     def refused(self) -> int:
@@ -165,6 +166,7 @@ def figures(
         raw.calls - n - abandoned - overflowed - (out.refused if out else 0),
         _pct(delays, 0.5), _pct(delays, 0.99), max(delays, default=float("nan")),
         cpu, raw.rss_mb.get("serve"), ami, ignored, tuple(sorted(gave_up - answered)), out,
+        delays_ms=tuple(delays),
     )  # fmt: skip
 
 
@@ -307,27 +309,45 @@ def _log(system: System) -> Path:
 
 
 def summary(figs: list[StepFigures]) -> str:
-    """The highest clean rate of each system, the ratios, p99 at 20 calls/s."""
+    """The highest clean rate of each system, the ratios, p99 at 20 calls/s: Hotline
+    against app_queue, and ``hotline/<label>`` against ``app_queue/<label>`` when both
+    ran (an A/B of a setting applied to both rigs, e.g. ``--highpriority``)."""
     best: dict[str, float] = {}
     for f in figs:
         if f.clean and f.rate > best.get(f.system, 0.0):
             best[f.system] = f.rate
+    names = sorted({f.system for f in figs})
     lines = []
-    for name in ("hotline", "app_queue"):
+    for name in names:
         rate = best.get(name)
         lines.append(f"- highest clean rate (0 lost, p99 <= 50 ms), {name}: "
                      f"{f'{rate:g} calls/s' if rate else 'none'}")  # fmt: skip
-    if best.get("hotline") and best.get("app_queue"):
-        lines.append(f"- ratio Hotline / app_queue: **{best['hotline'] / best['app_queue']:.2f}×**")
     rates = {f.rate for f in figs}
     low = 20.0 if 20.0 in rates else min(rates, default=None)
-    at = {f.system: f for f in figs if f.rate == low}
-    if low is not None and "hotline" in at and "app_queue" in at:
-        h, q = at["hotline"].p99_ms, at["app_queue"].p99_ms
-        lines.append(
-            f"- p99 queue entry → agent INVITE at {low:g} calls/s: Hotline {h:.1f} ms, "
-            f"app_queue {q:.1f} ms: **{h / q:.2f}×**"
-        )
+    for label in sorted({n.partition("/")[2] for n in names}):
+        h_name, q_name = ("hotline", "app_queue") if not label else (
+            f"hotline/{label}", f"app_queue/{label}")  # fmt: skip
+        pair = f" ({label})" if label else ""
+        if best.get(h_name) and best.get(q_name):
+            lines.append(f"- ratio Hotline / app_queue{pair}: "
+                         f"**{best[h_name] / best[q_name]:.2f}×**")  # fmt: skip
+        h_steps = [f for f in figs if f.rate == low and f.system == h_name]
+        q_steps = [f for f in figs if f.rate == low and f.system == q_name]
+        for h, q in zip(h_steps, q_steps, strict=False):
+            lines.append(
+                f"- p99 queue entry → agent INVITE at {low:g} calls/s{pair}: Hotline "
+                f"{h.p99_ms:.1f} ms, app_queue {q.p99_ms:.1f} ms: **{h.p99_ms / q.p99_ms:.2f}×**"
+            )
+        if len(h_steps) > 1 and len(q_steps) > 1:  # every call of the rate's steps at once
+            h_all = [d for f in h_steps for d in f.delays_ms]
+            q_all = [d for f in q_steps for d in f.delays_ms]
+            h99, q99 = _pct(h_all, 0.99), _pct(q_all, 0.99)
+            lines.append(
+                f"- pooled over the {low:g} calls/s steps{pair} ({len(h_all)} / {len(q_all)} "
+                f"calls): p50 Hotline {_pct(h_all, 0.5):.1f} ms, app_queue "
+                f"{_pct(q_all, 0.5):.1f} ms; p99 Hotline {h99:.1f} ms, app_queue "
+                f"{q99:.1f} ms: **{h99 / q99:.2f}×**"
+            )
     ami = [f.ami_per_call for f in figs if f.system == "hotline" and f.ami_per_call and f.clean]
     if ami:
         lines.append(
@@ -364,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
         "serve from that checkout (an A/B)",
     )  # fmt: skip
     p.add_argument("--breakdown", action="store_true", help="also time each stage of the hand-off")
+    p.add_argument(
+        "--highpriority", action="append", default=[], metavar="LABEL",
+        help="systems hotline/LABEL and app_queue/LABEL run their Asterisk with "
+        "highpriority = yes (real-time scheduling); LABEL 'base' means hotline and app_queue",
+    )  # fmt: skip
     a = p.parse_args(argv)
     try:
         rates = [float(r) for r in a.rates.split(",") if r.strip()]
@@ -376,10 +401,17 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--{name.replace('_', '-')}: must be > 0, got {getattr(a, name)!r}")
     systems = tuple(s.strip() for s in a.systems.split(",") if s.strip())
     variants = dict(v.partition("=")[::2] for v in a.variant)
-    known = {"hotline", "app_queue"} | {f"hotline/{k}" for k in variants}
+    labels = set(variants) | set(a.highpriority)
+    known = {"hotline", "app_queue"} | {
+        f"{k}/{v}" for k in ("hotline", "app_queue") for v in labels
+    }
     if not systems or set(systems) - known or len(set(systems)) != len(systems):
-        p.error(f"--systems: expected hotline, app_queue or hotline/<variant>, got {a.systems!r}")
-    with open_rig(systems, a.breakdown, variants) as rig:
+        p.error(
+            "--systems: expected hotline, app_queue, hotline/<label> or app_queue/<label> "
+            f"(a --variant's or --highpriority's label), got {a.systems!r}"
+        )
+    high = frozenset("" if x == "base" else x for x in a.highpriority)
+    with open_rig(systems, a.breakdown, variants, high) as rig:
         figs = ramp(rig, rates, a.step_s, a.patience_s, a.overload, a.overload_rate, a.breakdown)
     text = summary(figs)
     print(text)

@@ -18,6 +18,7 @@ With ``HOTLINE_LIVELOAD_KEEP=1`` a step keeps its logs (:mod:`benchmarks.live_lo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -391,6 +392,7 @@ def open_rig(
     systems: tuple[str, ...] = ("hotline", "app_queue"),
     breakdown: bool = False,
     variants: Mapping[str, str] | None = None,
+    highpriority: frozenset[str] = frozenset(),
 ) -> Iterator[LoadRig]:
     """Start the systems asked for (Asterisk instances ``liveload-h`` / ``liveload-q``
     on free ports); everything is stopped and removed when the block ends.
@@ -398,7 +400,9 @@ def open_rig(
     stamps (:mod:`benchmarks.live_breakdown`). A system ``hotline/<label>`` is one
     more Hotline whose ``[serve]`` also has the TOML lines ``variants[label]`` (an
     A/B of a setting in one run), or, when that is ``root=<checkout>``, whose serve
-    runs from that checkout (an A/B of two versions)."""
+    runs from that checkout (an A/B of two versions); ``app_queue/<label>`` is one more
+    app_queue. The systems whose label is in ``highpriority`` start their Asterisk with
+    ``[asterisk] highpriority`` (real-time scheduling), app_queue's as Hotline's."""
     work = Path(tempfile.mkdtemp(prefix="hotline-liveload-"))
     rtp = work / "silence.ulaw"
     rtp.write_bytes(b"\xff" * 160)  # one 20 ms packet of mu-law silence
@@ -415,15 +419,17 @@ def open_rig(
             config.write_text(
                 CONFIG.format(queue=QUEUE, sip=free_port(), ami=free_port(), agi=free_port(),
                               uas=uas, state=state)
-                + (f"{(variants or {})[label]}\n" if label and not checkout else "")
+                + (f"{lines}\n" if kind == "hotline" and lines and not checkout else "")
             )  # fmt: skip
             cfg = load_config(str(config))
             settings = read_settings(cfg)
+            if label in highpriority:  # [asterisk] highpriority, for app_queue's as Hotline's
+                settings = dataclasses.replace(settings, highpriority=True)
+            suffix = f"-{i}" if label else ""
             if kind == "hotline":
-                suffix = f"-{i}" if label else ""
                 inst: RigInstance = HotlineInstance(root, f"liveload-h{os.getpid()}{suffix}")
             else:
-                inst = AppQueueInstance(root, f"liveload-q{os.getpid()}")
+                inst = AppQueueInstance(root, f"liveload-q{os.getpid()}{suffix}")
             inst.breakdown = breakdown
             inst.start(cfg, settings)
             system = System(name, inst, settings, uas)

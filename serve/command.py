@@ -24,6 +24,7 @@ from serve.followup import check_with_crm
 from serve.main import __doc__ as serve_doc
 from serve.main import serve
 from serve.mqtt_settings import read_mqtt
+from serve.priority import apply as apply_priority
 from serve.recordings import read_recordings
 from serve.settings import ServeSettings, read_settings
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
@@ -110,6 +111,8 @@ def main(argv: list[str]) -> int:
     except (ConfigError, AsteriskStartError) as e:
         print(f"hotline serve: {e}", file=sys.stderr)
         return 2
+
+    apply_priority(settings.realtime_priority)  # before any thread: they inherit it
 
     async def run() -> int:
         stop = asyncio.Event()

@@ -29,6 +29,8 @@ AMI events arrive ``overload_ami_lag_s`` (2 s) late by their ``Timestamp``, the
 event loop runs ``overload_loop_lag_s`` (2 s) behind, or ``overload_waiting`` calls
 wait (0: no limit); a sign holds for ``overload_hold_s`` (5 s) after it was last
 seen (:mod:`telephony.overload`).
+``realtime_priority`` (0: off) runs serve at ``SCHED_RR`` with that priority, 1–9,
+below Asterisk's ``highpriority`` (:mod:`serve.priority`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from acd.calendar_config import read_calendar
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
 from crm.settings import CrmSettings, parse_settings
+from serve.priority import ASTERISK_HIGHPRIORITY, MAX_PRIORITY
 from telephony.asterisk import settings as asterisk_settings
 from telephony.overload import OverloadLimits
 from telephony.settings import ShellSettings
@@ -75,6 +78,7 @@ class ServeSettings:
     web_key: Path | None = None
     reconcile_s: float = 30.0  # compare agents with Asterisk's channels this often; 0: off
     overload: OverloadLimits = field(default_factory=OverloadLimits)  # shed new calls past these
+    realtime_priority: int = 0  # SCHED_RR at this priority (serve.priority); 0: ordinary
     # the Asterisk instance's IVR sounds folder on this host (set from --instance):
     # where the emergency broadcast is spoken to; None: no broadcast can be set
     sounds_dir: Path | None = None
@@ -136,6 +140,7 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         sticky_lookup_s=t.number("sticky_lookup_s", d.sticky_lookup_s, 0, 1),
         reconcile_s=t.number("reconcile_s", d.reconcile_s, 0, 3600),
         overload=_overload(t),
+        realtime_priority=_priority(t, d.realtime_priority),
     )
     t.done()
     crm = None
@@ -182,6 +187,18 @@ def _probe_every(t: Table) -> float:
         key = t.key("overload_stasis_probe_s")
         raise ConfigError(key, f"0 (no probe) or at least 0.1 s, got {every!r}")
     return every
+
+
+def _priority(t: Table, default: int) -> int:
+    """serve's SCHED_RR priority: 0 (off) or 1..9, below Asterisk's highpriority."""
+    value = t.integer("realtime_priority", default, 0, 99)
+    if value > MAX_PRIORITY:
+        raise ConfigError(
+            t.key("realtime_priority"),
+            f"{value} is not below Asterisk's highpriority ({ASTERISK_HIGHPRIORITY}): "
+            f"expected 0 (off) to {MAX_PRIORITY}, so serve never keeps Asterisk from a core",
+        )
+    return value
 
 
 def _pem(t: Table, key: str) -> Path | None:

@@ -146,6 +146,7 @@ def render(
         "base": base,
         "moddir": moddir,
         "log_verbose": s.log_verbose,
+        "highpriority": "yes" if s.highpriority else "no",
         "log_levels": log_levels,
         "sip_port": s.sip_port,
         "ami_port": s.ami_port,

@@ -80,6 +80,8 @@ class AsteriskSettings:
     hold_slice_s: int = 10
     survey: bool = True
     log_verbose: int = 0
+    # asterisk.conf highpriority: every Asterisk thread at SCHED_RR 10 (serve.priority)
+    highpriority: bool = False
     static_contact: str | None = None  # e.g. "sip:{id}@127.0.0.1:5091" for SIPp seats
     # Per-agent static contacts (Python API and test rigs; beats static_contact).
     static_contacts: dict[str, str] = field(default_factory=dict)
@@ -132,6 +134,7 @@ def parse_settings(t: Table) -> AsteriskSettings:
         hold_slice_s=t.integer("hold_slice_s", 10, low=1, high=600),
         survey=t.flag("survey", True),
         log_verbose=t.integer("log_verbose", 0, low=0, high=10),
+        highpriority=t.flag("highpriority", False),
         static_contact=_contact(t),
         network=parse_network(t, _ip(t, "trunk_address", "127.0.0.2")),
     )

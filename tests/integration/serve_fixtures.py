@@ -162,13 +162,14 @@ class ServeProcess:
     state_dir: Path
     proc: subprocess.Popen[bytes] | None = None
     log: Path = field(init=False)
+    prefix: tuple[str, ...] = ()  # runs serve through this (e.g. setpriv, capabilities dropped)
 
     def __post_init__(self) -> None:
         self.log = self.state_dir / "serve.log"
 
     def start(self) -> ServeProcess:
         args = [
-            sys.executable, "-m", "hotline.cli", "serve",
+            *self.prefix, sys.executable, "-m", "hotline.cli", "serve",
             "--config", str(self.rig.config_path),
             "--instance", self.rig.asterisk.instance.name,  # its ports and secret
             "--state-dir", str(self.state_dir),

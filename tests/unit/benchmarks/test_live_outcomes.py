@@ -4,13 +4,14 @@ rate and summary. No Asterisk, no SIPp: the SIPp events are made up here."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
 
 import pytest
 
-from benchmarks.live_load import StepFigures, figures, overload_at
+from benchmarks.live_load import StepFigures, figures, overload_at, summary
 from benchmarks.live_outcomes import classify, overload_lines, read_records
 from benchmarks.live_rig import StepRaw
 from telephony.rig.sipp import SippEvent
@@ -147,3 +148,31 @@ def test_the_overload_summary_names_every_kind(records: dict[str, list[str]]) ->
     text = overload_lines(52.0, "as asked", {"hotline": o})
     assert "refused politely 1" in text and "lost silently 3" in text
     assert "served: **no** (2 of 5)" in text and "1 calls with none, 1 with two" in text
+
+
+def test_the_summary_pairs_each_label_and_pools_a_rates_steps() -> None:
+    """--highpriority/--variant: hotline/LABEL against app_queue/LABEL, and the p99 of
+    every call of a rate's steps at once."""
+
+    def step(system: str, p99: float, delays: list[float]) -> StepFigures:
+        return dataclasses.replace(fig(system, 20, p99), delays_ms=tuple(delays))
+
+    figs = [
+        step("hotline", 8.0, [4.0] * 99 + [8.0]),
+        step("app_queue", 4.0, [2.0] * 99 + [4.0]),
+        step("hotline/rt", 6.0, [3.0] * 99 + [6.0]),
+        step("app_queue/rt", 4.0, [2.0] * 99 + [4.0]),
+        step("hotline", 10.0, [4.0] * 98 + [10.0] * 2),
+        step("app_queue", 5.0, [2.0] * 98 + [5.0] * 2),
+        step("hotline/rt", 6.0, [3.0] * 99 + [6.0]),
+        step("app_queue/rt", 3.0, [2.0] * 99 + [3.0]),
+    ]
+    text = summary(figs)
+    assert (
+        "p99 queue entry → agent INVITE at 20 calls/s: Hotline 8.0 ms, app_queue 4.0 ms: **2.00×**"
+        in text
+    )
+    assert "at 20 calls/s (rt): Hotline 6.0 ms, app_queue 3.0 ms: **2.00×**" in text
+    assert "pooled over the 20 calls/s steps (200 / 200 calls)" in text
+    assert "p99 Hotline 10.0 ms, app_queue 5.0 ms: **2.00×**" in text  # the 3 slowest of 200
+    assert "ratio Hotline / app_queue (rt): **1.00×**" in text

@@ -141,3 +141,25 @@ async def test_the_originate_is_written_before_any_subscriber_hears_of_the_call(
     for _ in range(3):
         await asyncio.sleep(0)
     assert shell.stats.get("originate_failures", 0) == 0
+
+
+async def test_the_port_that_writes_at_once_is_found_again_after_a_swap() -> None:
+    """The actions' port changes with the second session's state (ami_actions.session):
+    the shell checks each new port once, and writes at once only on one that can."""
+    order: list[str] = []
+    clock = FakeClock(1_763_820_100.0)
+    fake = FakeAmi()
+    shell = CallShell(Engine(load_config(CONFIG), clock), ShellSettings(), clock, fake)
+    for agent in ("2001", "2002", "2003"):
+        shell.feed(ev.AgentLoggedIn(AgentId(agent)))
+    shell.enqueue(CallId("c1"), "PJSIP/residents-1", "u1", QueueName("general"))
+    await asyncio.sleep(0)
+    assert [a for a, _, _ in fake.sent] == ["Originate"] and order == []
+    shell.actions = StartingAmi(order)
+    shell.enqueue(CallId("c2"), "PJSIP/residents-2", "u2", QueueName("general"))
+    assert order == ["written Originate"]  # at once, inside the feed
+    shell.actions = fake
+    shell.enqueue(CallId("c3"), "PJSIP/residents-3", "u3", QueueName("general"))
+    await asyncio.sleep(0)
+    assert [a for a, _, _ in fake.sent] == ["Originate", "Originate"]
+    assert order == ["written Originate"]

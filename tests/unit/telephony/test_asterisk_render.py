@@ -98,6 +98,16 @@ def test_explicit_modules_cdr_off_and_instance_directories() -> None:
     assert "astrundir => /run/hotline/t1/run" in files["asterisk.conf"]
 
 
+def test_highpriority_off_by_default_and_rendered_when_on() -> None:
+    """[asterisk] highpriority: Asterisk's real-time scheduling (serve.priority)."""
+    assert read_settings(CFG).highpriority is False
+    assert re.search(r"^highpriority = no$", rendered()["asterisk.conf"], re.M)
+    on = dataclasses.replace(read_settings(CFG), highpriority=True)
+    text = rendered(on)["asterisk.conf"]
+    options = text.split("\n[options]\n", 1)[1].split("\n[", 1)[0]
+    assert re.search(r"^highpriority = yes$", options, re.M)
+
+
 def test_dialplan_hands_off_holds_bridges_and_surveys() -> None:
     ext = rendered()["extensions.conf"]
     assert "HOTLINE_AGI = agi://127.0.0.1:4573" in ext

@@ -53,6 +53,7 @@ def test_example_config_reads() -> None:
         ({"sip_prot": 5060}, "asterisk.sip_prot", "unknown key"),
         ({"callback_caller_id": "12"}, "asterisk.callback_caller_id", "phone number"),
         ({"callback_caller_id": "hotline"}, "asterisk.callback_caller_id", "phone number"),
+        ({"highpriority": "yes"}, "asterisk.highpriority", "true or false"),
     ],
 )
 def test_bad_values_name_the_key(values: dict[str, object], key: str, words: str) -> None:
