@@ -19,6 +19,7 @@ It decides nothing: its driver says what callers and agents do
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -30,6 +31,7 @@ from telephony.settings import ShellSettings
 
 __all__ = ["FakeAsterisk", "Listener"]
 
+_DEVICE_STATE = re.compile(r"DEVICE_STATE\((.+)\)")
 _STATES = {"Down": "0", "Ring": "4", "Ringing": "5", "Up": "6"}
 
 
@@ -123,6 +125,8 @@ class FakeAsterisk:
         self.callers: dict[CallId, _Channel] = {}
         self.legs: dict[CallId, _Channel] = {}  # the agent leg last originated per call
         self.errors: list[str] = []  # AGI sessions that failed, actions we cannot do
+        self.globals: dict[str, str] = {}  # Setvar without a channel
+        self.device_states: dict[str, str] = {}  # DEVICE_STATE(<device>) set over AMI
         self._seq = itertools.count(0x1A1)
 
     def connect(self, on_event: Callable[[AmiMessage], None], agi: Handler) -> None:
@@ -397,12 +401,25 @@ class FakeAsterisk:
         self.later(self.clock.now() + self.voicemail_s, self._after_voicemail, ch)
         return True, "Redirect successful"
 
+    def _setvar_global(self, name: str, value: str) -> tuple[bool, str]:
+        """``DEVICE_STATE(<device>)``: a change makes a ``DeviceStateChange`` (the
+        same state again makes none, as on Asterisk 22); any other name: a global."""
+        device = _DEVICE_STATE.fullmatch(name)
+        if device is None:
+            self.globals[name] = value
+        elif self.device_states.get(device[1]) != value:
+            self.device_states[device[1]] = value
+            self._emit("DeviceStateChange", None, ("Device", device[1]), ("State", value))
+        return True, "Variable Set"
+
     def _after_voicemail(self, ch: _Channel) -> None:
         if self.channels.get(ch.uniqueid) is ch:  # the exit context's Hangup()
             self._gone(ch)
 
     def _setvar(self, f: list[tuple[str, str]], _aid: str) -> tuple[bool, str]:
         d = dict(f)
+        if "Channel" not in d:  # a global, or a function such as serve's stasis probe's
+            return self._setvar_global(d["Variable"], d["Value"])
         ch = self.channels.get(d["Channel"])
         if ch is None:
             return False, "No such channel"

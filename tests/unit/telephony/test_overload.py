@@ -218,3 +218,19 @@ def test_load_watch_signs_and_gauges() -> None:
 def test_limits_reject_negative_values() -> None:
     with pytest.raises(ValueError, match='"waiting" must be >= 0'):
         OverloadLimits(waiting=-1)
+
+
+async def test_the_fake_answers_the_stasis_probe_as_asterisk_does() -> None:
+    """The fake Asterisk (the tests' and the fan-out benchmark's) takes the probe's
+    channel-less ``Setvar`` of ``DEVICE_STATE(...)``: a change makes one
+    ``DeviceStateChange``, the same state again none; other names are globals."""
+    rig = Rig(OverloadLimits())
+    seen: list[tuple[str, str]] = []
+    rig.fake.connect(lambda m: seen.append((m.get("Device", ""), m.get("State", ""))), rig.fake.agi)
+    setvar = "DEVICE_STATE(Custom:hotline-probe)"
+    for value in ("INUSE", "INUSE", "NOT_INUSE"):
+        [answer] = await rig.fake.action("Setvar", [("Variable", setvar), ("Value", value)])
+        assert answer["Response"] == "Success"
+    [answer] = await rig.fake.action("Setvar", [("Variable", "HOTLINE_X"), ("Value", "1")])
+    assert answer["Response"] == "Success" and rig.fake.globals == {"HOTLINE_X": "1"}
+    assert seen == [("Custom:hotline-probe", "INUSE"), ("Custom:hotline-probe", "NOT_INUSE")]
