@@ -16,7 +16,6 @@ One Asterisk, one serve, three SIPp residents at once, keys sent as SIP INFO:
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 import wave
 from collections.abc import Callable
@@ -116,8 +115,8 @@ async def _crm_after(db: Path, call: str, case_id: int) -> tuple[int | None, int
         closed = await repo.cases.apply(
             case.id, case.version, Command(Action.ANSWER, reply="done"), User("root", Role.ADMIN)
         )
-        day = dt.datetime.fromtimestamp(time.time(), dt.UTC).date()
         cal = repo.settings.calendar
+        day = cal.local_date(time.time())  # the centre's day (UTC+8: not UTC's after 16:00)
         (today,) = await kpi.daily(repo.db, cal, day, day, time.time())
         return score, closed.satisfaction, today.satisfaction
     finally:
