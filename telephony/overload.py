@@ -92,6 +92,20 @@ class OverloadLimits:
             raise ValueError(f'"stasis_probe_s" must be >= 0, got {self.stasis_probe_s!r}')
 
 
+@dataclass(slots=True)
+class _WindowMax:
+    """The worst value of a window of about ``WINDOW_S`` (a gauge's ``_max``)."""
+
+    at: float = 0.0
+    worst: float = 0.0
+
+    def add(self, now: float, value: float) -> float:
+        if now - self.at > WINDOW_S:
+            self.at, self.worst = now, 0.0
+        self.worst = max(self.worst, value)
+        return self.worst
+
+
 class LoadWatch:
     """The four signs, kept as gauges in ``stats`` (milliseconds), and the verdict.
 
@@ -118,13 +132,11 @@ class LoadWatch:
         self._stasis_high_at: float | None = None
         self._stasis_high_s = 0.0  # the worst lag while over the threshold
         self._stasis_caught_up = True  # False: over, the catch-up check still due
-        self._stasis_window_at = 0.0
-        self._stasis_window_max_s = 0.0
+        self._stasis_window = _WindowMax()
         self._ami_high_at: float | None = None  # when a sign was last over its threshold
         self._loop_high_at: float | None = None
         self._lag_called_at = -1e18
-        self._window_at = 0.0
-        self._window_max_s = 0.0
+        self._window = _WindowMax()
 
     # the signs
 
@@ -143,10 +155,7 @@ class LoadWatch:
         lag = max(0.0, now - sent)
         self.ami_lag_s = lag
         self.stats[Count.AMI_LAG_MS] = round(lag * 1000)
-        if now - self._window_at > WINDOW_S:
-            self._window_at, self._window_max_s = now, 0.0
-        self._window_max_s = max(self._window_max_s, lag)
-        self.stats[Count.AMI_LAG_MAX_MS] = round(self._window_max_s * 1000)
+        self.stats[Count.AMI_LAG_MAX_MS] = round(self._window.add(now, lag) * 1000)
         limit = self.limits.ami_lag_s
         if limit <= 0:
             return
@@ -166,10 +175,7 @@ class LoadWatch:
         now = self.now()
         lag = self.stasis_lag_s = max(0.0, lag_s)
         self.stats[Count.STASIS_LAG_MS] = round(lag * 1000)
-        if now - self._stasis_window_at > WINDOW_S:
-            self._stasis_window_at, self._stasis_window_max_s = now, 0.0
-        self._stasis_window_max_s = max(self._stasis_window_max_s, lag)
-        self.stats[Count.STASIS_LAG_MAX_MS] = round(self._stasis_window_max_s * 1000)
+        self.stats[Count.STASIS_LAG_MAX_MS] = round(self._stasis_window.add(now, lag) * 1000)
         limit = self.limits.stasis_lag_s
         if limit <= 0:
             return
