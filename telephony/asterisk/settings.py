@@ -47,6 +47,9 @@ DEFAULT_AMI_READ = ("system", "call", "user")
 DEFAULT_AMI_WRITE = ("system", "call", "originate", "reporting", "user")
 DTMF_MODES = ("rfc4733", "info", "inband", "auto", "auto_info")
 CODECS = ("ulaw", "alaw", "gsm", "g722", "opus")
+# pjsip.conf taskprocessor_overload_trigger: whose backlog makes PJSIP ignore new
+# INVITEs (UDP: the caller retransmits, then gives up with no answer at all)
+SIP_OVERLOAD_TRIGGERS = ("pjsip_only", "global", "none")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
@@ -82,6 +85,12 @@ class AsteriskSettings:
     log_verbose: int = 0
     # asterisk.conf highpriority: every Asterisk thread at SCHED_RR 10 (serve.priority)
     highpriority: bool = False
+    # Asterisk's own default is "global": any taskprocessor's backlog (the manager's
+    # event queue first, past ~100 calls/s) makes PJSIP ignore new INVITEs, which
+    # callers then lose at the door with no answer and serve never sees. With
+    # "pjsip_only" only PJSIP's own backlog does; the manager's is serve's to shed
+    # politely (telephony.overload's stasis probe).
+    sip_overload_trigger: str = "pjsip_only"
     static_contact: str | None = None  # e.g. "sip:{id}@127.0.0.1:5091" for SIPp seats
     # Per-agent static contacts (Python API and test rigs; beats static_contact).
     static_contacts: dict[str, str] = field(default_factory=dict)
@@ -135,6 +144,7 @@ def parse_settings(t: Table) -> AsteriskSettings:
         survey=t.flag("survey", True),
         log_verbose=t.integer("log_verbose", 0, low=0, high=10),
         highpriority=t.flag("highpriority", False),
+        sip_overload_trigger=t.choice("sip_overload_trigger", SIP_OVERLOAD_TRIGGERS, "pjsip_only"),
         static_contact=_contact(t),
         network=parse_network(t, _ip(t, "trunk_address", "127.0.0.2")),
     )

@@ -54,6 +54,7 @@ def test_example_config_reads() -> None:
         ({"callback_caller_id": "12"}, "asterisk.callback_caller_id", "phone number"),
         ({"callback_caller_id": "hotline"}, "asterisk.callback_caller_id", "phone number"),
         ({"highpriority": "yes"}, "asterisk.highpriority", "true or false"),
+        ({"sip_overload_trigger": "pjsip"}, "asterisk.sip_overload_trigger", "expected one of"),
     ],
 )
 def test_bad_values_name_the_key(values: dict[str, object], key: str, words: str) -> None:
