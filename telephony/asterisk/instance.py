@@ -27,7 +27,7 @@ from typing import Any
 
 from acd.calendar_config import read_calendar
 from acd.config import AcdConfig
-from ivr import after_hours, announce, prompts
+from ivr import after_hours, announce, busy, prompts
 from ivr.announce import read_announce
 from ivr.config import read_ivr
 from ivr.survey import read_survey
@@ -147,6 +147,8 @@ class AsteriskInstance:
             announce.generate(self.dir / "sounds" / "ivr")
         # the closed queues' hours (the calendar): in the same folder, the same way
         prompts.speak(after_hours.all_texts(cfg, read_calendar(cfg)), self.dir / "sounds" / "ivr")
+        # what a caller refused at overload hears (ivr.busy)
+        prompts.speak(busy.texts(), self.dir / "sounds" / "ivr")
         if settings.survey:  # the survey's spoken question (ivr.survey)
             recorded = ivr.recorded_prompts if ivr is not None else None
             prompts.generate_texts(

@@ -30,6 +30,7 @@ from typing import Any
 
 from acd import numbers
 from acd.config import AcdConfig
+from ivr import busy
 from ivr.announce import read_announce
 from ivr.config import read_ivr
 from telephony.ami_events import NOT_MADE
@@ -148,6 +149,7 @@ def render(
         "log_verbose": s.log_verbose,
         "highpriority": "yes" if s.highpriority else "no",
         "log_levels": log_levels,
+        "sip_overload_trigger": s.sip_overload_trigger,
         "sip_port": s.sip_port,
         "ami_port": s.ami_port,
         "ami_user": s.ami_user,
@@ -178,6 +180,10 @@ def render(
         "default_language": cfg.languages[0] if cfg.languages else "mandarin",
         "agi_script": "ivr" if ivr is not None and ivr.enabled else "inbound",
         "ivr_sounds": ivr_sounds(base),
+        **{
+            f"busy_{lang}": f"{ivr_sounds(base)}/{name}"
+            for lang, name in busy.prompt_names().items()
+        },
         "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
         "after_join": "Goto(hotline-survey,s,1)" if s.survey else "Hangup()",
         "agents_file": AGENTS_FILE,

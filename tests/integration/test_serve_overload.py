@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr import busy
 from telephony.rig.sipp import SippResult, agent_rows
 from tests.integration.serve_fixtures import (
     NEVER_ANSWERS,
@@ -124,8 +125,12 @@ def test_calls_beyond_capacity_are_refused_politely_and_the_waiting_served(
     stats = s.status()["stats"]
     assert stats["refused_overload"] == 4 and stats.get("engine_errors", 0) == 0
     # every resident was answered and hung up by the far end: the refused ones after
-    # the busy message, not silently
+    # the busy message (ivr.busy, Mandarin here: ~3.9 s), not silently
     assert _far_ends(resident) == 6
+    heard = sorted(_heard_s(resident))
+    assert len(heard) == 6 and heard[0] > 2.0, heard
+    sounds = rig.asterisk.instance.dir / "sounds" / "ivr"
+    assert all((sounds / f"{n}.wav").is_file() for n in busy.prompt_names().values())
     # the AMI lag is measured (timestampevents = yes) and shown in /status
     assert "ami_lag_ms" in stats
 
@@ -150,6 +155,16 @@ def test_the_stasis_probe_round_trip_is_measured_and_exported(
 
 def _far_ends(result: SippResult) -> int:
     return sum(any(e.event == "far_bye" for e in events) for events in result.by_call().values())
+
+
+def _heard_s(result: SippResult) -> list[float]:
+    """Per call hung up by the far end: seconds from the answer to that BYE."""
+    out = []
+    for events in result.by_call().values():
+        at = {e.event: e.at for e in events}
+        if "answered" in at and "far_bye" in at:
+            out.append(at["far_bye"] - at["answered"])
+    return out
 
 
 def test_an_answer_after_the_ring_timeout_leaves_no_agent_on_call(

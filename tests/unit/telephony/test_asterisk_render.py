@@ -11,6 +11,7 @@ import pytest
 
 from acd.config import load_config
 from acd.numbers import dialplan_check
+from ivr import busy
 from telephony.asterisk.render import (
     AGENTS_FILE,
     CONF_FILES,
@@ -19,6 +20,7 @@ from telephony.asterisk.render import (
     Secrets,
     agent_password,
     fill,
+    ivr_sounds,
     render,
     seats_conf,
     write_files,
@@ -108,6 +110,18 @@ def test_highpriority_off_by_default_and_rendered_when_on() -> None:
     assert re.search(r"^highpriority = yes$", options, re.M)
 
 
+def test_sip_overload_trigger_is_pjsip_only_by_default() -> None:
+    """The manager's event backlog must not make PJSIP ignore new INVITEs (callers
+    lost unanswered at the door): serve sheds those politely; Asterisk's own
+    default, "global", can still be chosen."""
+    assert read_settings(CFG).sip_overload_trigger == "pjsip_only"
+    glob = rendered()["pjsip.conf"].split("\n[global]\n", 1)[1].split("\n[", 1)[0]
+    assert re.search(r"^taskprocessor_overload_trigger = pjsip_only$", glob, re.M)
+    asterisk_default = dataclasses.replace(read_settings(CFG), sip_overload_trigger="global")
+    text = rendered(asterisk_default)["pjsip.conf"]
+    assert re.search(r"^taskprocessor_overload_trigger = global$", text, re.M)
+
+
 def test_dialplan_hands_off_holds_bridges_and_surveys() -> None:
     ext = rendered()["extensions.conf"]
     assert "HOTLINE_AGI = agi://127.0.0.1:4573" in ext
@@ -171,8 +185,22 @@ def test_arrival_is_stamped_after_answer_and_the_hand_off_sends_exits() -> None:
     assert answer < stamp < agi
     exit_goto = '(routed),GotoIf($["${HOTLINE_EXIT}" != ""]?hotline-exit,${HOTLINE_EXIT},1)'
     assert exit_goto in inbound
-    assert "exten => _[a-z0-9].,1,UserEvent(HotlineExit" in ext  # "overload" lands here
+    assert "exten => _[a-z0-9].,1,UserEvent(HotlineExit" in ext
     assert "Playback(all-circuits-busy-now)" in ext
+
+
+def test_overload_refusal_is_one_sentence_in_the_callers_language() -> None:
+    """The "overload" exit plays Hotline's own busy message (ivr.busy) from the
+    instance's sounds, English for an English call and Mandarin otherwise, and hangs
+    up without a UserEvent (Asterisk's event queue is what is behind)."""
+    ext = rendered()["extensions.conf"]
+    block = ext[ext.index("exten => overload,1,") :].split("\nexten => ", 1)[0]
+    names = busy.prompt_names()
+    sounds = ivr_sounds("/run/hotline/t1")
+    assert f'"${{HOTLINE_LANGUAGE:0:2}}" = "en"]?{sounds}/{names["english"]}:' in block
+    assert f":{sounds}/{names['mandarin']})}})" in block
+    assert "Hangup()" in block and "UserEvent" not in block
+    assert names["english"] != names["mandarin"]
 
 
 def test_the_seats_file_is_rendered_again_from_the_kept_values_alone() -> None:
