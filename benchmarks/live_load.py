@@ -381,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--variant", action="append", default=[], metavar="LABEL=TOML",
         help="system hotline/LABEL: a Hotline with these [serve] lines, or root=DIR: "
-        "serve from that checkout (an A/B)",
+        "serve from that checkout (an A/B), or asterisk:LINES: these [asterisk] lines "
+        "(hotline/LABEL and app_queue/LABEL)",
     )  # fmt: skip
     p.add_argument("--breakdown", action="store_true", help="also time each stage of the hand-off")
     p.add_argument(

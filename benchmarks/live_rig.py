@@ -47,6 +47,7 @@ SEATS = tuple(str(i) for i in range(2001, 2201))
 QUEUE = "load"
 RING_MS = 100  # the seats ring this long before they answer
 SIPP_ARGS = ("-default_behaviors", "all,-abortunexp", "-aa")
+ASTERISK_PREFIX = "asterisk:"  # a variant of [asterisk] keys, for app_queue's too
 
 CONFIG = """\
 [centre]
@@ -67,7 +68,7 @@ name = "seat {{id}}"
 skills = {{ load = 1, mandarin = 10 }}
 
 [asterisk]
-sip_port = {sip}
+{asterisk}sip_port = {sip}
 ami_port = {ami}
 agi_port = {agi}
 survey = false
@@ -400,9 +401,12 @@ def open_rig(
     stamps (:mod:`benchmarks.live_breakdown`). A system ``hotline/<label>`` is one
     more Hotline whose ``[serve]`` also has the TOML lines ``variants[label]`` (an
     A/B of a setting in one run), or, when that is ``root=<checkout>``, whose serve
-    runs from that checkout (an A/B of two versions); ``app_queue/<label>`` is one more
-    app_queue. The systems whose label is in ``highpriority`` start their Asterisk with
-    ``[asterisk] highpriority`` (real-time scheduling), app_queue's as Hotline's."""
+    runs from that checkout (an A/B of two versions), or, when it starts with
+    ``asterisk:``, whose ``[asterisk]`` section has the TOML lines after it (the
+    Asterisk it renders, e.g. ``sip_overload_trigger``); ``app_queue/<label>`` is one
+    more app_queue (with the ``asterisk:`` lines, if any, as Hotline's). The systems
+    whose label is in ``highpriority`` start their Asterisk with ``[asterisk]
+    highpriority`` (real-time scheduling), app_queue's as Hotline's."""
     work = Path(tempfile.mkdtemp(prefix="hotline-liveload-"))
     rtp = work / "silence.ulaw"
     rtp.write_bytes(b"\xff" * 160)  # one 20 ms packet of mu-law silence
@@ -413,13 +417,18 @@ def open_rig(
             kind, _, label = name.partition("/")
             lines = (variants or {}).get(label, "")
             checkout = lines.removeprefix("root=") if lines.startswith("root=") else ""
+            asterisk = (
+                lines.removeprefix(ASTERISK_PREFIX) if lines.startswith(ASTERISK_PREFIX) else ""
+            )
+            if checkout or asterisk:
+                lines = ""
             uas = free_port()
             state = work / f"serve-{i}"
             config = work / f"{kind}-{i}.toml"
             config.write_text(
                 CONFIG.format(queue=QUEUE, sip=free_port(), ami=free_port(), agi=free_port(),
-                              uas=uas, state=state)
-                + (f"{lines}\n" if kind == "hotline" and lines and not checkout else "")
+                              uas=uas, state=state, asterisk=f"{asterisk}\n" if asterisk else "")
+                + (f"{lines}\n" if kind == "hotline" and lines else "")
             )  # fmt: skip
             cfg = load_config(str(config))
             settings = read_settings(cfg)
