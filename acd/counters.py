@@ -76,7 +76,10 @@ class Count(enum.StrEnum):
     STASIS_PROBES = "stasis_probes"  # stasis probes sent (and sent again)
     STASIS_PROBE_ERRORS = "stasis_probe_errors"  # Asterisk refused the probe's Setvar
     OVERLOADED = "overloaded"  # a gauge: 1 while new calls are shed
-    REFUSED_OVERLOAD = "refused_overload"  # calls refused politely at the hand-off
+    REFUSED_OVERLOAD = "refused_overload"  # calls refused politely (hand-off and door)
+    DOOR_REFUSED = "door_refused"  # refused by the dialplan's door (telephony.door)
+    DOOR_BUSY = "door_busy"  # of those, hung up with a SIP 503 and no message
+    DOOR_ERRORS = "door_errors"  # Asterisk refused the door's Setvar
     LAG_RECONCILES = "lag_reconciles"  # agent checks started because AMI ran late
     HANDOFF_EXITS = "handoff_exits"  # calls sent out by the hand-off itself (no Redirect)
     # the IVR (ivr.agi_driver)

@@ -97,9 +97,14 @@ class StepFigures:
         return self.outcomes.refused if self.outcomes is not None else 0
 
     @property
+    def busy(self) -> int:
+        """Refused at the door with a SIP 503 (and a refused-overload record)."""
+        return self.outcomes.busy if self.outcomes is not None else 0
+
+    @property
     def lost(self) -> int:
-        """Lost silently: neither answered by a seat nor refused politely."""
-        return self.attempted - self.answered - self.refused
+        """Lost silently: neither answered by a seat nor refused (in words or a 503)."""
+        return self.attempted - self.answered - self.refused - self.busy
 
     @property
     def records(self) -> str:
@@ -163,7 +168,7 @@ def figures(
     ignored = 100 * (raw.ami_ignored or 0) / raw.ami_events if raw.ami_events else None
     return StepFigures(
         raw.system, raw.rate, raw.calls, n, abandoned, overflowed,
-        raw.calls - n - abandoned - overflowed - (out.refused if out else 0),
+        raw.calls - n - abandoned - overflowed - (out.refused + out.busy if out else 0),
         _pct(delays, 0.5), _pct(delays, 0.99), max(delays, default=float("nan")),
         cpu, raw.rss_mb.get("serve"), ami, ignored, tuple(sorted(gave_up - answered)), out,
         delays_ms=tuple(delays),
@@ -179,14 +184,14 @@ def _row(f: StepFigures) -> str:
         else "-"
     )
     return (
-        f"| {f.rate:g} | {f.system} | {f.attempted} | {f.answered} | {f.refused} | "
+        f"| {f.rate:g} | {f.system} | {f.attempted} | {f.answered} | {f.refused} / {f.busy} | "
         f"{f.abandoned} | {f.overflowed} | {f.failed} | **{f.lost}** | {f.records} | "
         f"{f.p50_ms:.1f} | **{f.p99_ms:.1f}** | {f.max_ms:.1f} | {cpu} | {rss} | {ami} |"
     )
 
 
 HEADER = (
-    "| calls/s | system | attempted | answered | refused politely | abandoned | overflowed | "
+    "| calls/s | system | attempted | answered | refused: spoken / 503 | abandoned | overflowed | "
     "failed | lost silently | no record / two | "
     "p50 ms | p99 ms | max ms | CPU (one core = 100 %) | serve RSS | AMI events/call |\n"
     "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "

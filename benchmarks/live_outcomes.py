@@ -10,6 +10,9 @@ calls already waiting are still served. So a step's callers fall in three kinds:
 - **refused politely**: serve wrote a ``refused-overload`` record for the number
   *and* Asterisk hung up on the caller (the caller's SIPp logged the far end's BYE,
   after the message), no seat having answered;
+- **refused with a 503**: turned away at the door (:mod:`telephony.door`) past the
+  callers who may hear the message at once: a ``refused-overload`` record *and* the
+  caller's SIPp got ``503 Service Unavailable`` (no audio, not silent either);
 - **lost silently**: anything else (the caller gave up waiting, was sent away
   without a refusal record, or never answered at all).
 
@@ -40,18 +43,19 @@ class Outcomes:
     attempted: int
     served: int
     refused: int  # politely: heard the busy message, a refused-overload record
-    lost: int  # silently: neither served nor refused politely
+    lost: int  # silently: neither served nor refused (politely or with a 503)
     p99_served_ms: float  # queue entry -> the agent's INVITE, served calls only
     no_record: int | None = None  # attempted calls with no record (None: not checked)
     two_records: int | None = None  # attempted calls with two or more
     lost_numbers: tuple[str, ...] = ()
     refused_unheard: tuple[str, ...] = ()  # refused-overload, but not hung up on by Asterisk
     record_anomalies: tuple[str, ...] = ()  # numbers with no record or with several
+    busy: int = 0  # refused at the door with a SIP 503 and a refused-overload record
 
     @property
     def waiting_served(self) -> bool:
         """Every call that was not refused was served (none lost while waiting)."""
-        return self.served == self.attempted - self.refused
+        return self.served == self.attempted - self.refused - self.busy
 
 
 def read_records(path: Path | None, numbers: Iterable[str]) -> dict[str, list[str]] | None:
@@ -100,12 +104,15 @@ def classify(
             offered.setdefault(caller, e.at)
         elif e.event == "answered":
             served.add(caller)
+    callers = list(callers)
     hung_up_on = {e.fields.get("caller", "") for e in callers if e.event == "far_bye"}
+    sent_503 = {e.fields.get("caller", "") for e in callers if e.event == "refused_503"}
     attempted = list(dict.fromkeys(numbers))
     served &= set(attempted)
     refused_rec = {n for n in attempted if REFUSED in (records or {}).get(n, ())} - served
     refused = refused_rec & hung_up_on
-    lost = [n for n in attempted if n not in served and n not in refused]
+    busy = (refused_rec & sent_503) - refused
+    lost = [n for n in attempted if n not in served and n not in refused and n not in busy]
     delays = [(offered[c] - entry_at[c]) * 1000 for c in served if c in offered and c in entry_at]
     no_record = two = None
     anomalies: tuple[str, ...] = ()
@@ -123,8 +130,9 @@ def classify(
         no_record=no_record,
         two_records=two,
         lost_numbers=tuple(lost),
-        refused_unheard=tuple(sorted(refused_rec - hung_up_on)),
+        refused_unheard=tuple(sorted(refused_rec - hung_up_on - sent_503)),
         record_anomalies=anomalies,
+        busy=len(busy),
     )
 
 
@@ -136,8 +144,9 @@ def overload_lines(rate: float, how: str, by_system: Mapping[str, Outcomes]) -> 
         waiting = "yes" if o.waiting_served else "**no**"
         text = (
             f"  - {name}: attempted {o.attempted}, served {o.served}, refused politely "
-            f"{o.refused}, **lost silently {o.lost}**, p99 of the served {p99}, the "
-            f"waiting calls all served: {waiting} ({o.served} of {o.attempted - o.refused})"
+            f"{o.refused}, refused with a SIP 503 {o.busy}, **lost silently {o.lost}**, "
+            f"p99 of the served {p99}, the waiting calls all served: {waiting} "
+            f"({o.served} of {o.attempted - o.refused - o.busy})"
         )
         if o.no_record is not None:
             text += f"; records: {o.no_record} calls with none, {o.two_records} with two or more"

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from acd.config import AcdConfig
 from ivr.prompts import prompt_name
 
-__all__ = ["MESSAGE", "prompt_names", "texts"]
+__all__ = ["MESSAGE", "language_of", "prompt_names", "texts"]
 
 # (Mandarin, English)
 MESSAGE = ("线路繁忙，请稍后再拨。", "All lines are busy. Please call again later.")
@@ -32,6 +33,13 @@ def texts() -> Iterator[tuple[str, str]]:
     zh, en = MESSAGE
     yield zh, "mandarin"
     yield en, "english"
+
+
+def language_of(cfg: AcdConfig) -> str:
+    """The message's language at the door, before the caller chose any: the centre's
+    first language (English when that is English, else Mandarin)."""
+    first = cfg.languages[0] if cfg.languages else "mandarin"
+    return "english" if first.lower().startswith("en") else "mandarin"
 
 
 def prompt_names() -> dict[str, str]:

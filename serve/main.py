@@ -86,6 +86,7 @@ from telephony.ami_events import filter_regex
 from telephony.ami_frames import AmiMessage
 from telephony.announce_agi import Announcer
 from telephony.asterisk.render import agi_secret
+from telephony.door import Door
 from telephony.handoff import enqueue_handler
 from telephony.notifier import Note, Notifier, Subscriber
 from telephony.overload import LoadWatch
@@ -230,6 +231,10 @@ async def serve(
                 await stack.enter_async_context(followups.running())
             transfers = Transferrer(shell, read_transfer(config))
             shell.observers.append(transfers.observe)
+            door = Door(shell.refuse, config.default_queue or next(iter(config.queues)), stats,
+                        max_calls=settings.overload.door_max_calls,
+                        spoken=settings.overload.door_spoken)  # fmt: skip
+            shell.observers.append(door.observe)
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(engine.agents, strict_feed, read_model.state_of)
             admin = RuntimeAdmin(
@@ -302,6 +307,7 @@ async def serve(
                 pending.adopt_wrapups(shell, wishes)  # once: the agents are not offered
                 if shell.resyncer is not None:
                     await shell.resyncer.resync("connected")
+                await door.open(shell.actions)  # a restart or a reload cleared it
                 pending.restore_callbacks(shell)  # once, in their place among the adopted
                 presence.restore_wishes(shell, wishes)
             finally:

@@ -28,7 +28,10 @@ runs ``overload_stasis_lag_s`` (1 s) behind (a probe sent every
 AMI events arrive ``overload_ami_lag_s`` (2 s) late by their ``Timestamp``, the
 event loop runs ``overload_loop_lag_s`` (2 s) behind, or ``overload_waiting`` calls
 wait (0: no limit); a sign holds for ``overload_hold_s`` (5 s) after it was last
-seen (:mod:`telephony.overload`).
+seen (:mod:`telephony.overload`). With ``door_max_calls`` (0: none) the dialplan
+itself refuses a caller arriving while that many are in, before ``Answer()``: the
+busy message while fewer than ``door_spoken`` (20) hear it, else a SIP 503; each
+with its record (:mod:`telephony.door`).
 ``realtime_priority`` (0: off) runs serve at ``SCHED_RR`` with that priority, 1–9,
 below Asterisk's ``highpriority`` (:mod:`serve.priority`).
 """
@@ -177,6 +180,8 @@ def _overload(t: Table) -> OverloadLimits:
         hold_s=t.number("overload_hold_s", d.hold_s, 0, 600),
         stasis_lag_s=t.number("overload_stasis_lag_s", d.stasis_lag_s, 0, 600),
         stasis_probe_s=_probe_every(t),
+        door_max_calls=t.integer("door_max_calls", d.door_max_calls, 0, 1_000_000),
+        door_spoken=t.integer("door_spoken", d.door_spoken, 0, 10_000),
     )
 
 

@@ -83,9 +83,14 @@ class OverloadLimits:
     hold_s: float = 5.0
     stasis_lag_s: float = 1.0  # clean steps of the live rig: under 50 ms
     stasis_probe_s: float = 0.5  # how often the stasis probe is sent (0: no probe)
+    door_max_calls: int = 0  # callers in at once past which the dialplan refuses (0: none)
+    door_spoken: int = 20  # at most this many refused at the door hear the message at once
 
     def __post_init__(self) -> None:
-        for name in ("ami_lag_s", "loop_lag_s", "waiting", "hold_s", "stasis_lag_s"):
+        for name in (
+            "ami_lag_s", "loop_lag_s", "waiting", "hold_s", "stasis_lag_s",
+            "door_max_calls", "door_spoken",
+        ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ValueError(f'"{name}" must be >= 0, got {getattr(self, name)!r}')
         if self.stasis_probe_s < 0:
@@ -247,9 +252,16 @@ class LoadWatch:
 
 
 def refused_record(
-    call: CallId, queue: QueueName, priority: str, caller: str, arrived_at: float, now: float
+    call: CallId,
+    queue: QueueName,
+    priority: str,
+    caller: str,
+    arrived_at: float,
+    now: float,
+    destination: str = OVERLOAD_EXIT,
 ) -> CallRecord:
-    """The record of a call shed at the hand-off: never queued, never offered."""
+    """The record of a call shed at the hand-off (or at the door, ``destination``
+    ``door``: :mod:`telephony.door`): never queued, never offered."""
     return CallRecord(
         call=call,
         queue=queue,
@@ -260,6 +272,6 @@ def refused_record(
         outcome=Outcome.REFUSED,
         left_at=now,
         exit_reason=ExitReason.OVERLOAD,
-        destination=OVERLOAD_EXIT,
+        destination=destination,
         ended_by="overload",
     )

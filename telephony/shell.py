@@ -55,7 +55,7 @@ from telephony.legs import (
     StepOffer,
 )
 from telephony.notifier import Notifier
-from telephony.overload import LoadWatch, refused_record
+from telephony.overload import OVERLOAD_EXIT, LoadWatch, refused_record
 from telephony.reconcile import Reconciler
 from telephony.resync import Resyncer
 from telephony.settings import ShellSettings
@@ -215,11 +215,13 @@ class CallShell(LegNotes):
         caller: str,
         arrived_at: float,
         why: str,
+        destination: str = OVERLOAD_EXIT,
     ) -> None:
-        """A new call shed at the hand-off (overload): never enqueued; its record
-        (``refused-overload``) goes out like any finished call's."""
+        """A new call shed at the hand-off (overload) or the door: never enqueued; its
+        record (``refused-overload``) goes out like any finished call's."""
         now = self.clock.now()
-        record = refused_record(call, queue, priority, caller, min(arrived_at, now), now)
+        at = min(arrived_at, now)
+        record = refused_record(call, queue, priority, caller, at, now, destination)
         finished = fx.CallFinished(record)
         self.stats[Count.REFUSED_OVERLOAD] += 1
         log.warning("call %s refused at the hand-off: %s", call, why)

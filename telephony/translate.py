@@ -249,7 +249,9 @@ class Translator:
         uid = msg["Uniqueid"]
         if uid in self.legs.by_caller_uid or uid in self.legs.finished:
             return []
-        return [Adopt(msg["Channel"], uid)]
+        # Asterisk puts the channel's own fields before the dialplan's, so a
+        # "Channel: ${CHANNEL}" there arrives twice (joined by a line break): one name
+        return [Adopt(msg.values_of("Channel")[0], uid)]
 
     def _callback_request(self, msg: AmiMessage) -> list[Instruction]:
         """The holding caller pressed 1: call me back (the dialplan checked the number)."""

@@ -184,6 +184,7 @@ def render(
             f"busy_{lang}": f"{ivr_sounds(base)}/{name}"
             for lang, name in busy.prompt_names().items()
         },
+        "busy_default": f"{ivr_sounds(base)}/{busy.prompt_names()[busy.language_of(cfg)]}",
         "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
         "after_join": "Goto(hotline-survey,s,1)" if s.survey else "Hangup()",
         "agents_file": AGENTS_FILE,

@@ -153,6 +153,50 @@ def test_the_stasis_probe_round_trip_is_measured_and_exported(
     assert s.status()["agents"]["2001"]["state"] == "ready"  # the seat untouched
 
 
+def test_the_door_refuses_past_its_limit_in_words_then_with_503(
+    serve_rig: ServeRig, serve_on: ServeOn, tmp_path: Path
+) -> None:
+    """``door_max_calls = 2``, ``door_spoken = 1`` (telephony.door): with the one agent
+    paused, two callers are in and wait; the third is refused by the dialplan before
+    Answer() and hears the busy message; the next, arriving while it still hears it,
+    get a SIP 503 at once. Each refused caller has its record (refused-overload,
+    destination door); the two waiting are answered once the agent is ready."""
+    rig = _variant(
+        serve_rig, tmp_path, "door", ("[serve]\n", "[serve]\ndoor_max_calls = 2\ndoor_spoken = 1\n")
+    )
+    s = serve_on(rig)
+    s.agent("2001", "login", "break")
+    seat = rig.sipp(
+        "agent",
+        local_port=rig.answer_port,
+        calls=2,
+        rows=agent_rows([(200, 2500)] * 2),
+        max_time_s=60,
+    )
+    with seat as agents, rig.residents([60_000] * 5, rate=10) as callers:
+        try:
+            wait_until(lambda: len(s.history()) >= 3, 30, "3 refused at the door")
+            wait_until(lambda: s.waiting() == 2, 10, "2 waiting")
+            s.agent("2001", "ready")
+            wait_until(lambda: len(s.history()) >= 5, 60, "5 records")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {s.history()}\n{s.log_tail(60)}") from None
+        resident = callers.wait(70)
+        agents.wait(30)
+    records = s.history()
+    assert sorted(r["outcome"] for r in records) == ["answered"] * 2 + ["refused-overload"] * 3
+    refused = [r for r in records if r["outcome"] == "refused-overload"]
+    assert all(r["destination"] == "door" and r["caller"] for r in refused), refused
+    stats = s.status()["stats"]
+    assert stats["door_refused"] == 3 and stats["door_busy"] == 2, stats
+    assert stats.get("engine_errors", 0) == 0
+    events = [e.event for evs in resident.by_call().values() for e in evs]
+    assert events.count("refused_503") == 2, events
+    # the spoken one heard the message (~3.9 s) before Asterisk hung up; the waiting
+    # two were answered and talked; no caller was left without an answer
+    assert _far_ends(resident) == 3 and min(_heard_s(resident)) > 2.0
+
+
 def _far_ends(result: SippResult) -> int:
     return sum(any(e.event == "far_bye" for e in events) for events in result.by_call().values())
 

@@ -176,3 +176,15 @@ def test_the_summary_pairs_each_label_and_pools_a_rates_steps() -> None:
     assert "pooled over the 20 calls/s steps (200 / 200 calls)" in text
     assert "p99 Hotline 10.0 ms, app_queue 5.0 ms: **2.00×**" in text  # the 3 slowest of 200
     assert "ratio Hotline / app_queue (rt): **1.00×**" in text
+
+
+def test_a_503_at_the_door_with_its_record_is_refused_not_lost(
+    records: dict[str, list[str]],
+) -> None:
+    """telephony.door past door_spoken: no audio, but a final SIP answer and a
+    record: not silent. A 503 without a record is still lost."""
+    callers = [*CALLERS, caller("refused_503", "1003"), caller("refused_503", "1005")]
+    o = classify(NUMBERS, callers, SEATS, records, ENTRY)
+    assert (o.served, o.refused, o.busy, o.lost) == (2, 1, 1, 2)
+    assert o.lost_numbers == ("1004", "1005") and o.refused_unheard == ()
+    assert "refused with a SIP 503 1" in overload_lines(130, "as asked", {"hotline": o})

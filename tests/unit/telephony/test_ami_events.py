@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from acd.config import load_config
 from crm.link import SURVEY_EVENT
 from telephony.ami_events import NOT_MADE, READ_EVENTS, filter_regex
+from telephony.ami_frames import AmiMessage
 from telephony.asterisk.render import Secrets, render
 from telephony.asterisk.settings import read_settings
 from telephony.legs import Legs
-from telephony.translate import Translator
+from telephony.translate import Adopt, Translator
 
 CFG = load_config("examples/hotline.toml")
 
@@ -54,3 +55,20 @@ def test_manager_conf_disables_exactly_the_not_made_events() -> None:
     lines = [line for line in text.splitlines() if line.startswith("disabledevents")]
     assert len(lines) == 1
     assert lines[0].split("=", 1)[1].strip().split(",") == list(NOT_MADE)
+
+
+def test_a_holding_callers_user_event_adopts_one_channel_name() -> None:
+    """A channel's UserEvent carries the channel's own ``Channel`` field and the
+    dialplan's ``Channel: ${CHANNEL}`` again: the adoption takes one name, not both
+    joined (which no later action could find)."""
+    msg = AmiMessage(
+        {
+            "Event": "UserEvent",
+            "UserEvent": "HotlineWaiting",
+            "Channel": "PJSIP/residents-00000007\nPJSIP/residents-00000007",
+            "Uniqueid": "1700000000.7",
+        }
+    )
+    assert Translator(Legs(), lambda _e: None).translate(msg) == [
+        Adopt("PJSIP/residents-00000007", "1700000000.7")
+    ]

@@ -220,3 +220,19 @@ def test_the_seats_file_is_rendered_again_from_the_kept_values_alone() -> None:
 def test_kept_seat_values_that_are_incomplete_are_an_error() -> None:
     with pytest.raises(RenderError, match="codecs"):
         SeatValues.from_json({"dtmf_mode": "rfc4733"})
+
+
+def test_the_door_counts_callers_in_and_refuses_before_answer() -> None:
+    """telephony.door: every caller joins GROUP inbound first; past HOTLINE_DOOR_MAX
+    (0, open, until serve sets it) the extension door answers with the busy message
+    in the centre's language or, past HOTLINE_DOOR_SPOKEN, hangs up with cause 34."""
+    ext = rendered()["extensions.conf"]
+    assert "HOTLINE_DOOR_MAX = 0" in ext and "HOTLINE_DOOR_SPOKEN = 0" in ext
+    inbound = ext[ext.index("[hotline-inbound]") : ext.index("[hotline-hold]")]
+    group, check = inbound.index("Set(GROUP(hotline)=inbound)"), inbound.index("?door,1)")
+    assert group < check < inbound.index(" same => n,Answer()")
+    door = inbound[inbound.index("exten => door,1,") :]
+    assert door.index("Set(GROUP(hotline)=refusing)") < door.index("Answer()")
+    assert f"Playback({ivr_sounds('/run/hotline/t1')}/{busy.prompt_names()['mandarin']})" in door
+    assert "UserEvent(HotlineDoor," in door and "Spoken: no)" in door
+    assert door.index("(busy),") < door.index("Hangup(34)")

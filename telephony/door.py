@@ -1,0 +1,128 @@
+"""The door: past the callers its machine can carry, Asterisk refuses new ones itself.
+
+Why. serve's signs (:mod:`telephony.overload`) see Asterisk's event backlog, but on
+a machine pushed past what it can carry (the live rig at 1.3x its clean rate) the
+first callers are lost earlier, at Asterisk's SIP socket: every call still admitted
+makes each thread slower, calls last longer, more of them are in at once, the
+kernel drops INVITEs unread and those callers give up with no answer at all (and
+no record: serve never saw them). Refusing there must cost Asterisk less than
+serving, and must not wait for a sign to rise.
+
+How. The dialplan counts the callers in (``GROUP(hotline)=inbound``, from the first
+priority of ``hotline-inbound`` to their hang-up) and, before ``Answer()``, compares
+the count with the global ``HOTLINE_DOOR_MAX`` — ``[serve] door_max_calls``, which
+serve sets over AMI after every login (:func:`open_door`; 0, the rendered default,
+leaves the door open). A caller past it is refused in the extension ``door``:
+
+- while fewer than ``door_spoken`` refused callers are hearing it, it is answered,
+  hears the busy message in the centre's language (:mod:`ivr.busy`) and is hung up;
+- beyond that it is hung up at once with cause 34 (SIP ``503 Service Unavailable``:
+  the caller's network plays its own busy tone), which costs Asterisk one INVITE.
+
+Either way the dialplan raises ``UserEvent(HotlineDoor, At, Spoken)`` (with the
+channel's own ``Channel``, ``Uniqueid`` and ``CallerIDNum``) and serve writes the
+call's record ``refused-overload`` with destination ``door`` (:meth:`Door.observe`,
+one of the shell's observers), counted in
+``refused_overload``, ``door_refused`` and, for the 503s, ``door_busy``. A caller is
+never dropped silently and never sent to voicemail; the callers already in are
+served. The precedent is FreeSWITCH's ``max-sessions`` and Asterisk's own
+``maxcalls``, which refuse the same way but without a word or a record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+
+from acd.counters import Count
+from acd.types import CallId, QueueName
+from telephony.ami_client import AMI_ERRORS, AmiPort
+
+__all__ = ["DOOR_EVENT", "DOOR_EXIT", "Door", "open_door"]
+
+log = logging.getLogger(__name__)
+
+DOOR_EVENT = "HotlineDoor"  # the dialplan's UserEvent for a caller refused at the door
+DOOR_EXIT = "door"  # the records' destination (and the dialplan's extension)
+MAX_VARIABLE = "HOTLINE_DOOR_MAX"  # dialplan globals serve sets
+SPOKEN_VARIABLE = "HOTLINE_DOOR_SPOKEN"
+
+
+class Door:
+    """The door's limits for Asterisk (:meth:`open`, after each login), and the records
+    of the callers the dialplan refused there (:meth:`observe`, an AMI observer)."""
+
+    def __init__(
+        self,
+        refuse: Callable[..., None],
+        queue: QueueName,
+        stats: Counter[str],
+        *,
+        max_calls: int = 0,
+        spoken: int = 0,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.refuse = refuse
+        self.queue = queue  # the centre's default queue: the caller chose none yet
+        self.stats = stats
+        self.max_calls = max_calls
+        self.spoken = spoken
+        self.now = now
+        self.seen: set[str] = set()  # call ids recorded (an event repeated is one call)
+
+    async def open(self, port: AmiPort | None) -> bool:
+        """Tell Asterisk the limits (:func:`open_door`); False when there is no port."""
+        if port is None:
+            return False
+        return await open_door(port, self.max_calls, self.spoken, self.stats)
+
+    def observe(self, msg: Mapping[str, str]) -> None:
+        if msg.get("Event") != "UserEvent" or msg.get("UserEvent") != DOOR_EVENT:
+            return
+        call = msg.get("Uniqueid", "")
+        if not call or call in self.seen:
+            return
+        self.seen.add(call)
+        if len(self.seen) > 10_000:  # only a repeat soon after matters
+            self.seen = {call}
+        spoken = msg.get("Spoken", "") == "yes"
+        self.stats[Count.DOOR_REFUSED] += 1
+        if not spoken:
+            self.stats[Count.DOOR_BUSY] += 1
+        now = self.now()
+        self.refuse(
+            CallId(call),
+            msg.get("Channel", ""),
+            self.queue,
+            priority="normal",
+            caller=msg.get("CallerIDNum", ""),
+            arrived_at=_epoch(msg.get("At", ""), now),
+            why="door: as many callers in as [serve] door_max_calls"
+            + ("" if spoken else ", and as many hearing the busy message as door_spoken"),
+            destination=DOOR_EXIT,
+        )
+
+
+async def open_door(port: AmiPort, max_calls: int, spoken: int, stats: Counter[str]) -> bool:
+    """Set the door's globals in Asterisk (after each login: a restart or a dialplan
+    reload clears them back to the rendered 0, an open door). False, logged, when
+    Asterisk refused: the door then stays as Asterisk has it."""
+    try:
+        for name, value in ((MAX_VARIABLE, max_calls), (SPOKEN_VARIABLE, spoken)):
+            await port.action("Setvar", [("Variable", name), ("Value", str(value))])
+    except AMI_ERRORS as e:
+        stats[Count.DOOR_ERRORS] += 1
+        log.warning("the door's limits could not be set in Asterisk: %s", e)
+        return False
+    return True
+
+
+def _epoch(text: str, now: float) -> float:
+    """The dialplan's stamp if it is a sane epoch (not after now), else now."""
+    try:
+        t = float(text)
+    except ValueError:
+        return now
+    return t if now - 86400 < t <= now else now
