@@ -5,8 +5,8 @@ logs each INVITE's caller, SIPp callers with unique numbers into the trunk, one
 queue, wrap-up, survey and recording off. At each rate of the ramp both systems
 take ``--step-s`` seconds of calls, one after the other; talk time is
 min(8 s, 120/rate), a caller gives up ``--patience-s`` after the answer when no
-agent took it. A system whose step is not clean (anything lost, or p99 above
-50 ms) is "collapsed" once it loses more than 5 % of its calls or its p99
+agent took it. A system whose step is not clean (anything lost or refused, or p99
+above 50 ms) is "collapsed" once it loses more than 5 % of its calls or its p99
 passes 1 s, and is not loaded again; the ramp stops when both have.
 
 Per rate and system: attempted, answered, refused politely (Hotline's overload
@@ -114,7 +114,8 @@ class StepFigures:
 
     @property
     def clean(self) -> bool:
-        return self.lost == 0 and self.p99_ms <= CLEAN_P99_MS
+        """Nothing lost, nobody refused (by serve or the door), p99 within 50 ms."""
+        return self.lost == 0 and self.refused + self.busy == 0 and self.p99_ms <= CLEAN_P99_MS
 
     @property
     def collapsed(self) -> bool:

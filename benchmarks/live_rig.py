@@ -135,9 +135,12 @@ class HotlineInstance(RigInstance):
         path = self.dir / "etc" / "extensions.conf"
         text = path.read_text()
         answer = " same => n,Answer()\n"
-        if text.count(answer) != 1:
-            raise RuntimeError("extensions.conf: expected one Answer() in hotline-inbound")
-        path.write_text(text.replace(answer, answer + STAMP + "\n"))
+        arrive = text.find("exten => arrive,1,")
+        at = text.find(answer, arrive) if arrive >= 0 else -1
+        if at < 0:  # the caller's Answer() in hotline-inbound's arrive (not the door's)
+            raise RuntimeError("extensions.conf: no Answer() in hotline-inbound's arrive")
+        at += len(answer)
+        path.write_text(text[:at] + STAMP + "\n" + text[at:])
         _load(self.dir / "etc", "app_verbose.so")  # Log()
         if self.breakdown:
             _log_invites(self.dir / "etc")

@@ -55,7 +55,8 @@ class Sampler:
 
 def first_unanswered(kept: Path | None, started: float) -> float | None:
     """Seconds into the step of the first INVITE Asterisk never answered with a 200
-    OK (a caller lost before serve saw it), from the callers' SIP messages when the
+    OK or a final refusal (a 503 from the door: :mod:`telephony.door`), i.e. a caller
+    lost before serve saw it, from the callers' SIP messages when the
     step's logs were kept (``HOTLINE_LIVELOAD_KEEP``: date, time, epoch, S/R,
     Call-ID, CSeq, first line)."""
     path = kept / "callers-messages.csv" if kept is not None else None
@@ -69,7 +70,7 @@ def first_unanswered(kept: Path | None, started: float) -> float | None:
             continue
         if f[3] == "S" and f[6].startswith("INVITE"):
             sent.setdefault(f[4], float(f[2]))
-        elif f[3] == "R" and f[6].startswith("SIP/2.0 200"):
+        elif f[3] == "R" and f[6].startswith(("SIP/2.0 200", "SIP/2.0 503")):
             answered.add(f[4])
     return min((t - started for c, t in sent.items() if c not in answered), default=None)
 
