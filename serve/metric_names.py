@@ -69,7 +69,9 @@ CRM_FAILURES = "hotline_crm_failures"
 STICKY_LOOKUPS = "hotline_sticky_lookups"
 STATE_CORRECTIONS = "hotline_state_corrections"
 REFUSED_CONNECTIONS = "hotline_refused_connections"  # {socket}: control or fastagi
-REFUSED_CALLS = "hotline_refused_calls"  # {reason}: shed at the hand-off
+REFUSED_CALLS = "hotline_refused_calls"  # {reason}: shed at the hand-off or the door
+DOOR_REFUSED = "hotline_door_refused"  # of those, refused by the dialplan's door
+DOOR_BUSY = "hotline_door_busy"  # of those, hung up with a SIP 503 (no message)
 BROADCASTS_PLAYED = "hotline_broadcasts_played"  # callers who heard the emergency broadcast
 CRM_PRIORITIES = "hotline_crm_priorities"  # callers given a priority class by a CRM flag
 
@@ -92,10 +94,12 @@ STAT_COUNTERS: tuple[StatCounter, ...] = (
     StatCounter(REFUSED_CONNECTIONS, _REFUSED, Count.AGI_REFUSED, (("socket", "fastagi"),)),
     StatCounter(
         REFUSED_CALLS,
-        "new calls refused politely because serve could not keep up",
+        "new calls refused politely because serve or Asterisk could not keep up",
         Count.REFUSED_OVERLOAD,
         (("reason", "overload"),),
     ),
+    StatCounter(DOOR_REFUSED, "of the refused, those refused at the door", Count.DOOR_REFUSED),
+    StatCounter(DOOR_BUSY, "of the door's, those sent a SIP 503 (no message)", Count.DOOR_BUSY),
     StatCounter(BROADCASTS_PLAYED, "callers who heard the broadcast", Count.BROADCASTS_PLAYED),
     StatCounter(CRM_PRIORITIES, "callers prioritised by a CRM flag", Count.CRM_PRIORITIES),
 )

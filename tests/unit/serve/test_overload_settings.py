@@ -117,6 +117,7 @@ def test_lag_and_refusals_are_exported_to_prometheus() -> None:
         }
     )
     stats[Count.REFUSED_OVERLOAD] = 7
+    stats[Count.DOOR_REFUSED], stats[Count.DOOR_BUSY] = 5, 3
     text = Metrics(config.queues, config.metrics, stats=stats).render().decode()
     assert "hotline_ami_lag_seconds 1.25" in text
     assert "hotline_loop_lag_seconds 0.04" in text
@@ -124,3 +125,4 @@ def test_lag_and_refusals_are_exported_to_prometheus() -> None:
     assert "hotline_stasis_lag_seconds 3.5" in text
     assert "hotline_stasis_lag_max_seconds 4.0" in text
     assert 'hotline_refused_calls_total{reason="overload"} 7.0' in text
+    assert "hotline_door_refused_total 5.0" in text and "hotline_door_busy_total 3.0" in text
