@@ -43,6 +43,7 @@ class Kpis:
     aht_s: float
     abandon_rate: float
     max_wait_s: float
+    refused: int = 0  # refused at overload (hand-off or door): never offered, not in offered
 
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly: NaN becomes None, thresholds become strings."""
@@ -63,6 +64,7 @@ class Kpis:
             "aht_s": clean(self.aht_s),
             "abandon_rate": clean(self.abandon_rate),
             "max_wait_s": round(self.max_wait_s, 6),
+            "refused": self.refused,
         }
 
 
@@ -153,6 +155,7 @@ class KpiAccumulator:
             aht_s=_ratio(self.handle_s, self.handled),
             abandon_rate=_ratio(self.abandoned, base),
             max_wait_s=self.max_wait_s,
+            refused=self.refused,
         )
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from acd.config import AcdConfig, load_config
 from benchmarks import live_logs, live_trace
 from serve.control import request
-from telephony.asterisk.instance import AsteriskInstance, free_port
+from telephony.asterisk.instance import AsteriskInstance, free_ports
 from telephony.asterisk.render import Secrets
 from telephony.asterisk.root import provision
 from telephony.asterisk.settings import AsteriskSettings, read_settings
@@ -425,11 +425,11 @@ def open_rig(
             )
             if checkout or asterisk:
                 lines = ""
-            uas = free_port()
+            uas, sip, ami, agi = free_ports(4)
             state = work / f"serve-{i}"
             config = work / f"{kind}-{i}.toml"
             config.write_text(
-                CONFIG.format(queue=QUEUE, sip=free_port(), ami=free_port(), agi=free_port(),
+                CONFIG.format(queue=QUEUE, sip=sip, ami=ami, agi=agi,
                               uas=uas, state=state, asterisk=f"{asterisk}\n" if asterisk else "")
                 + (f"{lines}\n" if kind == "hotline" and lines else "")
             )  # fmt: skip

@@ -53,6 +53,7 @@ def kpi_dict(k: Kpis) -> dict[str, Any]:
         "abandon_rate": d["abandon_rate"],
         "asa_s": d["asa_s"],
         "aht_s": d["aht_s"],
+        "refused": k.refused,
     }
 
 

@@ -55,6 +55,7 @@ function drawCentre() {
     big(pct(c.today.service_level["20"]), "wb_c_sl", slLow ? "bad" : ""),
     big(pct(c.today.abandon_rate), "wb_c_abandon"),
     big(c.today.answered, "wb_c_answered"),
+    big(c.today.refused ?? 0, "wb_c_refused", c.today.refused ? "hot" : ""),
     big(online, "wb_c_agents"),
   );
 }

@@ -46,7 +46,14 @@ from telephony.asterisk.render import (
 from telephony.asterisk.root import AsteriskRoot
 from telephony.asterisk.settings import AsteriskSettings
 
-__all__ = ["AmiAccess", "AsteriskInstance", "AsteriskStartError", "free_port", "list_instances"]
+__all__ = [
+    "AmiAccess",
+    "AsteriskInstance",
+    "AsteriskStartError",
+    "free_port",
+    "free_ports",
+    "list_instances",
+]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 SUBDIRS = ("etc", "run", "log", "spool/monitor", "spool/hotline-voicemail", "lib", "cache")
@@ -73,6 +80,19 @@ def free_port() -> int:
         if _port_free(port):
             return port
     raise OSError("no free loopback port found")
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct loopback ports free right now (:func:`free_port` twice in a row
+    may give the same one: nothing holds it in between)."""
+    ports: list[int] = []
+    for _ in range(50 * n):
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+        if len(ports) == n:
+            return ports
+    raise OSError(f"no {n} distinct free loopback ports found")
 
 
 def _port_free(

@@ -92,6 +92,10 @@ def test_a_call_entering_a_queue_is_on_the_wallboard_within_1_s(wall: Wall) -> N
     web.log_in(board, "sue", "/wallboard")
     expect(board.locator("[data-queue=general] .wb-waiting")).to_have_text("0", timeout=10_000)
     expect(board.locator(f"tr[data-agent='{SEAT}'] .wb-reason")).to_have_text("休息")
+    # the centre's callers refused at overload today (serve or the door): none, not hot
+    refused = board.locator("#centre .wb-big", has_text="线路忙拒接")
+    expect(refused.locator("b")).to_have_text("0")
+    expect(refused).not_to_have_class(re.compile(r"\bhot\b"))
     with web.rig.residents([45_000], caller=NUMBER, max_time_s=60):
 
         def enqueued() -> bool:

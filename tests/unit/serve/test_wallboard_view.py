@@ -61,6 +61,7 @@ RECORDS = [
     record("r2", "general", Outcome.ANSWERED, NOW - 500, 19),
     record("r3", "elderly", Outcome.ABANDONED, NOW - 400, 25),
     record("r4", "general", Outcome.OVERFLOWED, NOW - 300, 120),
+    record("r5", "general", Outcome.REFUSED, NOW - 200, 0),  # at overload: never offered
 ]
 
 
@@ -86,6 +87,7 @@ def test_kpis_match_acd_metrics_on_the_same_records() -> None:
     general = tiles["general"]["today"]
     # 7 offered, 1 short abandon: the base is 6; answered within 15 s: m1, r1
     assert general["offered"] == 7 and general["answered"] == 4 and general["abandoned"] == 1
+    assert general["refused"] == 1 and frame["centre"]["today"]["refused"] == 1
     assert general["service_level"] == {"15": round(2 / 6, 6), "20": round(3 / 6, 6)}
     assert general["asa_s"] == (10 + 30 + 14 + 19) / 4 and general["aht_s"] == 65
     json.dumps(frame, allow_nan=False)  # no NaN on the wire
