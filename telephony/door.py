@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from acd.counters import Count
 from acd.types import CallId, QueueName
 from telephony.ami_client import AMI_ERRORS, AmiPort
+from telephony.handoff import epoch_or_now
 
 __all__ = ["DOOR_EVENT", "DOOR_EXIT", "Door", "open_door"]
 
@@ -98,7 +99,7 @@ class Door:
             self.queue,
             priority="normal",
             caller=msg.get("CallerIDNum", ""),
-            arrived_at=_epoch(msg.get("At", ""), now),
+            arrived_at=epoch_or_now(msg.get("At", ""), now),
             why="door: as many callers in as [serve] door_max_calls"
             + ("" if spoken else ", and as many hearing the busy message as door_spoken"),
             destination=DOOR_EXIT,
@@ -117,12 +118,3 @@ async def open_door(port: AmiPort, max_calls: int, spoken: int, stats: Counter[s
         log.warning("the door's limits could not be set in Asterisk: %s", e)
         return False
     return True
-
-
-def _epoch(text: str, now: float) -> float:
-    """The dialplan's stamp if it is a sane epoch (not after now), else now."""
-    try:
-        t = float(text)
-    except ValueError:
-        return now
-    return t if now - 86400 < t <= now else now

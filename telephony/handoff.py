@@ -174,7 +174,7 @@ async def _hand_off(
         log.warning("AGI language %r unknown: ignored for caller %s", language, channel)
         language = ""
     now = shell.clock.now()
-    arrived = _epoch(held["HOTLINE_ARRIVED_AT"], now)
+    arrived = epoch_or_now(held["HOTLINE_ARRIVED_AT"], now)
     call = held["HOTLINE_CALL_ID"] or uid
     why = shell.shed_reason()
     if why is not None:  # overload: a polite "all lines are busy", and its record
@@ -252,7 +252,7 @@ _ARG_VARIABLES = (
 )
 
 
-def _epoch(text: str, now: float) -> float:
+def epoch_or_now(text: str, now: float) -> float:
     """The dialplan's arrival stamp if it is a sane epoch, else now."""
     try:
         t = float(text)

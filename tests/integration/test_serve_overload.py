@@ -99,24 +99,7 @@ def test_calls_beyond_capacity_are_refused_politely_and_the_waiting_served(
     ``refused-overload``; the two waiting calls are answered; none is lost."""
     rig = _variant(serve_rig, tmp_path, "shed", ("[serve]\n", "[serve]\noverload_waiting = 2\n"))
     s = serve_on(rig)
-    s.agent("2001", "login", "break")  # logged in, paused: the first two calls wait
-    seat = rig.sipp(
-        "agent",
-        local_port=rig.answer_port,
-        calls=2,
-        rows=agent_rows([(200, 2500)] * 2),
-        max_time_s=60,
-    )
-    with seat as agents, rig.residents([60_000] * 6, rate=20) as callers:
-        try:
-            wait_until(lambda: len(s.history()) >= 4, 30, "4 refused")
-            assert s.waiting() == 2
-            s.agent("2001", "ready")  # now the waiting ones are served
-            wait_until(lambda: len(s.history()) >= 6, 60, "6 records")
-        except AssertionError as e:
-            raise AssertionError(f"{e}: {s.history()}\n{s.log_tail(60)}") from None
-        resident = callers.wait(70)
-        agents.wait(30)
+    resident = _two_wait_the_rest_are_refused(s, rig, callers=6, rate=20)
     records = s.history()
     outcomes = sorted(r["outcome"] for r in records)
     assert outcomes == ["answered"] * 2 + ["refused-overload"] * 4, records
@@ -165,24 +148,7 @@ def test_the_door_refuses_past_its_limit_in_words_then_with_503(
         serve_rig, tmp_path, "door", ("[serve]\n", "[serve]\ndoor_max_calls = 2\ndoor_spoken = 1\n")
     )
     s = serve_on(rig)
-    s.agent("2001", "login", "break")
-    seat = rig.sipp(
-        "agent",
-        local_port=rig.answer_port,
-        calls=2,
-        rows=agent_rows([(200, 2500)] * 2),
-        max_time_s=60,
-    )
-    with seat as agents, rig.residents([60_000] * 5, rate=10) as callers:
-        try:
-            wait_until(lambda: len(s.history()) >= 3, 30, "3 refused at the door")
-            wait_until(lambda: s.waiting() == 2, 10, "2 waiting")
-            s.agent("2001", "ready")
-            wait_until(lambda: len(s.history()) >= 5, 60, "5 records")
-        except AssertionError as e:
-            raise AssertionError(f"{e}: {s.history()}\n{s.log_tail(60)}") from None
-        resident = callers.wait(70)
-        agents.wait(30)
+    resident = _two_wait_the_rest_are_refused(s, rig, callers=5, rate=10)
     records = s.history()
     assert sorted(r["outcome"] for r in records) == ["answered"] * 2 + ["refused-overload"] * 3
     refused = [r for r in records if r["outcome"] == "refused-overload"]
@@ -195,6 +161,30 @@ def test_the_door_refuses_past_its_limit_in_words_then_with_503(
     # the spoken one heard the message (~3.9 s) before Asterisk hung up; the waiting
     # two were answered and talked; no caller was left without an answer
     assert _far_ends(resident) == 3 and min(_heard_s(resident)) > 2.0
+
+
+def _two_wait_the_rest_are_refused(
+    s: ServeProcess, rig: ServeRig, *, callers: int, rate: float
+) -> SippResult:
+    """Agent 2001 logged in and paused: the first two callers wait, the others are
+    refused (each gets its record); then the agent is ready and its seat answers the
+    two. The residents' SIPp result once all have hung up."""
+    s.agent("2001", "login", "break")
+    seat = rig.sipp(
+        "agent", local_port=rig.answer_port, calls=2, rows=agent_rows([(200, 2500)] * 2),
+        max_time_s=60,
+    )  # fmt: skip
+    with seat as agents, rig.residents([60_000] * callers, rate=rate) as residents:
+        try:
+            wait_until(lambda: len(s.history()) >= callers - 2, 30, "the refused's records")
+            wait_until(lambda: s.waiting() == 2, 10, "2 waiting")
+            s.agent("2001", "ready")  # now the waiting ones are served
+            wait_until(lambda: len(s.history()) >= callers, 60, f"{callers} records")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {s.history()}\n{s.log_tail(60)}") from None
+        resident = residents.wait(70)
+        agents.wait(30)
+    return resident
 
 
 def _far_ends(result: SippResult) -> int:
