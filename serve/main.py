@@ -79,6 +79,7 @@ from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
 from telephony import ami_actions, handoff_trace, stasis_probe
+from telephony import door as door_mod
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer
 from telephony.ami_client import AmiClient
@@ -86,11 +87,11 @@ from telephony.ami_events import filter_regex
 from telephony.ami_frames import AmiMessage
 from telephony.announce_agi import Announcer
 from telephony.asterisk.render import agi_secret
-from telephony.door import Door
 from telephony.handoff import enqueue_handler
 from telephony.notifier import Note, Notifier, Subscriber
 from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls
+from telephony.periodic import repeating
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
 from telephony.stasis_probe import StasisProbe
@@ -231,10 +232,7 @@ async def serve(
                 await stack.enter_async_context(followups.running())
             transfers = Transferrer(shell, read_transfer(config))
             shell.observers.append(transfers.observe)
-            door = Door(shell.refuse, config.default_queue or next(iter(config.queues)), stats,
-                        max_calls=settings.overload.door_max_calls,
-                        spoken=settings.overload.door_spoken)  # fmt: skip
-            shell.observers.append(door.observe)
+            door = door_mod.install(shell, settings.overload)
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(engine.agents, strict_feed, read_model.state_of)
             admin = RuntimeAdmin(
@@ -316,6 +314,9 @@ async def serve(
         if settings.ami_actions_session:  # first: the hand-offs' Originates find it up
             await stack.enter_async_context(ami_actions.session(shell, ami))
         await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
+        await stack.enter_async_context(
+            repeating(door.refresh, door_mod.REFRESH_S, log=log, failed="the door's limits")
+        )
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         await stack.enter_async_context(shell.load.probing())

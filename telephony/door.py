@@ -11,8 +11,9 @@ serving, and must not wait for a sign to rise.
 How. The dialplan counts the callers in (``GROUP(hotline)=inbound``, from the first
 priority of ``hotline-inbound`` to their hang-up) and, before ``Answer()``, compares
 the count with the global ``HOTLINE_DOOR_MAX`` — ``[serve] door_max_calls``, which
-serve sets over AMI after every login (:func:`open_door`; 0, the rendered default,
-leaves the door open). A caller past it is refused in the extension ``door``:
+serve sets over AMI after every login and every ``REFRESH_S`` (:func:`open_door`;
+0, the rendered default, leaves the door open). A caller past it is refused in the
+extension ``door``:
 
 - while fewer than ``door_spoken`` refused callers are hearing it, it is answered,
   hears the busy message in the centre's language (:mod:`ivr.busy`) and is hung up;
@@ -40,13 +41,16 @@ from acd.counters import Count
 from acd.types import CallId, QueueName
 from telephony.ami_client import AMI_ERRORS, AmiPort
 from telephony.handoff import epoch_or_now
+from telephony.overload import OverloadLimits
+from telephony.shell import CallShell
 
-__all__ = ["DOOR_EVENT", "DOOR_EXIT", "Door", "open_door"]
+__all__ = ["DOOR_EVENT", "DOOR_EXIT", "REFRESH_S", "Door", "install", "open_door"]
 
 log = logging.getLogger(__name__)
 
 DOOR_EVENT = "HotlineDoor"  # the dialplan's UserEvent for a caller refused at the door
 DOOR_EXIT = "door"  # the records' destination (and the dialplan's extension)
+REFRESH_S = 10.0  # the limits are set again this often (a dialplan reload clears them)
 MAX_VARIABLE = "HOTLINE_DOOR_MAX"  # dialplan globals serve sets
 SPOKEN_VARIABLE = "HOTLINE_DOOR_SPOKEN"
 
@@ -64,8 +68,11 @@ class Door:
         max_calls: int = 0,
         spoken: int = 0,
         now: Callable[[], float] = time.time,
+        again: Callable[[], None] | None = None,
     ) -> None:
         self.refuse = refuse
+        # set the limits again (a dialplan reload clears Asterisk's globals)
+        self.again = again
         self.queue = queue  # the centre's default queue: the caller chose none yet
         self.stats = stats
         self.max_calls = max_calls
@@ -79,7 +86,16 @@ class Door:
             return False
         return await open_door(port, self.max_calls, self.spoken, self.stats)
 
+    def refresh(self) -> None:
+        """Set the limits again, in the background (every ``REFRESH_S``: Asterisk's
+        ``dialplan reload`` clears its globals and says nothing over AMI)."""
+        if self.again is not None:
+            self.again()
+
     def observe(self, msg: Mapping[str, str]) -> None:
+        if msg.get("Event") == "Reload":  # a module reload: at once
+            self.refresh()
+            return
         if msg.get("Event") != "UserEvent" or msg.get("UserEvent") != DOOR_EVENT:
             return
         call = msg.get("Uniqueid", "")
@@ -104,6 +120,22 @@ class Door:
             + ("" if spoken else ", and as many hearing the busy message as door_spoken"),
             destination=DOOR_EXIT,
         )
+
+
+def install(shell: CallShell, limits: OverloadLimits) -> Door:
+    """The door of ``shell``'s calls: its records from the shell's AMI events, its limits
+    set again in the background when :meth:`Door.refresh` is called."""
+    config = shell.config
+    door = Door(
+        shell.refuse,
+        config.default_queue or next(iter(config.queues)),
+        shell.stats,
+        max_calls=limits.door_max_calls,
+        spoken=limits.door_spoken,
+        again=lambda: shell.spawn(door.open(shell.actions)),
+    )
+    shell.observers.append(door.observe)
+    return door
 
 
 async def open_door(port: AmiPort, max_calls: int, spoken: int, stats: Counter[str]) -> bool:

@@ -224,7 +224,7 @@ class CallShell(LegNotes):
         record = refused_record(call, queue, priority, caller, at, now, destination)
         finished = fx.CallFinished(record)
         self.stats[Count.REFUSED_OVERLOAD] += 1
-        log.warning("call %s refused at the hand-off: %s", call, why)
+        log.warning("call %s refused (%s): %s", call, destination, why)
         self.notifier.publish(
             nt.CallClosed(now, finished, channel=channel, recording=None, position=0)
         )

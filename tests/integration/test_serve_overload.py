@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ivr import busy
+from telephony.door import REFRESH_S
 from telephony.rig.sipp import SippResult, agent_rows
 from tests.integration.serve_fixtures import (
     NEVER_ANSWERS,
@@ -158,6 +159,14 @@ def test_the_door_refuses_past_its_limit_in_words_then_with_503(
     assert stats.get("engine_errors", 0) == 0
     events = [e.event for evs in resident.by_call().values() for e in evs]
     assert events.count("refused_503") == 2, events
+    # a dialplan reload clears Asterisk's globals (the door opens): serve sets them again
+    ast = rig.asterisk.instance
+    ast.cli("dialplan reload")
+    wait_until(
+        lambda: "HOTLINE_DOOR_MAX=2" in ast.cli("dialplan show globals"),
+        REFRESH_S + 5,
+        f"the door set again: {ast.cli('dialplan show globals')} {s.log_tail(20)}",
+    )
     # the spoken one heard the message (~3.9 s) before Asterisk hung up; the waiting
     # two were answered and talked; no caller was left without an answer
     assert _far_ends(resident) == 3 and min(_heard_s(resident)) > 2.0

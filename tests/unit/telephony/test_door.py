@@ -98,3 +98,12 @@ def test_a_refused_setvar_is_counted_and_logged_never_raised() -> None:
 def test_the_door_is_open_by_default() -> None:
     limits = OverloadLimits()
     assert limits.door_max_calls == 0 and limits.door_spoken == 20
+
+
+def test_a_reload_sets_the_limits_again() -> None:
+    """``clearglobalvars = yes``: a dialplan reload puts HOTLINE_DOOR_MAX back to the
+    rendered 0 (an open door); serve sets it again on the Reload event."""
+    asked: list[str] = []
+    door = Door(Refusals(), QueueName("general"), Counter(), again=lambda: asked.append("open"))
+    door.observe(AmiMessage({"Event": "Reload", "Module": "pbx_config.so", "Status": "0"}))
+    assert asked == ["open"]
