@@ -79,17 +79,20 @@ class Door:
         self.spoken = spoken
         self.now = now
         self.seen: set[str] = set()  # call ids recorded (an event repeated is one call)
+        self.opened = False  # the limits reached Asterisk once (after the first login)
 
     async def open(self, port: AmiPort | None) -> bool:
         """Tell Asterisk the limits (:func:`open_door`); False when there is no port."""
         if port is None:
             return False
-        return await open_door(port, self.max_calls, self.spoken, self.stats)
+        done = await open_door(port, self.max_calls, self.spoken, self.stats)
+        self.opened = self.opened or done
+        return done
 
     def refresh(self) -> None:
         """Set the limits again, in the background (every ``REFRESH_S``: Asterisk's
         ``dialplan reload`` clears its globals and says nothing over AMI)."""
-        if self.again is not None:
+        if self.again is not None and self.opened:  # before the first login: the login's
             self.again()
 
     def observe(self, msg: Mapping[str, str]) -> None:

@@ -105,5 +105,8 @@ def test_a_reload_sets_the_limits_again() -> None:
     rendered 0 (an open door); serve sets it again on the Reload event."""
     asked: list[str] = []
     door = Door(Refusals(), QueueName("general"), Counter(), again=lambda: asked.append("open"))
+    door.refresh()  # not logged in yet: the login sets them (no error counted before)
+    assert asked == []
+    assert asyncio.run(door.open(Port())) is True
     door.observe(AmiMessage({"Event": "Reload", "Module": "pbx_config.so", "Status": "0"}))
     assert asked == ["open"]
