@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from acd.config import AcdConfig
+from ivr import after_hours
 from ivr.prompts import prompt_name
 
 __all__ = ["MESSAGE", "language_of", "prompt_names", "texts"]
@@ -38,8 +39,7 @@ def texts() -> Iterator[tuple[str, str]]:
 def language_of(cfg: AcdConfig) -> str:
     """The message's language at the door, before the caller chose any: the centre's
     first language (English when that is English, else Mandarin)."""
-    first = cfg.languages[0] if cfg.languages else "mandarin"
-    return "english" if first.lower().startswith("en") else "mandarin"
+    return after_hours.language_of(cfg.languages[0] if cfg.languages else "mandarin")
 
 
 def prompt_names() -> dict[str, str]:
