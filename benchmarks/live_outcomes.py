@@ -1,18 +1,20 @@
 """Each call of a live-load step: served, refused politely, or lost silently; one record each.
 
 Issue #13's graceful overload: past what it can carry, serve refuses *new* calls
-politely (the dialplan's ``hotline-exit`` plays "all circuits are busy now" and
-"goodbye", then hangs up; serve writes the record ``refused-overload``), and the
-calls already waiting are still served. So a step's callers fall in three kinds:
+politely (the busy message, :mod:`ivr.busy`, then the hang-up; serve writes the
+record ``refused-overload``), and the calls already waiting are still served. So a
+step's callers fall in four kinds:
 
 - **served**: an agent's seat answered it (the seat's SIPp logged the ACK of its
   200 OK for this caller's number);
 - **refused politely**: serve wrote a ``refused-overload`` record for the number
-  *and* Asterisk hung up on the caller (the caller's SIPp logged the far end's BYE,
-  after the message), no seat having answered;
+  *and* Asterisk hung up on the caller after the message, no seat having answered:
+  the caller's SIPp logged the far end's BYE (refused at the hand-off, answered) or
+  the early media (183) before the 503 (refused at the door, never answered);
 - **refused with a 503**: turned away at the door (:mod:`telephony.door`) past the
   callers who may hear the message at once: a ``refused-overload`` record *and* the
-  caller's SIPp got ``503 Service Unavailable`` (no audio, not silent either);
+  caller's SIPp got ``503 Service Unavailable`` with no early media before it (no
+  audio, not silent either);
 - **lost silently**: anything else (the caller gave up waiting, was sent away
   without a refusal record, or never answered at all).
 
@@ -107,10 +109,12 @@ def classify(
     callers = list(callers)
     hung_up_on = {e.fields.get("caller", "") for e in callers if e.event == "far_bye"}
     sent_503 = {e.fields.get("caller", "") for e in callers if e.event == "refused_503"}
+    # the door's busy message is early media (183), then the 503: a spoken refusal
+    early = {e.fields.get("caller", "") for e in callers if e.event == "early_media"}
     attempted = list(dict.fromkeys(numbers))
     served &= set(attempted)
     refused_rec = {n for n in attempted if REFUSED in (records or {}).get(n, ())} - served
-    refused = refused_rec & hung_up_on
+    refused = refused_rec & (hung_up_on | (sent_503 & early))
     busy = (refused_rec & sent_503) - refused
     lost = [n for n in attempted if n not in served and n not in refused and n not in busy]
     delays = [(offered[c] - entry_at[c]) * 1000 for c in served if c in offered and c in entry_at]

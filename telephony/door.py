@@ -15,10 +15,12 @@ serve sets over AMI after every login and every ``REFRESH_S`` (:func:`open_door`
 0, the rendered default, leaves the door open). A caller past it is refused in the
 extension ``door``:
 
-- while fewer than ``door_spoken`` refused callers are hearing it, it is answered,
-  hears the busy message in the centre's language (:mod:`ivr.busy`) and is hung up;
-- beyond that it is hung up at once with cause 34 (SIP ``503 Service Unavailable``:
-  the caller's network plays its own busy tone), which costs Asterisk one INVITE.
+- while fewer than ``door_spoken`` refused callers are hearing it, it hears the busy
+  message in the centre's language (:mod:`ivr.busy`) as early media (``Progress()``:
+  183 Session Progress, never answered, so the refused caller is not charged) and is
+  then hung up with cause 34 (SIP ``503 Service Unavailable``);
+- beyond that it is hung up at once with cause 34 (the caller's network plays its own
+  busy tone), which costs Asterisk one INVITE.
 
 Either way the dialplan raises ``UserEvent(HotlineDoor, At, Spoken)`` (with the
 channel's own ``Channel``, ``Uniqueid`` and ``CallerIDNum``) and serve writes the

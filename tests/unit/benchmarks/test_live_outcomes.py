@@ -188,3 +188,19 @@ def test_a_503_at_the_door_with_its_record_is_refused_not_lost(
     assert (o.served, o.refused, o.busy, o.lost) == (2, 1, 1, 2)
     assert o.lost_numbers == ("1004", "1005") and o.refused_unheard == ()
     assert "refused with a SIP 503 1" in overload_lines(130, "as asked", {"hotline": o})
+
+
+def test_early_media_then_a_503_at_the_door_is_a_spoken_refusal(
+    records: dict[str, list[str]],
+) -> None:
+    """The door's busy message is early media (183) before the 503: the caller heard
+    it, so the refusal is spoken, not a bare 503."""
+    callers = [
+        *CALLERS,
+        caller("early_media", "1003"),
+        caller("refused_503", "1003"),
+        caller("refused_503", "1004"),
+    ]
+    o = classify(NUMBERS, callers, SEATS, records, ENTRY)
+    assert (o.served, o.refused, o.busy) == (2, 2, 0), o
+    assert o.lost_numbers == ("1004", "1005")

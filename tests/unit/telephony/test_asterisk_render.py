@@ -224,15 +224,18 @@ def test_kept_seat_values_that_are_incomplete_are_an_error() -> None:
 
 def test_the_door_counts_callers_in_and_refuses_before_answer() -> None:
     """telephony.door: every caller joins GROUP inbound first; past HOTLINE_DOOR_MAX
-    (0, open, until serve sets it) the extension door answers with the busy message
-    in the centre's language or, past HOTLINE_DOOR_SPOKEN, hangs up with cause 34."""
+    (0, open, until serve sets it) the extension door plays the busy message in the
+    centre's language as early media (never answered) then hangs up with cause 34
+    (SIP 503), or, past HOTLINE_DOOR_SPOKEN, hangs up with cause 34 at once."""
     ext = rendered()["extensions.conf"]
     assert "HOTLINE_DOOR_MAX = 0" in ext and "HOTLINE_DOOR_SPOKEN = 0" in ext
     inbound = ext[ext.index("[hotline-inbound]") : ext.index("[hotline-hold]")]
     group, check = inbound.index("Set(GROUP(hotline)=inbound)"), inbound.index("?door,1)")
     assert group < check < inbound.index(" same => n,Answer()")
     door = inbound[inbound.index("exten => door,1,") :]
-    assert door.index("Set(GROUP(hotline)=refusing)") < door.index("Answer()")
-    assert f"Playback({ivr_sounds('/run/hotline/t1')}/{busy.prompt_names()['mandarin']})" in door
+    assert "Answer()" not in door
+    spoken = f"Playback({ivr_sounds('/run/hotline/t1')}/{busy.prompt_names()['mandarin']},noanswer)"
+    assert door.index("Set(GROUP(hotline)=refusing)") < door.index("Progress()")
+    assert door.index("Progress()") < door.index(spoken) < door.index("Hangup(34)")
     assert "UserEvent(HotlineDoor," in door and "Spoken: no)" in door
-    assert door.index("(busy),") < door.index("Hangup(34)")
+    assert door.count("Hangup(34)") == 2 and door.index("(busy),") < door.rindex("Hangup(34)")
