@@ -32,10 +32,12 @@ longer refreshed (no events at all) expires on its own.
 
 What is done (the hand-off, :mod:`telephony.handoff`): a call arriving while a sign
 holds is not enqueued. It hears the exit ``overload`` (the dialplan's
-``hotline-exit`` plays ``all-circuits-busy-now`` and ``goodbye``: "all circuits are
-busy now, please try your call again later") and gets its call record with the
-outcome ``refused-overload`` (:func:`refused_record`), counted in
-``Count.REFUSED_OVERLOAD``. Never a flood to voicemail, never a silent drop.
+``hotline-exit`` plays Hotline's busy message in the caller's language,
+:mod:`ivr.busy`: "all lines are busy, please call again later") and gets its call
+record with the outcome ``refused-overload`` (:func:`refused_record`), counted in
+``Count.REFUSED_OVERLOAD``. Never a flood to voicemail, never a silent drop. The
+log says so without a line per caller (:class:`RefusalLog`): a surge refuses tens a
+second, and a machine past its capacity has no time to spare for writing them.
 
 And when the stasis or the AMI lag first goes over its threshold (and again every
 ``LAG_RECONCILE_EVERY_S`` while it stays high, and once when it comes back down),
@@ -49,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -64,6 +67,7 @@ __all__ = [
     "OVERLOAD_EXIT",
     "LoadWatch",
     "OverloadLimits",
+    "RefusalLog",
     "refused_record",
 ]
 
@@ -71,6 +75,7 @@ OVERLOAD_EXIT = "overload"  # the hotline-exit extension a refused caller hears
 LAG_RECONCILE_EVERY_S = 5.0  # at most one lag-triggered reconcile this often
 PROBE_S = 0.1  # the event-loop probe's slice
 WINDOW_S = 10.0  # the "worst AMI lag" gauge covers about this long
+REFUSAL_LOG_EVERY_S = 10.0  # at most one WARNING line about refusals this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,3 +280,34 @@ def refused_record(
         destination=destination,
         ended_by="overload",
     )
+
+
+class RefusalLog:
+    """The refusals in the log without a line per caller: the first refusal of each
+    ``every_s`` gets a WARNING (with how many were refused since the last one), the
+    others a DEBUG line; every one has its record and its count all the same."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        every_s: float = REFUSAL_LOG_EVERY_S,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.every_s = every_s
+        self.now = now
+        self._last: float | None = None  # when the last WARNING was written
+        self._since = 0  # refusals since then, not in a WARNING line
+
+    def refused(self, call: CallId, destination: str, why: str) -> None:
+        t = self.now()
+        if self._last is not None and t - self._last < self.every_s:
+            self._since += 1
+            self.logger.debug("call %s refused (%s): %s", call, destination, why)
+            return
+        more = self._since
+        since = "" if self._last is None or not more else (
+            f" (and {more} more refused in the last {t - self._last:.0f} s)"
+        )  # fmt: skip
+        self._last, self._since = t, 0
+        self.logger.warning("call %s refused (%s): %s%s", call, destination, why, since)

@@ -55,7 +55,7 @@ from telephony.legs import (
     StepOffer,
 )
 from telephony.notifier import Notifier
-from telephony.overload import OVERLOAD_EXIT, LoadWatch, refused_record
+from telephony.overload import OVERLOAD_EXIT, LoadWatch, RefusalLog, refused_record
 from telephony.reconcile import Reconciler
 from telephony.resync import Resyncer
 from telephony.settings import ShellSettings
@@ -109,6 +109,7 @@ class CallShell(LegNotes):
         self.reconciler = Reconciler(self, ami) if resync else None  # stuck-state healing
         self.observers: list[Callable[[AmiMessage], None]] = []  # more readers of AMI events
         self.load: LoadWatch | None = None  # overload signs (serve sets it; tests may not)
+        self.refusal_log = RefusalLog(log)  # refusals logged without a line per caller
         self.trace: HandoffTrace | None = None  # the hand-off's stamps (opt-in, serve sets it)
         # The FastAGI hand-off runs enqueue while Asterisk still runs the AGI on the
         # caller's channel: an exit the engine decides then (queue full, nobody to
@@ -224,7 +225,7 @@ class CallShell(LegNotes):
         record = refused_record(call, queue, priority, caller, at, now, destination)
         finished = fx.CallFinished(record)
         self.stats[Count.REFUSED_OVERLOAD] += 1
-        log.warning("call %s refused (%s): %s", call, destination, why)
+        self.refusal_log.refused(call, destination, why)
         self.notifier.publish(
             nt.CallClosed(now, finished, channel=channel, recording=None, position=0)
         )

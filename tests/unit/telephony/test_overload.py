@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from acd import events as ev
 from acd.counters import Count
 from acd.types import AgentId, CallId, FakeClock, QueueName
 from telephony.handoff import enqueue_handler
-from telephony.overload import LoadWatch, OverloadLimits
+from telephony.overload import LoadWatch, OverloadLimits, RefusalLog
 from telephony.settings import ShellSettings
 from tests.fakes.asterisk import FakeAsterisk
 from tests.fakes.shell import RecordingShell
@@ -213,6 +214,27 @@ def test_load_watch_signs_and_gauges() -> None:
     assert watch.shed_reason(9) is None
     assert watch.shed_reason(10) == "10 calls waiting (limit 10)"
     assert stats[Count.OVERLOADED] == 1
+
+
+def test_a_surge_of_refusals_is_one_warning_every_few_seconds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A surge refuses tens of callers a second: the log has one WARNING per window,
+    saying how many more were refused since the last, and a DEBUG line for each."""
+    now = [0.0]
+    refusals = RefusalLog(logging.getLogger("test.refusals"), every_s=10.0, now=lambda: now[0])
+    with caplog.at_level(logging.DEBUG, logger="test.refusals"):
+        for i in range(31):  # 30 a second for a second, then one 12 s later
+            refusals.refused(CallId(f"c{i}"), "door", "full")
+            now[0] += 1 / 30
+        now[0] += 12
+        refusals.refused(CallId("late"), "overload", "AMI events 2 s late")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "call c0 refused (door): full",
+        "call late refused (overload): AMI events 2 s late (and 30 more refused in the last 13 s)",
+    ]
+    assert sum(r.levelno == logging.DEBUG for r in caplog.records) == 30
 
 
 def test_limits_reject_negative_values() -> None:
