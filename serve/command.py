@@ -29,6 +29,7 @@ from serve.recordings import read_recordings
 from serve.settings import ServeSettings, read_settings
 from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError
 from telephony.asterisk.root import find_root
+from telephony.door_journal import JOURNAL
 from telephony.transfer_config import read_transfer
 
 __all__ = ["main"]
@@ -47,6 +48,7 @@ def _from_instance(settings: ServeSettings, name: str) -> ServeSettings:
         ami_secret=ami.secret,
         agi_port=int(inst.info().get("agi_port", settings.agi_port)),
         sounds_dir=inst.dir / "sounds" / "ivr",
+        door_journal=inst.dir / JOURNAL,
         asterisk_instance=name,
     )
 

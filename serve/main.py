@@ -232,7 +232,9 @@ async def serve(
                 await stack.enter_async_context(followups.running())
             transfers = Transferrer(shell, read_transfer(config))
             shell.observers.append(transfers.observe)
-            door = door_mod.install(shell, settings.overload)
+            door = door_mod.install(
+                shell, settings.overload, settings.door_journal, settings.door_checkpoint
+            )
             strict_feed = functools.partial(shell.feed, strict=True)
             control = AgentControl(engine.agents, strict_feed, read_model.state_of)
             admin = RuntimeAdmin(

@@ -85,6 +85,9 @@ class ServeSettings:
     # the Asterisk instance's IVR sounds folder on this host (set from --instance):
     # where the emergency broadcast is spoken to; None: no broadcast can be set
     sounds_dir: Path | None = None
+    # the instance's door journal on this host (set from --instance): the records of
+    # callers refused at the door while serve was away; None: from the events only
+    door_journal: Path | None = None
     # the local Asterisk instance serve runs on (--instance): the agents' PJSIP seats
     # follow the roster (serve.seats); None: a remote AMI, seats not managed
     asterisk_instance: str | None = None
@@ -92,6 +95,11 @@ class ServeSettings:
     @property
     def crm_database(self) -> Path:
         return self.crm_db if self.crm_db is not None else self.state_dir / "crm.db"
+
+    @property
+    def door_checkpoint(self) -> Path:
+        """How far the door's journal is read (telephony.door_journal)."""
+        return self.state_dir / "door.offset"
 
     @property
     def crm_checkpoint(self) -> Path:

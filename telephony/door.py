@@ -22,10 +22,12 @@ extension ``door``:
 - beyond that it is hung up at once with cause 34 (the caller's network plays its own
   busy tone), which costs Asterisk one INVITE.
 
-Either way the dialplan raises ``UserEvent(HotlineDoor, At, Spoken)`` (with the
-channel's own ``Channel``, ``Uniqueid`` and ``CallerIDNum``) and serve writes the
-call's record ``refused-overload`` with destination ``door`` (:meth:`Door.observe`,
-one of the shell's observers), counted in
+Either way the dialplan appends the refusal to the door's journal
+(:mod:`telephony.door_journal`) and raises ``UserEvent(HotlineDoor, At, Spoken)``
+(with the channel's own ``Channel``, ``Uniqueid`` and ``CallerIDNum``), and serve
+writes the call's record ``refused-overload`` with destination ``door``
+(:meth:`Door.observe`, one of the shell's observers; the journal's lines give the
+records of the callers refused while serve was away), counted in
 ``refused_overload``, ``door_refused`` and, for the 503s, ``door_busy``. A caller is
 never dropped silently and never sent to voicemail; the callers already in are
 served. The precedent is FreeSWITCH's ``max-sessions`` and Asterisk's own
@@ -38,10 +40,12 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from acd.counters import Count
 from acd.types import CallId, QueueName
 from telephony.ami_client import AMI_ERRORS, AmiPort
+from telephony.door_journal import Journal
 from telephony.handoff import epoch_or_now
 from telephony.overload import OverloadLimits
 from telephony.shell import CallShell
@@ -71,6 +75,7 @@ class Door:
         spoken: int = 0,
         now: Callable[[], float] = time.time,
         again: Callable[[], None] | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.refuse = refuse
         # set the limits again (a dialplan reload clears Asterisk's globals)
@@ -82,6 +87,9 @@ class Door:
         self.now = now
         self.seen: set[str] = set()  # call ids recorded (an event repeated is one call)
         self.opened = False  # the limits reached Asterisk once (after the first login)
+        # the dialplan's own list of the refused (telephony.door_journal): the records
+        # of those refused while serve was away; None: from the events only
+        self.journal = journal
 
     async def open(self, port: AmiPort | None) -> bool:
         """Tell Asterisk the limits (:func:`open_door`); False when there is no port."""
@@ -89,11 +97,14 @@ class Door:
             return False
         done = await open_door(port, self.max_calls, self.spoken, self.stats)
         self.opened = self.opened or done
+        self.drain()  # refused while serve was away
         return done
 
     def refresh(self) -> None:
         """Set the limits again, in the background (every ``REFRESH_S``: Asterisk's
-        ``dialplan reload`` clears its globals and says nothing over AMI)."""
+        ``dialplan reload`` clears its globals and says nothing over AMI), and record
+        what the journal has that no event told."""
+        self.drain()
         if self.again is not None and self.opened:  # before the first login: the login's
             self.again()
 
@@ -104,33 +115,60 @@ class Door:
         if msg.get("Event") != "UserEvent" or msg.get("UserEvent") != DOOR_EVENT:
             return
         call = msg.get("Uniqueid", "")
-        if not call or call in self.seen:
+        if not call:
             return
+        channel = msg.get("Channel", "")
+        self.drain({call: channel})  # the dialplan wrote its line before the event
+        if call not in self.seen:  # not in the journal (none, or it could not write)
+            at = epoch_or_now(msg.get("At", ""), self.now())
+            self._record(call, channel, msg.get("CallerIDNum", ""), at, msg.get("Spoken") == "yes")
+
+    def drain(self, channels: Mapping[str, str] | None = None) -> None:
+        """A record for each refusal the journal has that serve has not recorded yet
+        (``channels``: the channel of a call whose event is at hand)."""
+        if self.journal is None:
+            return
+        refusals = self.journal.read()
+        for r in refusals:
+            if r.call not in self.seen:
+                channel = (channels or {}).get(r.call, "")
+                self._record(r.call, channel, r.caller, min(r.at, self.now()), r.spoken)
+        self.journal.commit()
+
+    def _record(self, call: str, channel: str, caller: str, at: float, spoken: bool) -> None:
         self.seen.add(call)
         if len(self.seen) > 10_000:  # only a repeat soon after matters
             self.seen = {call}
-        spoken = msg.get("Spoken", "") == "yes"
         self.stats[Count.DOOR_REFUSED] += 1
         if not spoken:
             self.stats[Count.DOOR_BUSY] += 1
-        now = self.now()
         self.refuse(
             CallId(call),
-            msg.get("Channel", ""),
+            channel,
             self.queue,
             priority="normal",
-            caller=msg.get("CallerIDNum", ""),
-            arrived_at=epoch_or_now(msg.get("At", ""), now),
+            caller=caller,
+            arrived_at=at,
             why="door: as many callers in as [serve] door_max_calls"
             + ("" if spoken else ", and as many hearing the busy message as door_spoken"),
             destination=DOOR_EXIT,
         )
 
 
-def install(shell: CallShell, limits: OverloadLimits) -> Door:
-    """The door of ``shell``'s calls: its records from the shell's AMI events, its limits
-    set again in the background when :meth:`Door.refresh` is called."""
+def install(
+    shell: CallShell,
+    limits: OverloadLimits,
+    journal: Path | None = None,
+    checkpoint: Path | None = None,
+) -> Door:
+    """The door of ``shell``'s calls: its records from the shell's AMI events (and from
+    ``journal``, the dialplan's list, read as far as ``checkpoint`` says, when serve
+    runs beside its Asterisk), its limits set again in the background when
+    :meth:`Door.refresh` is called."""
     config = shell.config
+    book = None
+    if journal is not None and checkpoint is not None:
+        book = Journal(journal, checkpoint, shell.stats)
     door = Door(
         shell.refuse,
         config.default_queue or next(iter(config.queues)),
@@ -138,6 +176,7 @@ def install(shell: CallShell, limits: OverloadLimits) -> Door:
         max_calls=limits.door_max_calls,
         spoken=limits.door_spoken,
         again=lambda: shell.spawn(door.open(shell.actions)),
+        journal=book,
     )
     shell.observers.append(door.observe)
     return door

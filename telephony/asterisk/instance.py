@@ -45,6 +45,7 @@ from telephony.asterisk.render import (
 )
 from telephony.asterisk.root import AsteriskRoot
 from telephony.asterisk.settings import AsteriskSettings
+from telephony.door_journal import JOURNAL_DIR
 
 __all__ = [
     "AmiAccess",
@@ -56,7 +57,9 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-SUBDIRS = ("etc", "run", "log", "spool/monitor", "spool/hotline-voicemail", "lib", "cache")
+SUBDIRS = (
+    "etc", "run", "log", "spool/monitor", "spool/hotline-voicemail", JOURNAL_DIR, "lib", "cache",
+)  # fmt: skip
 
 
 class AsteriskStartError(RuntimeError):

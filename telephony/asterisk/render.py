@@ -33,6 +33,7 @@ from acd.config import AcdConfig
 from ivr import busy
 from ivr.announce import read_announce
 from ivr.config import read_ivr
+from telephony import door_journal
 from telephony.ami_events import NOT_MADE
 from telephony.asterisk.network import pjsip_values
 from telephony.asterisk.settings import AsteriskSettings, contact_for
@@ -185,6 +186,7 @@ def render(
             for lang, name in busy.prompt_names().items()
         },
         "busy_default": f"{ivr_sounds(base)}/{busy.prompt_names()[busy.language_of(cfg)]}",
+        "door_journal": f"{base}/{door_journal.JOURNAL}",
         "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
         "after_join": "Goto(hotline-survey,s,1)" if s.survey else "Hangup()",
         "agents_file": AGENTS_FILE,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ivr import busy
+from telephony import door_journal
 from telephony.door import REFRESH_S
 from telephony.rig.sipp import SippResult, agent_rows
 from tests.integration.serve_fixtures import (
@@ -173,6 +174,46 @@ def test_the_door_refuses_past_its_limit_in_words_then_with_503(
     # answered and talked; no caller was left without an answer
     assert _far_ends(resident) == 2 and min(_heard_s(resident)) > 2.0
     assert len(_heard_s(resident)) == 3, _heard_s(resident)
+
+
+def test_callers_refused_at_the_door_while_serve_is_away_get_their_records(
+    serve_rig: ServeRig, serve_on: ServeOn, tmp_path: Path
+) -> None:
+    """The door's limit stays in Asterisk while serve is stopped, and the callers held
+    meanwhile fill it: those refused then are written to the door's journal by the
+    dialplan (telephony.door_journal), and serve, started again, writes their records
+    (no HotlineDoor event ever reached it); the held caller is adopted. Each of the
+    three ends in exactly one record."""
+    rig = _variant(
+        serve_rig, tmp_path, "away", ("[serve]\n", "[serve]\ndoor_max_calls = 1\ndoor_spoken = 1\n")
+    )
+    s = serve_on(rig)
+    ast = rig.asterisk.instance
+    wait_until(lambda: "HOTLINE_DOOR_MAX=1" in ast.cli("dialplan show globals"), 10, "the door")
+    assert s.stop() == 0
+    journal = ast.dir / door_journal.JOURNAL
+    before = journal.read_text() if journal.exists() else ""
+    # the first caller holds (its hand-off failed); the second hears the message, the
+    # third, arriving while it does, gets the 503 at once
+    with rig.residents([15_000, 60_000, 60_000], rate=3) as residents:
+        wait_until(
+            lambda: journal.exists() and len(journal.read_text().splitlines()) >= len(
+                before.splitlines()) + 2,
+            20, "two refusals in the journal",
+        )  # fmt: skip
+        s.start()
+        wait_until(lambda: len(s.history()) >= 3, 30, f"3 records: {s.history()}")
+        resident = residents.wait(40)
+    records = s.history()
+    refused = [r for r in records if r["outcome"] == "refused-overload"]
+    assert len(records) == 3 and len(refused) == 2, records
+    assert all(r["destination"] == "door" and r["caller"] for r in refused), refused
+    assert len({r["call"] for r in records}) == 3
+    stats = s.status()["stats"]
+    assert stats["door_refused"] == 2 and stats["door_busy"] == 1, stats
+    assert stats.get("door_journal_errors", 0) == 0
+    events = [e.event for evs in resident.by_call().values() for e in evs]
+    assert events.count("refused_503") == 2 and events.count("early_media") == 1, events
 
 
 def _two_wait_the_rest_are_refused(

@@ -239,3 +239,13 @@ def test_the_door_counts_callers_in_and_refuses_before_answer() -> None:
     assert door.index("Progress()") < door.index(spoken) < door.index("Hangup(34)")
     assert "UserEvent(HotlineDoor," in door and "Spoken: no)" in door
     assert door.count("Hangup(34)") == 2 and door.index("(busy),") < door.rindex("Hangup(34)")
+    # each refusal is written to the door's journal (telephony.door_journal) before its
+    # event: serve records from it the callers refused while it was away
+    journal = "Set(FILE(/run/hotline/t1/spool/hotline-door/refused.log,,,al,u)=${HOTLINE_DOOR_LINE}"
+    events = [i for i in range(len(door)) if door.startswith("UserEvent(HotlineDoor,", i)]
+    writes = [i for i in range(len(door)) if door.startswith(journal, i)]
+    assert len(events) == len(writes) == 2 and all(
+        w < e for w, e in zip(writes, events, strict=True)
+    )
+    assert "${FILTER(0-9A-Za-z+*#.,${CALLERID(num)})}" in door
+    assert "load = func_env.so" in rendered()["modules.conf"]
