@@ -323,7 +323,8 @@ async def serve(
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
         await stack.enter_async_context(shell.load.probing())
         if settings.overload.stasis_probe_s > 0:  # its answers come with the events
-            probe = shell.load.probe = StasisProbe(settings.overload.stasis_probe_s)
+            device = stasis_probe.probe_device(str(settings.state_dir.resolve()))
+            probe = shell.load.probe = StasisProbe(settings.overload.stasis_probe_s, device=device)
             await stack.enter_async_context(
                 stasis_probe.probing(
                     probe, lambda: shell.actions, ami.connected, shell.load.stasis_lag, stats

@@ -27,11 +27,17 @@ Details:
   other state unmeasured (Asterisk keeps custom states in its astdb across
   restarts: serve does not know the current one).
 - A probe unanswered for ``RESEND_S`` is sent again (the same pair), its age
-  still counted from the first: a toggle lost in a reconnect, or another serve
-  probing the same Asterisk, cannot hold the sign up for ever.
+  still counted from the first: a toggle lost in a reconnect cannot hold the sign
+  up for ever.
+- Each serve probes its own device, ``Custom:hotline-probe-<8 hex digits>`` named
+  by its state folder (:func:`probe_device`): two serves on one Asterisk (a
+  standby, a test beside the demo) no longer toggle one device, where one's
+  ``Setvar`` to the state the other had just set made no event and its probe aged
+  into a false overload (up to ``RESEND_S``). The name is stable across restarts,
+  so Asterisk's astdb keeps one row per serve, not one per run.
 - Cost: two ``Setvar`` a second, each one astdb write (``CustomDevstate``
   family, one row) and one device-state message: nothing beside a call's ~26
-  events. ``Custom:hotline-probe`` is no seat: the translator reads only
+  events. The probe's device is no seat: the translator reads only
   ``PJSIP/<seat>`` device states (:mod:`telephony.translate`).
 - An answered probe counts until its event's own ``Timestamp`` (when the
   manager taskprocessor built it: the backlog is behind it), not until serve
@@ -49,6 +55,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections import Counter
@@ -57,11 +64,11 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from acd.counters import Count
 from telephony.ami_client import AmiActionError, AmiPort, AmiTimeoutError
 
-__all__ = ["PROBE_DEVICE", "RESEND_S", "StasisProbe", "probing"]
+__all__ = ["PROBE_DEVICE", "RESEND_S", "StasisProbe", "probe_device", "probing"]
 
 log = logging.getLogger(__name__)
 
-PROBE_DEVICE = "Custom:hotline-probe"
+PROBE_DEVICE = "Custom:hotline-probe"  # each serve's: this, "-", a tag (probe_device)
 RESEND_S = 10.0  # an unanswered probe is sent again this often (its age goes on)
 TICK_S = 0.1  # how often the sign is refreshed while a probe is outstanding
 _STATES = ("INUSE", "NOT_INUSE")
@@ -74,10 +81,13 @@ class StasisProbe:
     ``due()`` says when to send; ``send()`` returns the states to set, in order;
     ``event()`` takes every AMI event; ``lag_s()`` is the sign."""
 
-    def __init__(self, every_s: float, *, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, every_s: float, *, now: Callable[[], float] = time.time, device: str = PROBE_DEVICE
+    ) -> None:
         if every_s <= 0:
             raise ValueError(f"stasis probe: every_s must be > 0, got {every_s!r}")
         self.every_s = every_s
+        self.device = device  # the custom device it toggles (probe_device)
         self.now = now
         self.expected = _STATES[1]  # the state the outstanding probe asked for
         self.sent_at: float | None = None  # the outstanding probe's first send
@@ -113,7 +123,7 @@ class StasisProbe:
         """An AMI event: the round trip (seconds) if it answers the outstanding probe."""
         if self.sent_at is None or msg.get("Event") != "DeviceStateChange":
             return None
-        if msg.get("Device", "").lower() != PROBE_DEVICE.lower():
+        if msg.get("Device", "").lower() != self.device.lower():
             return None
         if msg.get("State") != self.expected:
             return None
@@ -142,7 +152,7 @@ class StasisProbe:
     def refused(self, why: str) -> None:
         """Asterisk refused the ``Setvar`` (no ``func_devstate``?): off for good."""
         if not self.off:
-            log.warning("stasis-lag probe off: Asterisk refused %s (%s)", PROBE_DEVICE, why)
+            log.warning("stasis-lag probe off: Asterisk refused %s (%s)", self.device, why)
         self.off = True
         self.sent_at = None
         self.last_rtt_s = 0.0
@@ -150,6 +160,11 @@ class StasisProbe:
     @staticmethod
     def _other(state: str) -> str:
         return _STATES[1] if state == _STATES[0] else _STATES[0]
+
+
+def probe_device(identity: str) -> str:
+    """The probe's device for the serve known by ``identity`` (its state folder)."""
+    return f"{PROBE_DEVICE}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
 
 
 @contextlib.asynccontextmanager
@@ -190,7 +205,7 @@ async def _run(
             await connected.wait()
         if probe.due():
             for state in probe.send():
-                fields = [("Variable", f"DEVICE_STATE({PROBE_DEVICE})"), ("Value", state)]
+                fields = [("Variable", f"DEVICE_STATE({probe.device})"), ("Value", state)]
                 task = asyncio.create_task(_setvar(probe, actions(), fields, stats))
                 sends.add(task)
                 task.add_done_callback(sends.discard)

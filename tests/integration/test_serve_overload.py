@@ -18,6 +18,7 @@ from ivr import busy
 from telephony import door_journal
 from telephony.door import REFRESH_S
 from telephony.rig.sipp import SippResult, agent_rows
+from telephony.stasis_probe import probe_device
 from tests.integration.serve_fixtures import (
     NEVER_ANSWERS,
     ServeProcess,
@@ -123,7 +124,7 @@ def test_calls_beyond_capacity_are_refused_politely_and_the_waiting_served(
 def test_the_stasis_probe_round_trip_is_measured_and_exported(
     serve_rig: ServeRig, serve_on: ServeOn
 ) -> None:
-    """serve toggles ``Custom:hotline-probe`` over AMI and times its
+    """serve toggles ``Custom:hotline-probe-<tag>`` over AMI and times its
     ``DeviceStateChange`` (telephony.stasis_probe): on an idle Asterisk the round
     trip is a few milliseconds, in ``/status``; the probe's device is no seat (the
     agents are untouched) and Asterisk took every ``Setvar``."""
@@ -134,7 +135,9 @@ def test_the_stasis_probe_round_trip_is_measured_and_exported(
     assert stats.get("stasis_probe_errors", 0) == 0, s.log_tail()
     assert "stasis_lag_ms" in stats and stats["stasis_lag_ms"] < 500, stats
     assert stats["stasis_lag_max_ms"] < 1000 and stats.get("refused_overload", 0) == 0
-    assert "Custom:hotline-probe" in serve_rig.asterisk.instance.cli("devstate list")
+    # serve's own probe device, named by its state folder (another serve has another)
+    device = probe_device(str(s.state_dir.resolve()))
+    assert device in serve_rig.asterisk.instance.cli("devstate list")
     assert s.status()["agents"]["2001"]["state"] == "ready"  # the seat untouched
 
 

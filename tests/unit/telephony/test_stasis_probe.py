@@ -13,7 +13,7 @@ from acd.counters import Count
 from telephony.ami_client import AmiActionError, AmiTimeoutError
 from telephony.ami_frames import AmiMessage
 from telephony.overload import LoadWatch, OverloadLimits
-from telephony.stasis_probe import PROBE_DEVICE, RESEND_S, StasisProbe, probing
+from telephony.stasis_probe import PROBE_DEVICE, RESEND_S, StasisProbe, probe_device, probing
 
 
 def state_change(state: str, device: str = PROBE_DEVICE) -> dict[str, str]:
@@ -49,6 +49,20 @@ def test_first_probe_sets_the_other_state_first_then_toggles() -> None:
     clock.t += 0.01
     assert probe.event(state_change("NOT_INUSE")) == pytest.approx(0.01)
     assert probe.lag_s() == pytest.approx(0.01)  # the sign falls as soon as answered
+
+
+def test_each_serve_probes_its_own_device_and_ignores_the_others() -> None:
+    """Two serves on one Asterisk: each toggles the device its state folder names, so
+    one's Setvar never answers (or silences) the other's probe."""
+    a, b = probe_device("/var/lib/hotline"), probe_device("/var/lib/hotline-standby")
+    assert a == probe_device("/var/lib/hotline") and a != b  # stable across restarts
+    assert a.startswith(f"{PROBE_DEVICE}-") and len(a) == len(PROBE_DEVICE) + 9
+    clock = Clock()
+    probe = StasisProbe(0.5, now=clock, device=a)
+    probe.send()
+    clock.t += 0.2
+    assert probe.event(state_change("INUSE", b)) is None  # the other serve's toggle
+    assert probe.event(state_change("INUSE", a.upper())) == pytest.approx(0.2)
 
 
 def test_an_unanswered_probe_ages_so_the_sign_rises_with_the_backlog() -> None:
