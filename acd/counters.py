@@ -80,6 +80,7 @@ class Count(enum.StrEnum):
     DOOR_REFUSED = "door_refused"  # refused by the dialplan's door (telephony.door)
     DOOR_BUSY = "door_busy"  # of those, hung up with a SIP 503 and no message
     DOOR_ERRORS = "door_errors"  # Asterisk refused the door's Setvar
+    LOST_WHILE_AWAY = "lost_while_away"  # hung up while serve was away: recorded lost
     DOOR_JOURNAL_ERRORS = "door_journal_errors"  # door journal: bad line or failed read
     LAG_RECONCILES = "lag_reconciles"  # agent checks started because AMI ran late
     HANDOFF_EXITS = "handoff_exits"  # calls sent out by the hand-off itself (no Redirect)

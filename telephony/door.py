@@ -43,19 +43,23 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from acd.counters import Count
-from acd.types import CallId, QueueName
+from acd.records import CallRecord
+from acd.types import CallId, ExitReason, Outcome, QueueName
 from telephony.ami_client import AMI_ERRORS, AmiPort
-from telephony.door_journal import Journal
+from telephony.door_journal import Away, Journal
 from telephony.handoff import epoch_or_now
 from telephony.overload import OverloadLimits
 from telephony.shell import CallShell
 
-__all__ = ["DOOR_EVENT", "DOOR_EXIT", "REFRESH_S", "Door", "install", "open_door"]
+__all__ = [
+    "AWAY", "DOOR_EVENT", "DOOR_EXIT", "REFRESH_S", "Door", "away_record", "install", "open_door",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 DOOR_EVENT = "HotlineDoor"  # the dialplan's UserEvent for a caller refused at the door
 DOOR_EXIT = "door"  # the records' destination (and the dialplan's extension)
+AWAY = "serve-away"  # ended_by of a caller who hung up while serve was away
 REFRESH_S = 10.0  # the limits are set again this often (a dialplan reload clears them)
 MAX_VARIABLE = "HOTLINE_DOOR_MAX"  # dialplan globals serve sets
 SPOKEN_VARIABLE = "HOTLINE_DOOR_SPOKEN"
@@ -76,8 +80,10 @@ class Door:
         now: Callable[[], float] = time.time,
         again: Callable[[], None] | None = None,
         journal: Journal | None = None,
+        away: Callable[[Away], None] | None = None,
     ) -> None:
         self.refuse = refuse
+        self.away = away  # records a caller who hung up while serve was away
         # set the limits again (a dialplan reload clears Asterisk's globals)
         self.again = again
         self.queue = queue  # the centre's default queue: the caller chose none yet
@@ -128,17 +134,25 @@ class Door:
         (``channels``: the channel of a call whose event is at hand)."""
         if self.journal is None:
             return
-        refusals = self.journal.read()
-        for r in refusals:
-            if r.call not in self.seen:
-                channel = (channels or {}).get(r.call, "")
-                self._record(r.call, channel, r.caller, min(r.at, self.now()), r.spoken)
+        for r in self.journal.read():
+            if r.call in self.seen:
+                continue
+            if isinstance(r, Away):
+                self._saw(r.call)
+                if self.away is not None:
+                    self.away(r)
+                continue
+            channel = (channels or {}).get(r.call, "")
+            self._record(r.call, channel, r.caller, min(r.at, self.now()), r.spoken)
         self.journal.commit()
 
-    def _record(self, call: str, channel: str, caller: str, at: float, spoken: bool) -> None:
+    def _saw(self, call: str) -> None:
         self.seen.add(call)
         if len(self.seen) > 10_000:  # only a repeat soon after matters
             self.seen = {call}
+
+    def _record(self, call: str, channel: str, caller: str, at: float, spoken: bool) -> None:
+        self._saw(call)
         self.stats[Count.DOOR_REFUSED] += 1
         if not spoken:
             self.stats[Count.DOOR_BUSY] += 1
@@ -166,20 +180,51 @@ def install(
     runs beside its Asterisk), its limits set again in the background when
     :meth:`Door.refresh` is called."""
     config = shell.config
+    default = config.default_queue or next(iter(config.queues))
     book = None
     if journal is not None and checkpoint is not None:
         book = Journal(journal, checkpoint, shell.stats)
+
+    def away(entry: Away) -> None:
+        if shell.knows(entry.call):  # adopted after all: its end is the engine's
+            return
+        queue = QueueName(entry.queue) if entry.queue in config.queues else default
+        shell.stats[Count.LOST_WHILE_AWAY] += 1
+        log.warning(
+            "call %s from %r hung up while serve was away (%.0f s after it arrived): "
+            "recorded lost", entry.call, entry.caller, entry.at - entry.arrived_at,
+        )  # fmt: skip
+        shell.close_unqueued(away_record(entry, queue, shell.clock.now()), "")
+
     door = Door(
         shell.refuse,
-        config.default_queue or next(iter(config.queues)),
+        default,
         shell.stats,
         max_calls=limits.door_max_calls,
         spoken=limits.door_spoken,
         again=lambda: shell.spawn(door.open(shell.actions)),
         journal=book,
+        away=away,
     )
     shell.observers.append(door.observe)
     return door
+
+
+def away_record(entry: Away, queue: QueueName, now: float) -> CallRecord:
+    """The record of a caller who hung up while serve was away: lost by the telephony
+    side (the hand-off never reached serve), ended by ``serve-away``."""
+    return CallRecord(
+        call=CallId(entry.call),
+        queue=queue,
+        final_queue=queue,
+        priority="normal",
+        caller=entry.caller,
+        arrived_at=min(entry.arrived_at, now),
+        outcome=Outcome.LOST,
+        left_at=min(entry.at, now),
+        exit_reason=ExitReason.LOST,
+        ended_by=AWAY,
+    )
 
 
 async def open_door(port: AmiPort, max_calls: int, spoken: int, stats: Counter[str]) -> bool:

@@ -1,6 +1,6 @@
-"""The door's journal: one line per caller refused at the door, written by the
-dialplan, read by serve, so that every refused caller has its record even when serve
-was not there to hear of it.
+"""The door's journal: one line per caller refused at the door, and per caller who
+hung up while serve was away, written by the dialplan, read by serve, so that each of
+them has its record even when serve was not there to hear of it.
 
 Why. The door (:mod:`telephony.door`) tells serve of each refusal with
 ``UserEvent HotlineDoor``, which reaches serve only while it is logged in to AMI. But
@@ -9,12 +9,23 @@ and the callers held meanwhile (their hand-off failed: they wait for serve to ad
 them) fill it: every caller arriving then is refused, and without this file would
 end with no record at all.
 
+The same holds for a caller whose hand-off failed because serve was away: it holds
+(never dropped), and serve adopts it when it is back; but one who hangs up first was
+never seen by serve at all.
+
 How. The dialplan's extension ``door`` appends a line to ``JOURNAL`` in the
 instance's folder (``FILE()``, ``func_env``) before its ``UserEvent``::
 
     <epoch s with ms> <Uniqueid> <caller number, [0-9A-Za-z+*#.] only> <yes|no>
 
-(``yes``: it heard the busy message). serve reads the lines it has not read yet —
+(``yes``: it heard the busy message), and a caller whose hand-off failed gets a
+hangup handler (``hotline-away``) that, unless serve has adopted it meanwhile
+(``HOTLINE_ADOPTED=1``, set by serve), appends::
+
+    <hung up at> <call id> <caller> away <HOTLINE_ARRIVED_AT> <HOTLINE_QUEUE>
+
+(:class:`Away`: recorded ``lost``, ended by ``serve-away``). serve reads the lines it
+has not read yet —
 at each ``HotlineDoor`` event, after each login (what happened while it was away)
 and every ``REFRESH_S`` — writes a record for each call it has not recorded yet,
 then keeps how far it has read in its state folder (``door.offset``), so that a
@@ -37,7 +48,9 @@ from pathlib import Path
 
 from acd.counters import Count
 
-__all__ = ["JOURNAL", "JOURNAL_DIR", "ROTATE_BYTES", "Journal", "Refusal", "parse_line"]
+__all__ = [
+    "JOURNAL", "JOURNAL_DIR", "ROTATE_BYTES", "Away", "Entry", "Journal", "Refusal", "parse_line",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +69,48 @@ class Refusal:
     spoken: bool  # heard the busy message (else a SIP 503 at once)
 
 
-def parse_line(line: str) -> Refusal:
+@dataclass(frozen=True, slots=True)
+class Away:
+    """A caller whose hand-off failed (serve away) and who hung up before serve was back."""
+
+    at: float  # when it hung up (epoch seconds)
+    call: str
+    caller: str
+    arrived_at: float
+    queue: str  # as the dialplan had it (may be no queue of serve's config)
+
+
+Entry = Refusal | Away
+
+
+def parse_line(line: str) -> Entry:
     """One journal line; ValueError naming the field that is wrong."""
     parts = line.split(" ")
+    if len(parts) == 6 and parts[3] == "away":
+        at_text, call, caller, _, arrived_text, queue = parts
+        at, arrived = _epoch("at", at_text), _epoch("arrived_at", arrived_text)
+        if not call:
+            raise ValueError("field 'call' is empty")
+        return Away(at, call, caller, min(arrived, at), queue)
     if len(parts) != 4:
-        raise ValueError(f"{len(parts)} fields, not 4 (at, call, caller, spoken)")
+        raise ValueError(
+            f"{len(parts)} fields, not 4 (at, call, caller, spoken) or 6 (at, call, caller, "
+            "away, arrived_at, queue)"
+        )
     at_text, call, caller, spoken = parts
-    try:
-        at = float(at_text)
-    except ValueError:
-        raise ValueError(f"field 'at' is {at_text!r}, not epoch seconds") from None
+    at = _epoch("at", at_text)
     if not call:
         raise ValueError("field 'call' is empty")
     if spoken not in ("yes", "no"):
-        raise ValueError(f"field 'spoken' is {spoken!r}, not yes or no")
+        raise ValueError(f"field 'spoken' is {spoken!r}, not yes, no or away")
     return Refusal(at, call, caller, spoken == "yes")
+
+
+def _epoch(field: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"field {field!r} is {text!r}, not epoch seconds") from None
 
 
 class Journal:
@@ -89,10 +129,10 @@ class Journal:
             self.offset, self.draining = _size(path), -1
             self.commit()
 
-    def read(self) -> list[Refusal]:
-        """The refusals written since the last read, in order; call :meth:`commit`
+    def read(self) -> list[Entry]:
+        """The entries written since the last read, in order; call :meth:`commit`
         once their records are out."""
-        out: list[Refusal] = []
+        out: list[Entry] = []
         if self.draining >= 0:  # a line written into the old file while it was renamed
             self._read(self.rotated, self.draining, out)
             self.draining = -1
@@ -119,7 +159,7 @@ class Journal:
             self.stats[Count.DOOR_JOURNAL_ERRORS] += 1
             log.warning("how far the door's journal is read could not be kept: %s", e)
 
-    def _read(self, path: Path, offset: int, out: list[Refusal]) -> int:
+    def _read(self, path: Path, offset: int, out: list[Entry]) -> int:
         try:
             with path.open("rb") as f:
                 size = f.seek(0, os.SEEK_END)

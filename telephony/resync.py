@@ -42,7 +42,7 @@ from acd.counters import Count
 from acd.engine import Engine
 from acd.types import AgentId, CallId, Clock, OfferFailure, QueueName
 from telephony import notifier as nt
-from telephony.ami_client import AmiPort
+from telephony.ami_client import AMI_ERRORS, AmiPort
 from telephony.ami_frames import AmiMessage
 from telephony.corrections import Correction, correct
 from telephony.legs import (
@@ -71,6 +71,7 @@ AGENT_LEG_VARIABLES = (
     "HOTLINE_RECORD_FILE",
 )
 CHANNEL_UP = "6"  # AMI ChannelState of an answered channel
+ADOPTED_VARIABLE = "HOTLINE_ADOPTED"  # set to 1 on a holding caller serve adopted
 CHANNEL_VARIABLES = (
     "HOTLINE_CALL_ID",
     "HOTLINE_QUEUE",
@@ -232,6 +233,7 @@ class Resyncer:
             if ok:
                 shell.stats[Count.ADOPTED_CALLS] += 1
                 log.info("adopted holding caller %s (arrived %.1f s ago)", channel, now - arrived)
+                await self._adopted(uniqueid)
         except Exception as e:
             shell.stats[Count.ADOPT_FAILURES] += 1
             log.error("cannot adopt holding caller %s: %s", channel, e)
@@ -311,6 +313,16 @@ class Resyncer:
         correct(shell, Correction.ADOPTED_TALKING, agent, believed,
                 f"talking on {agent_ch.get('Channel')} with {leg.channel}",
                 "on-call with the call adopted", call)  # fmt: skip
+
+    async def _adopted(self, uniqueid: str) -> None:
+        """Tell the channel it is serve's now: its hang-up handler (a failed hand-off's,
+        ``hotline-away``) then writes no journal line (:mod:`telephony.door_journal`)."""
+        try:
+            await self.ami.action(
+                "Setvar", [("Channel", uniqueid), ("Variable", ADOPTED_VARIABLE), ("Value", "1")]
+            )
+        except AMI_ERRORS as e:  # gone meanwhile: the engine has its Hangup coming
+            log.info("%s=1 not set on %s: %s", ADOPTED_VARIABLE, uniqueid, e)
 
     async def _getvar(self, channel: str, name: str) -> str:
         (resp,) = await self.ami.action("Getvar", [("Channel", channel), ("Variable", name)])

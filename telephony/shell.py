@@ -28,6 +28,7 @@ from acd import events as ev
 from acd import snapshot
 from acd.counters import Count
 from acd.engine import Engine, EngineError
+from acd.records import CallRecord
 from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
 from acd.wakeup import Wakeup
 from telephony import notifier as nt
@@ -223,13 +224,27 @@ class CallShell(LegNotes):
         now = self.clock.now()
         at = min(arrived_at, now)
         record = refused_record(call, queue, priority, caller, at, now, destination)
-        finished = fx.CallFinished(record)
         self.stats[Count.REFUSED_OVERLOAD] += 1
         self.refusal_log.refused(call, destination, why)
+        self.close_unqueued(record, channel)
+
+    def close_unqueued(self, record: CallRecord, channel: str) -> None:
+        """The record of a call the engine never held (refused, or ended while serve was
+        away), out like any finished call's: the history, today's figures, the CRM."""
+        finished = fx.CallFinished(record)
         self.notifier.publish(
-            nt.CallClosed(now, finished, channel=channel, recording=None, position=0)
+            nt.CallClosed(self.clock.now(), finished, channel=channel, recording=None, position=0)
         )
         self.notifier.publish(finished)
+
+    def knows(self, call: str) -> bool:
+        """Whether ``call`` (a caller's Uniqueid, Hotline's call id) is this shell's:
+        held by the engine, or its caller leg seen to the end."""
+        return (
+            call in self.legs.by_caller_uid
+            or call in self.legs.finished
+            or self.has_call(CallId(call))
+        )
 
     def has_call(self, call: CallId) -> bool:
         """Whether the engine still holds ``call`` (waiting, on, or in wrap-up)."""

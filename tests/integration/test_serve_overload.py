@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ivr import busy
+from telephony import door as door_mod
 from telephony import door_journal
 from telephony.door import REFRESH_S
 from telephony.rig.sipp import SippResult, agent_rows
@@ -179,41 +180,52 @@ def test_the_door_refuses_past_its_limit_in_words_then_with_503(
     assert len(_heard_s(resident)) == 3, _heard_s(resident)
 
 
-def test_callers_refused_at_the_door_while_serve_is_away_get_their_records(
+def test_callers_refused_or_gone_while_serve_is_away_get_their_records(
     serve_rig: ServeRig, serve_on: ServeOn, tmp_path: Path
 ) -> None:
     """The door's limit stays in Asterisk while serve is stopped, and the callers held
-    meanwhile fill it: those refused then are written to the door's journal by the
-    dialplan (telephony.door_journal), and serve, started again, writes their records
-    (no HotlineDoor event ever reached it); the held caller is adopted. Each of the
-    three ends in exactly one record."""
+    meanwhile (their hand-off failed) fill it. The dialplan writes to the door's journal
+    (telephony.door_journal) those refused then and a held caller who hangs up before
+    serve is back; serve, started again, writes their records (no event of theirs ever
+    reached it): refused-overload, and lost ended by serve-away. The caller still holding
+    is adopted and its end is the engine's (no journal line, though it hangs up later).
+    One record each."""
     rig = _variant(
-        serve_rig, tmp_path, "away", ("[serve]\n", "[serve]\ndoor_max_calls = 1\ndoor_spoken = 1\n")
+        serve_rig, tmp_path, "away", ("[serve]\n", "[serve]\ndoor_max_calls = 2\ndoor_spoken = 1\n")
     )
     s = serve_on(rig)
     ast = rig.asterisk.instance
-    wait_until(lambda: "HOTLINE_DOOR_MAX=1" in ast.cli("dialplan show globals"), 10, "the door")
+    wait_until(lambda: "HOTLINE_DOOR_MAX=2" in ast.cli("dialplan show globals"), 10, "the door")
     assert s.stop() == 0
     journal = ast.dir / door_journal.JOURNAL
-    before = journal.read_text() if journal.exists() else ""
-    # the first caller holds (its hand-off failed); the second hears the message, the
-    # third, arriving while it does, gets the 503 at once
-    with rig.residents([15_000, 60_000, 60_000], rate=3) as residents:
-        wait_until(
-            lambda: journal.exists() and len(journal.read_text().splitlines()) >= len(
-                before.splitlines()) + 2,
-            20, "two refusals in the journal",
-        )  # fmt: skip
+    before = len(journal.read_text().splitlines()) if journal.exists() else 0
+
+    def written() -> list[str]:
+        return journal.read_text().splitlines()[before:] if journal.exists() else []
+
+    # two callers hold (their hand-off failed): the first hangs up after 2 s, the
+    # second waits for serve; the third hears the busy message, the fourth, arriving
+    # while it does, gets the 503 at once
+    with rig.residents([2_000, 15_000, 60_000, 60_000], rate=3) as residents:
+        wait_until(lambda: len(written()) >= 3, 20, "three lines in the journal")
         s.start()
-        wait_until(lambda: len(s.history()) >= 3, 30, f"3 records: {s.history()}")
+        wait_until(lambda: len(s.history()) >= 4, 30, f"4 records: {s.history()}")
         resident = residents.wait(40)
     records = s.history()
+    outcomes = sorted(r["outcome"] for r in records)
+    # the adopted caller: no agent logged in, so sent out at once (overflowed)
+    assert outcomes == ["lost", "overflowed", "refused-overload", "refused-overload"], records
     refused = [r for r in records if r["outcome"] == "refused-overload"]
-    assert len(records) == 3 and len(refused) == 2, records
     assert all(r["destination"] == "door" and r["caller"] for r in refused), refused
-    assert len({r["call"] for r in records}) == 3
+    (lost,) = (r for r in records if r["outcome"] == "lost")
+    assert lost["ended_by"] == door_mod.AWAY and lost["caller"], lost
+    assert 1.5 < lost["left_at"] - lost["arrived_at"] < 6, lost
+    (adopted,) = (r for r in records if r["outcome"] == "overflowed")
+    assert not [line for line in written() if adopted["call"] in line], written()
+    assert len({r["call"] for r in records}) == 4
     stats = s.status()["stats"]
     assert stats["door_refused"] == 2 and stats["door_busy"] == 1, stats
+    assert stats["lost_while_away"] == 1 and stats["adopted_calls"] == 1, stats
     assert stats.get("door_journal_errors", 0) == 0
     events = [e.event for evs in resident.by_call().values() for e in evs]
     assert events.count("refused_503") == 2 and events.count("early_media") == 1, events

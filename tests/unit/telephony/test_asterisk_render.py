@@ -249,3 +249,21 @@ def test_the_door_counts_callers_in_and_refuses_before_answer() -> None:
     )
     assert "${FILTER(0-9A-Za-z+*#.,${CALLERID(num)})}" in door
     assert "load = func_env.so" in rendered()["modules.conf"]
+
+
+def test_a_failed_hand_off_leaves_a_journal_line_unless_serve_adopts_the_caller() -> None:
+    """telephony.door_journal: a caller whose hand-off failed (serve away) gets the
+    hangup handler hotline-away, which writes "<at> <call> <caller> away <arrived>
+    <queue>" unless serve set HOTLINE_ADOPTED=1 when it adopted the caller."""
+    ext = rendered()["extensions.conf"]
+    inbound = ext[ext.index("[hotline-inbound]") : ext.index("[hotline-away]")]
+    failed = inbound.index("UserEvent(HotlineAgiFailed,")
+    push = inbound.index("Set(CHANNEL(hangup_handler_push)=hotline-away,s,1)")
+    assert failed < push < inbound.index("(routed),")
+    away = ext[ext.index("[hotline-away]") : ext.index("[hotline-hold]")]
+    assert '$["${HOTLINE_ADOPTED}" = "1"]?done' in away
+    assert (
+        "refused.log,,,al,u)=${STRFTIME(,,%s.%3q)} ${HOTLINE_CALL_ID} "
+        "${FILTER(0-9A-Za-z+*#.,${CALLERID(num)})} away ${HOTLINE_ARRIVED_AT} ${HOTLINE_QUEUE})"
+    ) in away
+    assert away.rstrip().endswith("same => n(done),Return()")

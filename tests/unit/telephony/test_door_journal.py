@@ -13,7 +13,7 @@ from acd.counters import Count
 from acd.types import CallId, QueueName
 from telephony import door_journal
 from telephony.door import Door
-from telephony.door_journal import Journal, Refusal, parse_line
+from telephony.door_journal import Away, Journal, Refusal, parse_line
 from tests.unit.telephony.test_door import Refusals, door_event
 
 
@@ -40,6 +40,30 @@ def test_a_line_is_at_call_caller_spoken() -> None:
     ):
         with pytest.raises(ValueError, match=field):
             parse_line(bad)
+
+
+def test_an_away_line_is_a_caller_who_hung_up_while_serve_was_away() -> None:
+    assert parse_line("1010.5 1712.9 13800000009 away 1000.250 general") == Away(
+        1010.5, "1712.9", "13800000009", 1000.25, "general"
+    )
+    # an arrival after the hang-up (a clock step) is the hang-up's
+    assert parse_line("1010.5 1712.9  away 1020 general").arrived_at == 1010.5
+    with pytest.raises(ValueError, match="'arrived_at'"):
+        parse_line("1010.5 1712.9 1380 away  general")
+    with pytest.raises(ValueError, match="not yes, no or away"):
+        parse_line("1010.5 1712.9 1380 gone")
+
+
+def test_the_door_hands_on_each_away_caller_once(paths: tuple[Path, Path]) -> None:
+    path, checkpoint = paths
+    checkpoint.parent.mkdir()
+    refuse, gone = Refusals(), list[Away]()
+    journal = Journal(path, checkpoint, Counter())
+    door = Door(refuse, QueueName("general"), Counter(), journal=journal, away=gone.append)
+    lines(path, "1010.0 1.7 138 away 1000.0 general\n", "1011.0 1.8 139 no\n")
+    door.refresh()
+    door.drain()
+    assert [a.call for a in gone] == ["1.7"] and [c[0][0] for c in refuse.calls] == ["1.8"]
 
 
 def test_each_line_is_read_once_and_a_half_line_waits(paths: tuple[Path, Path]) -> None:

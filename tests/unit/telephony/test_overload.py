@@ -17,6 +17,7 @@ from acd import Engine, load_config
 from acd import events as ev
 from acd.counters import Count
 from acd.types import AgentId, CallId, FakeClock, QueueName
+from telephony.door import AWAY, install
 from telephony.handoff import enqueue_handler
 from telephony.overload import LoadWatch, OverloadLimits, RefusalLog
 from telephony.settings import ShellSettings
@@ -256,3 +257,31 @@ async def test_the_fake_answers_the_stasis_probe_as_asterisk_does() -> None:
     [answer] = await rig.fake.action("Setvar", [("Variable", "HOTLINE_X"), ("Value", "1")])
     assert answer["Response"] == "Success" and rig.fake.globals == {"HOTLINE_X": "1"}
     assert seen == [("Custom:hotline-probe", "INUSE"), ("Custom:hotline-probe", "NOT_INUSE")]
+
+
+async def test_a_caller_who_hung_up_while_serve_was_away_is_recorded_lost_once(
+    tmp_path: Path,
+) -> None:
+    """telephony.door.install: a journal line ``away`` (the dialplan's hangup handler of
+    a failed hand-off) becomes a ``lost`` record ended by ``serve-away``, in its queue
+    (the default when the line's is none of serve's); a caller serve knows (adopted
+    after all) is left to the engine."""
+    rig = Rig(OverloadLimits())
+    journal = tmp_path / "refused.log"
+    door = install(rig.shell, OverloadLimits(), journal, tmp_path / "door.offset")
+    rig.arrive("held")  # serve's (no agent: sent out at once): its record is the engine's
+    await settle(rig.shell)
+    t = rig.clock.now()
+    journal.write_text(
+        f"{t - 1:.3f} gone 13800000009 away {t - 30:.3f} general\n"
+        f"{t - 1:.3f} held 13800000000 away {t - 30:.3f} general\n"
+        f"{t - 1:.3f} gone2  away {t - 5:.3f} nosuchqueue\n"
+    )
+    door.refresh()
+    door.refresh()
+    rows = {r["call"]: r for r in rig.shell.history.rows}
+    assert len(rig.shell.history.rows) == 3 and rows["held"]["outcome"] != "lost", rows
+    assert rows["gone"]["outcome"] == "lost" and rows["gone"]["ended_by"] == AWAY
+    assert rows["gone"]["caller"] == "13800000009" and rows["gone"]["queue"] == "general"
+    assert rows["gone2"]["queue"] == rig.shell.config.default_queue
+    assert rig.stats[Count.LOST_WHILE_AWAY] == 2
