@@ -21,30 +21,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from acd import effects as fx
 from acd import events as ev
 from acd import snapshot
 from acd.counters import Count
 from acd.engine import Engine, EngineError
-from acd.records import CallRecord
-from acd.types import AgentId, CallId, Clock, ExitReason, OfferFailure, QueueName
+from acd.types import AgentId, CallId, Clock, ExitReason, QueueName
 from acd.wakeup import Wakeup
 from telephony import notifier as nt
-from telephony.agent_seat import agent_lookup, offer_fields
+from telephony.agent_seat import agent_lookup
 from telephony.ami_client import (
-    AMI_ERRORS,
     ActionStarter,
-    AmiDisconnectedError,
     AmiPort,
-    AmiTimeoutError,
 )
 from telephony.ami_frames import AmiMessage
 from telephony.handoff_trace import HandoffTrace
-from telephony.leg_notes import LegNotes
 from telephony.legs import (
-    AgentLeg,
     CallerEvent,
     CallerPhase,
     CallLeg,
@@ -56,19 +50,21 @@ from telephony.legs import (
     StepOffer,
 )
 from telephony.notifier import Notifier
-from telephony.overload import OVERLOAD_EXIT, LoadWatch, RefusalLog, refused_record
+from telephony.offers import OfferActions
+from telephony.overload import LoadWatch, RefusalLog
 from telephony.reconcile import Reconciler
 from telephony.resync import Resyncer
 from telephony.settings import ShellSettings
 from telephony.spy import SpyMode, originate_fields
 from telephony.translate import Adopt, DeviceSeen, HangupChannel, Instruction, Resync, Translator
+from telephony.unqueued import UnqueuedCalls
 
 __all__ = ["AmiPort", "CallShell"]
 
 log = logging.getLogger(__name__)
 
 
-class CallShell(LegNotes):
+class CallShell(UnqueuedCalls, OfferActions):
     def __init__(
         self,
         engine: Engine,
@@ -199,57 +195,6 @@ class CallShell(LegNotes):
             self._handing_off.discard(call)
         return True
 
-    def shed_reason(self) -> str | None:
-        """Why a new call must be refused politely now (overload), or None."""
-        if self.load is None:
-            return None
-        counting = self.load.limits.waiting > 0
-        waiting = sum(snapshot.queue_lengths(self.engine).values()) if counting else 0
-        return self.load.shed_reason(waiting)
-
-    def refuse(
-        self,
-        call: CallId,
-        channel: str,
-        queue: QueueName,
-        *,
-        priority: str,
-        caller: str,
-        arrived_at: float,
-        why: str,
-        destination: str = OVERLOAD_EXIT,
-    ) -> None:
-        """A new call shed at the hand-off (overload) or the door: never enqueued; its
-        record (``refused-overload``) goes out like any finished call's."""
-        now = self.clock.now()
-        at = min(arrived_at, now)
-        record = refused_record(call, queue, priority, caller, at, now, destination)
-        self.stats[Count.REFUSED_OVERLOAD] += 1
-        self.refusal_log.refused(call, destination, why)
-        self.close_unqueued(record, channel)
-
-    def close_unqueued(self, record: CallRecord, channel: str) -> None:
-        """The record of a call the engine never held (refused, or ended while serve was
-        away), out like any finished call's: the history, today's figures, the CRM."""
-        finished = fx.CallFinished(record)
-        self.notifier.publish(
-            nt.CallClosed(self.clock.now(), finished, channel=channel, recording=None, position=0)
-        )
-        self.notifier.publish(finished)
-
-    def knows(self, call: str) -> bool:
-        """Whether ``call`` (a caller's Uniqueid, Hotline's call id) is this shell's:
-        held by the engine, or its caller leg seen to the end."""
-        return (
-            call in self.legs.by_caller_uid
-            or call in self.legs.finished
-            or self.has_call(CallId(call))
-        )
-
-    def has_call(self, call: CallId) -> bool:
-        """Whether the engine still holds ``call`` (waiting, on, or in wrap-up)."""
-        return snapshot.has_call(self.engine, call)
-
     def feed(self, event: ev.Event, *, strict: bool = False) -> bool:
         """Tell the engine; carry out its effects. False if the engine refused.
 
@@ -342,65 +287,6 @@ class CallShell(LegNotes):
                 self._finished(e)
             publish(e)
         self.arm_timer()
-
-    def _offer(self, e: fx.OfferCall) -> None:
-        leg = self.legs.calls.get(e.call)
-        if leg is None:  # the engine holds a call Asterisk never gave us: impossible
-            self.stats[Count.OFFERS_WITHOUT_LEG] += 1
-            log.error("offer of call %s, which has no channel: reported lost", e.call)
-            self.feed(ev.CallLost(e.call, "no channel"))
-            return
-        offer = self.legs.new_offer(e.call, e.agent, self.clock.now())
-        fields = offer_fields(
-            self.settings, self.config, e, leg.channel, leg.caller, offer.uniqueid
-        )
-        aid = f"o-{offer.uniqueid}"
-        self.legs.bind_action(offer, aid)  # before any OriginateResponse can arrive
-        traced = self.trace is not None and self.trace.written(e.call)
-        starter = self._start_port()
-        if starter is not None:  # written now, before the subscribers
-            answer = starter.start("Originate", fields, action_id=aid)
-        else:  # written when awaited (the tests' fakes)
-            answer = self.actions.action("Originate", fields, action_id=aid)
-        self.spawn(self._originate(offer, answer, traced))
-
-    def _start_port(self) -> ActionStarter | None:
-        """The actions' port if it writes an action at once (:class:`ActionStarter`).
-        Checked once per port (the port changes with the actions' session): an
-        isinstance against a runtime Protocol costs ~10 µs, on every hand-off."""
-        actions = self.actions
-        if actions is not self._starter[0]:
-            self._starter = (actions, actions if isinstance(actions, ActionStarter) else None)
-        return self._starter[1]
-
-    async def _originate(
-        self, offer: AgentLeg, answer: Awaitable[list[AmiMessage]], traced: bool
-    ) -> None:
-        call, agent = offer.call, offer.agent
-        try:
-            await answer
-            if traced and self.trace is not None:
-                self.trace.answered(call)
-        except AMI_ERRORS as err:
-            if self.stopping:  # serve is going: the offer stays Asterisk's, the next serve adopts
-                return
-            self.stats[Count.ORIGINATE_FAILURES] += 1
-            log.warning("Originate to agent %s for call %s failed: %s", agent, call, err)
-            if isinstance(err, AmiTimeoutError):
-                # No answer in time is not a refusal: Asterisk may be ringing the agent
-                # with its answer stuck behind a backlog. The offer stays: the ring
-                # timeout (or the OriginateResponse) ends it, and hangs the leg up.
-                return
-            if offer.phase is OfferPhase.RINGING:
-                self.step(StepOffer(offer, OfferEvent.ENDED))
-                # no AMI: not the agent's fault (no autopause); the resync after the
-                # reconnection marks the agent reachable again
-                why = (
-                    OfferFailure.UNREACHABLE
-                    if isinstance(err, AmiDisconnectedError)
-                    else OfferFailure.FAILED
-                )
-                self.feed(ev.OfferFailed(call, agent, why))
 
     def _cancel(self, e: fx.CancelOffer) -> None:
         offer = self.legs.current_offer(e.call, e.agent)
