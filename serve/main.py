@@ -36,7 +36,6 @@ import contextlib
 import functools
 import logging
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +50,7 @@ from agents.control import AgentControl
 from agents.presence import AgentStore
 from crm.case_owner import CaseOwners
 from crm.link import CrmLink
+from crm.types import WallClock
 from ivr.after_hours import closed_queues
 from ivr.agi_driver import IvrDriver
 from ivr.announce import read_announce
@@ -78,7 +78,7 @@ from serve.settings import ServeSettings
 from serve.web import WebServer, build_web_app
 from serve.web_supervisor import supervisor_router
 from serve.ws import Hub
-from telephony import ami_actions, handoff_trace, stasis_probe
+from telephony import ami_actions, handoff_trace
 from telephony import door as door_mod
 from telephony.after_hours import Closed, DeferredCallbacks
 from telephony.agi import FastAgiServer
@@ -87,28 +87,20 @@ from telephony.ami_events import filter_regex
 from telephony.ami_frames import AmiMessage
 from telephony.announce_agi import Announcer
 from telephony.asterisk.render import agi_secret
+from telephony.guards import guarding
 from telephony.handoff import enqueue_handler
 from telephony.notifier import Note, Notifier, Subscriber
 from telephony.overload import LoadWatch
 from telephony.pending import PendingCalls
-from telephony.periodic import repeating
 from telephony.queue_log import QueueLog
 from telephony.shell import CallShell
-from telephony.stasis_probe import StasisProbe
 from telephony.survey import survey_script
 from telephony.transfer import Transferrer
 from telephony.transfer_config import read_transfer
 
-__all__ = ["WallClock", "serve"]
+__all__ = ["serve"]
 
 log = logging.getLogger("hotline.serve")
-
-
-class WallClock:
-    """Epoch seconds: arrival times survive a restart of the process."""
-
-    def now(self) -> float:
-        return time.time()
 
 
 async def serve(
@@ -122,7 +114,7 @@ async def serve(
     the calls' recordings and voicemails are (:mod:`serve.recordings`)."""
     config = load_config(config_path)
     private_state(settings.state_dir, settings.crm_database)
-    clock = WallClock()
+    clock = WallClock()  # epoch seconds: arrival times survive a restart
     engine = Engine(config, clock)
     stats: Counter[str] = Counter()
     read_model = ReadModel(engine, clock, stats)
@@ -215,7 +207,7 @@ async def serve(
                 engine, settings.shell, clock, ami, notifier=notifier, resync=True, stats=stats
             )
             stack.callback(shell.stop)  # (again) if start-up fails past this point
-            shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
+            load = shell.load = LoadWatch(settings.overload, stats, on_lag=_check_now(shell))
             shell.trace = handoff_trace.from_environment()  # live_load --breakdown
             if shell.trace is not None:
                 stack.callback(shell.trace.close)
@@ -316,20 +308,10 @@ async def serve(
         if settings.ami_actions_session:  # first: the hand-offs' Originates find it up
             await stack.enter_async_context(ami_actions.session(shell, ami))
         await stack.enter_async_context(ami.running(_fan_out(shell, link), on_connected))
-        await stack.enter_async_context(
-            repeating(door.refresh, door_mod.REFRESH_S, log=log, failed="the door's limits")
-        )
+        identity = str(settings.state_dir.resolve())  # names serve's stasis-probe device
+        await stack.enter_async_context(guarding(shell, load, door, ami.connected, identity, log))
         if shell.reconciler is not None:
             await stack.enter_async_context(shell.reconciler.running(settings.reconcile_s))
-        await stack.enter_async_context(shell.load.probing())
-        if settings.overload.stasis_probe_s > 0:  # its answers come with the events
-            device = stasis_probe.probe_device(str(settings.state_dir.resolve()))
-            probe = shell.load.probe = StasisProbe(settings.overload.stasis_probe_s, device=device)
-            await stack.enter_async_context(
-                stasis_probe.probing(
-                    probe, lambda: shell.actions, ami.connected, shell.load.stasis_lag, stats
-                )
-            )
         app = build_app(control, read_model, admin)
         await stack.enter_async_context(ControlServer(app, settings.control_socket, stats))
         if hub is not None:
