@@ -20,6 +20,7 @@ from acd.followup import read_followup
 from ivr.announce import read_announce
 from ivr.config import read_ivr
 from ivr.survey import read_survey
+from serve import event_loop
 from serve.followup import check_with_crm
 from serve.main import __doc__ as serve_doc
 from serve.main import serve
@@ -123,4 +124,4 @@ def main(argv: list[str]) -> int:
             loop.add_signal_handler(sig, stop.set)
         return await serve(a.config, settings, stop, a.record_ami, spool)
 
-    return asyncio.run(run())
+    return event_loop.run(run(), settings.event_loop)

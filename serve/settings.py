@@ -33,7 +33,8 @@ itself refuses a caller arriving while that many are in, before ``Answer()``: th
 busy message while fewer than ``door_spoken`` (20) hear it, else a SIP 503; each
 with its record (:mod:`telephony.door`).
 ``realtime_priority`` (0: off) runs serve at ``SCHED_RR`` with that priority, 1–9,
-below Asterisk's ``highpriority`` (:mod:`serve.priority`).
+below Asterisk's ``highpriority`` (:mod:`serve.priority`). ``event_loop``
+(``asyncio``) may be ``uvloop`` (:mod:`serve.event_loop`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from acd.calendar_config import read_calendar
 from acd.config import AcdConfig
 from acd.config_reader import ConfigError, Table
 from crm.settings import CrmSettings, parse_settings
+from serve.event_loop import LOOPS
 from serve.priority import ASTERISK_HIGHPRIORITY, MAX_PRIORITY
 from telephony.asterisk import settings as asterisk_settings
 from telephony.overload import OverloadLimits
@@ -82,6 +84,7 @@ class ServeSettings:
     reconcile_s: float = 30.0  # compare agents with Asterisk's channels this often; 0: off
     overload: OverloadLimits = field(default_factory=OverloadLimits)  # shed new calls past these
     realtime_priority: int = 0  # SCHED_RR at this priority (serve.priority); 0: ordinary
+    event_loop: str = "asyncio"  # or "uvloop" (serve.event_loop)
     # the Asterisk instance's IVR sounds folder on this host (set from --instance):
     # where the emergency broadcast is spoken to; None: no broadcast can be set
     sounds_dir: Path | None = None
@@ -152,6 +155,7 @@ def read_settings(config: AcdConfig) -> ServeSettings:
         reconcile_s=t.number("reconcile_s", d.reconcile_s, 0, 3600),
         overload=_overload(t),
         realtime_priority=_priority(t, d.realtime_priority),
+        event_loop=t.choice("event_loop", LOOPS, d.event_loop),
     )
     t.done()
     crm = None
