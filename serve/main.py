@@ -337,6 +337,7 @@ async def serve(
                 f" FastAGI {settings.agi_host}:{port}, control {settings.control_socket}"
                 + (f", web {web.scheme}://{web.host}:{web.port}" if web is not None else "")
                 + (f", CRM {settings.crm_database}" if settings.crm is not None else "")
+                + (f", {settings.event_loop}" if settings.event_loop != "asyncio" else "")
                 + (
                     f", MQTT {mqtt_settings.host}:{mqtt_settings.port}"
                     if mqtt_settings is not None

@@ -142,18 +142,20 @@ def test_the_stasis_probe_round_trip_is_measured_and_exported(
     assert s.status()["agents"]["2001"]["state"] == "ready"  # the seat untouched
 
 
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])  # [serve] event_loop
 def test_the_door_refuses_past_its_limit_in_words_then_with_503(
-    serve_rig: ServeRig, serve_on: ServeOn, tmp_path: Path
+    serve_rig: ServeRig, serve_on: ServeOn, tmp_path: Path, loop: str
 ) -> None:
     """``door_max_calls = 2``, ``door_spoken = 1`` (telephony.door): with the one agent
     paused, two callers are in and wait; the third is refused by the dialplan before
     Answer() and hears the busy message; the next, arriving while it still hears it,
     get a SIP 503 at once. Each refused caller has its record (refused-overload,
-    destination door); the two waiting are answered once the agent is ready."""
-    rig = _variant(
-        serve_rig, tmp_path, "door", ("[serve]\n", "[serve]\ndoor_max_calls = 2\ndoor_spoken = 1\n")
-    )
+    destination door); the two waiting are answered once the agent is ready. The same
+    on uvloop's event loop as on asyncio's (AMI, FastAGI, the control socket)."""
+    keys = f'door_max_calls = 2\ndoor_spoken = 1\nevent_loop = "{loop}"\n'
+    rig = _variant(serve_rig, tmp_path, "door", ("[serve]\n", f"[serve]\n{keys}"))
     s = serve_on(rig)
+    assert (loop == "uvloop") == (", uvloop" in s.log_tail(200)), s.log_tail(20)
     resident = _two_wait_the_rest_are_refused(s, rig, callers=5, rate=10)
     records = s.history()
     assert sorted(r["outcome"] for r in records) == ["answered"] * 2 + ["refused-overload"] * 3
