@@ -4,8 +4,6 @@ asked, anything else refused naming the key."""
 from __future__ import annotations
 
 import asyncio
-import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -13,25 +11,18 @@ from acd.config import parse_config
 from acd.config_reader import ConfigError
 from serve import event_loop
 from serve.settings import read_settings
-
-EXAMPLE = Path(__file__).parents[3] / "examples" / "hotline.toml"
-
-
-def _with_serve(**keys: object) -> dict[str, object]:
-    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    data.setdefault("serve", {}).update(keys)
-    return data
+from tests.unit.serve.example_config import with_serve
 
 
 def test_asyncio_by_default_uvloop_when_asked() -> None:
-    assert read_settings(parse_config(_with_serve())).event_loop == "asyncio"
-    chosen = read_settings(parse_config(_with_serve(event_loop="uvloop")))
+    assert read_settings(parse_config(with_serve())).event_loop == "asyncio"
+    chosen = read_settings(parse_config(with_serve(event_loop="uvloop")))
     assert chosen.event_loop == "uvloop"
 
 
 def test_another_loop_is_refused_naming_the_key() -> None:
     with pytest.raises(ConfigError, match=r"serve\.event_loop: expected one of 'asyncio', 'uvl"):
-        read_settings(parse_config(_with_serve(event_loop="trio")))
+        read_settings(parse_config(with_serve(event_loop="trio")))
 
 
 @pytest.mark.parametrize("loop", event_loop.LOOPS)

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import pytest
 
 from acd.config import parse_config
 from acd.config_reader import ConfigError
 from serve.settings import read_settings
-
-EXAMPLE = Path(__file__).parents[3] / "examples" / "hotline.toml"
-
-
-def _with_serve(**keys: object) -> dict[str, object]:
-    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    data.setdefault("serve", {}).update(keys)
-    return data
+from tests.unit.serve.example_config import with_serve
 
 
 def test_defaults_and_overrides() -> None:
-    s = read_settings(parse_config(_with_serve()))
+    s = read_settings(parse_config(with_serve()))
     assert s.ami_actions_session is True
-    s = read_settings(parse_config(_with_serve(ami_actions_session=False)))
+    s = read_settings(parse_config(with_serve(ami_actions_session=False)))
     assert s.ami_actions_session is False
 
 
 def test_a_bad_value_names_the_key() -> None:
     with pytest.raises(ConfigError, match="ami_actions_session"):
-        read_settings(parse_config(_with_serve(ami_actions_session="yes")))
+        read_settings(parse_config(with_serve(ami_actions_session="yes")))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 import tracemalloc
 from pathlib import Path
 
@@ -15,21 +14,14 @@ from acd.types import CallId, Outcome, QueueName
 from serve.history import CallHistory
 from serve.settings import read_settings
 from telephony.overload import OverloadLimits
-
-EXAMPLE = Path(__file__).parents[3] / "examples" / "hotline.toml"
-
-
-def _with_serve(**keys: object) -> dict[str, object]:
-    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    data.setdefault("serve", {}).update(keys)
-    return data
+from tests.unit.serve.example_config import EXAMPLE, with_serve
 
 
 def test_overload_keys_are_read_with_defaults() -> None:
-    assert read_settings(parse_config(_with_serve())).overload == OverloadLimits()
+    assert read_settings(parse_config(with_serve())).overload == OverloadLimits()
     s = read_settings(
         parse_config(
-            _with_serve(
+            with_serve(
                 overload_ami_lag_s=1.5,
                 overload_loop_lag_s=0.25,
                 overload_waiting=300,
@@ -57,12 +49,12 @@ def test_overload_keys_are_read_with_defaults() -> None:
 )
 def test_bad_overload_key_is_named(key: str, value: object) -> None:
     with pytest.raises(ConfigError, match=key):
-        read_settings(parse_config(_with_serve(**{key: value})))
+        read_settings(parse_config(with_serve(**{key: value})))
 
 
 def test_unknown_overload_key_is_refused() -> None:
     with pytest.raises(ConfigError, match="overload_lag"):
-        read_settings(parse_config(_with_serve(overload_lag=2)))
+        read_settings(parse_config(with_serve(overload_lag=2)))
 
 
 def _record(n: int) -> CallRecord:

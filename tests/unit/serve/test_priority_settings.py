@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -12,20 +10,13 @@ from acd.config import parse_config
 from acd.config_reader import ConfigError
 from serve import priority
 from serve.settings import read_settings
-
-EXAMPLE = Path(__file__).parents[3] / "examples" / "hotline.toml"
-
-
-def _with_serve(**keys: object) -> dict[str, object]:
-    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    data.setdefault("serve", {}).update(keys)
-    return data
+from tests.unit.serve.example_config import with_serve
 
 
 def test_off_by_default_and_read() -> None:
-    assert read_settings(parse_config(_with_serve())).realtime_priority == 0
-    assert read_settings(parse_config(_with_serve(realtime_priority=5))).realtime_priority == 5
-    assert read_settings(parse_config(_with_serve(realtime_priority=9))).realtime_priority == 9
+    assert read_settings(parse_config(with_serve())).realtime_priority == 0
+    assert read_settings(parse_config(with_serve(realtime_priority=5))).realtime_priority == 5
+    assert read_settings(parse_config(with_serve(realtime_priority=9))).realtime_priority == 9
 
 
 @pytest.mark.parametrize(
@@ -42,7 +33,7 @@ def test_off_by_default_and_read() -> None:
 )
 def test_a_bad_value_names_the_key(value: object, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        read_settings(parse_config(_with_serve(realtime_priority=value)))
+        read_settings(parse_config(with_serve(realtime_priority=value)))
 
 
 def test_zero_asks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,6 +24,8 @@ def lines(path: Path, *text: str) -> None:
 
 @pytest.fixture
 def paths(tmp_path: Path) -> tuple[Path, Path]:
+    """The journal (none yet) and the checkpoint's path in a state folder that exists."""
+    (tmp_path / "state").mkdir()
     return tmp_path / "refused.log", tmp_path / "state" / "door.offset"
 
 
@@ -56,7 +58,6 @@ def test_an_away_line_is_a_caller_who_hung_up_while_serve_was_away() -> None:
 
 def test_the_door_hands_on_each_away_caller_once(paths: tuple[Path, Path]) -> None:
     path, checkpoint = paths
-    checkpoint.parent.mkdir()
     refuse, gone = Refusals(), list[Away]()
     journal = Journal(path, checkpoint, Counter())
     door = Door(refuse, QueueName("general"), Counter(), journal=journal, away=gone.append)
@@ -68,7 +69,6 @@ def test_the_door_hands_on_each_away_caller_once(paths: tuple[Path, Path]) -> No
 
 def test_each_line_is_read_once_and_a_half_line_waits(paths: tuple[Path, Path]) -> None:
     path, checkpoint = paths
-    checkpoint.parent.mkdir()
     journal = Journal(path, checkpoint, Counter())  # no journal yet: nothing to read
     assert journal.read() == []
     lines(path, "1.0 a 1 yes\n", "2.0 b 2 no\n", "3.0 c 3 y")  # the last half-written
@@ -86,7 +86,6 @@ def test_each_line_is_read_once_and_a_half_line_waits(paths: tuple[Path, Path]) 
 def test_a_new_state_folder_starts_at_the_journals_end(paths: tuple[Path, Path]) -> None:
     """The lines already there are another serve's calls (or from before this one)."""
     path, checkpoint = paths
-    checkpoint.parent.mkdir()
     lines(path, "1.0 a 1 yes\n")
     journal = Journal(path, checkpoint, Counter())
     assert checkpoint.is_file() and journal.read() == []
@@ -98,7 +97,6 @@ def test_bad_lines_are_counted_and_skipped_never_stop_the_rest(
     paths: tuple[Path, Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     path, checkpoint = paths
-    checkpoint.parent.mkdir()
     stats: Counter[str] = Counter()
     journal = Journal(path, checkpoint, stats)
     lines(path, "garbage\n", "\n", "1.0 a 1 yes\n", "x b 2 no\n", "2.0 c \xff no\n")
@@ -109,7 +107,6 @@ def test_bad_lines_are_counted_and_skipped_never_stop_the_rest(
 
 def test_a_broken_checkpoint_reads_from_the_top(paths: tuple[Path, Path]) -> None:
     path, checkpoint = paths
-    checkpoint.parent.mkdir()
     checkpoint.write_text("twelve\n")
     lines(path, "1.0 a 1 yes\n")
     assert [r.call for r in Journal(path, checkpoint, Counter()).read()] == ["a"]
@@ -119,7 +116,6 @@ def test_the_journal_is_rotated_once_read_and_a_late_line_still_read(
     paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, checkpoint = paths
-    checkpoint.parent.mkdir()
     monkeypatch.setattr(door_journal, "ROTATE_BYTES", 20)
     journal = Journal(path, checkpoint, Counter())
     lines(path, "1.0 a 1 yes\n", "2.0 b 2 yes\n")  # 24 bytes: rotated after this read
@@ -137,7 +133,6 @@ def test_the_door_records_from_its_journal_once_each(paths: tuple[Path, Path]) -
     with the event's channel; a caller refused while serve was away (a line, no
     event) gets its record at the next read (login, refresh, any door event)."""
     path, checkpoint = paths
-    checkpoint.parent.mkdir()
     refuse, stats = Refusals(), Counter[str]()
     journal = Journal(path, checkpoint, stats)
     door = Door(refuse, QueueName("general"), stats, now=lambda: 2000.0, journal=journal)
