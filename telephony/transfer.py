@@ -21,7 +21,9 @@ dialplan of ``asterisk-conf/extensions.conf`` (context ``hotline-transfer``):
   - *complete*: the engine hands the call over (the target is connected at once);
     the caller is redirected to ``hotline-transfer,join``, whose ``Bridge()``
     pulls the target's channel out of the consultation, and the first agent's
-    leg, its ``Dial`` over, hangs up (``HOTLINE_TRANSFER_DONE``);
+    leg, its ``Dial`` over, hangs up (``HOTLINE_TRANSFER_DONE``); a recorded call's
+    file goes on from the target's channel (the AMI ``MixMonitor``, appending, while
+    bridged), as a blind transfer's next agent leg appends in ``hotline-connect``;
   - *return*: the target's channel is hung up; the agent's ``Dial`` returns and
     its leg ``Bridge()``-s the caller again (``HotlineConsultEnded``). The same
     happens when the target does not answer or hangs up itself.
@@ -196,6 +198,11 @@ class Transferrer:
             shell.notifier.publish(
                 nt.CallConnected(now, call, leg.queue, target, 0.0, c.uniqueid, now - c.started_at)
             )
+            if leg.recording is not None:  # the second part, appended to the call's file
+                await self._quiet(
+                    "MixMonitor",
+                    [("Channel", c.channel), ("File", leg.recording), ("Options", "ab")],
+                )
         else:
             shell.step(StepCaller(leg, CallerEvent.TRANSFERRED_OUT))
             leg.agent_leg = None

@@ -149,6 +149,15 @@ def test_attended_transfer_to_an_agent(serve_rig: ServeRig, tmp_path: Path) -> N
             r = web.post(url + "/complete", json={"call": call}, headers=ann)
             assert r.status_code == 200, r.text
             assert s.status()["agents"][SECOND]["state"] == "on-call"
+            # the call's one recording goes on: MixMonitor on 2002's channel, appending
+            # to the file the first part was recorded in (SIPp sends no audio, so the
+            # file's length says nothing here: Asterisk's list of MixMonitors does)
+            target = next(d for _, _, e, d in _lines(s, call) if e == "ATTENDEDTRANSFER")[1]
+            ast = serve_rig.asterisk.instance
+            wait_until(
+                lambda: f"/hotline-{call}" in ast.cli(f"mixmonitor list {target}"),
+                5, f"a MixMonitor on {target}: {ast.cli(f'mixmonitor list {target}')}",
+            )  # fmt: skip
             # the CRM follows the call: 2002's screen-pop is the same call's, the same pop
             after = web.get(f"/api/agents/{SECOND}/offer", headers=bob).json()
             assert after["offer"]["call"] == call, after
