@@ -8,12 +8,14 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -72,10 +74,28 @@ class Live:
             self.proc.stdout.close()
 
 
+@pytest.fixture
+def instance_name(asterisk_root: AsteriskRoot) -> Iterator[Callable[[str], str]]:
+    """Names for the demo's Asterisk instances; each one's folder, which ``hotline live``
+    leaves stopped for a look, is removed after the test (it would pile up in the
+    cached root, two a run)."""
+    names: list[str] = []
+
+    def name(suffix: str) -> str:
+        names.append(f"pytest-{os.getpid()}-{suffix}")
+        return names[-1]
+
+    yield name
+    for n in names:
+        instance = AsteriskInstance(asterisk_root, n)
+        if not instance.running():
+            shutil.rmtree(instance.dir, ignore_errors=True)
+
+
 def test_the_demo_prints_its_urls_logs_in_and_builds_a_queue(
-    asterisk_root: AsteriskRoot, tmp_path: Path
+    asterisk_root: AsteriskRoot, tmp_path: Path, instance_name: Callable[[str], str]
 ) -> None:
-    name = f"pytest-{os.getpid()}-live"
+    name = instance_name("live")
     args = [
         sys.executable, "-m", "hotline.cli", "live", "--duration", "40", "--web-port", "0",
         "--seats", "2", "--rate", "1", "--calls", "40", "--residents", "200",
@@ -135,12 +155,12 @@ def test_the_demo_prints_its_urls_logs_in_and_builds_a_queue(
 
 
 def test_a_killed_serve_is_restarted_and_the_calls_in_progress_go_on(
-    asterisk_root: AsteriskRoot, tmp_path: Path
+    asterisk_root: AsteriskRoot, tmp_path: Path, instance_name: Callable[[str], str]
 ) -> None:
     """SIGKILL of the serve ``hotline live`` started, with callers waiting: live says
     so, starts serve again on the same state directory, the waiting callers are
     adopted and answered, and the run ends normally; one record per call."""
-    name = f"pytest-{os.getpid()}-live-kill"
+    name = instance_name("live-kill")
     state = tmp_path / "live"
     live = Live([
         "--duration", "75", "--web-port", "0", "--seats", "2", "--rate", "1", "--calls", "50",
