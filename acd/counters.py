@@ -80,9 +80,6 @@ class Count(enum.StrEnum):
     DOOR_REFUSED = "door_refused"  # refused by the dialplan's door (telephony.door)
     DOOR_BUSY = "door_busy"  # of those, hung up with a SIP 503 and no message
     DOOR_ERRORS = "door_errors"  # Asterisk refused the door's Setvar
-    DOOR_LIMIT = "door_limit"  # a gauge: the door's limit in force (0: open; telephony.door_auto)
-    DOOR_AUTO_CUTS = "door_auto_cuts"  # the automatic door lowered its limit
-    DOOR_AUTO_RAISES = "door_auto_raises"  # ... raised it (or opened)
     LOST_WHILE_AWAY = "lost_while_away"  # hung up while serve was away: recorded lost
     DOOR_JOURNAL_ERRORS = "door_journal_errors"  # door journal: bad line or failed read
     LAG_RECONCILES = "lag_reconciles"  # agent checks started because AMI ran late

@@ -112,7 +112,6 @@ LOOP_LAG_SECONDS = "hotline_loop_lag_seconds"  # how far serve's event loop is b
 STASIS_LAG_SECONDS = "hotline_stasis_lag_seconds"  # the stasis probe's round trip / age
 STASIS_LAG_MAX_SECONDS = "hotline_stasis_lag_max_seconds"  # the worst of the last window
 OVERLOADED = "hotline_overloaded"  # 1 while new calls are shed, else 0
-DOOR_LIMIT_CALLS = "hotline_door_limit_calls"  # the door's limit in force, 0: open
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +143,4 @@ STAT_GAUGES: tuple[StatGauge, ...] = (
         0.001,
     ),
     StatGauge(OVERLOADED, "1 while new calls are refused (overload)", Count.OVERLOADED),
-    StatGauge(
-        DOOR_LIMIT_CALLS, "callers in past which the door refuses, 0: open", Count.DOOR_LIMIT
-    ),
 )

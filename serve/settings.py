@@ -194,23 +194,7 @@ def _overload(t: Table) -> OverloadLimits:
         stasis_probe_s=_probe_every(t),
         door_max_calls=t.integer("door_max_calls", d.door_max_calls, 0, 1_000_000),
         door_spoken=t.integer("door_spoken", d.door_spoken, 0, 10_000),
-        **_door_auto(t, d),
     )
-
-
-def _door_auto(t: Table, d: OverloadLimits) -> dict[str, Any]:
-    """The automatic door (:mod:`telephony.door_auto`): it reads the stasis probe."""
-    auto = t.flag("door_auto", d.door_auto)
-    if auto and _probe_every(t) == 0:
-        key = t.key("door_auto")
-        raise ConfigError(key, "needs the stasis probe (overload_stasis_probe_s > 0)")
-    return {
-        "door_auto": auto,
-        "door_auto_lag_s": t.number("door_auto_lag_s", d.door_auto_lag_s, 1e-6, 60),
-        "door_auto_min_calls": t.integer(
-            "door_auto_min_calls", d.door_auto_min_calls, 1, 1_000_000
-        ),
-    }
 
 
 def _probe_every(t: Table) -> float:

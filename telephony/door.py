@@ -106,12 +106,6 @@ class Door:
         self.drain()  # refused while serve was away
         return done
 
-    async def limit(self, max_calls: int, port: AmiPort | None) -> bool:
-        """A new limit (the automatic door's, :mod:`telephony.door_auto`; 0: open),
-        kept for the refreshes and told to Asterisk now."""
-        self.max_calls = max_calls
-        return await self.open(port)
-
     def refresh(self) -> None:
         """Set the limits again, in the background (every ``REFRESH_S``: Asterisk's
         ``dialplan reload`` clears its globals and says nothing over AMI), and record
@@ -169,7 +163,7 @@ class Door:
             priority="normal",
             caller=caller,
             arrived_at=at,
-            why=f"door: {self.max_calls} callers in, its limit"
+            why="door: as many callers in as [serve] door_max_calls"
             + ("" if spoken else ", and as many hearing the busy message as door_spoken"),
             destination=DOOR_EXIT,
         )

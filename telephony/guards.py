@@ -1,10 +1,9 @@
 """serve's overload guards, running together while serve runs: the door's limits set
 again every ``REFRESH_S`` (and its journal read, :mod:`telephony.door`), the event
 loop's lag probe (:meth:`telephony.overload.LoadWatch.probing`) and the stasis-lag
-probe on serve's own device (:mod:`telephony.stasis_probe`), and with ``door_auto``
-the door's own limit from that probe's lag (:mod:`telephony.door_auto`). The signs
-they keep decide the refusals at the hand-off (:mod:`telephony.handoff`); the door
-refuses past its limit in the dialplan itself.
+probe on serve's own device (:mod:`telephony.stasis_probe`). The signs they keep
+decide the refusals at the hand-off (:mod:`telephony.handoff`); the door refuses
+past its limit in the dialplan itself.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from telephony import door as door_mod
-from telephony import door_auto, stasis_probe
+from telephony import stasis_probe
 from telephony.door import Door
 from telephony.overload import LoadWatch
 from telephony.periodic import repeating
@@ -49,21 +48,6 @@ async def guarding(
             await stack.enter_async_context(
                 stasis_probe.probing(
                     probe, lambda: shell.actions, connected, load.stasis_lag, shell.stats
-                )
-            )
-        limits = load.limits
-        if limits.door_auto and every_s > 0:
-            governor = door_auto.DoorGovernor(
-                limits.door_auto_lag_s, limits.door_auto_min_calls, limits.door_max_calls
-            )
-            await stack.enter_async_context(
-                door_auto.governing(
-                    governor,
-                    lambda: load.stasis_lag_s,
-                    lambda: shell.actions if connected.is_set() else None,
-                    lambda n: door.limit(n, shell.actions),
-                    shell.stats,
-                    shell.clock.now,
                 )
             )
         yield

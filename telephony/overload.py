@@ -90,14 +90,11 @@ class OverloadLimits:
     stasis_probe_s: float = 0.5  # how often the stasis probe is sent (0: no probe)
     door_max_calls: int = 0  # callers in at once past which the dialplan refuses (0: none)
     door_spoken: int = 20  # at most this many refused at the door hear the message at once
-    door_auto: bool = False  # the door finds its own limit from the stasis lag (door_auto)
-    door_auto_lag_s: float = 0.1  # ... cutting it while the lag is this or more
-    door_auto_min_calls: int = 20  # ... never below this
 
     def __post_init__(self) -> None:
         for name in (
             "ami_lag_s", "loop_lag_s", "waiting", "hold_s", "stasis_lag_s",
-            "door_max_calls", "door_spoken", "door_auto_lag_s", "door_auto_min_calls",
+            "door_max_calls", "door_spoken",
         ):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ValueError(f'"{name}" must be >= 0, got {getattr(self, name)!r}')

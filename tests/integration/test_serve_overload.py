@@ -233,32 +233,6 @@ def test_callers_refused_or_gone_while_serve_is_away_get_their_records(
     assert events.count("refused_503") == 2 and events.count("early_media") == 1, events
 
 
-def test_the_automatic_door_sets_its_own_limit_and_refuses_past_it(
-    serve_rig: ServeRig, serve_on: ServeOn, tmp_path: Path
-) -> None:
-    """``door_auto`` (telephony.door_auto), with a threshold every stasis probe passes
-    (1 µs) and a floor of 2: serve finds Asterisk "behind" and closes the door to its
-    floor by itself (no ``door_max_calls``); two callers are in and wait, the other
-    three are refused by the dialplan with their records, and the two are served."""
-    keys = "door_auto = true\ndoor_auto_lag_s = 0.000001\ndoor_auto_min_calls = 2\n"
-    rig = _variant(serve_rig, tmp_path, "auto", ("[serve]\n", f"[serve]\n{keys}"))
-    s = serve_on(rig)
-    ast = rig.asterisk.instance
-    wait_until(
-        lambda: "HOTLINE_DOOR_MAX=2" in ast.cli("dialplan show globals"),
-        15,
-        f"the door closed to 2: {ast.cli('dialplan show globals')} {s.log_tail(20)}",
-    )
-    _two_wait_the_rest_are_refused(s, rig, callers=5, rate=10)
-    records = s.history()
-    assert sorted(r["outcome"] for r in records) == ["answered"] * 2 + ["refused-overload"] * 3
-    assert all(r["destination"] == "door" for r in records if r["outcome"] != "answered")
-    stats = s.status()["stats"]
-    assert stats["door_refused"] == 3 and stats["door_limit"] == 2, stats
-    assert stats["door_auto_cuts"] >= 1 and stats.get("door_auto_raises", 0) == 0, stats
-    assert "the door lets in 2" in s.log_tail(400)
-
-
 def _two_wait_the_rest_are_refused(
     s: ServeProcess, rig: ServeRig, *, callers: int, rate: float
 ) -> SippResult:

@@ -45,24 +45,11 @@ def test_overload_keys_are_read_with_defaults() -> None:
         ("overload_stasis_lag_s", "soon"),
         ("overload_stasis_probe_s", 0.01),  # 0 (off) or at least 0.1 s
         ("overload_stasis_probe_s", 61),
-        ("door_auto", "yes"),
-        ("door_auto_lag_s", 0),
-        ("door_auto_min_calls", 0),
     ],
 )
 def test_bad_overload_key_is_named(key: str, value: object) -> None:
     with pytest.raises(ConfigError, match=key):
         read_settings(parse_config(with_serve(**{key: value})))
-
-
-def test_the_automatic_door_is_read_and_needs_the_stasis_probe() -> None:
-    s = read_settings(
-        parse_config(with_serve(door_auto=True, door_auto_lag_s=0.25, door_auto_min_calls=40))
-    )
-    assert (s.overload.door_auto, s.overload.door_auto_lag_s) == (True, 0.25)
-    assert s.overload.door_auto_min_calls == 40
-    with pytest.raises(ConfigError, match=r"door_auto.*stasis probe"):
-        read_settings(parse_config(with_serve(door_auto=True, overload_stasis_probe_s=0)))
 
 
 def test_unknown_overload_key_is_refused() -> None:
@@ -119,7 +106,6 @@ def test_lag_and_refusals_are_exported_to_prometheus() -> None:
             Count.OVERLOADED: 1,
             Count.STASIS_LAG_MS: 3500,
             Count.STASIS_LAG_MAX_MS: 4000,
-            Count.DOOR_LIMIT: 135,
         }
     )
     stats[Count.REFUSED_OVERLOAD] = 7
@@ -132,4 +118,3 @@ def test_lag_and_refusals_are_exported_to_prometheus() -> None:
     assert "hotline_stasis_lag_max_seconds 4.0" in text
     assert 'hotline_refused_calls_total{reason="overload"} 7.0' in text
     assert "hotline_door_refused_total 5.0" in text and "hotline_door_busy_total 3.0" in text
-    assert "hotline_door_limit_calls 135.0" in text
