@@ -1,0 +1,159 @@
+"""How fast does an ``Originate`` reach the agent's channel: the AMI action serve
+sends today, or the ``Originate`` application run by the caller's own thread through
+the FastAGI session (``EXEC Originate(…,a)``)? (Issue 13: the hand-off's last hop,
+1.2 ms p50 against app_queue's whole ring of 0.8 ms.)
+
+One real Asterisk (an instance of Hotline's, from ``examples/hotline.toml``) gets a
+context of its own. Each call (a ``Local`` channel ``Originate``\\ d at ``--rate``)
+connects to this process's FastAGI server; on alternate calls serve then
+originates the "agent" leg (``Local/o@…``, whose far half stamps the time and
+raises ``UserEvent(Orig)`` as its first step) either with the AMI action
+(``Async``, as :mod:`telephony.offers` does) or with ``EXEC Originate`` on the
+AGI session. Timed: serve's write of the request → the leg's stamp (Asterisk's
+clock; the same machine).
+
+    python -m benchmarks.originate_paths [--calls 600] [--rate 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from telephony.asterisk.instance import AsteriskInstance, free_port
+from telephony.asterisk.root import find_root
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTEXT = """
+[originate-paths]
+exten => c,1,AGI(agi://127.0.0.1:{port}/caller)
+ same => n,Wait(0.3)
+ same => n,Hangup()
+exten => o,1,UserEvent(Orig,N: ${{HOTLINE_N}},T: ${{STRFTIME(,,%s.%6q)}})
+ same => n,Hangup()
+"""
+LEG = "Local/o@originate-paths"
+
+
+class Paths:
+    def __init__(self, ami: asyncio.StreamWriter) -> None:
+        self.ami = ami
+        self.written: dict[str, tuple[str, float]] = {}  # N -> (path, write time)
+        self.delays: dict[str, list[float]] = {"ami": [], "agi": []}
+        self.errors: list[str] = []
+        self.seq = itertools.count()
+
+    async def agi(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (line := await reader.readline()) not in (b"", b"\n"):
+            pass
+        n = str(next(self.seq))
+        if int(n) % 2 == 0:
+            self.written[n] = ("ami", time.time())
+            self.ami.write(
+                f"Action: Originate\r\nChannel: {LEG}\r\nApplication: Wait\r\nData: 0.2\r\n"
+                f"Async: true\r\nVariable: HOTLINE_N={n}\r\nActionID: {n}\r\n\r\n".encode()
+            )
+        else:
+            self.written[n] = ("agi", time.time())
+            writer.write(f'EXEC Originate "{LEG},app,Wait,0.2,,5,av(HOTLINE_N={n})"\n'.encode())
+            answer = await reader.readline()
+            if b"result=0" not in answer:
+                self.errors.append(answer.decode(errors="replace").strip())
+        writer.close()
+
+    async def events(self, reader: asyncio.StreamReader) -> None:
+        buf = b""
+        while data := await reader.read(65536):
+            buf += data
+            *frames, buf = buf.split(b"\r\n\r\n")
+            for frame in frames:
+                if b"UserEvent: Orig" not in frame:
+                    continue
+                fields = dict(
+                    line.decode().split(": ", 1) for line in frame.split(b"\r\n") if b": " in line
+                )
+                sent = self.written.pop(fields.get("N", ""), None)
+                if sent is not None:
+                    self.delays[sent[0]].append((float(fields["T"]) - sent[1]) * 1000)
+
+
+async def _run(
+    ami_port: int, user: str, secret: str, agi_port: int, calls: int, rate: float
+) -> Paths:
+    reader, writer = await asyncio.open_connection("127.0.0.1", ami_port)
+    await reader.readline()  # the greeting
+    writer.write(f"Action: Login\r\nUsername: {user}\r\nSecret: {secret}\r\n\r\n".encode())
+    paths = Paths(writer)
+    server = await asyncio.start_server(paths.agi, "127.0.0.1", agi_port)
+    task = asyncio.create_task(paths.events(reader))
+    await asyncio.sleep(1.0)
+    for n in range(calls):
+        writer.write(
+            b"Action: Originate\r\nChannel: Local/c@originate-paths\r\nApplication: Wait\r\n"
+            b"Data: 1\r\nAsync: true\r\nActionID: c%d\r\n\r\n" % n
+        )
+        await asyncio.sleep(1 / rate)
+    await asyncio.sleep(3.0)
+    task.cancel()
+    server.close()
+    writer.close()
+    return paths
+
+
+def _line(name: str, xs: list[float]) -> str:
+    xs = sorted(xs)
+    if not xs:
+        return f"| {name} | 0 | - | - | - |"
+    q = [xs[min(len(xs) - 1, int(p * len(xs)))] for p in (0.5, 0.9, 0.99)]
+    return f"| {name} | {len(xs)} | {q[0]:.3f} | {q[1]:.3f} | {q[2]:.3f} |"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--calls", type=int, default=600)
+    p.add_argument("--rate", type=float, default=20.0, help="calls/s")
+    a = p.parse_args(argv)
+    root = find_root()
+    if root is None:
+        print("no Asterisk: run `hotline asterisk provision` first", file=sys.stderr)
+        return 2
+    name = f"originate-{os.getpid()}"
+    config = str(ROOT / "examples" / "hotline.toml")
+    cmd = [sys.executable, "-m", "hotline.cli", "asterisk"]
+    subprocess.run([*cmd, "start", "--config", config, "--instance", name, "--free-ports"],
+                   check=True, capture_output=True, cwd=ROOT)  # fmt: skip
+    inst = AsteriskInstance(root, name)
+    try:
+        info = inst.info()
+        agi_port = free_port()
+        ext = inst.dir / "etc" / "extensions.conf"
+        ext.write_text(ext.read_text() + CONTEXT.format(port=agi_port))
+        inst.cli("dialplan reload")
+        inst.cli("module load app_originate.so")  # not among Hotline's modules
+        paths = asyncio.run(
+            _run(int(info["ami_port"]), info["ami_user"], info["ami_secret"], agi_port,
+                 a.calls, a.rate)
+        )  # fmt: skip
+    finally:
+        subprocess.run([*cmd, "stop", "--instance", name], capture_output=True, cwd=ROOT)
+        shutil.rmtree(inst.dir, ignore_errors=True)
+    print(f"{a.calls} calls at {a.rate:g}/s, serve's write → the leg's first step, ms:\n")
+    print("| path | n | p50 | p90 | p99 |\n| --- | ---: | ---: | ---: | ---: |")
+    print(_line("AMI Originate (Async)", paths.delays["ami"]))
+    print(_line("AGI EXEC Originate(…,a)", paths.delays["agi"]))
+    if paths.errors:
+        print(f"\nAGI errors: {len(paths.errors)}, e.g. {paths.errors[0]!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
