@@ -53,7 +53,7 @@ class Paths:
         self.seq = itertools.count()
 
     async def agi(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (line := await reader.readline()) not in (b"", b"\n"):
+        while await reader.readline() not in (b"", b"\n"):  # the agi_* environment
             pass
         n = str(next(self.seq))
         if int(n) % 2 == 0:
