@@ -21,30 +21,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from telephony.asterisk.instance import AsteriskInstance, free_port
-from telephony.asterisk.root import find_root
+from benchmarks.scratch_asterisk import (
+    TABLE_HEAD,
+    NoAsterisk,
+    Scratch,
+    ami_login,
+    quantile_row,
+    scratch_asterisk,
+)
 
-__all__ = ["main"]
+__all__ = ["Paths", "main", "measure"]
 
-ROOT = Path(__file__).resolve().parent.parent
 CONTEXT = """
 [notify-paths]
 exten => p,1,UserEvent(Probe,T: ${{STRFTIME(,,%s.%6q)}})
  same => n,AGI(agi://127.0.0.1:{port}/probe,${{STRFTIME(,,%s.%6q)}})
  same => n,Hangup()
 """
-
-
-def _hotline(*args: str) -> None:
-    cmd = [sys.executable, "-m", "hotline.cli", "asterisk", *args]
-    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
 
 
 class Paths:
@@ -80,14 +76,10 @@ class Paths:
                         self.event.append((now - float(line[3:])) * 1000)
 
 
-async def _run(
-    ami_port: int, user: str, secret: str, agi_port: int, calls: int, rate: float
-) -> Paths:
+async def _run(s: Scratch, calls: int, rate: float) -> Paths:
     paths = Paths()
-    server = await asyncio.start_server(paths.agi, "127.0.0.1", agi_port)
-    reader, writer = await asyncio.open_connection("127.0.0.1", ami_port)
-    await reader.readline()  # the greeting
-    writer.write(f"Action: Login\r\nUsername: {user}\r\nSecret: {secret}\r\n\r\n".encode())
+    server = await asyncio.start_server(paths.agi, "127.0.0.1", s.agi_port)
+    reader, writer = await ami_login(s)
     task = asyncio.create_task(paths.events(reader))
     await asyncio.sleep(1.0)
     for n in range(calls):
@@ -103,12 +95,10 @@ async def _run(
     return paths
 
 
-def _line(name: str, xs: list[float]) -> str:
-    xs = sorted(xs)
-    if not xs:
-        return f"| {name} | 0 | - | - | - |"
-    q = [xs[min(len(xs) - 1, int(p * len(xs)))] for p in (0.5, 0.9, 0.99)]
-    return f"| {name} | {len(xs)} | {q[0]:.3f} | {q[1]:.3f} | {q[2]:.3f} |"
+def measure(calls: int, rate: float) -> Paths:
+    """``calls`` calls at ``rate``/s on a scratch Asterisk (raises :class:`NoAsterisk`)."""
+    with scratch_asterisk("notify", CONTEXT) as s:
+        return asyncio.run(_run(s, calls, rate))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,35 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calls", type=int, default=600)
     p.add_argument("--rate", type=float, default=20.0, help="calls/s")
     a = p.parse_args(argv)
-    root = find_root()
-    if root is None:
-        print("no Asterisk: run `hotline asterisk provision` first", file=sys.stderr)
-        return 2
-    name = f"notify-{os.getpid()}"
-    config = str(ROOT / "examples" / "hotline.toml")
-    _hotline("start", "--config", config, "--instance", name, "--free-ports")
-    inst = AsteriskInstance(root, name)
     try:
-        info = inst.info()
-        agi_port = free_port()
-        ext = inst.dir / "etc" / "extensions.conf"
-        ext.write_text(ext.read_text() + CONTEXT.format(port=agi_port))
-        inst.cli("dialplan reload")
-        paths = asyncio.run(
-            _run(int(info["ami_port"]), info["ami_user"], info["ami_secret"], agi_port,
-                 a.calls, a.rate)
-        )  # fmt: skip
-    finally:
-        _hotline("stop", "--instance", name)
-        shutil.rmtree(inst.dir, ignore_errors=True)
+        paths = measure(a.calls, a.rate)
+    except NoAsterisk as e:
+        print(e, file=sys.stderr)
+        return 2
     print(f"{a.calls} calls at {a.rate:g}/s, from Asterisk's stamp to serve's read, ms:\n")
-    print("| path | n | p50 | p90 | p99 |\n| --- | ---: | ---: | ---: | ---: |")
-    for label, xs in (
-        ("UserEvent -> read", paths.event),
-        ("AGI accept", paths.accept),
-        ("AGI env read", paths.env),
-    ):
-        print(_line(label, xs))
+    print(TABLE_HEAD)
+    print(quantile_row("UserEvent -> read", paths.event))
+    print(quantile_row("AGI accept", paths.accept))
+    print(quantile_row("AGI env read", paths.env))
     return 0
 
 

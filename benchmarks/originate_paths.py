@@ -20,19 +20,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
-import shutil
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from telephony.asterisk.instance import AsteriskInstance, free_port
-from telephony.asterisk.root import find_root
+from benchmarks.scratch_asterisk import (
+    TABLE_HEAD,
+    NoAsterisk,
+    Scratch,
+    ami_login,
+    quantile_row,
+    scratch_asterisk,
+)
 
-__all__ = ["main"]
+__all__ = ["Paths", "main", "measure"]
 
-ROOT = Path(__file__).resolve().parent.parent
 CONTEXT = """
 [originate-paths]
 exten => c,1,AGI(agi://127.0.0.1:{port}/caller)
@@ -86,14 +87,10 @@ class Paths:
                     self.delays[sent[0]].append((float(fields["T"]) - sent[1]) * 1000)
 
 
-async def _run(
-    ami_port: int, user: str, secret: str, agi_port: int, calls: int, rate: float
-) -> Paths:
-    reader, writer = await asyncio.open_connection("127.0.0.1", ami_port)
-    await reader.readline()  # the greeting
-    writer.write(f"Action: Login\r\nUsername: {user}\r\nSecret: {secret}\r\n\r\n".encode())
+async def _run(s: Scratch, calls: int, rate: float) -> Paths:
+    reader, writer = await ami_login(s)
     paths = Paths(writer)
-    server = await asyncio.start_server(paths.agi, "127.0.0.1", agi_port)
+    server = await asyncio.start_server(paths.agi, "127.0.0.1", s.agi_port)
     task = asyncio.create_task(paths.events(reader))
     await asyncio.sleep(1.0)
     for n in range(calls):
@@ -109,12 +106,11 @@ async def _run(
     return paths
 
 
-def _line(name: str, xs: list[float]) -> str:
-    xs = sorted(xs)
-    if not xs:
-        return f"| {name} | 0 | - | - | - |"
-    q = [xs[min(len(xs) - 1, int(p * len(xs)))] for p in (0.5, 0.9, 0.99)]
-    return f"| {name} | {len(xs)} | {q[0]:.3f} | {q[1]:.3f} | {q[2]:.3f} |"
+def measure(calls: int, rate: float) -> Paths:
+    """``calls`` calls at ``rate``/s on a scratch Asterisk, with ``app_originate``
+    loaded (not among Hotline's modules); raises :class:`NoAsterisk`."""
+    with scratch_asterisk("originate", CONTEXT, modules=("app_originate.so",)) as s:
+        return asyncio.run(_run(s, calls, rate))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,34 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--calls", type=int, default=600)
     p.add_argument("--rate", type=float, default=20.0, help="calls/s")
     a = p.parse_args(argv)
-    root = find_root()
-    if root is None:
-        print("no Asterisk: run `hotline asterisk provision` first", file=sys.stderr)
-        return 2
-    name = f"originate-{os.getpid()}"
-    config = str(ROOT / "examples" / "hotline.toml")
-    cmd = [sys.executable, "-m", "hotline.cli", "asterisk"]
-    subprocess.run([*cmd, "start", "--config", config, "--instance", name, "--free-ports"],
-                   check=True, capture_output=True, cwd=ROOT)  # fmt: skip
-    inst = AsteriskInstance(root, name)
     try:
-        info = inst.info()
-        agi_port = free_port()
-        ext = inst.dir / "etc" / "extensions.conf"
-        ext.write_text(ext.read_text() + CONTEXT.format(port=agi_port))
-        inst.cli("dialplan reload")
-        inst.cli("module load app_originate.so")  # not among Hotline's modules
-        paths = asyncio.run(
-            _run(int(info["ami_port"]), info["ami_user"], info["ami_secret"], agi_port,
-                 a.calls, a.rate)
-        )  # fmt: skip
-    finally:
-        subprocess.run([*cmd, "stop", "--instance", name], capture_output=True, cwd=ROOT)
-        shutil.rmtree(inst.dir, ignore_errors=True)
+        paths = measure(a.calls, a.rate)
+    except NoAsterisk as e:
+        print(e, file=sys.stderr)
+        return 2
     print(f"{a.calls} calls at {a.rate:g}/s, serve's write → the leg's first step, ms:\n")
-    print("| path | n | p50 | p90 | p99 |\n| --- | ---: | ---: | ---: | ---: |")
-    print(_line("AMI Originate (Async)", paths.delays["ami"]))
-    print(_line("AGI EXEC Originate(…,a)", paths.delays["agi"]))
+    print(TABLE_HEAD)
+    print(quantile_row("AMI Originate (Async)", paths.delays["ami"]))
+    print(quantile_row("AGI EXEC Originate(…,a)", paths.delays["agi"]))
     if paths.errors:
         print(f"\nAGI errors: {len(paths.errors)}, e.g. {paths.errors[0]!r}")
     return 0
