@@ -19,18 +19,17 @@ AMI events and accepts the AGI connections, so each path is timed from its stamp
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import sys
 import time
 
 from benchmarks.scratch_asterisk import (
-    TABLE_HEAD,
-    NoAsterisk,
     Scratch,
     ami_login,
+    place_calls,
     quantile_row,
+    run,
     scratch_asterisk,
+    user_events,
 )
 
 __all__ = ["Paths", "main", "measure"]
@@ -63,17 +62,8 @@ class Paths:
         writer.close()
 
     async def events(self, reader: asyncio.StreamReader) -> None:
-        buf = b""
-        while data := await reader.read(65536):
-            now = time.time()
-            buf += data
-            *frames, buf = buf.split(b"\r\n\r\n")
-            for frame in frames:
-                if b"UserEvent: Probe" not in frame:
-                    continue
-                for line in frame.split(b"\r\n"):
-                    if line.startswith(b"T: "):
-                        self.event.append((now - float(line[3:])) * 1000)
+        async for now, fields in user_events(reader, "Probe"):
+            self.event.append((now - float(fields["T"])) * 1000)
 
 
 async def _run(s: Scratch, calls: int, rate: float) -> Paths:
@@ -82,12 +72,7 @@ async def _run(s: Scratch, calls: int, rate: float) -> Paths:
     reader, writer = await ami_login(s)
     task = asyncio.create_task(paths.events(reader))
     await asyncio.sleep(1.0)
-    for n in range(calls):
-        writer.write(
-            b"Action: Originate\r\nChannel: Local/p@notify-paths\r\nApplication: Wait\r\n"
-            b"Data: 0.2\r\nAsync: true\r\nActionID: %d\r\n\r\n" % n
-        )
-        await asyncio.sleep(1 / rate)
+    await place_calls(writer, "Local/p@notify-paths", calls, rate, hold_s=0.2)
     await asyncio.sleep(2.0)
     task.cancel()
     server.close()
@@ -96,27 +81,22 @@ async def _run(s: Scratch, calls: int, rate: float) -> Paths:
 
 
 def measure(calls: int, rate: float) -> Paths:
-    """``calls`` calls at ``rate``/s on a scratch Asterisk (raises :class:`NoAsterisk`)."""
+    """``calls`` calls at ``rate``/s on a scratch Asterisk (raises
+    :class:`benchmarks.scratch_asterisk.NoAsterisk`)."""
     with scratch_asterisk("notify", CONTEXT) as s:
         return asyncio.run(_run(s, calls, rate))
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--calls", type=int, default=600)
-    p.add_argument("--rate", type=float, default=20.0, help="calls/s")
-    a = p.parse_args(argv)
-    try:
-        paths = measure(a.calls, a.rate)
-    except NoAsterisk as e:
-        print(e, file=sys.stderr)
-        return 2
-    print(f"{a.calls} calls at {a.rate:g}/s, from Asterisk's stamp to serve's read, ms:\n")
-    print(TABLE_HEAD)
-    print(quantile_row("UserEvent -> read", paths.event))
-    print(quantile_row("AGI accept", paths.accept))
-    print(quantile_row("AGI env read", paths.env))
-    return 0
+    return run(argv, __doc__ or "", measure, "from Asterisk's stamp to serve's read", _rows)
+
+
+def _rows(paths: Paths) -> list[str]:
+    return [
+        quantile_row("UserEvent -> read", paths.event),
+        quantile_row("AGI accept", paths.accept),
+        quantile_row("AGI env read", paths.env),
+    ]
 
 
 if __name__ == "__main__":

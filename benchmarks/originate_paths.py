@@ -17,19 +17,18 @@ clock; the same machine).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
-import sys
 import time
 
 from benchmarks.scratch_asterisk import (
-    TABLE_HEAD,
-    NoAsterisk,
     Scratch,
     ami_login,
+    place_calls,
     quantile_row,
+    run,
     scratch_asterisk,
+    user_events,
 )
 
 __all__ = ["Paths", "main", "measure"]
@@ -72,19 +71,10 @@ class Paths:
         writer.close()
 
     async def events(self, reader: asyncio.StreamReader) -> None:
-        buf = b""
-        while data := await reader.read(65536):
-            buf += data
-            *frames, buf = buf.split(b"\r\n\r\n")
-            for frame in frames:
-                if b"UserEvent: Orig" not in frame:
-                    continue
-                fields = dict(
-                    line.decode().split(": ", 1) for line in frame.split(b"\r\n") if b": " in line
-                )
-                sent = self.written.pop(fields.get("N", ""), None)
-                if sent is not None:
-                    self.delays[sent[0]].append((float(fields["T"]) - sent[1]) * 1000)
+        async for _, fields in user_events(reader, "Orig"):
+            sent = self.written.pop(fields.get("N", ""), None)
+            if sent is not None:
+                self.delays[sent[0]].append((float(fields["T"]) - sent[1]) * 1000)
 
 
 async def _run(s: Scratch, calls: int, rate: float) -> Paths:
@@ -93,12 +83,7 @@ async def _run(s: Scratch, calls: int, rate: float) -> Paths:
     server = await asyncio.start_server(paths.agi, "127.0.0.1", s.agi_port)
     task = asyncio.create_task(paths.events(reader))
     await asyncio.sleep(1.0)
-    for n in range(calls):
-        writer.write(
-            b"Action: Originate\r\nChannel: Local/c@originate-paths\r\nApplication: Wait\r\n"
-            b"Data: 1\r\nAsync: true\r\nActionID: c%d\r\n\r\n" % n
-        )
-        await asyncio.sleep(1 / rate)
+    await place_calls(writer, "Local/c@originate-paths", calls, rate, hold_s=1.0)
     await asyncio.sleep(3.0)
     task.cancel()
     server.close()
@@ -108,28 +93,25 @@ async def _run(s: Scratch, calls: int, rate: float) -> Paths:
 
 def measure(calls: int, rate: float) -> Paths:
     """``calls`` calls at ``rate``/s on a scratch Asterisk, with ``app_originate``
-    loaded (not among Hotline's modules); raises :class:`NoAsterisk`."""
+    loaded (not among Hotline's modules); raises
+    :class:`benchmarks.scratch_asterisk.NoAsterisk`."""
     with scratch_asterisk("originate", CONTEXT, modules=("app_originate.so",)) as s:
         return asyncio.run(_run(s, calls, rate))
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--calls", type=int, default=600)
-    p.add_argument("--rate", type=float, default=20.0, help="calls/s")
-    a = p.parse_args(argv)
-    try:
-        paths = measure(a.calls, a.rate)
-    except NoAsterisk as e:
-        print(e, file=sys.stderr)
-        return 2
-    print(f"{a.calls} calls at {a.rate:g}/s, serve's write → the leg's first step, ms:\n")
-    print(TABLE_HEAD)
-    print(quantile_row("AMI Originate (Async)", paths.delays["ami"]))
-    print(quantile_row("AGI EXEC Originate(…,a)", paths.delays["agi"]))
+    what = "serve's write → the leg's first step"
+    return run(argv, __doc__ or "", measure, what, _rows)
+
+
+def _rows(paths: Paths) -> list[str]:
+    rows = [
+        quantile_row("AMI Originate (Async)", paths.delays["ami"]),
+        quantile_row("AGI EXEC Originate(…,a)", paths.delays["agi"]),
+    ]
     if paths.errors:
-        print(f"\nAGI errors: {len(paths.errors)}, e.g. {paths.errors[0]!r}")
-    return 0
+        rows.append(f"\nAGI errors: {len(paths.errors)}, e.g. {paths.errors[0]!r}")
+    return rows
 
 
 if __name__ == "__main__":

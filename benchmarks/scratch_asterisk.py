@@ -5,20 +5,26 @@ benchmark's own, its AMI logged in raw, and the table row both print."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from telephony.asterisk.instance import AsteriskInstance, free_port
 from telephony.asterisk.root import find_root
 
-__all__ = ["NoAsterisk", "Scratch", "ami_login", "quantile_row", "scratch_asterisk"]
+__all__ = [
+    "NoAsterisk", "Scratch", "ami_login", "place_calls", "quantile_row", "run", "scratch_asterisk",
+    "user_events",
+]  # fmt: skip
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,6 +80,34 @@ async def ami_login(s: Scratch) -> tuple[asyncio.StreamReader, asyncio.StreamWri
     return reader, writer
 
 
+async def user_events(
+    reader: asyncio.StreamReader, name: str
+) -> AsyncIterator[tuple[float, dict[str, str]]]:
+    """Each ``UserEvent(name)`` read from the AMI connection: when it was read (epoch s)
+    and its fields."""
+    want, buf = f"UserEvent: {name}\r\n".encode(), b""
+    while data := await reader.read(65536):
+        now = time.time()
+        buf += data
+        *frames, buf = buf.split(b"\r\n\r\n")
+        for frame in frames:
+            if want in frame + b"\r\n":
+                lines = frame.decode(errors="replace").split("\r\n")
+                yield now, dict(line.split(": ", 1) for line in lines if ": " in line)
+
+
+async def place_calls(
+    writer: asyncio.StreamWriter, channel: str, calls: int, rate: float, hold_s: float
+) -> None:
+    """``calls`` AMI ``Originate``\\ s of ``channel`` (to ``Wait(hold_s)``) at ``rate``/s."""
+    for n in range(calls):
+        writer.write(
+            f"Action: Originate\r\nChannel: {channel}\r\nApplication: Wait\r\n"
+            f"Data: {hold_s:g}\r\nAsync: true\r\nActionID: c{n}\r\n\r\n".encode()
+        )
+        await asyncio.sleep(1 / rate)
+
+
 def quantile_row(name: str, xs: list[float]) -> str:
     """``| name | n | p50 | p90 | p99 |`` (ms)."""
     xs = sorted(xs)
@@ -84,3 +118,29 @@ def quantile_row(name: str, xs: list[float]) -> str:
 
 
 TABLE_HEAD = "| path | n | p50 | p90 | p99 |\n| --- | ---: | ---: | ---: | ---: |"
+
+T = TypeVar("T")
+
+
+def run(
+    argv: list[str] | None,
+    doc: str,
+    measure: Callable[[int, float], T],
+    what: str,
+    rows: Callable[[T], list[str]],
+) -> int:
+    """A one-hop benchmark's command: ``--calls``, ``--rate``; ``measure(calls, rate)``,
+    then its table (``what`` the delays are, ``rows`` of :func:`quantile_row`)."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--calls", type=int, default=600)
+    p.add_argument("--rate", type=float, default=20.0, help="calls/s")
+    a = p.parse_args(argv)
+    try:
+        result = measure(a.calls, a.rate)
+    except NoAsterisk as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(f"{a.calls} calls at {a.rate:g}/s, {what}, ms:\n")
+    print(TABLE_HEAD)
+    print("\n".join(rows(result)))
+    return 0
