@@ -53,10 +53,14 @@ def scratch_asterisk(name: str, context: str, modules: tuple[str, ...] = ()) -> 
     name = f"{name}-{os.getpid()}"
     cmd = [sys.executable, "-m", "hotline.cli", "asterisk"]
     config = str(ROOT / "examples" / "hotline.toml")
-    subprocess.run([*cmd, "start", "--config", config, "--instance", name, "--free-ports"],
-                   check=True, capture_output=True, cwd=ROOT)  # fmt: skip
     inst = AsteriskInstance(root, name)
     try:
+        started = subprocess.run(
+            [*cmd, "start", "--config", config, "--instance", name, "--free-ports"],
+            capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+        if started.returncode != 0:
+            raise RuntimeError(f"Asterisk {name} did not start: {started.stderr[-2000:]}")
         info = inst.info()
         agi_port = free_port()
         ext = inst.dir / "etc" / "extensions.conf"
