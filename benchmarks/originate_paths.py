@@ -45,6 +45,10 @@ LEG = "Local/o@originate-paths"
 
 
 class Paths:
+    """The delays (ms) per way of originating; ``ami``: the AMI session that sends
+    the action (the one its events come on, as serve's own without
+    ``ami_actions_session``)."""
+
     def __init__(self, ami: asyncio.StreamWriter) -> None:
         self.ami = ami
         self.written: dict[str, tuple[str, float]] = {}  # N -> (path, write time)
