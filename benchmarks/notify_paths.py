@@ -24,8 +24,7 @@ import time
 
 from benchmarks.scratch_asterisk import (
     Scratch,
-    ami_login,
-    place_calls,
+    drive,
     quantile_row,
     run,
     scratch_asterisk,
@@ -61,22 +60,15 @@ class Paths:
             self.env.append((time.time() - stamp) * 1000)
         writer.close()
 
-    async def events(self, reader: asyncio.StreamReader) -> None:
+    async def events(self, reader: asyncio.StreamReader, _: asyncio.StreamWriter) -> None:
         async for now, fields in user_events(reader, "Probe"):
             self.event.append((now - float(fields["T"])) * 1000)
 
 
 async def _run(s: Scratch, calls: int, rate: float) -> Paths:
     paths = Paths()
-    server = await asyncio.start_server(paths.agi, "127.0.0.1", s.agi_port)
-    reader, writer = await ami_login(s)
-    task = asyncio.create_task(paths.events(reader))
-    await asyncio.sleep(1.0)
-    await place_calls(writer, "Local/p@notify-paths", calls, rate, hold_s=0.2)
-    await asyncio.sleep(2.0)
-    task.cancel()
-    server.close()
-    writer.close()
+    channel = "Local/p@notify-paths"
+    await drive(s, paths.agi, paths.events, channel, calls, rate, hold_s=0.2, settle_s=2.0)
     return paths
 
 

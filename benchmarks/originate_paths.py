@@ -23,8 +23,7 @@ import time
 
 from benchmarks.scratch_asterisk import (
     Scratch,
-    ami_login,
-    place_calls,
+    drive,
     quantile_row,
     run,
     scratch_asterisk,
@@ -49,8 +48,8 @@ class Paths:
     the action (the one its events come on, as serve's own without
     ``ami_actions_session``)."""
 
-    def __init__(self, ami: asyncio.StreamWriter) -> None:
-        self.ami = ami
+    def __init__(self) -> None:
+        self.ami: asyncio.StreamWriter | None = None  # set once AMI is logged in
         self.written: dict[str, tuple[str, float]] = {}  # N -> (path, write time)
         self.delays: dict[str, list[float]] = {"ami": [], "agi": []}
         self.errors: list[str] = []
@@ -61,6 +60,7 @@ class Paths:
             pass
         n = str(next(self.seq))
         if int(n) % 2 == 0:
+            assert self.ami is not None  # the calls start after the login
             self.written[n] = ("ami", time.time())
             self.ami.write(
                 f"Action: Originate\r\nChannel: {LEG}\r\nApplication: Wait\r\nData: 0.2\r\n"
@@ -74,7 +74,8 @@ class Paths:
                 self.errors.append(answer.decode(errors="replace").strip())
         writer.close()
 
-    async def events(self, reader: asyncio.StreamReader) -> None:
+    async def events(self, reader: asyncio.StreamReader, ami: asyncio.StreamWriter) -> None:
+        self.ami = ami
         async for _, fields in user_events(reader, "Orig"):
             sent = self.written.pop(fields.get("N", ""), None)
             if sent is not None:
@@ -82,16 +83,9 @@ class Paths:
 
 
 async def _run(s: Scratch, calls: int, rate: float) -> Paths:
-    reader, writer = await ami_login(s)
-    paths = Paths(writer)
-    server = await asyncio.start_server(paths.agi, "127.0.0.1", s.agi_port)
-    task = asyncio.create_task(paths.events(reader))
-    await asyncio.sleep(1.0)
-    await place_calls(writer, "Local/c@originate-paths", calls, rate, hold_s=1.0)
-    await asyncio.sleep(3.0)
-    task.cancel()
-    server.close()
-    writer.close()
+    paths = Paths()
+    channel = "Local/c@originate-paths"
+    await drive(s, paths.agi, paths.events, channel, calls, rate, hold_s=1.0, settle_s=3.0)
     return paths
 
 

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -22,7 +22,7 @@ from telephony.asterisk.instance import AsteriskInstance, free_port
 from telephony.asterisk.root import find_root
 
 __all__ = [
-    "NoAsterisk", "Scratch", "ami_login", "place_calls", "quantile_row", "run", "scratch_asterisk",
+    "NoAsterisk", "Scratch", "ami_login", "drive", "quantile_row", "run", "scratch_asterisk",
     "user_events",
 ]  # fmt: skip
 
@@ -100,16 +100,40 @@ async def user_events(
                 yield now, dict(line.split(": ", 1) for line in lines if ": " in line)
 
 
-async def place_calls(
-    writer: asyncio.StreamWriter, channel: str, calls: int, rate: float, hold_s: float
+# a FastAGI connection's handler, or the AMI connection's reader (reader, writer)
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def drive(
+    s: Scratch,
+    agi: Handler,
+    events: Handler,
+    channel: str,
+    calls: int,
+    rate: float,
+    *,
+    hold_s: float,
+    settle_s: float,
 ) -> None:
-    """``calls`` AMI ``Originate``\\ s of ``channel`` (to ``Wait(hold_s)``) at ``rate``/s."""
-    for n in range(calls):
-        writer.write(
-            f"Action: Originate\r\nChannel: {channel}\r\nApplication: Wait\r\n"
-            f"Data: {hold_s:g}\r\nAsync: true\r\nActionID: c{n}\r\n\r\n".encode()
-        )
-        await asyncio.sleep(1 / rate)
+    """Serve the context's FastAGI with ``agi`` and read AMI with ``events`` (given
+    the AMI connection), while ``calls`` AMI ``Originate``\\ s of ``channel`` (to
+    ``Wait(hold_s)``) go out at ``rate``/s; ``settle_s`` more for the last ones."""
+    server = await asyncio.start_server(agi, "127.0.0.1", s.agi_port)
+    reader, writer = await ami_login(s)
+    task = asyncio.create_task(events(reader, writer))
+    try:
+        await asyncio.sleep(1.0)
+        for n in range(calls):
+            writer.write(
+                f"Action: Originate\r\nChannel: {channel}\r\nApplication: Wait\r\n"
+                f"Data: {hold_s:g}\r\nAsync: true\r\nActionID: c{n}\r\n\r\n".encode()
+            )
+            await asyncio.sleep(1 / rate)
+        await asyncio.sleep(settle_s)
+    finally:
+        task.cancel()
+        server.close()
+        writer.close()
 
 
 def quantile_row(name: str, xs: list[float]) -> str:
