@@ -163,6 +163,10 @@ def run(
     p.add_argument("--calls", type=int, default=600)
     p.add_argument("--rate", type=float, default=20.0, help="calls/s")
     a = p.parse_args(argv)
+    if a.calls < 1:
+        p.error(f"--calls: at least 1, got {a.calls}")
+    if not 0 < a.rate <= 10_000:  # 1/rate paces the calls
+        p.error(f"--rate: calls per second in (0, 10000], got {a.rate:g}")
     try:
         result = measure(a.calls, a.rate)
     except NoAsterisk as e:
