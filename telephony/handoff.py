@@ -12,8 +12,11 @@ hand-off keeps the dialplan's ``HOTLINE_ARRIVED_AT`` and ``HOTLINE_CALL_ID`` (or
 sets them), enqueues the call, then writes back the validated values that differ
 from the channel's (so a restarted shell adopts the caller with its place kept) and
 returns: the dialplan then holds the caller with music until an agent leg bridges
-it. Hotline's dialplan passes all five values (and the secret, below) as AGI
-arguments, so the call is enqueued without a single round trip to Asterisk. With
+it (a call offered at once, ``HOTLINE_RINGING=1``, in a holding bridge of its own,
+``hotline-ring``: the agent leg's ``Bridge()`` moves it from there, where it would
+yank it out of the dialplan's hold loop at the cost of a new channel and a thread).
+Hotline's dialplan passes all five values (and the secret, below) as AGI arguments,
+so the call is enqueued without a single round trip to Asterisk. With
 the CRM on, the call is enqueued with its ``case_owner`` (sticky routing), looked
 up from the start of the hand-off and waited for only within a strict budget
 (:mod:`crm.case_owner`); the same look-up may raise the call's priority class (a
@@ -45,12 +48,15 @@ from telephony.announce_agi import Announcer
 from telephony.overload import OVERLOAD_EXIT
 from telephony.shell import CallShell
 
-__all__ = ["EXIT_VARIABLE", "OwnerOf", "enqueue_handler"]
+__all__ = ["EXIT_VARIABLE", "RINGING_VARIABLE", "OwnerOf", "enqueue_handler"]
 
 log = logging.getLogger(__name__)
 
 OwnerOf = Callable[[CallId, str], Awaitable[CallerHint]]  # CaseOwners.hint
 EXIT_VARIABLE = "HOTLINE_EXIT"  # the dialplan sends the caller to hotline-exit,<this>,1
+# "1": an agent rings for the call already; the dialplan holds the caller in a bridge
+# of its own (hotline-ring), which the agent leg's Bridge() moves into the call
+RINGING_VARIABLE = "HOTLINE_RINGING"
 
 
 def enqueue_handler(
@@ -211,10 +217,14 @@ async def _hand_off(
         handoff=True,
     )
     exit_to = shell.handoff_exits.pop(CallId(call), None)
+    leg = shell.legs.calls.get(CallId(call))
+    ringing = leg is not None and leg.agent_leg is not None
     try:
         await _write_back(agi, held, call, queue, priority, language, arrived, chosen)
         if exit_to is not None:  # queue full, nobody to serve it: out by the dialplan
             await agi.set_variable(EXIT_VARIABLE, exit_to)
+        elif ringing:  # offered at once: the caller waits in its own bridge
+            await agi.set_variable(RINGING_VARIABLE, "1")
     except ChannelGone:  # the call is the engine's now: its Hangup event ends it
         log.info("caller %s hung up right after the hand-off", channel)
 

@@ -93,6 +93,8 @@ _REASONS = {
 }
 CALLBACK_REQUEST = "HotlineCallbackRequest"
 CALLBACK_RESULT = "HotlineCallbackResult"
+# the BridgeTechnology of a holding bridge (a caller waiting in hotline-ring)
+HOLDING_BRIDGE = "holding_bridge"
 _REACHABLE = {"Reachable": True, "Created": True, "NonQualified": True, "Unknown": True}
 _UNREACHABLE = {"Unreachable": False, "Removed": False}
 
@@ -188,6 +190,8 @@ class Translator:
     def _bridge_leave(self, msg: AmiMessage) -> list[Instruction]:
         """Who left the bridge first ended the call: more exact than the order of
         the two Hangup events, which race when Asterisk tears a bridge down."""
+        if msg.get("BridgeTechnology") == HOLDING_BRIDGE:
+            return []  # a caller moved on from hotline-ring: not the end of a call
         uid = msg["Uniqueid"]
         leg = self.legs.by_caller_uid.get(uid)
         by = "caller"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -86,6 +87,17 @@ class Secrets:
 
     ami_secret: str
     agent_secret: str
+
+
+# how long past the longest ring a caller offered at once waits in its own bridge
+# (hotline-ring) before it goes back to the hold loop
+RING_HOLD_MARGIN_S = 5
+
+
+def ring_hold_s(cfg: AcdConfig) -> int:
+    """Seconds a caller waits in ``hotline-ring``: any queue's ring time, and a margin."""
+    longest = max((q.ring_timeout_s for q in cfg.queues.values()), default=15.0)
+    return math.ceil(longest) + RING_HOLD_MARGIN_S
 
 
 def template_dir() -> Path:
@@ -187,7 +199,11 @@ def render(
         },
         "busy_default": f"{ivr_sounds(base)}/{busy.prompt_names()[busy.language_of(cfg)]}",
         "door_journal": f"{base}/{door_journal.JOURNAL}",
-        "bridge_options": "F(hotline-survey^s^1)" if s.survey else "x",
+        # F: the caller goes on there after the agent's Bridge(), whether it was moved
+        # out of its own bridge (hotline-ring) or yanked out of the dialplan
+        "bridge_options": "F(hotline-survey^s^1)" if s.survey else "F(hotline-ring^done^1)",
+        "ring_hold": "1" if s.ring_hold else "0",
+        "ring_hold_s": ring_hold_s(cfg),
         "after_join": "Goto(hotline-survey,s,1)" if s.survey else "Hangup()",
         "agents_file": AGENTS_FILE,
         "callback_number_check": numbers.dialplan_check("${CALLERID(num)}"),

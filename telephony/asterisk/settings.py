@@ -91,6 +91,10 @@ class AsteriskSettings:
     # "pjsip_only" only PJSIP's own backlog does; the manager's is serve's to shed
     # politely (telephony.overload's stasis probe).
     sip_overload_trigger: str = "pjsip_only"
+    # a caller offered at once waits for the agent in a holding bridge of its own
+    # (hotline-ring), which the agent leg's Bridge() moves into the call; off: in the
+    # hold loop, from which Bridge() yanks it (a new channel, a masquerade, a thread)
+    ring_hold: bool = True
     static_contact: str | None = None  # e.g. "sip:{id}@127.0.0.1:5091" for SIPp seats
     # Per-agent static contacts (Python API and test rigs; beats static_contact).
     static_contacts: dict[str, str] = field(default_factory=dict)
@@ -145,6 +149,7 @@ def parse_settings(t: Table) -> AsteriskSettings:
         log_verbose=t.integer("log_verbose", 0, low=0, high=10),
         highpriority=t.flag("highpriority", False),
         sip_overload_trigger=t.choice("sip_overload_trigger", SIP_OVERLOAD_TRIGGERS, "pjsip_only"),
+        ring_hold=t.flag("ring_hold", True),
         static_contact=_contact(t),
         network=parse_network(t, _ip(t, "trunk_address", "127.0.0.2")),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ivr import busy
 from telephony.asterisk.render import (
     AGENTS_FILE,
     CONF_FILES,
+    RING_HOLD_MARGIN_S,
     RenderError,
     SeatValues,
     Secrets,
@@ -137,7 +139,20 @@ def test_dialplan_hands_off_holds_bridges_and_surveys() -> None:
 
 def test_without_survey_the_caller_is_hung_up_after_the_bridge() -> None:
     s = dataclasses.replace(read_settings(CFG), survey=False)
-    assert "Bridge(${CALLER},x)" in rendered(s)["extensions.conf"]
+    ext = rendered(s)["extensions.conf"]
+    # F, not x: a caller moved out of hotline-ring's bridge would go on in the dialplan
+    assert "Bridge(${CALLER},F(hotline-ring^done^1))" in ext
+    assert "exten => done,1,Hangup()" in ext
+
+
+def test_a_caller_offered_at_once_waits_in_a_bridge_of_its_own_for_the_ring() -> None:
+    ext = rendered(read_settings(CFG))["extensions.conf"]
+    assert '$[1 & "${HOTLINE_RINGING}" = "1"]?hotline-ring,s,1' in ext
+    off = rendered(dataclasses.replace(read_settings(CFG), ring_hold=False))["extensions.conf"]
+    assert '$[0 & "${HOTLINE_RINGING}" = "1"]?hotline-ring,s,1' in off
+    longest = max(q.ring_timeout_s for q in CFG.queues.values())
+    wait = math.ceil(longest) + RING_HOLD_MARGIN_S
+    assert f"BridgeWait(hotline-ring-${{UNIQUEID}},participant,m(${{HOTLINE_MOH}})S({wait}))" in ext
 
 
 def test_static_contacts_are_rendered_into_the_aor() -> None:
