@@ -262,6 +262,7 @@ def _shell(t: Table) -> ShellSettings:
     return ShellSettings(
         connect_context=t.text("connect_context", d.connect_context),
         hold_context=t.text("hold_context", d.hold_context),
+        ring_context=t.text("ring_context", d.ring_context),
         exit_context=t.text("exit_context", d.exit_context),
         endpoint_prefix=_plain(t, "endpoint_prefix"),
         waiting_event=t.text("waiting_event", d.waiting_event),

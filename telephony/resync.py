@@ -9,7 +9,8 @@
   not know (our restart, or events missed while disconnected) is adopted with
   its original arrival time, read from the channel variables the FastAGI
   dialplan and the hand-off set (``HOTLINE_ARRIVED_AT`` etc.; failing those,
-now − the channel's Duration).
+  now − the channel's Duration); so is one in the ring context (``hotline-ring``:
+  offered at once, it waits in a holding bridge of its own) that is alone there.
 - Talking agents: an agent leg bridged to a caller that we do not know (our
   restart while the two talked) is adopted first, before any holding caller, so
   the talking agent is never offered a second call: the agent leg is the channel
@@ -169,15 +170,25 @@ class Resyncer:
             bridged = ch.get("Context") == connect and ch.get("BridgeId") and ch.get("Exten") == "s"
             if bridged and uid not in legs.by_agent_uid:
                 await self.adopt_bridged(ch, present)
-        hold = shell.settings.hold_context
+        in_bridge = Counter(m.get("BridgeId", "") for m in present.values())
         for uid, ch in present.items():
             if uid in legs.by_caller_uid or uid in legs.by_agent_uid or uid in shell.adopting:
                 continue
             if uid in legs.finished:
                 continue
-            if ch.get("Context") != hold or ch.get("BridgeId"):
+            if not self._holding(ch, in_bridge):
                 continue
             await self.adopt(ch.get("Channel", uid), uid, _duration(ch))
+
+    def _holding(self, ch: AmiMessage, in_bridge: Counter[str]) -> bool:
+        """A caller waiting for an agent: in the hold loop (in no bridge), or in the
+        ring context alone (its own holding bridge: the agent rung for it is gone)."""
+        settings, bridge = self.shell.settings, ch.get("BridgeId")
+        if ch.get("Context") == settings.hold_context:
+            return not bridge
+        if ch.get("Context") != settings.ring_context:
+            return False
+        return not bridge or in_bridge[bridge] == 1
 
     async def _hang_up_stale_offers(self, present: dict[str, AmiMessage]) -> None:
         shell = self.shell

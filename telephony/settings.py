@@ -21,6 +21,8 @@ __all__ = ["ShellSettings"]
 class ShellSettings:
     connect_context: str = "hotline-connect"  # the agent leg runs Bridge(${CALLER}) here
     hold_context: str = "hotline-hold"  # callers wait here (re-adopted from here)
+    # a caller offered at once waits here, alone in a holding bridge (adopted too)
+    ring_context: str = "hotline-ring"
     exit_context: str = "hotline-exit"  # ExitQueue destinations are extensions here
     endpoint_prefix: str = ""  # PJSIP endpoint of agent 2001 = prefix + "2001"
     waiting_event: str = "HotlineWaiting"  # UserEvent a holding caller raises

@@ -100,6 +100,18 @@ def ring_hold_s(cfg: AcdConfig) -> int:
     return math.ceil(longest) + RING_HOLD_MARGIN_S
 
 
+def bridge_options(s: AsteriskSettings) -> str:
+    """The agent leg's ``Bridge(${CALLER},…)`` options: what the caller does after the
+    call. With the survey: go on there (F). Without: a caller yanked out of the
+    dialplan is hung up (x); one moved out of its own bridge (``hotline-ring``,
+    ``HOTLINE_RINGING=1``) would return to that dialplan, so it goes on to a hang-up."""
+    if s.survey:
+        return "F(hotline-survey^s^1)"
+    if not s.ring_hold:
+        return "x"
+    return '${IF($["${IMPORT(${CALLER},HOTLINE_RINGING)}" = "1"]?F(hotline-ring^done^1):x)}'
+
+
 def template_dir() -> Path:
     """``asterisk-conf/`` of this checkout, or ``$HOTLINE_ASTERISK_CONF``."""
     env = os.environ.get("HOTLINE_ASTERISK_CONF")
@@ -199,9 +211,7 @@ def render(
         },
         "busy_default": f"{ivr_sounds(base)}/{busy.prompt_names()[busy.language_of(cfg)]}",
         "door_journal": f"{base}/{door_journal.JOURNAL}",
-        # F: the caller goes on there after the agent's Bridge(), whether it was moved
-        # out of its own bridge (hotline-ring) or yanked out of the dialplan
-        "bridge_options": "F(hotline-survey^s^1)" if s.survey else "F(hotline-ring^done^1)",
+        "bridge_options": bridge_options(s),
         "ring_hold": "1" if s.ring_hold else "0",
         "ring_hold_s": ring_hold_s(cfg),
         "after_join": "Goto(hotline-survey,s,1)" if s.survey else "Hangup()",

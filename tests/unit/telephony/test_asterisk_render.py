@@ -140,9 +140,12 @@ def test_dialplan_hands_off_holds_bridges_and_surveys() -> None:
 def test_without_survey_the_caller_is_hung_up_after_the_bridge() -> None:
     s = dataclasses.replace(read_settings(CFG), survey=False)
     ext = rendered(s)["extensions.conf"]
-    # F, not x: a caller moved out of hotline-ring's bridge would go on in the dialplan
-    assert "Bridge(${CALLER},F(hotline-ring^done^1))" in ext
+    # F, not x, for a caller moved out of hotline-ring's bridge: it would go on there
+    ring = '${IF($["${IMPORT(${CALLER},HOTLINE_RINGING)}" = "1"]?F(hotline-ring^done^1):x)}'
+    assert f"Bridge(${{CALLER}},{ring})" in ext
     assert "exten => done,1,Hangup()" in ext
+    off = dataclasses.replace(s, ring_hold=False)
+    assert "Bridge(${CALLER},x)" in rendered(off)["extensions.conf"]
 
 
 def test_a_caller_offered_at_once_waits_in_a_bridge_of_its_own_for_the_ring() -> None:

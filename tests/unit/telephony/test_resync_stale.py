@@ -86,3 +86,24 @@ async def test_callers_gone_with_asterisk_are_lost_before_a_rung_agent_is_freed(
     rows = {r["call"]: r for r in shell.history.rows}
     assert (rows["c1"]["outcome"], rows["c1"]["agent"]) == ("lost", "2171")
     assert (rows["c2"]["outcome"], rows["c2"]["agent"], rows["c2"]["offers"]) == ("lost", None, 0)
+
+
+async def test_a_caller_alone_in_its_ring_bridge_is_adopted_one_with_its_agent_is_not(
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
+) -> None:
+    """A caller offered at once waits in hotline-ring, in a holding bridge of its own:
+    alone there after a restart (its old ring hung up), it is adopted and offered
+    anew; one whose bridge holds its agent too is the talking agent's to adopt."""
+    shell, ami, _clock = rig
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    ringing = HOLDING | {"Context": "hotline-ring", "BridgeId": "b-ring"}
+    talking = HOLDING | {"Uniqueid": "u2", "Channel": "PJSIP/residents-2",
+                         "Context": "hotline-ring", "BridgeId": "b-call"}  # fmt: skip
+    stranger = STALE | {"Uniqueid": "1796.50", "Channel": "PJSIP/2172-1", "BridgeId": "b-call",
+                        "Context": "elsewhere", "ChannelState": "6"}  # fmt: skip
+    listing(ami, ringing, talking, stranger)
+    await Resyncer(shell, ami).resync("connected")
+    await settle(shell)
+    assert shell.engine.calls[CallId("c1")].state.value == "offered"
+    assert "u2" not in shell.legs.by_caller_uid
+    assert shell.stats["adopted_calls"] == 1

@@ -111,6 +111,29 @@ async def test_answered_call_end_to_end(rig: tuple[RecordingShell, FakeAmi, Fake
     assert shell.stats["engine_errors"] == 0
 
 
+async def test_a_caller_leaving_its_ring_bridge_for_the_agents_call_ends_nothing(
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
+) -> None:
+    """Offered at once, the caller waits in a holding bridge (hotline-ring); the agent
+    leg's Bridge() moves it out of there into the call: that BridgeLeave, read after
+    the agent answered, is no end of the call."""
+    shell, ami, clock = rig
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    assert shell.enqueue(CallId("c1"), "PJSIP/trunk-1", "c1", QueueName("general"))
+    await settle(shell)
+    _action, _fields, aid = ami.sent[-1]
+    shell.on_ami_event(event(Event="OriginateResponse", ActionID=aid or "", Response="Success"))
+    shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="c1", BridgeTechnology="holding_bridge"))
+    await settle(shell)
+    assert shell.engine.calls[CallId("c1")].state.value == "connected"
+    assert shell.history.rows == []
+    shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="c1", BridgeTechnology="simple_bridge"))
+    clock.advance(60)
+    shell.run_effects(shell.engine.expire())
+    (row,) = shell.history.rows
+    assert row["outcome"] == "answered" and row["ended_by"] == "caller"
+
+
 async def test_abandon_while_ringing_cancels_agent_leg(
     rig: tuple[RecordingShell, FakeAmi, FakeClock],
 ) -> None:
