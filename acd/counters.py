@@ -36,6 +36,9 @@ class Count(enum.StrEnum):
     STALE_ORIGINATE_RESPONSES = "stale_originate_responses"
     STALE_CALLBACK_REQUESTS = "stale_callback_requests"
     INVALID_CALLBACK_NUMBERS = "invalid_callback_numbers"
+    # callers that left their own holding bridge (hotline-ring): moved into the agent's
+    # call (not yanked out of the dialplan), back to the hold loop, or hung up
+    RING_HOLD_LEAVES = "ring_hold_leaves"
     # the call shell (telephony.shell, telephony.notifier, telephony.legs)
     ENGINE_EVENTS = "engine_events"
     ENGINE_ERRORS = "engine_errors"

@@ -191,6 +191,7 @@ class Translator:
         """Who left the bridge first ended the call: more exact than the order of
         the two Hangup events, which race when Asterisk tears a bridge down."""
         if msg.get("BridgeTechnology") == HOLDING_BRIDGE:
+            self.stats[Count.RING_HOLD_LEAVES] += 1
             return []  # a caller moved on from hotline-ring: not the end of a call
         uid = msg["Uniqueid"]
         leg = self.legs.by_caller_uid.get(uid)

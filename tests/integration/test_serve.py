@@ -57,6 +57,9 @@ def test_twenty_calls_five_agents_each_answered_once(serve_rig: ServeRig, serve:
     assert len({r["call"] for r in records}) == 20
     assert all(r["agent"] in ANSWERING and r["offers"] == 1 for r in records)
     assert resident.successful == 20 and seat.successful == 20
+    # the first five were offered as they arrived: each waited in its own holding bridge
+    # (hotline-ring) and was moved from there into its agent's call
+    assert s.status()["stats"].get("ring_hold_leaves", 0) >= 5
     # times agree with what SIPp saw (resident answered = arrival, far BYE = end)
     by_caller = {}
     for _call, evs in resident.by_call().items():

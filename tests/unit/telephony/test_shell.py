@@ -126,7 +126,7 @@ async def test_a_caller_leaving_its_ring_bridge_for_the_agents_call_ends_nothing
     shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="c1", BridgeTechnology="holding_bridge"))
     await settle(shell)
     assert shell.engine.calls[CallId("c1")].state.value == "connected"
-    assert shell.history.rows == []
+    assert shell.history.rows == [] and shell.stats["ring_hold_leaves"] == 1
     shell.on_ami_event(event(Event="BridgeLeave", Uniqueid="c1", BridgeTechnology="simple_bridge"))
     clock.advance(60)
     shell.run_effects(shell.engine.expire())
