@@ -7,7 +7,10 @@ take ``--step-s`` seconds of calls, one after the other; talk time is
 min(8 s, 120/rate), a caller gives up ``--patience-s`` after the answer when no
 agent took it. A system whose step is not clean (anything lost or refused, or p99
 above 50 ms) is "collapsed" once it loses more than 5 % of its calls or its p99
-passes 1 s, and is not loaded again; the ramp stops when both have.
+passes 1 s, and is not loaded again; the ramp stops when both have. A system whose
+calls do not drain within 20 s after its step (a collapse: thousands of channels
+and threads left churning, which would load the next system's step) has its serve
+and Asterisk restarted before the next step.
 
 Per rate and system: attempted, answered, refused politely (Hotline's overload
 shedding: the busy message and a ``refused-overload`` record, see
@@ -282,6 +285,9 @@ def _one_step(
     if breakdown and stage_rows is not None:
         stage_rows.append(live_breakdown.step_rows(raw, system, entries(_log(system))))
     print(_row(f), flush=True)
+    if raw.restarted:
+        print(f"<!-- {system.name}: its calls did not drain after the step; serve and "
+              "Asterisk restarted, not to load the next step -->", flush=True)  # fmt: skip
     if f.gave_up:  # to find in serve's calls.jsonl (HOTLINE_LIVELOAD_KEEP=1 keeps it)
         print(f"<!-- {system.name} gave up: {' '.join(f.gave_up[:20])} -->", flush=True)
     o = f.outcomes

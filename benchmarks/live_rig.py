@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import shutil
 import subprocess
@@ -196,6 +197,7 @@ class StepRaw:
     kept: Path | None = None  # the step's logs (HOTLINE_LIVELOAD_KEEP), see the module
     trace: list[live_trace.Sample] = field(default_factory=list)  # serve's signs, each second
     started_wall: float = 0.0  # the step's start (epoch seconds, as serve's records)
+    restarted: bool = False  # its calls would not drain: serve and Asterisk restarted
 
 
 @dataclass
@@ -209,6 +211,7 @@ class System:
     serve: subprocess.Popen[bytes] | None = None
     state_dir: Path | None = None
     trace: Path | None = None  # serve's hand-off stamps (--breakdown)
+    start: Callable[[], None] | None = None  # (re)starts its Asterisk and serve
 
     def pids(self) -> dict[str, int]:
         out = {"asterisk": self.instance.pid() or 0}
@@ -299,9 +302,21 @@ class LoadRig:
             raw.ami_events = after.get("events", 0) - before.get("events", 0)
             raw.ami_ignored = after.get("ignored_events", 0) - before.get("ignored_events", 0)
             raw.serve_counts = {k: v - before.get(k, 0) for k, v in after.items()}
-        _settle(system)
+        drained = _settle(system)
         live_logs.copy_asterisk_log(system.instance.dir, kept)
+        if not drained:  # a collapse: left churning it would load the next system's step
+            self.restart(system)
+            raw.restarted = True
         return raw
+
+    def restart(self, system: System) -> None:
+        """Stop the system's serve and Asterisk and start both again, as at the start."""
+        if system.serve is not None and system.serve.poll() is None:
+            system.serve.kill()
+            system.serve.wait()
+        system.instance.stop()
+        assert system.start is not None
+        system.start()
 
     def _scenario(self, name: str, **values: str) -> Path:
         text = (HERE / f"{name}.xml").read_text()
@@ -327,20 +342,26 @@ def _started(make: Callable[[], Sipp], *others: Sipp) -> Sipp:
     raise AssertionError("unreachable")
 
 
-def _settle(system: System, timeout_s: float = 20.0) -> None:
-    """Wait until the system has no channel left (a step's stragglers hung up)."""
+def _settle(system: System, timeout_s: float = 20.0) -> bool:
+    """Wait until the system has no channel left (a step's stragglers hung up); False
+    if it still had some (or did not answer) after ``timeout_s`` and a hang-up of all."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
-            out = system.instance.cli("core show channels count")
-        except (RuntimeError, subprocess.TimeoutExpired):
-            return
-        if out.strip().startswith("0 active channels") or "\n0 active channels" in out:
-            return
+        if _idle(system):
+            return True
         time.sleep(0.5)
     with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
         system.instance.cli("channel request hangup all")
-    time.sleep(1.0)
+    time.sleep(5.0)
+    return _idle(system)
+
+
+def _idle(system: System) -> bool:
+    try:
+        out = system.instance.cli("core show channels count")
+    except (RuntimeError, subprocess.TimeoutExpired):
+        return False
+    return out.strip().startswith("0 active channels") or "\n0 active channels" in out
 
 
 def _cpu_s(pid: int) -> float:
@@ -361,6 +382,17 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _start_system(
+    system: System, cfg: AcdConfig, config: Path, log: Path, root: Path, breakdown: bool
+) -> None:
+    """Start the system's Asterisk, and serve for Hotline (again after a collapse)."""
+    system.instance.start(cfg, system.settings)
+    if breakdown:
+        system.instance.cli(INVITE_LOGGER)
+    if system.state_dir is not None:
+        system.serve = _start_serve(system, config, log, root)
+
+
 def _start_serve(
     system: System, config: Path, log: Path, root: Path = ROOT
 ) -> subprocess.Popen[bytes]:
@@ -375,10 +407,11 @@ def _start_serve(
     env = dict(os.environ)
     if system.trace is not None:
         env[TRACE_VARIABLE] = str(system.trace)
+    offset = log.stat().st_size if log.exists() else 0  # a restart appends
     with log.open("ab") as out:
         proc = subprocess.Popen(args, cwd=root, stdout=out, stderr=out, env=env)
     deadline = time.monotonic() + 60
-    while b"hotline serve: ready" not in log.read_bytes():
+    while b"hotline serve: ready" not in log.read_bytes()[offset:]:
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError(f"hotline serve did not start:\n{log.read_text()[-3000:]}")
@@ -386,6 +419,8 @@ def _start_serve(
     sock = system.state_dir / "control.sock"
     for agent in SEATS:
         status, body = request(sock, "POST", f"/agents/{agent}/login")
+        if status == 409 and "cannot 'login'" in str(body):  # a restart: still logged in
+            continue
         if status != 200:
             raise RuntimeError(f"agent {agent} login refused: {body}")
     return proc
@@ -443,16 +478,16 @@ def open_rig(
             else:
                 inst = AppQueueInstance(root, f"liveload-q{os.getpid()}{suffix}")
             inst.breakdown = breakdown
-            inst.start(cfg, settings)
             system = System(name, inst, settings, uas)
-            started.append(system)
-            if breakdown:
-                inst.cli(INVITE_LOGGER)
             if kind == "hotline":
                 system.state_dir = state
                 system.trace = work / f"handoff-{i}.trace" if breakdown else None
-                log = work / f"serve-{i}.log"
-                system.serve = _start_serve(system, config, log, Path(checkout or ROOT))
+            system.start = functools.partial(
+                _start_system, system, cfg, config, work / f"serve-{i}.log",
+                Path(checkout or ROOT), breakdown,
+            )  # fmt: skip
+            started.append(system)
+            system.start()
         yield LoadRig(started, work, rtp)
     finally:
         for s in started:

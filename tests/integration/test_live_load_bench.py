@@ -50,3 +50,20 @@ def test_one_small_step_on_each_system_answers_every_call() -> None:
                 assert raw.ami_events and raw.ami_ignored == 0, raw
             else:
                 assert raw.ami_events is None  # app_queue: no AMI client at all
+
+
+def test_a_restarted_system_answers_again() -> None:
+    """After a collapse the rig restarts a system's serve and Asterisk (its calls would
+    not drain): the restarted system takes calls as before."""
+    if shutil.which("sipp") is None:
+        pytest.skip("SIPp is not installed (Debian package sip-tester)")
+    with open_rig(systems=("hotline",)) as rig:
+        (system,) = rig.systems
+        old = system.instance.pid()
+        rig.restart(system)
+        assert system.instance.pid() not in (None, old)
+        raw = rig.step(system, rate=4.0, seconds=1.0, first_number=500, patience_s=8)
+        f = figures(raw, entries(system.instance.dir / "log" / "messages.log"),
+                    read_records(system.records, raw.numbers))  # fmt: skip
+        assert (f.attempted, f.answered, f.lost) == (4, 4, 0), f
+        assert not raw.restarted  # its calls drained
