@@ -33,7 +33,7 @@ from pathlib import Path
 from acd.config import AcdConfig, load_config
 from benchmarks import live_logs, live_trace
 from serve.control import request
-from telephony.asterisk.instance import AsteriskInstance, free_ports
+from telephony.asterisk.instance import AsteriskInstance, AsteriskStartError, free_ports
 from telephony.asterisk.render import Secrets
 from telephony.asterisk.root import provision
 from telephony.asterisk.settings import AsteriskSettings, read_settings
@@ -314,9 +314,20 @@ class LoadRig:
         if system.serve is not None and system.serve.poll() is None:
             system.serve.kill()
             system.serve.wait()
+        old = system.instance.pid()
         system.instance.stop()
+        deadline = time.monotonic() + 60  # its ports are free only once it is gone
+        while old is not None and Path(f"/proc/{old}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert system.start is not None
-        system.start()
+        for attempt in range(5):
+            try:
+                system.start()
+                return
+            except AsteriskStartError:  # a port still held by the kernel a moment
+                if attempt == 4:
+                    raise
+                time.sleep(2.0)
 
     def _scenario(self, name: str, **values: str) -> Path:
         text = (HERE / f"{name}.xml").read_text()
@@ -422,6 +433,8 @@ def _start_serve(
         if status == 409 and "cannot 'login'" in str(body):  # a restart: still logged in
             continue
         if status != 200:
+            proc.kill()
+            proc.wait()
             raise RuntimeError(f"agent {agent} login refused: {body}")
     return proc
 
