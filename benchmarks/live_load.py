@@ -285,7 +285,8 @@ def _one_step(
     if breakdown and stage_rows is not None:
         stage_rows.append(live_breakdown.step_rows(raw, system, entries(_log(system))))
     print(_row(f), flush=True)
-    if raw.restarted:
+    if raw.undrained:  # after figures(): a restart empties Asterisk's log
+        rig.restart(system)
         print(f"<!-- {system.name}: its calls did not drain after the step; serve and "
               "Asterisk restarted, not to load the next step -->", flush=True)  # fmt: skip
     if f.gave_up:  # to find in serve's calls.jsonl (HOTLINE_LIVELOAD_KEEP=1 keeps it)

@@ -197,7 +197,8 @@ class StepRaw:
     kept: Path | None = None  # the step's logs (HOTLINE_LIVELOAD_KEEP), see the module
     trace: list[live_trace.Sample] = field(default_factory=list)  # serve's signs, each second
     started_wall: float = 0.0  # the step's start (epoch seconds, as serve's records)
-    restarted: bool = False  # its calls would not drain: serve and Asterisk restarted
+    # its calls would not drain (a collapse): to restart before the next step
+    undrained: bool = False
 
 
 @dataclass
@@ -304,9 +305,7 @@ class LoadRig:
             raw.serve_counts = {k: v - before.get(k, 0) for k, v in after.items()}
         drained = _settle(system)
         live_logs.copy_asterisk_log(system.instance.dir, kept)
-        if not drained:  # a collapse: left churning it would load the next system's step
-            self.restart(system)
-            raw.restarted = True
+        raw.undrained = not drained  # the caller restarts it once it has read its logs
         return raw
 
     def restart(self, system: System) -> None:

@@ -66,4 +66,4 @@ def test_a_restarted_system_answers_again() -> None:
         f = figures(raw, entries(system.instance.dir / "log" / "messages.log"),
                     read_records(system.records, raw.numbers))  # fmt: skip
         assert (f.attempted, f.answered, f.lost) == (4, 4, 0), f
-        assert not raw.restarted  # its calls drained
+        assert not raw.undrained  # its calls drained
