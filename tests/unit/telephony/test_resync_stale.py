@@ -107,3 +107,18 @@ async def test_a_caller_alone_in_its_ring_bridge_is_adopted_one_with_its_agent_i
     assert shell.engine.calls[CallId("c1")].state.value == "offered"
     assert "u2" not in shell.legs.by_caller_uid
     assert shell.stats["adopted_calls"] == 1
+
+
+async def test_a_surrogate_left_in_the_hold_context_by_a_yank_is_no_caller(
+    rig: tuple[RecordingShell, FakeAmi, FakeClock],
+) -> None:
+    """Under load Asterisk leaves some ``Surrogate/`` channels, down, in the hold context
+    after a Bridge() yanked a caller: never adopted (an agent would be rung for it)."""
+    shell, ami, _clock = rig
+    shell.feed(ev.AgentLoggedIn(AgentId("2171")))
+    surrogate = HOLDING | {"Channel": "Surrogate/PJSIP/residents-1", "ChannelState": "0"}
+    listing(ami, surrogate)
+    await Resyncer(shell, ami).resync("connected")
+    await settle(shell)
+    assert "u1" not in shell.legs.by_caller_uid and "Originate" not in ami.names()
+    assert shell.stats["adopted_calls"] == 0
