@@ -189,7 +189,7 @@ class Resyncer:
         dialplan (6 in 1,100 calls at 110 calls/s on the live rig)."""
         settings, bridge = self.shell.settings, ch.get("BridgeId")
         if ch.get("Channel", "").startswith(SURROGATE):
-            return False  # what a yank left behind (see below), no caller
+            return False  # what a yank left behind (see the docstring), no caller
         if ch.get("Context") == settings.hold_context:
             return not bridge
         if ch.get("Context") != settings.ring_context:
