@@ -55,6 +55,7 @@ def test_example_config_reads() -> None:
         ({"callback_caller_id": "hotline"}, "asterisk.callback_caller_id", "phone number"),
         ({"highpriority": "yes"}, "asterisk.highpriority", "true or false"),
         ({"sip_overload_trigger": "pjsip"}, "asterisk.sip_overload_trigger", "expected one of"),
+        ({"ring_hold": "on"}, "asterisk.ring_hold", "true or false"),
     ],
 )
 def test_bad_values_name_the_key(values: dict[str, object], key: str, words: str) -> None:
